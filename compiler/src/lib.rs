@@ -1,0 +1,1 @@
+//! svcc compiler.

@@ -1,0 +1,114 @@
+//! Plain, const-constructible descriptions of what the runtime runs.
+//!
+//! Generated code (from `svcc::main!`) bakes these into `static`s; tests build
+//! them by hand. Nothing here parses text: every value is already resolved
+//! (Dovecot's defaults applied, `client_limit` capped by `service_count`).
+
+use std::time::Duration;
+
+/// Everything a tailored binary runs: its services plus what it reports about
+/// itself (`--print-config`, `--version`, start-up warnings).
+#[derive(Debug, Clone, Copy)]
+pub struct AppSpec {
+    /// The services the master runs, in config order.
+    pub services: &'static [ServiceSpec],
+    /// Where relative unix listener paths live unless `--base-dir` overrides it.
+    pub base_dir: &'static str,
+    /// The effective configuration the binary was built from (`--print-config`).
+    pub config_text: &'static str,
+    /// A short hash of the config files, shown by `--version`.
+    pub config_hash: &'static str,
+    /// The svcc version that generated this binary.
+    pub svcc_version: &'static str,
+    /// Warnings the checker found at build time; printed again at start-up.
+    pub warnings: &'static [&'static str],
+}
+
+/// One service: Dovecot's `service NAME { ... }` with every value resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceSpec {
+    /// The service name, used in every log line.
+    pub name: &'static str,
+    /// Listening sockets, bound by the master before any fork.
+    pub listeners: &'static [ListenerSpec],
+    /// Maximum number of worker processes (effective, never 0).
+    pub process_limit: u32,
+    /// Connections one worker serves at once (effective: already capped by
+    /// `service_count`, never 0).
+    pub client_limit: u32,
+    /// Connections a worker serves in total before it exits; 0 = unlimited.
+    pub service_count: u32,
+    /// Idle workers kept ready.
+    pub process_min_avail: u32,
+    /// Idle workers above `process_min_avail` exit after this long; `None` = never.
+    pub idle_kill: Option<Duration>,
+    /// `RLIMIT_AS` of a worker in bytes; 0 = no limit.
+    pub vsz_limit: u64,
+    /// User the worker runs as (only applied when the master is root).
+    pub user: Option<&'static str>,
+    /// Group the worker runs as (default: the user's primary group).
+    pub group: Option<&'static str>,
+    /// Directory the worker chroots into before serving.
+    pub chroot: Option<&'static str>,
+    /// What serves each connection.
+    pub handler: HandlerSpec,
+    /// Timeouts applied to each connection.
+    pub timeouts: Timeouts,
+}
+
+/// Per-connection timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// A client that sends nothing for this long is closed.
+    pub idle_client: Duration,
+    /// Lingering close: longest wait for one read while draining.
+    pub linger_read: Duration,
+    /// Lingering close: longest total drain time.
+    pub linger_total: Duration,
+    /// Lingering close: most bytes drained before giving up.
+    pub linger_bytes: u64,
+}
+
+impl Timeouts {
+    /// svcc's defaults: 5 min idle clients, 2 s per lingering read, 30 s and
+    /// 1 MiB in total.
+    pub const DEFAULT: Timeouts = Timeouts {
+        idle_client: Duration::from_secs(300),
+        linger_read: Duration::from_secs(2),
+        linger_total: Duration::from_secs(30),
+        linger_bytes: 1 << 20,
+    };
+}
+
+/// A listening socket.
+#[derive(Debug, Clone, Copy)]
+pub enum ListenerSpec {
+    /// `inet_listener NAME { address = ...; port = ... }`.
+    Inet {
+        /// The listener's name (`imap`, `imaps`, ...).
+        name: &'static str,
+        /// Addresses to bind (`*` = all IPv4, `::` = all IPv6).
+        addresses: &'static [&'static str],
+        /// TCP port; 0 = an ephemeral port (tests), reported in the log.
+        port: u16,
+    },
+    /// `unix_listener PATH { mode user group }`.
+    Unix {
+        /// Socket path; relative paths live under the base dir.
+        path: &'static str,
+        /// Permission bits applied to the socket file.
+        mode: u32,
+        /// Owner (only applied when running as root).
+        user: Option<&'static str>,
+        /// Group (only applied when running as root).
+        group: Option<&'static str>,
+    },
+}
+
+/// How a service's connections are served (placeholder until the handler
+/// traits land).
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerSpec {
+    /// The handler's name (`echo`, `banner`, or a user's).
+    pub name: &'static str,
+}
