@@ -105,10 +105,72 @@ pub enum ListenerSpec {
     },
 }
 
-/// How a service's connections are served (placeholder until the handler
-/// traits land).
-#[derive(Debug, Clone, Copy)]
+/// How a service's connections are served: a handler type, chosen at compile
+/// time.
+///
+/// Build it with [`HandlerSpec::event`] or [`HandlerSpec::blocking`]; both
+/// are `const`, so generated code writes
+/// `handler: HandlerSpec::event::<svcc::handlers::Echo>("echo")` inside a
+/// `static`. The worker's entry point is a monomorphized function pointer:
+/// nothing is looked up by name at run time.
+#[derive(Clone, Copy)]
 pub struct HandlerSpec {
-    /// The handler's name (`echo`, `banner`, or a user's).
+    /// The handler's name (`echo`, `banner`, or a user's), for logs.
     pub name: &'static str,
+    blocking: bool,
+    entry: crate::worker::Entry,
+}
+
+impl HandlerSpec {
+    /// An event-driven handler: many clients per process in a mio loop.
+    pub const fn event<H: crate::handler::EventHandler>(name: &'static str) -> Self {
+        HandlerSpec {
+            name,
+            blocking: false,
+            entry: crate::worker::event::run::<H>,
+        }
+    }
+
+    /// A blocking handler: one client per process (`client_limit` must be 1;
+    /// the runtime refuses to start otherwise).
+    pub const fn blocking<H: crate::handler::BlockingHandler>(name: &'static str) -> Self {
+        HandlerSpec {
+            name,
+            blocking: true,
+            entry: crate::worker::blocking::run::<H>,
+        }
+    }
+
+    /// True for [`HandlerSpec::blocking`] handlers.
+    pub const fn is_blocking(&self) -> bool {
+        self.blocking
+    }
+
+    pub(crate) fn entry(&self) -> crate::worker::Entry {
+        self.entry
+    }
+}
+
+impl std::fmt::Debug for HandlerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerSpec")
+            .field("name", &self.name)
+            .field("blocking", &self.blocking)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceSpec {
+    /// The listen backlog: `client_limit × process_limit`, at least 4, at
+    /// most `i32::MAX` (Dovecot's rule).
+    pub const fn backlog(&self) -> u32 {
+        let b = self.client_limit as u64 * self.process_limit as u64;
+        if b < 4 {
+            4
+        } else if b > i32::MAX as u64 {
+            i32::MAX as u32
+        } else {
+            b as u32
+        }
+    }
 }

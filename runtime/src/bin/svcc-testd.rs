@@ -1,0 +1,274 @@
+//! Test driver: builds an [`AppSpec`] from command-line arguments (leaked,
+//! so it is `'static` like generated code) and runs the master. Used by the
+//! integration tests and benchmarks; not installed for users.
+//!
+//! ```text
+//! svcc-testd [--base-dir DIR] [--shutdown-timeout-ms N] [--drop-after-ms N]
+//!            [--backlog N] [--nofile N] [--plain-close]
+//!            --service NAME handler=H [key=value ...] [--service ...]
+//! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
+//! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms
+//!       linger-read-ms linger-total-ms linger-bytes
+//!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
+//! ```
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
+use svcc_runtime::handlers::{Banner, Discard, Echo, Http};
+use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts};
+use svcc_runtime::RunOptions;
+
+/// Writes `pid=P uid=U gid=G\r\n`, then closes: shows which worker served.
+#[derive(Default)]
+struct Pid;
+
+fn pid_line() -> String {
+    format!(
+        "pid={} uid={} gid={}\r\n",
+        std::process::id(),
+        nix_ids().0,
+        nix_ids().1
+    )
+}
+
+fn nix_ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u32::MAX)
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+impl EventHandler for Pid {
+    type State = ();
+    fn open(&mut self, conn: &mut Conn<'_>) {
+        conn.write(pid_line().as_bytes());
+        conn.close();
+    }
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        conn.close();
+    }
+}
+
+/// Blocking: writes the pid line, then closes.
+#[derive(Default)]
+struct PidBlocking;
+
+impl BlockingHandler for PidBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        stream.write_all(pid_line().as_bytes())
+    }
+}
+
+/// Blocking echo: writes back what it reads until EOF.
+#[derive(Default)]
+struct EchoBlocking;
+
+impl BlockingHandler for EchoBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            stream.write_all(&buf[..n])?;
+        }
+    }
+}
+
+/// Panics when a worker creates it: a worker that fails at start-up.
+struct PanicStart;
+
+impl Default for PanicStart {
+    fn default() -> Self {
+        panic!("panic-start: this handler always fails at start-up");
+    }
+}
+
+impl EventHandler for PanicStart {
+    type State = ();
+    fn open(&mut self, _: &mut Conn<'_>) {}
+    fn readable(&mut self, _: &mut (), _: &mut Conn<'_>) {}
+}
+
+fn handler(name: &str) -> Result<HandlerSpec, String> {
+    Ok(match name {
+        "echo" => HandlerSpec::event::<Echo>("echo"),
+        "discard" => HandlerSpec::event::<Discard>("discard"),
+        "banner" => HandlerSpec::event::<Banner>("banner"),
+        "http" => HandlerSpec::event::<Http>("http"),
+        "pid" => HandlerSpec::event::<Pid>("pid"),
+        "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
+        "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
+        "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),
+        other => return Err(format!("unknown handler {other}")),
+    })
+}
+
+fn leak_str(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("bad number for {k}: {v}"))
+}
+
+fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
+    let mut s = ServiceSpec {
+        name: leak_str(name),
+        listeners: &[],
+        process_limit: 1,
+        client_limit: 1000,
+        service_count: 0,
+        process_min_avail: 0,
+        idle_kill: None,
+        vsz_limit: 0,
+        user: None,
+        group: None,
+        chroot: None,
+        handler: handler("echo")?,
+        timeouts: Timeouts::DEFAULT,
+    };
+    let mut listeners = Vec::new();
+    for kv in kvs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value: {kv}"))?;
+        match k {
+            "handler" => s.handler = handler(v)?,
+            "cl" => s.client_limit = num(k, v)?,
+            "pl" => s.process_limit = num(k, v)?,
+            "sc" => s.service_count = num(k, v)?,
+            "min" => s.process_min_avail = num(k, v)?,
+            "idle-kill-ms" => s.idle_kill = Some(Duration::from_millis(num(k, v)?)),
+            "vsz" => s.vsz_limit = num(k, v)?,
+            "user" => s.user = Some(leak_str(v)),
+            "group" => s.group = Some(leak_str(v)),
+            "chroot" => s.chroot = Some(leak_str(v)),
+            "idle-ms" => s.timeouts.idle_client = Duration::from_millis(num(k, v)?),
+            "linger-read-ms" => s.timeouts.linger_read = Duration::from_millis(num(k, v)?),
+            "linger-total-ms" => s.timeouts.linger_total = Duration::from_millis(num(k, v)?),
+            "linger-bytes" => s.timeouts.linger_bytes = num(k, v)?,
+            "listen" => {
+                let (addr, port) = v
+                    .rsplit_once(':')
+                    .ok_or_else(|| format!("bad listen {v}"))?;
+                let addrs: &'static [&'static str] =
+                    Box::leak(vec![leak_str(addr)].into_boxed_slice());
+                listeners.push(ListenerSpec::Inet {
+                    name: leak_str(name),
+                    addresses: addrs,
+                    port: num(k, port)?,
+                });
+            }
+            "unix" => {
+                let (path, mode) = match v.split_once(',') {
+                    Some((p, m)) => (
+                        p,
+                        u32::from_str_radix(m, 8).map_err(|_| format!("bad mode {m}"))?,
+                    ),
+                    None => (v, 0o600),
+                };
+                listeners.push(ListenerSpec::Unix {
+                    path: leak_str(path),
+                    mode,
+                    user: None,
+                    group: None,
+                });
+            }
+            _ => return Err(format!("unknown service key {k}")),
+        }
+    }
+    s.listeners = Box::leak(listeners.into_boxed_slice());
+    Ok(s)
+}
+
+fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
+    let mut opts = RunOptions::from_env();
+    let mut services = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let mut val = || -> Result<String, String> {
+            i += 1;
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
+        match a.as_str() {
+            "--base-dir" => opts.base_dir = Some(val()?.into()),
+            "--shutdown-timeout-ms" => {
+                opts.shutdown_timeout = Duration::from_millis(num(a, &val()?)?)
+            }
+            "--drop-after-ms" => opts.drop_queued_after = Duration::from_millis(num(a, &val()?)?),
+            "--backlog" => opts.backlog_override = Some(num(a, &val()?)?),
+            "--plain-close" => opts.plain_close = true,
+            "--nofile" => {
+                let n: u64 = num(a, &val()?)?;
+                nix_setrlimit_nofile(n)?;
+            }
+            "--service" => {
+                let name = val()?;
+                let start = i + 1;
+                let mut end = start;
+                while end < args.len() && !args[end].starts_with("--") {
+                    end += 1;
+                }
+                services.push(parse_service(&name, &args[start..end])?);
+                i = end - 1;
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+        i += 1;
+    }
+    let app = AppSpec {
+        services: Box::leak(services.into_boxed_slice()),
+        base_dir: leak_str(&std::env::temp_dir().to_string_lossy()),
+        config_text: "# built by svcc-testd\n",
+        config_hash: "testd",
+        svcc_version: env!("CARGO_PKG_VERSION"),
+        warnings: &[],
+    };
+    Ok((app, opts))
+}
+
+fn nix_setrlimit_nofile(n: u64) -> Result<(), String> {
+    // Lower both limits so the runtime cannot raise the soft one again.
+    let out = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--nofile={n}:{n}"))
+        .status()
+        .map_err(|e| format!("prlimit: {e}"))?;
+    if !out.success() {
+        return Err("prlimit failed".into());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (app, opts) = match parse(args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("svcc-testd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let app: &'static AppSpec = Box::leak(Box::new(app));
+    match svcc_runtime::run(app, &opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("svcc-testd: fatal: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

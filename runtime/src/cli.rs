@@ -1,0 +1,211 @@
+//! The tailored binary's command line: `OUT [--base-dir DIR] [--print-config]
+//! [--check] [--help] [--version]`, hand-parsed.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::master::listen;
+use crate::spec::{AppSpec, ListenerSpec};
+use crate::{sys, RunOptions};
+
+const USAGE: &str = "\
+usage: {BIN} [--base-dir DIR] [--print-config] [--check] [--help] [--version]
+
+Runs the services this binary was built for, in the foreground; logs go to stderr.
+  --base-dir DIR   where relative unix listener paths live (default: {BASE})
+  --print-config   print the configuration this binary was built from and exit
+  --check          check this host (somaxconn, RLIMIT_NOFILE, binding) and exit
+  --help           this text
+  --version        svcc version and config hash
+Signals: SIGTERM/SIGINT finish open connections and exit; SIGHUP replaces all workers.
+";
+
+/// The whole CLI of a tailored binary: parses `std::env::args`, then runs
+/// the master (see [`main_with_args`]).
+pub fn main(app: &'static AppSpec) -> ExitCode {
+    main_with_args(app, std::env::args_os().skip(1))
+}
+
+/// [`main`] with explicit arguments (without the program name).
+///
+/// Exit status: 0 after a clean shutdown or a successful `--check`,
+/// `--print-config`, `--help`, `--version`; 1 when start-up or `--check`
+/// fails; 2 on a usage error.
+pub fn main_with_args<I>(app: &'static AppSpec, args: I) -> ExitCode
+where
+    I: IntoIterator<Item = OsString>,
+{
+    let bin = std::env::args()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "svcc-app".into());
+    let usage = || USAGE.replace("{BIN}", &bin).replace("{BASE}", app.base_dir);
+    let mut opts = RunOptions::from_env();
+    let mut check = false;
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        let s = a.to_string_lossy();
+        match s.as_ref() {
+            "--help" | "-h" => {
+                print!("{}", usage());
+                return ExitCode::SUCCESS;
+            }
+            "--version" | "-V" => {
+                println!(
+                    "{bin} (svcc {}, runtime {}) config {}",
+                    app.svcc_version,
+                    env!("CARGO_PKG_VERSION"),
+                    app.config_hash
+                );
+                return ExitCode::SUCCESS;
+            }
+            "--print-config" => {
+                print!("{}", app.config_text);
+                if !app.config_text.ends_with('\n') && !app.config_text.is_empty() {
+                    println!();
+                }
+                return ExitCode::SUCCESS;
+            }
+            "--check" => check = true,
+            "--base-dir" => match args.next() {
+                Some(d) => opts.base_dir = Some(PathBuf::from(d)),
+                None => return usage_error(&bin, "--base-dir needs a directory"),
+            },
+            other => {
+                if let Some(d) = other.strip_prefix("--base-dir=") {
+                    opts.base_dir = Some(PathBuf::from(d));
+                } else {
+                    return usage_error(&bin, &format!("unknown argument: {other}"));
+                }
+            }
+        }
+    }
+    if check {
+        return if host_check(app, &opts) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    match crate::run(app, &opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            crate::log::line(format_args!("master"), format_args!("fatal: {e}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn usage_error(bin: &str, msg: &str) -> ExitCode {
+    eprintln!("{bin}: {msg}\nTry '{bin} --help'.");
+    ExitCode::from(2)
+}
+
+/// `--check`: prints one line per finding; false when any is an error.
+fn host_check(app: &AppSpec, opts: &RunOptions) -> bool {
+    let mut errors = 0;
+    let mut warnings = 0;
+    let base_dir = opts
+        .base_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(app.base_dir));
+    let somax = listen::somaxconn();
+    let (soft, hard) = sys::proc::nofile().unwrap_or((0, 0));
+    for s in app.services {
+        let name = s.name;
+        if s.handler.is_blocking() && s.client_limit > 1 {
+            errors += 1;
+            println!(
+                "error: service({name}): blocking handler {} needs client_limit = 1 (is {})",
+                s.handler.name, s.client_limit
+            );
+        }
+        let backlog = s.backlog();
+        match somax {
+            Some(max) if backlog > max => {
+                warnings += 1;
+                println!(
+                    "warning: service({name}): listen backlog {backlog} (client_limit {} x \
+                     process_limit {}) exceeds net.core.somaxconn {max}; raise it with: \
+                     sysctl -w net.core.somaxconn={backlog}",
+                    s.client_limit, s.process_limit
+                );
+            }
+            Some(max) => println!("ok: service({name}): backlog {backlog} <= somaxconn {max}"),
+            None => {
+                warnings += 1;
+                println!("warning: service({name}): cannot read /proc/sys/net/core/somaxconn");
+            }
+        }
+        let need = s.client_limit as u64 + crate::master::OWN_FDS + s.listeners.len() as u64;
+        if hard < need {
+            errors += 1;
+            println!(
+                "error: service({name}): RLIMIT_NOFILE hard limit {hard} is below client_limit {} \
+                 + own descriptors ({need}); raise it (LimitNOFILE= or limits.conf)",
+                s.client_limit
+            );
+        } else {
+            println!(
+                "ok: service({name}): RLIMIT_NOFILE {soft} (hard {hard}; raised at start) covers {need}"
+            );
+        }
+        for l in s.listeners {
+            match check_listener(l, &base_dir, backlog) {
+                Ok(msg) => println!("ok: service({name}): {msg}"),
+                Err(msg) => {
+                    errors += 1;
+                    println!("error: service({name}): {msg}");
+                }
+            }
+        }
+    }
+    println!("check: {errors} error(s), {warnings} warning(s)");
+    errors == 0
+}
+
+fn check_listener(l: &ListenerSpec, base_dir: &Path, backlog: u32) -> Result<String, String> {
+    match *l {
+        ListenerSpec::Inet {
+            addresses, port, ..
+        } => {
+            let mut ok = Vec::new();
+            for addr in listen::inet_addrs(addresses, port)? {
+                let b = listen::bind_inet(addr, backlog)?;
+                ok.push(format!("{addr}"));
+                drop(b);
+            }
+            Ok(format!("can bind {}", ok.join(", ")))
+        }
+        ListenerSpec::Unix { path, mode, .. } => {
+            let p = listen::unix_path(base_dir, path);
+            match listen::probe_unix(&p) {
+                listen::PathState::Live => Err(format!(
+                    "Socket already exists: {} (something answers on it)",
+                    p.display()
+                )),
+                listen::PathState::NotSocket => {
+                    Err(format!("{} exists and is not a socket", p.display()))
+                }
+                listen::PathState::Stale => {
+                    Ok(format!("stale socket {} would be replaced", p.display()))
+                }
+                listen::PathState::Free => {
+                    let dir = p.parent().unwrap_or(Path::new("/"));
+                    if !dir.exists() {
+                        return Ok(format!("{} would be created", dir.display()));
+                    }
+                    let b = listen::bind_unix(&p, mode, None, backlog)?;
+                    drop(b);
+                    let _ = std::fs::remove_file(&p);
+                    Ok(format!("can bind {}", p.display()))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Binding listeners, before any fork.
+//!
+//! * Inet: every address of the listener (`*` = `0.0.0.0`, `::` = all IPv6
+//!   with `IPV6_V6ONLY`, names resolved once), `SO_REUSEADDR`, non-blocking.
+//! * Unix: relative paths under the base dir; a stale socket file (nothing
+//!   answers `connect`) is replaced, a live one is an error; the mode is
+//!   applied through the umask at `bind`, user and group with `chown` when
+//!   root.
+//! * The effective queue length is read back from the kernel (`TCP_INFO`
+//!   for TCP, `NETLINK_SOCK_DIAG` for unix sockets) rather than trusted.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use crate::spec::ListenerSpec;
+use crate::sys;
+
+/// A bound, listening socket.
+#[derive(Debug)]
+pub(crate) struct Bound {
+    pub fd: OwnedFd,
+    /// `127.0.0.1:43215`, `[::1]:143` or `unix:/run/x/sock`.
+    pub desc: String,
+    /// The socket file to remove at shutdown.
+    pub unix_path: Option<PathBuf>,
+    /// The queue length the kernel granted, when it could be read back.
+    pub effective_backlog: Option<u32>,
+}
+
+/// Reads `/proc/sys/net/core/somaxconn`.
+pub(crate) fn somaxconn() -> Option<u32> {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// Resolves the addresses of an inet listener.
+pub(crate) fn inet_addrs(addresses: &[&str], port: u16) -> Result<Vec<SocketAddr>, String> {
+    let list: Vec<&str> = if addresses.is_empty() {
+        vec!["*", "::"]
+    } else {
+        addresses.to_vec()
+    };
+    let mut out = Vec::new();
+    for a in list {
+        let a = a.trim();
+        match a {
+            "*" => out.push(SocketAddr::from(([0, 0, 0, 0], port))),
+            "::" | "[::]" => out.push(SocketAddr::from(([0u16; 8], port))),
+            _ => {
+                let bare = a.trim_start_matches('[').trim_end_matches(']');
+                if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+                    out.push(SocketAddr::new(ip, port));
+                } else {
+                    let found: Vec<SocketAddr> = (bare, port)
+                        .to_socket_addrs()
+                        .map_err(|e| format!("cannot resolve {a}: {e}"))?
+                        .collect();
+                    if found.is_empty() {
+                        return Err(format!("{a} resolves to no address"));
+                    }
+                    out.extend(found);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The absolute path of a unix listener.
+pub(crate) fn unix_path(base_dir: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir.join(p)
+    }
+}
+
+/// Binds and listens on one inet address.
+pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String> {
+    let err = |what: &str, e: std::io::Error| format!("listen({addr}) failed: {what}: {e}");
+    let sock =
+        Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(|e| err("socket", e))?;
+    sock.set_reuse_address(true)
+        .map_err(|e| err("SO_REUSEADDR", e))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true).map_err(|e| err("IPV6_V6ONLY", e))?;
+    }
+    sock.bind(&addr.into()).map_err(|e| err("bind", e))?;
+    sock.listen(backlog.min(i32::MAX as u32) as i32)
+        .map_err(|e| err("listen", e))?;
+    sock.set_nonblocking(true)
+        .map_err(|e| err("O_NONBLOCK", e))?;
+    let local = sock
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .unwrap_or(addr);
+    let fd: OwnedFd = sock.into();
+    let effective_backlog = sys::net::tcp_listen_backlog(fd.as_fd()).ok();
+    Ok(Bound {
+        fd,
+        desc: local.to_string(),
+        unix_path: None,
+        effective_backlog,
+    })
+}
+
+/// What is at a unix listener's path.
+pub(crate) enum PathState {
+    Free,
+    Stale,
+    Live,
+    NotSocket,
+}
+
+/// Looks at a unix listener's path without changing anything.
+pub(crate) fn probe_unix(path: &Path) -> PathState {
+    match std::fs::symlink_metadata(path) {
+        Err(_) => PathState::Free,
+        Ok(m) if !m.file_type().is_socket() => PathState::NotSocket,
+        Ok(_) => match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => PathState::Live,
+            Err(_) => PathState::Stale,
+        },
+    }
+}
+
+/// Binds and listens on a unix socket path.
+pub(crate) fn bind_unix(
+    path: &Path,
+    mode: u32,
+    owner: Option<(Option<u32>, Option<u32>)>,
+    backlog: u32,
+) -> Result<Bound, String> {
+    let shown = path.display();
+    match probe_unix(path) {
+        PathState::Free => {}
+        PathState::Live => return Err(format!("Socket already exists: {shown}")),
+        PathState::NotSocket => {
+            return Err(format!(
+                "{shown} exists and is not a socket; not replacing it"
+            ))
+        }
+        PathState::Stale => {
+            std::fs::remove_file(path)
+                .map_err(|e| format!("cannot remove stale socket {shown}: {e}"))?;
+        }
+    }
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let err = |what: &str, e: std::io::Error| format!("listen({shown}) failed: {what}: {e}");
+    let sock = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| err("socket", e))?;
+    let addr = SockAddr::unix(path).map_err(|e| err("address", e))?;
+    let old = sys::proc::umask(!mode & 0o777);
+    let bound = sock.bind(&addr);
+    sys::proc::umask(old);
+    bound.map_err(|e| err("bind", e))?;
+    // umask can only remove bits; make the mode exact.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))
+        .map_err(|e| err("chmod", e))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, uid, gid).map_err(|e| err("chown", e))?;
+    }
+    sock.listen(backlog.min(i32::MAX as u32) as i32)
+        .map_err(|e| err("listen", e))?;
+    sock.set_nonblocking(true)
+        .map_err(|e| err("O_NONBLOCK", e))?;
+    let fd: OwnedFd = sock.into();
+    let effective_backlog = sys::net::unix_listen_backlog(fd.as_fd())
+        .ok()
+        .map(|(b, _)| b);
+    Ok(Bound {
+        fd,
+        desc: format!("unix:{shown}"),
+        unix_path: Some(path.to_path_buf()),
+        effective_backlog,
+    })
+}
+
+/// Binds every listener of a service.
+pub(crate) fn bind_all(
+    listeners: &[ListenerSpec],
+    base_dir: &Path,
+    backlog: u32,
+    as_root: bool,
+) -> Result<Vec<Bound>, String> {
+    let mut out = Vec::new();
+    for l in listeners {
+        match *l {
+            ListenerSpec::Inet {
+                addresses, port, ..
+            } => {
+                for addr in inet_addrs(addresses, port)? {
+                    out.push(bind_inet(addr, backlog)?);
+                }
+            }
+            ListenerSpec::Unix {
+                path,
+                mode,
+                user,
+                group,
+            } => {
+                let owner = if as_root && (user.is_some() || group.is_some()) {
+                    let uid = match user {
+                        Some(u) => Some(
+                            sys::proc::lookup_user(u)
+                                .ok()
+                                .flatten()
+                                .ok_or_else(|| format!("User doesn't exist: {u}"))?
+                                .0,
+                        ),
+                        None => None,
+                    };
+                    let gid = match group {
+                        Some(g) => Some(
+                            sys::proc::lookup_group(g)
+                                .ok()
+                                .flatten()
+                                .ok_or_else(|| format!("Group doesn't exist: {g}"))?,
+                        ),
+                        None => None,
+                    };
+                    Some((uid, gid))
+                } else {
+                    None
+                };
+                out.push(bind_unix(&unix_path(base_dir, path), mode, owner, backlog)?);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,1003 @@
+//! The master: binds every listener, forks workers on demand, reaps them.
+//!
+//! It follows Dovecot's master (see `DOVECOT.md` §F):
+//!
+//! * Workers report their free slots over one shared status pipe. The
+//!   master watches a service's listeners only while none of its workers
+//!   has a free slot; a connection arriving then forks one worker (up to
+//!   `process_limit`). `process_min_avail` workers are kept ready, at most
+//!   10 forks per loop turn.
+//! * At `process_limit` it warns at most once a second and, after 10 s of
+//!   saturation, accepts and closes what is queued so clients see a close
+//!   rather than a hang.
+//! * A worker that dies before its first status record throttles the
+//!   service (2 s doubling to 60 s).
+//! * Signals arrive through a signalfd in the same mio loop: SIGCHLD reaps,
+//!   SIGTERM/SIGINT shut down gracefully, SIGHUP replaces every worker on
+//!   the same listening sockets.
+//!
+//! Its one event loop handles a closed set of events: a signal, status
+//! records, a listener becoming readable, and timers.
+
+pub(crate) mod listen;
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::log::{log_master, log_svc, RateLimit};
+use crate::spec::{AppSpec, ListenerSpec, ServiceSpec};
+use crate::sys;
+use crate::sys::proc::Identity;
+use crate::worker::{self, status, ChildEnv, EXIT_PANIC, EXIT_STARTUP_FAILED};
+use crate::RunOptions;
+use listen::Bound;
+
+const SIGNAL: Token = Token(usize::MAX);
+const STATUS: Token = Token(usize::MAX - 1);
+const MAX_FORKS_PER_TICK: u32 = 10;
+const INITIAL_STATUS_TIMEOUT: Duration = Duration::from_secs(30);
+const THROTTLE_FIRST: Duration = Duration::from_secs(2);
+const THROTTLE_MAX: Duration = Duration::from_secs(60);
+/// File descriptors a worker needs besides its clients (std streams, epoll,
+/// signalfd, status pipe, drainer channel, and some slack).
+pub(crate) const OWN_FDS: u64 = 16;
+
+fn listener_token(svc: usize, l: usize) -> Token {
+    Token((svc << 16) | l)
+}
+
+struct Svc {
+    spec: &'static ServiceSpec,
+    listeners: Vec<Bound>,
+    watching: bool,
+    /// Live workers of the current generation.
+    count: u32,
+    /// Workers of the current generation with at least one free slot.
+    avail_procs: u32,
+    throttle_until: Option<Instant>,
+    throttle_next: Duration,
+    drop_warn: RateLimit,
+    saturated_since: Option<Instant>,
+    drop_pause_until: Option<Instant>,
+    identity: Option<Identity>,
+    chroot: Option<PathBuf>,
+}
+
+struct Proc {
+    svc: usize,
+    avail: u32,
+    got_status: bool,
+    retiring: bool,
+    idle_since: Option<Instant>,
+    idle_kill_sent: bool,
+    started: Instant,
+}
+
+pub(crate) struct Master {
+    opts: RunOptions,
+    poll: Poll,
+    sigfd: SignalFd,
+    status_rd: OwnedFd,
+    status_wr: OwnedFd,
+    status_buf: Vec<u8>,
+    drain_tx: Option<OwnedFd>,
+    drain_rx: Option<OwnedFd>,
+    drainer: Option<Pid>,
+    drainer_restarts: RateLimit,
+    services: Vec<Svc>,
+    procs: HashMap<i32, Proc>,
+    stopping: Option<Instant>,
+    killed_all: bool,
+    retire_deadline: Option<Instant>,
+    pid: Pid,
+    tick_now: bool,
+}
+
+/// A fatal start-up error.
+pub(crate) type StartError = String;
+
+impl Master {
+    pub(crate) fn start(app: &'static AppSpec, opts: &RunOptions) -> Result<Self, StartError> {
+        for w in app.warnings {
+            log_master!("warning: {w}");
+        }
+        // Validate before binding anything.
+        for s in app.services {
+            if s.handler.is_blocking() && s.client_limit > 1 {
+                return Err(format!(
+                    "service({}): handler {} is blocking and needs client_limit = 1, \
+                     but client_limit is {}",
+                    s.name, s.handler.name, s.client_limit
+                ));
+            }
+            if s.client_limit == 0 || s.process_limit == 0 {
+                return Err(format!(
+                    "service({}): client_limit and process_limit must be at least 1",
+                    s.name
+                ));
+            }
+            if s.process_min_avail > s.process_limit {
+                return Err(format!(
+                    "service({}): process_min_avail is higher than process_limit",
+                    s.name
+                ));
+            }
+        }
+        let root = sys::proc::is_root();
+        raise_nofile(app);
+        let base_dir = opts
+            .base_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(app.base_dir));
+        let somax = listen::somaxconn();
+        let mut services = Vec::new();
+        for s in app.services {
+            let (identity, chroot) = resolve_identity(s, root, &base_dir)?;
+            if root && s.user.is_none() && has_inet(s) {
+                log_svc!(
+                    s.name,
+                    "warning: no user set and the master runs as root: its workers \
+                     serve network clients as root (set user = ...)"
+                );
+            }
+            let backlog = opts.backlog_override.unwrap_or_else(|| s.backlog());
+            if let Some(max) = somax {
+                if backlog > max {
+                    log_svc!(
+                        s.name,
+                        "warning: listen backlog {backlog} (client_limit {} x process_limit {}) \
+                         exceeds net.core.somaxconn ({max}); the kernel caps the queue at {max}. \
+                         Raise it with: sysctl -w net.core.somaxconn={backlog}",
+                        s.client_limit,
+                        s.process_limit
+                    );
+                }
+            }
+            let bound = listen::bind_all(s.listeners, &base_dir, backlog, root)
+                .map_err(|e| format!("service({}): {e}", s.name))?;
+            for b in &bound {
+                match b.effective_backlog {
+                    Some(q) => log_svc!(s.name, "listening on {} (backlog {q})", b.desc),
+                    None => log_svc!(
+                        s.name,
+                        "listening on {} (backlog {backlog}, not read back)",
+                        b.desc
+                    ),
+                }
+            }
+            services.push(Svc {
+                spec: s,
+                listeners: bound,
+                watching: false,
+                count: 0,
+                avail_procs: 0,
+                throttle_until: None,
+                throttle_next: THROTTLE_FIRST,
+                drop_warn: RateLimit::default(),
+                saturated_since: None,
+                drop_pause_until: None,
+                identity,
+                chroot,
+            });
+        }
+
+        sys::proc::ignore_sigpipe();
+        let mask = sys::proc::handled_signals();
+        sys::proc::block_signals(&mask).map_err(|e| format!("sigprocmask: {e}"))?;
+        let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| format!("signalfd: {e}"))?;
+        let poll = Poll::new().map_err(|e| format!("epoll: {e}"))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&sigfd.as_fd().as_raw_fd()),
+                SIGNAL,
+                Interest::READABLE,
+            )
+            .map_err(|e| format!("epoll: {e}"))?;
+        let (status_rd, status_wr) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+        sys::io::set_nonblocking(status_rd.as_fd(), true).map_err(|e| e.to_string())?;
+        sys::io::set_nonblocking(status_wr.as_fd(), true).map_err(|e| e.to_string())?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&status_rd.as_raw_fd()),
+                STATUS,
+                Interest::READABLE,
+            )
+            .map_err(|e| format!("epoll: {e}"))?;
+        let (drain_tx, drain_rx) = if opts.plain_close {
+            log_master!("SVCC_TEST_PLAIN_CLOSE is set: closing without lingering (tests only)");
+            (None, None)
+        } else {
+            let (tx, rx) = sys::net::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
+            (Some(tx), Some(rx))
+        };
+        let mut m = Master {
+            opts: opts.clone(),
+            poll,
+            sigfd,
+            status_rd,
+            status_wr,
+            status_buf: Vec::with_capacity(4096),
+            drain_tx,
+            drain_rx,
+            drainer: None,
+            drainer_restarts: RateLimit::default(),
+            services,
+            procs: HashMap::new(),
+            stopping: None,
+            killed_all: false,
+            retire_deadline: None,
+            pid: nix::unistd::getpid(),
+            tick_now: true,
+        };
+        m.spawn_drainer();
+        log_master!("started: {} service(s)", m.services.len());
+        Ok(m)
+    }
+
+    pub(crate) fn run(mut self) -> Result<(), StartError> {
+        let mut events = Events::with_capacity(64);
+        loop {
+            let now = Instant::now();
+            self.tick(now);
+            if let Some(deadline) = self.stopping {
+                if self.procs.is_empty() && self.drainer.is_none() {
+                    log_master!("all processes finished, exiting");
+                    return Ok(());
+                }
+                if self.procs.is_empty() {
+                    self.stop_drainer();
+                }
+                if now >= deadline && !self.killed_all {
+                    self.killed_all = true;
+                    log_master!(
+                        "shutdown deadline reached: killing {} process(es)",
+                        self.procs.len() + self.drainer.is_some() as usize
+                    );
+                    for pid in self.procs.keys() {
+                        let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+                    }
+                    if let Some(d) = self.drainer {
+                        let _ = sys::proc::kill(d, Signal::SIGKILL);
+                    }
+                }
+                if now >= deadline + Duration::from_secs(5) {
+                    log_master!("processes did not exit after SIGKILL; exiting anyway");
+                    return Ok(());
+                }
+            }
+            let timeout = self.next_timeout(Instant::now());
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(format!("epoll_wait: {e}"));
+                }
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    SIGNAL => self.on_signals(),
+                    STATUS => self.read_status(),
+                    Token(t) => self.on_listener(t >> 16, t & 0xffff),
+                }
+            }
+        }
+    }
+
+    fn next_timeout(&self, now: Instant) -> Option<Duration> {
+        if self.tick_now {
+            return Some(Duration::ZERO);
+        }
+        let mut next: Option<Instant> = None;
+        let mut at = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        for s in &self.services {
+            if let Some(t) = s.throttle_until {
+                at(t);
+            }
+            if let Some(t) = s.drop_pause_until {
+                at(t);
+            }
+        }
+        if let Some(t) = self.stopping {
+            at(if self.killed_all {
+                t + Duration::from_secs(5)
+            } else {
+                t
+            });
+        }
+        if let Some(t) = self.retire_deadline {
+            at(t);
+        }
+        for p in self.procs.values() {
+            if !p.got_status {
+                at(p.started + INITIAL_STATUS_TIMEOUT);
+            }
+            if let (Some(since), Some(d)) = (p.idle_since, self.services[p.svc].spec.idle_kill) {
+                if !p.idle_kill_sent && !p.retiring {
+                    at(since + d);
+                }
+            }
+        }
+        // Poll at least once a second for housekeeping.
+        let cap = now + Duration::from_secs(1);
+        let t = next.map_or(cap, |n| n.min(cap));
+        Some(t.saturating_duration_since(now) + Duration::from_micros(500))
+    }
+
+    // ---- per-turn housekeeping -------------------------------------------
+
+    fn tick(&mut self, now: Instant) {
+        self.tick_now = false;
+        if let Some(t) = self.retire_deadline {
+            if now >= t {
+                self.retire_deadline = None;
+                for (pid, p) in &self.procs {
+                    if p.retiring {
+                        log_svc!(
+                            self.services[p.svc].spec.name,
+                            "process {pid} still running after SIGHUP grace period: killing it"
+                        );
+                        let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+                    }
+                }
+            }
+        }
+        // Initial status timeout.
+        let late: Vec<i32> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| !p.got_status && now >= p.started + INITIAL_STATUS_TIMEOUT)
+            .map(|(pid, _)| *pid)
+            .collect();
+        for pid in late {
+            let p = self.procs.get_mut(&pid).unwrap();
+            p.got_status = true; // report once
+            log_svc!(
+                self.services[p.svc].spec.name,
+                "Initial status notification not received in 30 seconds, killing the process {pid}"
+            );
+            let _ = sys::proc::kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        for i in 0..self.services.len() {
+            let s = &mut self.services[i];
+            if let Some(t) = s.throttle_until {
+                if now >= t {
+                    s.throttle_until = None;
+                }
+            }
+            if let Some(t) = s.drop_pause_until {
+                if now >= t {
+                    s.drop_pause_until = None;
+                }
+            }
+            if s.count < s.spec.process_limit || s.avail_procs > 0 {
+                s.saturated_since = None;
+            }
+            if self.stopping.is_none() {
+                self.prefork(i);
+                self.idle_kill(i, now);
+            }
+            self.update_watch(i);
+        }
+    }
+
+    fn prefork(&mut self, i: usize) {
+        let mut forked = 0;
+        loop {
+            let s = &self.services[i];
+            if s.throttle_until.is_some()
+                || s.avail_procs >= s.spec.process_min_avail
+                || s.count >= s.spec.process_limit
+            {
+                return;
+            }
+            if forked == MAX_FORKS_PER_TICK {
+                self.tick_now = true;
+                return;
+            }
+            if !self.fork_worker(i) {
+                return;
+            }
+            forked += 1;
+        }
+    }
+
+    fn idle_kill(&mut self, i: usize, now: Instant) {
+        let s = &self.services[i];
+        let Some(after) = s.spec.idle_kill else {
+            return;
+        };
+        let min = s.spec.process_min_avail;
+        let mut spare = s.avail_procs.saturating_sub(min);
+        if spare == 0 {
+            return;
+        }
+        let mut idle: Vec<(Instant, i32)> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.svc == i && !p.retiring && !p.idle_kill_sent && p.got_status)
+            .filter_map(|(pid, p)| p.idle_since.map(|t| (t, *pid)))
+            .filter(|(t, _)| now >= *t + after)
+            .collect();
+        idle.sort();
+        for (_, pid) in idle {
+            if spare == 0 {
+                break;
+            }
+            spare -= 1;
+            if let Some(p) = self.procs.get_mut(&pid) {
+                p.idle_kill_sent = true;
+            }
+            let _ = sys::proc::kill(Pid::from_raw(pid), Signal::SIGUSR1);
+        }
+    }
+
+    fn update_watch(&mut self, i: usize) {
+        let s = &mut self.services[i];
+        let want = self.stopping.is_none()
+            && s.throttle_until.is_none()
+            && s.drop_pause_until.is_none()
+            && s.avail_procs == 0
+            && !s.listeners.is_empty();
+        if want == s.watching {
+            return;
+        }
+        for (j, l) in s.listeners.iter().enumerate() {
+            let raw = l.fd.as_raw_fd();
+            let r = if want {
+                self.poll.registry().register(
+                    &mut SourceFd(&raw),
+                    listener_token(i, j),
+                    Interest::READABLE,
+                )
+            } else {
+                self.poll.registry().deregister(&mut SourceFd(&raw))
+            };
+            if let Err(e) = r {
+                log_svc!(s.spec.name, "epoll on {}: {e}", l.desc);
+            }
+        }
+        s.watching = want;
+    }
+
+    // ---- events ---------------------------------------------------------
+
+    fn on_listener(&mut self, i: usize, j: usize) {
+        if i >= self.services.len() || self.stopping.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        let s = &mut self.services[i];
+        if !s.watching || s.avail_procs > 0 || s.throttle_until.is_some() {
+            return;
+        }
+        if s.count < s.spec.process_limit {
+            self.fork_worker(i);
+            self.update_watch(i);
+            return;
+        }
+        // At process_limit with no free slot anywhere.
+        let spec = s.spec;
+        if s.drop_warn.ready(now, Duration::from_secs(1)) {
+            let (what, n) = if spec.process_limit > 1 {
+                ("process_limit", spec.process_limit)
+            } else if spec.service_count == 1 {
+                ("client_limit/service_count", spec.client_limit)
+            } else {
+                ("client_limit", spec.client_limit)
+            };
+            log_svc!(
+                spec.name,
+                "{what} ({n}) reached, client connections are being dropped"
+            );
+        }
+        let since = *s.saturated_since.get_or_insert(now);
+        if now.duration_since(since) >= self.opts.drop_queued_after {
+            let mut dropped = 0u32;
+            if let Some(l) = s.listeners.get(j) {
+                while let Ok(fd) = sys::io::accept(l.fd.as_fd()) {
+                    drop(fd);
+                    dropped += 1;
+                    if dropped >= 10_000 {
+                        break;
+                    }
+                }
+            }
+            if dropped > 0 {
+                log_svc!(
+                    spec.name,
+                    "closed {dropped} queued connection(s) after {} s at the limit",
+                    now.duration_since(since).as_secs()
+                );
+            }
+        }
+        // Look again in a second (a fresh registration reports what is
+        // still queued), so a full queue never spins the loop.
+        s.drop_pause_until = Some(now + Duration::from_secs(1));
+        self.update_watch(i);
+    }
+
+    fn read_status(&mut self) {
+        let mut buf = [0u8; 4096];
+        loop {
+            match sys::io::read(self.status_rd.as_fd(), &mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.status_buf.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let mut off = 0;
+        let now = Instant::now();
+        while self.status_buf.len() - off >= status::RECORD_LEN {
+            let (pid, avail) = status::parse(&self.status_buf[off..off + status::RECORD_LEN]);
+            off += status::RECORD_LEN;
+            self.on_status(pid, avail, now);
+        }
+        self.status_buf.drain(..off);
+    }
+
+    fn on_status(&mut self, pid: i32, avail: u32, now: Instant) {
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        p.got_status = true;
+        let was = p.avail;
+        p.avail = avail;
+        let s = &mut self.services[p.svc];
+        let full = s.spec.client_limit.max(1);
+        if avail >= full {
+            if p.idle_since.is_none() {
+                p.idle_since = Some(now);
+            }
+        } else {
+            p.idle_since = None;
+        }
+        if p.retiring {
+            return;
+        }
+        match (was > 0, avail > 0) {
+            (false, true) => s.avail_procs += 1,
+            (true, false) => s.avail_procs -= 1,
+            _ => {}
+        }
+        let i = p.svc;
+        // A worker that served and left again is a clean start-up: reset the
+        // throttle back-off as Dovecot does on a clean exit.
+        self.update_watch(i);
+        if s_needs_prefork(&self.services[i]) {
+            self.tick_now = true;
+        }
+    }
+
+    fn on_signals(&mut self) {
+        while let Ok(Some(info)) = self.sigfd.read_signal() {
+            match info.ssi_signo as i32 {
+                libc::SIGCHLD => self.reap(),
+                libc::SIGTERM => self.begin_shutdown("SIGTERM"),
+                libc::SIGINT => self.begin_shutdown("SIGINT"),
+                libc::SIGHUP => self.reload(),
+                _ => {}
+            }
+        }
+        // SIGCHLD may coalesce with others; reap anyway.
+        self.reap();
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let st = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(st) => st,
+            };
+            let (pid, code, signal) = match st {
+                WaitStatus::Exited(pid, code) => (pid, Some(code), None),
+                WaitStatus::Signaled(pid, sig, _) => (pid, None, Some(sig)),
+                _ => continue,
+            };
+            if Some(pid) == self.drainer {
+                self.drainer = None;
+                if self.stopping.is_none() {
+                    log_master!(
+                        "linger drainer {pid} exited ({}); restarting it",
+                        describe(code, signal)
+                    );
+                    self.spawn_drainer();
+                }
+                continue;
+            }
+            let Some(p) = self.procs.remove(&pid.as_raw()) else {
+                continue;
+            };
+            let i = p.svc;
+            let s = &mut self.services[i];
+            if !p.retiring {
+                s.count -= 1;
+                if p.avail > 0 {
+                    s.avail_procs -= 1;
+                }
+            }
+            let clean = code == Some(0);
+            if !clean {
+                let extra = match code {
+                    Some(c) if c == EXIT_PANIC => " (handler panicked)",
+                    Some(c) if c == EXIT_STARTUP_FAILED => " (start-up failed)",
+                    _ if signal == Some(Signal::SIGKILL) && s.spec.vsz_limit > 0 => {
+                        " (killed: out of memory? see vsz_limit)"
+                    }
+                    _ => "",
+                };
+                log_svc!(s.spec.name, "child {pid} {}{extra}", describe(code, signal));
+            }
+            if !p.got_status && self.stopping.is_none() && !p.retiring {
+                self.throttle(i);
+            } else if clean && p.got_status {
+                self.services[i].throttle_next = THROTTLE_FIRST;
+            }
+            self.tick_now = true;
+        }
+    }
+
+    fn throttle(&mut self, i: usize) {
+        let s = &mut self.services[i];
+        if s.throttle_until.is_some() {
+            return;
+        }
+        let d = s.throttle_next;
+        log_svc!(
+            s.spec.name,
+            "command startup failed, throttling for {}.{:03} secs",
+            d.as_secs(),
+            d.subsec_millis()
+        );
+        s.throttle_until = Some(Instant::now() + d);
+        s.throttle_next = (d * 2).min(THROTTLE_MAX);
+        self.update_watch(i);
+    }
+
+    fn begin_shutdown(&mut self, why: &str) {
+        if self.stopping.is_some() {
+            return;
+        }
+        let grace = self.opts.shutdown_timeout;
+        log_master!(
+            "{why} received - shutting down: stop accepting, finish open connections \
+             (at most {} ms)",
+            grace.as_millis()
+        );
+        self.stopping = Some(Instant::now() + grace);
+        for i in 0..self.services.len() {
+            self.update_watch(i);
+            for l in self.services[i].listeners.drain(..) {
+                if let Some(p) = &l.unix_path {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+        for pid in self.procs.keys() {
+            let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGTERM);
+        }
+        self.tick_now = true;
+    }
+
+    fn stop_drainer(&mut self) {
+        if let Some(d) = self.drainer {
+            if !self.killed_all {
+                let _ = sys::proc::kill(d, Signal::SIGTERM);
+            }
+        }
+    }
+
+    fn reload(&mut self) {
+        if self.stopping.is_some() {
+            return;
+        }
+        log_master!("SIGHUP received - replacing all workers on the same listeners");
+        for (pid, p) in self.procs.iter_mut() {
+            if p.retiring {
+                continue;
+            }
+            p.retiring = true;
+            let s = &mut self.services[p.svc];
+            s.count -= 1;
+            if p.avail > 0 {
+                s.avail_procs -= 1;
+            }
+            let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGTERM);
+        }
+        for s in &mut self.services {
+            s.throttle_until = None;
+            s.throttle_next = THROTTLE_FIRST;
+            s.saturated_since = None;
+            s.drop_pause_until = None;
+        }
+        self.retire_deadline = Some(Instant::now() + self.opts.shutdown_timeout);
+        self.tick_now = true;
+    }
+
+    // ---- forking --------------------------------------------------------
+
+    /// Forks one worker of service `i`. Returns false when the fork failed.
+    fn fork_worker(&mut self, i: usize) -> bool {
+        match sys::proc::fork() {
+            Ok(sys::proc::Forked::Parent(pid)) => {
+                let s = &mut self.services[i];
+                let full = s.spec.client_limit.max(1);
+                s.count += 1;
+                s.avail_procs += 1;
+                self.procs.insert(
+                    pid.as_raw(),
+                    Proc {
+                        svc: i,
+                        avail: full,
+                        got_status: false,
+                        retiring: false,
+                        idle_since: Some(Instant::now()),
+                        idle_kill_sent: false,
+                        started: Instant::now(),
+                    },
+                );
+                true
+            }
+            Ok(sys::proc::Forked::Child) => {
+                let code = std::panic::catch_unwind(AssertUnwindSafe(|| self.child(i)))
+                    .unwrap_or(EXIT_PANIC);
+                sys::proc::exit_now(code)
+            }
+            Err(e) => {
+                log_svc!(self.services[i].spec.name, "fork() failed: {e}");
+                self.throttle(i);
+                false
+            }
+        }
+    }
+
+    /// Closes, in a forked child, every descriptor that belongs to the
+    /// master (its epoll, signalfd, status read end, the drainer's
+    /// receiving end, other services' listeners). `keep_listeners` names the
+    /// service whose listeners stay.
+    fn close_master_fds(&self, keep_listeners: Option<usize>) {
+        sys::io::close_raw(self.poll.as_raw_fd());
+        sys::io::close_raw(self.sigfd.as_fd().as_raw_fd());
+        sys::io::close_raw(self.status_rd.as_raw_fd());
+        if let Some(rx) = &self.drain_rx {
+            sys::io::close_raw(rx.as_raw_fd());
+        }
+        for (k, s) in self.services.iter().enumerate() {
+            if Some(k) != keep_listeners {
+                for l in &s.listeners {
+                    sys::io::close_raw(l.fd.as_raw_fd());
+                }
+            }
+        }
+    }
+
+    /// Runs in the forked child; returns its exit code.
+    fn child(&self, i: usize) -> i32 {
+        let s = &self.services[i];
+        let spec = s.spec;
+        if sys::proc::parent_death_signal().is_err() || nix::unistd::getppid() != self.pid {
+            return EXIT_STARTUP_FAILED;
+        }
+        self.close_master_fds(Some(i));
+        let dup = |fd: &OwnedFd| fd.try_clone();
+        let listeners: io::Result<Vec<OwnedFd>> = s.listeners.iter().map(|l| dup(&l.fd)).collect();
+        let status = dup(&self.status_wr);
+        let drain = self.drain_tx.as_ref().map(dup).transpose();
+        let (Ok(listeners), Ok(status), Ok(drain)) = (listeners, status, drain) else {
+            log_svc!(
+                spec.name,
+                "worker start-up failed: cannot duplicate descriptors"
+            );
+            return EXIT_STARTUP_FAILED;
+        };
+        // The originals are the master's; close them (their owners are never
+        // dropped here: the child leaves with _exit).
+        for l in &s.listeners {
+            sys::io::close_raw(l.fd.as_raw_fd());
+        }
+        sys::io::close_raw(self.status_wr.as_raw_fd());
+        if let Some(tx) = &self.drain_tx {
+            sys::io::close_raw(tx.as_raw_fd());
+        }
+        if spec.vsz_limit > 0 {
+            if let Err(e) = sys::proc::set_address_space_limit(spec.vsz_limit) {
+                log_svc!(
+                    spec.name,
+                    "setrlimit(RLIMIT_AS, {}) failed: {e}",
+                    spec.vsz_limit
+                );
+                return EXIT_STARTUP_FAILED;
+            }
+        }
+        if let Some(id) = &s.identity {
+            if let Err(e) = sys::proc::apply_identity(s.chroot.as_deref(), id) {
+                log_svc!(
+                    spec.name,
+                    "cannot drop privileges (user {:?}, group {:?}, chroot {:?}): {e}; not serving",
+                    spec.user,
+                    spec.group,
+                    spec.chroot
+                );
+                return EXIT_STARTUP_FAILED;
+            }
+        } else if let Some(dir) = &s.chroot {
+            if let Err(e) = sys::proc::apply_identity(
+                Some(dir),
+                &Identity {
+                    uid: None,
+                    gid: None,
+                    groups: Vec::new(),
+                },
+            ) {
+                log_svc!(
+                    spec.name,
+                    "chroot({}) failed: {e}; not serving",
+                    dir.display()
+                );
+                return EXIT_STARTUP_FAILED;
+            }
+        }
+        let env = ChildEnv {
+            service: spec,
+            listeners,
+            status,
+            drain,
+            plain_close: self.opts.plain_close,
+            shutdown_grace: self.opts.shutdown_timeout,
+        };
+        (spec.handler.entry())(env)
+    }
+
+    fn spawn_drainer(&mut self) {
+        let Some(rx) = &self.drain_rx else {
+            return;
+        };
+        if !self
+            .drainer_restarts
+            .ready(Instant::now(), Duration::from_secs(1))
+        {
+            // Restarted less than a second ago: workers fall back to local
+            // lingering until the next SIGCHLD-triggered attempt.
+            log_master!("linger drainer keeps failing; workers linger themselves");
+            return;
+        }
+        match sys::proc::fork() {
+            Ok(sys::proc::Forked::Parent(pid)) => self.drainer = Some(pid),
+            Ok(sys::proc::Forked::Child) => {
+                let code = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    if sys::proc::parent_death_signal().is_err()
+                        || nix::unistd::getppid() != self.pid
+                    {
+                        return EXIT_STARTUP_FAILED;
+                    }
+                    let Ok(chan) = rx.try_clone() else {
+                        return EXIT_STARTUP_FAILED;
+                    };
+                    self.close_master_fds(None);
+                    sys::io::close_raw(self.status_wr.as_raw_fd());
+                    if let Some(tx) = &self.drain_tx {
+                        sys::io::close_raw(tx.as_raw_fd());
+                    }
+                    worker::drainer::run(chan, self.opts.shutdown_timeout)
+                }))
+                .unwrap_or(EXIT_PANIC);
+                sys::proc::exit_now(code)
+            }
+            Err(e) => log_master!("fork() of the linger drainer failed: {e}"),
+        }
+    }
+}
+
+fn s_needs_prefork(s: &Svc) -> bool {
+    s.throttle_until.is_none()
+        && s.avail_procs < s.spec.process_min_avail
+        && s.count < s.spec.process_limit
+}
+
+fn describe(code: Option<i32>, signal: Option<Signal>) -> String {
+    match (code, signal) {
+        (Some(0), _) => "exited normally".to_string(),
+        (Some(c), _) => format!("returned error {c}"),
+        (_, Some(s)) => format!("killed with signal {} ({s})", s as i32),
+        _ => "ended".to_string(),
+    }
+}
+
+fn has_inet(s: &ServiceSpec) -> bool {
+    s.listeners
+        .iter()
+        .any(|l| matches!(l, ListenerSpec::Inet { .. }))
+}
+
+/// Resolves a service's user, group and chroot in the master (so the child
+/// reads no files). Without root, user and group are not applied.
+fn resolve_identity(
+    s: &ServiceSpec,
+    root: bool,
+    base_dir: &std::path::Path,
+) -> Result<(Option<Identity>, Option<PathBuf>), StartError> {
+    let chroot = s
+        .chroot
+        .filter(|c| !c.is_empty())
+        .map(|c| listen::unix_path(base_dir, c));
+    if s.user.is_none() && s.group.is_none() {
+        return Ok((None, chroot));
+    }
+    if !root {
+        log_svc!(
+            s.name,
+            "warning: user/group set but the master is not root: running as the master's user"
+        );
+        return Ok((None, chroot));
+    }
+    let mut uid = None;
+    let mut gid = None;
+    let mut groups = Vec::new();
+    if let Some(u) = s.user {
+        let (u_id, g_id) = sys::proc::lookup_user(u)
+            .map_err(|e| format!("service({}) cannot look up user {u}: {e}", s.name))?
+            .ok_or_else(|| {
+                format!(
+                    "service({}) User doesn't exist: {u} (See service {} {{ user }} setting)",
+                    s.name, s.name
+                )
+            })?;
+        uid = Some(u_id);
+        gid = Some(g_id);
+        groups = sys::proc::group_list(u, g_id).unwrap_or_default();
+    }
+    if let Some(g) = s.group {
+        let g_id = sys::proc::lookup_group(g)
+            .map_err(|e| format!("service({}) cannot look up group {g}: {e}", s.name))?
+            .ok_or_else(|| {
+                format!(
+                    "service({}) Group doesn't exist: {g} (See service {} {{ group }} setting)",
+                    s.name, s.name
+                )
+            })?;
+        gid = Some(g_id);
+        if !groups.contains(&g_id) {
+            groups.insert(0, g_id);
+        }
+    }
+    Ok((Some(Identity { uid, gid, groups }), chroot))
+}
+
+/// Raises `RLIMIT_NOFILE` to its hard limit and warns when that is still
+/// below what one worker of a service needs.
+fn raise_nofile(app: &AppSpec) {
+    let Ok((soft, hard)) = sys::proc::nofile() else {
+        return;
+    };
+    let mut now = soft;
+    if soft < hard {
+        match sys::proc::set_nofile(hard, hard) {
+            Ok(()) => now = hard,
+            Err(e) => log_master!("cannot raise RLIMIT_NOFILE from {soft} to {hard}: {e}"),
+        }
+    }
+    for s in app.services {
+        let need = s.client_limit as u64 + OWN_FDS + s.listeners.len() as u64;
+        if now < need {
+            log_svc!(
+                s.name,
+                "warning: fd limit (ulimit -n) {now} is below client_limit {} + {} descriptors \
+                 a worker needs ({need}); raise the hard limit (LimitNOFILE= or \
+                 /etc/security/limits.conf)",
+                s.client_limit,
+                need - s.client_limit as u64
+            );
+        }
+    }
+}

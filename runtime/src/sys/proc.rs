@@ -1,0 +1,224 @@
+//! Processes: fork, exit, signal masks and handlers, limits and identity.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::unistd::Pid;
+
+/// Which side of a `fork` we are on.
+pub enum Forked {
+    /// In the parent; the child's pid.
+    Parent(Pid),
+    /// In the child.
+    Child,
+}
+
+/// `fork()` without `exec`.
+///
+/// The master is single-threaded (no runtime spawns threads in it), so the
+/// child may keep using the allocator and everything else it inherited.
+pub fn fork() -> io::Result<Forked> {
+    // SAFETY: the master never starts threads, so no lock can be held by a
+    // thread that does not exist in the child; the child only runs code that
+    // is sound after fork in a single-threaded process and leaves with
+    // `exit_now` rather than returning into the parent's frames.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent(child)),
+        nix::unistd::ForkResult::Child => Ok(Forked::Child),
+    }
+}
+
+/// `_exit(code)`: leaves a forked child without running the parent's
+/// destructors or `atexit` handlers.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit is always safe to call; it never returns.
+    unsafe { libc::_exit(code) }
+}
+
+/// The signals the master and the event workers take through a signalfd.
+pub fn handled_signals() -> SigSet {
+    let mut s = SigSet::empty();
+    for sig in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+    ] {
+        s.add(sig);
+    }
+    s
+}
+
+/// Blocks `set` for this (single) thread; returns the previous mask.
+pub fn block_signals(set: &SigSet) -> io::Result<SigSet> {
+    let mut old = SigSet::empty();
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(set), Some(&mut old))?;
+    Ok(old)
+}
+
+/// Replaces the signal mask.
+pub fn set_signal_mask(set: &SigSet) -> io::Result<()> {
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(set), None)?;
+    Ok(())
+}
+
+/// Ignores `SIGPIPE` (writes to closed sockets fail with `EPIPE` instead).
+pub fn ignore_sigpipe() {
+    // SAFETY: installing SIG_IGN runs no code in signal context.
+    unsafe {
+        let _ = nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigIgn);
+    }
+}
+
+/// Set by [`install_flag_handlers`]' handler when SIGTERM or SIGINT arrives.
+pub static STOP_FLAG: AtomicBool = AtomicBool::new(false);
+/// Set by [`install_flag_handlers`]' handler when SIGUSR1 (idle kill) arrives.
+pub static IDLE_FLAG: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop(_: libc::c_int) {
+    STOP_FLAG.store(true, Ordering::Relaxed);
+}
+extern "C" fn on_idle(_: libc::c_int) {
+    IDLE_FLAG.store(true, Ordering::Relaxed);
+}
+
+/// For blocking workers, which cannot poll a signalfd: SIGTERM/SIGINT and
+/// SIGUSR1 only set an atomic flag, installed without `SA_RESTART` so that a
+/// blocking `read` returns `EINTR` and the worker can look at the flag.
+pub fn install_flag_handlers() -> io::Result<()> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler};
+    let stop = SigAction::new(
+        SigHandler::Handler(on_stop),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let idle = SigAction::new(
+        SigHandler::Handler(on_idle),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handlers only store to an atomic, which is
+    // async-signal-safe.
+    unsafe {
+        sigaction(Signal::SIGTERM, &stop)?;
+        sigaction(Signal::SIGINT, &stop)?;
+        sigaction(Signal::SIGUSR1, &idle)?;
+        sigaction(
+            Signal::SIGHUP,
+            &SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty()),
+        )?;
+    }
+    Ok(())
+}
+
+/// `prctl(PR_SET_PDEATHSIG, SIGTERM)`: the child gets SIGTERM when the master
+/// dies.
+pub fn parent_death_signal() -> io::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sends `sig` to exactly `pid`.
+pub fn kill(pid: Pid, sig: Signal) -> io::Result<()> {
+    nix::sys::signal::kill(pid, sig)?;
+    Ok(())
+}
+
+/// The soft and hard `RLIMIT_NOFILE`.
+pub fn nofile() -> io::Result<(u64, u64)> {
+    Ok(nix::sys::resource::getrlimit(
+        nix::sys::resource::Resource::RLIMIT_NOFILE,
+    )?)
+}
+
+/// Sets `RLIMIT_NOFILE`.
+pub fn set_nofile(soft: u64, hard: u64) -> io::Result<()> {
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, soft, hard)?;
+    Ok(())
+}
+
+/// Sets `RLIMIT_AS` (soft and hard) to `bytes`.
+pub fn set_address_space_limit(bytes: u64) -> io::Result<()> {
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes)?;
+    Ok(())
+}
+
+/// True when running as root.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// A resolved service identity (looked up in the master, applied in the
+/// child).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Target user id, if a user was set.
+    pub uid: Option<u32>,
+    /// Target group id (the group's, or the user's primary group).
+    pub gid: Option<u32>,
+    /// Supplementary groups (resolved in the master with `getgrouplist`,
+    /// so nothing is read from a chroot).
+    pub groups: Vec<u32>,
+}
+
+/// Looks up a user name.
+pub fn lookup_user(name: &str) -> io::Result<Option<(u32, u32)>> {
+    Ok(nix::unistd::User::from_name(name)?.map(|u| (u.uid.as_raw(), u.gid.as_raw())))
+}
+
+/// The supplementary groups of `user` whose primary group is `gid`.
+pub fn group_list(user: &str, gid: u32) -> io::Result<Vec<u32>> {
+    let name = std::ffi::CString::new(user).map_err(io::Error::other)?;
+    Ok(
+        nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(gid))?
+            .into_iter()
+            .map(|g| g.as_raw())
+            .collect(),
+    )
+}
+
+/// Looks up a group name.
+pub fn lookup_group(name: &str) -> io::Result<Option<u32>> {
+    Ok(nix::unistd::Group::from_name(name)?.map(|g| g.gid.as_raw()))
+}
+
+/// Applies chroot and identity in a child: `chroot` + `chdir("/")`, then
+/// supplementary groups, then gid, then uid. Any failure is returned and the
+/// caller must exit; it never continues with a partial identity.
+pub fn apply_identity(chroot: Option<&std::path::Path>, id: &Identity) -> io::Result<()> {
+    use nix::unistd::{Gid, Uid};
+    if let Some(dir) = chroot {
+        nix::unistd::chroot(dir)?;
+        nix::unistd::chdir("/")?;
+    }
+    if let Some(gid) = id.gid {
+        let gid = Gid::from_raw(gid);
+        let groups: Vec<Gid> = if id.groups.is_empty() {
+            vec![gid]
+        } else {
+            id.groups.iter().map(|g| Gid::from_raw(*g)).collect()
+        };
+        nix::unistd::setgroups(&groups)?;
+        nix::unistd::setgid(gid)?;
+    }
+    if let Some(uid) = id.uid {
+        nix::unistd::setuid(Uid::from_raw(uid))?;
+        if nix::unistd::geteuid().as_raw() != uid {
+            return Err(io::Error::other("setuid did not take effect"));
+        }
+    }
+    Ok(())
+}
+
+/// Sets the process umask; returns the previous one.
+pub fn umask(mask: u32) -> u32 {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(
+        mask as libc::mode_t,
+    ))
+    .bits() as u32
+}

@@ -1,0 +1,207 @@
+//! The blocking worker: one client at a time (`client_limit = 1`).
+//!
+//! It waits for a connection with `poll(2)` on its listeners, reports 0 free
+//! slots, runs the handler on a blocking [`Stream`], then closes with a
+//! lingering close. The lingering part is handed to the drainer when the
+//! client has not closed yet, so the worker is free for its next client at
+//! once. Signals only set flags (no work in handlers); a blocking read
+//! returns `EINTR` and the worker looks at them.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+
+use super::status::StatusPipe;
+use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
+use crate::handler::{BlockingHandler, Stream};
+use crate::log::{log_svc, RateLimit};
+use crate::spec::ServiceSpec;
+use crate::sys;
+use crate::sys::proc::{IDLE_FLAG, STOP_FLAG};
+
+/// Entry point stored in [`crate::spec::HandlerSpec::blocking`].
+pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
+    let mut handler = H::default();
+    let ChildEnv {
+        service: spec,
+        listeners,
+        status,
+        drain,
+        plain_close,
+        ..
+    } = env;
+    if let Err(e) = sys::proc::install_flag_handlers() {
+        log_svc!(spec.name, "worker start-up failed: {e}");
+        return EXIT_STARTUP_FAILED;
+    }
+    let _ = sys::proc::set_signal_mask(&nix::sys::signal::SigSet::empty());
+    let mut status = StatusPipe::new(status, 1);
+    if send_status(&mut status, 1).is_err() {
+        return EXIT_STARTUP_FAILED;
+    }
+    let mut served: u64 = 0;
+    let mut accept_log = RateLimit::default();
+    loop {
+        if STOP_FLAG.load(Ordering::Relaxed) || IDLE_FLAG.load(Ordering::Relaxed) {
+            break;
+        }
+        let fd = {
+            let mut fds: Vec<PollFd<'_>> = listeners
+                .iter()
+                .map(|l| PollFd::new(l.as_fd(), PollFlags::POLLIN))
+                .collect();
+            match nix::poll::poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    log_svc!(spec.name, "poll failed: {e}");
+                    return 1;
+                }
+            }
+            let ready: Vec<usize> = fds
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.revents().is_some_and(|r| !r.is_empty()))
+                .map(|(i, _)| i)
+                .collect();
+            let mut got = None;
+            for i in ready {
+                match sys::io::accept(listeners[i].as_fd()) {
+                    Ok(fd) => {
+                        got = Some(fd);
+                        break;
+                    }
+                    Err(e) => match e.raw_os_error() {
+                        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS)
+                        | Some(libc::ENOMEM) => {
+                            if accept_log.ready(Instant::now(), Duration::from_secs(1)) {
+                                log_svc!(spec.name, "accept() failed: {e}; pausing 100 ms");
+                            }
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                        _ => {}
+                    },
+                }
+            }
+            match got {
+                Some(fd) => fd,
+                None => continue,
+            }
+        };
+        served += 1;
+        let last = spec.service_count > 0 && served >= spec.service_count as u64;
+        let _ = send_status(&mut status, 0);
+        serve_one(&mut handler, fd, spec, plain_close, drain.as_ref());
+        if last {
+            break;
+        }
+        if !STOP_FLAG.load(Ordering::Relaxed) {
+            let _ = send_status(&mut status, 1);
+        }
+    }
+    let _ = send_status(&mut status, 0);
+    0
+}
+
+fn send_status(status: &mut StatusPipe, avail: u32) -> io::Result<()> {
+    for _ in 0..100 {
+        match status.send(avail) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::ErrorKind::WouldBlock.into())
+}
+
+fn serve_one<H: BlockingHandler>(
+    handler: &mut H,
+    fd: OwnedFd,
+    spec: &ServiceSpec,
+    plain_close: bool,
+    drain: Option<&OwnedFd>,
+) {
+    let t = spec.timeouts;
+    let mut stream = match Stream::new(fd, t.idle_client) {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    let _ = handler.serve(&mut stream);
+    let fd = stream.into_fd();
+    if plain_close {
+        return;
+    }
+    linger(fd, spec, drain);
+}
+
+/// Lingering close of a finished blocking connection: `shutdown(SHUT_WR)`,
+/// one non-blocking drain, then the drainer (or, without one, a bounded
+/// blocking drain here).
+fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
+    let t = spec.timeouts;
+    if sys::io::shutdown_write(fd.as_fd()).is_err()
+        || sys::io::set_nonblocking(fd.as_fd(), true).is_err()
+    {
+        return;
+    }
+    let start = Instant::now();
+    let mut left = t.linger_bytes;
+    let mut buf = [0u8; 8192];
+    loop {
+        match sys::io::recv(fd.as_fd(), &mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                left = left.saturating_sub(n as u64);
+                if left == 0 {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => return,
+        }
+    }
+    if let Some(chan) = drain {
+        let msg = drain_msg(t.linger_total, t.linger_read, left);
+        if sys::net::send_fd(chan.as_fd(), fd.as_fd(), &msg).is_ok() {
+            return;
+        }
+    }
+    // No drainer: drain here, bounded by the linger limits.
+    loop {
+        let elapsed = start.elapsed();
+        if elapsed >= t.linger_total || STOP_FLAG.load(Ordering::Relaxed) {
+            return;
+        }
+        let wait = t.linger_read.min(t.linger_total - elapsed);
+        let mut pfd = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+        match nix::poll::poll(
+            &mut pfd,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::NONE),
+        ) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+        match sys::io::recv(fd.as_fd(), &mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                left = left.saturating_sub(n as u64);
+                if left == 0 {
+                    return;
+                }
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,712 @@
+//! The event-driven worker: one mio loop, connections in a slab.
+//!
+//! * Accepts only while it has free slots (deregistering its listeners when
+//!   full or when told to stop) and reports every change of its free-slot
+//!   count over the status pipe.
+//! * `EMFILE`/`ENFILE` from `accept` pause accepting for a moment (listeners
+//!   deregistered, a timer, a rate-limited log line) instead of spinning.
+//! * Idle clients are closed after `idle_client`.
+//! * Lingering close: flush, `shutdown(SHUT_WR)`, read and discard until EOF,
+//!   `linger_read` per read, `linger_total` and `linger_bytes` in all, then
+//!   `close()`. A lingering connection no longer holds a client slot. When
+//!   the worker exits (service_count reached, shutdown, idle kill) with
+//!   connections still lingering, it passes them to the drainer over
+//!   `SCM_RIGHTS`, so a `service_count = 1` worker never holds a process
+//!   slot while a slow client says goodbye.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use slab::Slab;
+
+use super::status::StatusPipe;
+use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
+use crate::handler::{Conn, ConnIo, EventHandler};
+use crate::log::{log_svc, RateLimit};
+use crate::spec::ServiceSpec;
+use crate::sys;
+
+const SIGNAL: Token = Token(usize::MAX);
+const LISTENER_BASE: usize = usize::MAX - 1;
+const EMFILE_PAUSE: Duration = Duration::from_millis(100);
+
+fn listener_token(i: usize) -> Token {
+    Token(LISTENER_BASE - i)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Active,
+    Linger { until: Instant, bytes_left: u64 },
+}
+
+struct Entry<S> {
+    io: ConnIo,
+    state: Option<S>,
+    phase: Phase,
+    deadline: Instant,
+    gen: u64,
+    /// When this entry's timer sits in the heap (at most one live timer).
+    heap_at: Option<Instant>,
+    queued: bool,
+    write_interest: bool,
+}
+
+/// Entry point stored in [`crate::spec::HandlerSpec::event`].
+pub(crate) fn run<H: EventHandler>(env: ChildEnv) -> i32 {
+    let handler = H::default();
+    match Worker::<H>::new(env, handler) {
+        Ok(mut w) => w.run(),
+        Err((name, e)) => {
+            log_svc!(name, "worker start-up failed: {e}");
+            EXIT_STARTUP_FAILED
+        }
+    }
+}
+
+struct Worker<H: EventHandler> {
+    spec: &'static ServiceSpec,
+    handler: H,
+    poll: Poll,
+    sigfd: SignalFd,
+    listeners: Vec<OwnedFd>,
+    listener_ready: Vec<bool>,
+    listening: bool,
+    conns: Slab<Entry<H::State>>,
+    timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    pending: Vec<usize>,
+    next_gen: u64,
+    active: u32,
+    lingering: u32,
+    accepted: u64,
+    /// No more accepts: service_count reached or stopping.
+    done_accepting: bool,
+    stopping: bool,
+    stop_deadline: Option<Instant>,
+    emfile_until: Option<Instant>,
+    emfile_log: RateLimit,
+    status: StatusPipe,
+    status_due: Option<Instant>,
+    drain: Option<OwnedFd>,
+    plain_close: bool,
+    grace: Duration,
+    scratch: Box<[u8]>,
+}
+
+impl<H: EventHandler> Worker<H> {
+    fn new(env: ChildEnv, handler: H) -> Result<Self, (&'static str, io::Error)> {
+        let spec = env.service;
+        let name = spec.name;
+        let err = |e: io::Error| (name, e);
+        let poll = Poll::new().map_err(err)?;
+        let mut mask = nix::sys::signal::SigSet::empty();
+        for s in [
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGUSR1,
+            Signal::SIGHUP,
+        ] {
+            mask.add(s);
+        }
+        let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| err(e.into()))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&sigfd.as_fd().as_raw_fd()),
+                SIGNAL,
+                Interest::READABLE,
+            )
+            .map_err(err)?;
+        let n = env.listeners.len();
+        let status = StatusPipe::new(env.status, spec.client_limit.max(1));
+        Ok(Worker {
+            spec,
+            handler,
+            poll,
+            sigfd,
+            listeners: env.listeners,
+            listener_ready: vec![true; n],
+            listening: false,
+            conns: Slab::with_capacity((spec.client_limit as usize).min(1024)),
+            timers: BinaryHeap::new(),
+            pending: Vec::new(),
+            next_gen: 0,
+            active: 0,
+            lingering: 0,
+            accepted: 0,
+            done_accepting: false,
+            stopping: false,
+            stop_deadline: None,
+            emfile_until: None,
+            emfile_log: RateLimit::default(),
+            status,
+            status_due: None,
+            drain: env.drain,
+            plain_close: env.plain_close,
+            grace: env.shutdown_grace,
+            scratch: vec![0u8; 16 << 10].into_boxed_slice(),
+        })
+    }
+
+    fn client_limit(&self) -> u32 {
+        self.spec.client_limit.max(1)
+    }
+
+    fn avail(&self) -> u32 {
+        if self.done_accepting || self.stopping {
+            return 0;
+        }
+        let mut free = self.client_limit().saturating_sub(self.active);
+        if self.spec.service_count > 0 {
+            let left = (self.spec.service_count as u64).saturating_sub(self.accepted);
+            free = free.min(left.min(u32::MAX as u64) as u32);
+        }
+        free
+    }
+
+    fn run(&mut self) -> i32 {
+        // Initial status: the master counts the start-up as successful now.
+        if let Err(e) = self.status.send(self.avail()) {
+            log_svc!(self.spec.name, "status pipe write failed: {e}");
+            return EXIT_STARTUP_FAILED;
+        }
+        self.set_listening(true);
+        let mut events = Events::with_capacity(256);
+        loop {
+            let now = Instant::now();
+            let timeout = self.next_timeout(now);
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log_svc!(self.spec.name, "poll failed: {e}");
+                    return 1;
+                }
+            }
+            for ev in events.iter() {
+                let t = ev.token();
+                if t == SIGNAL {
+                    self.on_signals();
+                } else if t.0 > LISTENER_BASE - self.listeners.len() && t.0 <= LISTENER_BASE {
+                    self.listener_ready[LISTENER_BASE - t.0] = true;
+                } else {
+                    let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                    let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                    self.conn_event(t.0, readable, writable);
+                }
+            }
+            self.run_pending();
+            let now = Instant::now();
+            self.expire(now);
+            if let Some(until) = self.emfile_until {
+                if now >= until {
+                    self.emfile_until = None;
+                    // Re-registering reports connections still queued.
+                    self.set_listening(false);
+                }
+            }
+            self.accept_loop();
+            self.report(Instant::now());
+            if (self.stopping || self.done_accepting) && self.active == 0 {
+                self.hand_off_lingering();
+                if self.lingering == 0 {
+                    // Make sure the master sees us leave with 0 free slots.
+                    let _ = self.status.send(0);
+                    return 0;
+                }
+            }
+        }
+    }
+
+    fn next_timeout(&self, now: Instant) -> Option<Duration> {
+        if !self.pending.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let mut next: Option<Instant> = self.timers.peek().map(|Reverse((t, _, _))| *t);
+        for t in [self.emfile_until, self.status_due].into_iter().flatten() {
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
+        next.map(|t| t.saturating_duration_since(now) + Duration::from_micros(500))
+    }
+
+    fn report(&mut self, now: Instant) {
+        let avail = self.avail();
+        self.status_due = self.status.update(avail, now);
+    }
+
+    // ---- listeners ------------------------------------------------------
+
+    /// Registers or deregisters the listeners to match what the worker can
+    /// take. `force_off` re-arms them (a fresh registration reports
+    /// connections that are already queued).
+    fn set_listening(&mut self, force_off: bool) {
+        let want = !self.done_accepting
+            && !self.stopping
+            && self.emfile_until.is_none()
+            && self.avail() > 0;
+        if force_off && self.listening {
+            self.deregister_listeners();
+        }
+        if want && !self.listening {
+            for (i, l) in self.listeners.iter().enumerate() {
+                let raw = l.as_raw_fd();
+                if let Err(e) = self.poll.registry().register(
+                    &mut SourceFd(&raw),
+                    listener_token(i),
+                    Interest::READABLE,
+                ) {
+                    log_svc!(self.spec.name, "cannot watch listener: {e}");
+                }
+                self.listener_ready[i] = true;
+            }
+            self.listening = true;
+        } else if !want && self.listening {
+            self.deregister_listeners();
+        }
+    }
+
+    fn deregister_listeners(&mut self) {
+        for l in &self.listeners {
+            let raw = l.as_raw_fd();
+            let _ = self.poll.registry().deregister(&mut SourceFd(&raw));
+        }
+        self.listening = false;
+    }
+
+    fn close_listeners(&mut self) {
+        if self.listening {
+            self.deregister_listeners();
+        }
+        self.listeners.clear();
+        self.listener_ready.clear();
+    }
+
+    fn accept_loop(&mut self) {
+        if !self.listening {
+            return;
+        }
+        let mut i = 0;
+        while self.listening && self.avail() > 0 && !self.listeners.is_empty() {
+            if !self.listener_ready.iter().any(|r| *r) {
+                break;
+            }
+            let idx = i % self.listeners.len();
+            i += 1;
+            if !self.listener_ready[idx] {
+                continue;
+            }
+            match sys::io::accept(self.listeners[idx].as_fd()) {
+                Ok(fd) => {
+                    self.accepted += 1;
+                    if self.spec.service_count > 0
+                        && self.accepted >= self.spec.service_count as u64
+                    {
+                        self.done_accepting = true;
+                        // Tell the master first, so it can fork the
+                        // replacement while we serve.
+                        self.report(Instant::now());
+                        self.close_listeners();
+                    }
+                    self.new_conn(fd);
+                }
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::EAGAIN) => self.listener_ready[idx] = false,
+                    Some(libc::EINTR)
+                    | Some(libc::ECONNABORTED)
+                    | Some(libc::EPROTO)
+                    | Some(libc::EPERM)
+                    | Some(libc::ENETDOWN)
+                    | Some(libc::ENOPROTOOPT)
+                    | Some(libc::EHOSTDOWN)
+                    | Some(libc::ENONET)
+                    | Some(libc::EHOSTUNREACH)
+                    | Some(libc::EOPNOTSUPP)
+                    | Some(libc::ENETUNREACH) => {}
+                    Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS)
+                    | Some(libc::ENOMEM) => {
+                        let now = Instant::now();
+                        if self.emfile_log.ready(now, Duration::from_secs(1)) {
+                            log_svc!(
+                                self.spec.name,
+                                "accept() failed: {e}; not accepting for {} ms \
+                                 ({} clients open, {} lingering)",
+                                EMFILE_PAUSE.as_millis(),
+                                self.active,
+                                self.lingering
+                            );
+                        }
+                        self.emfile_until = Some(now + EMFILE_PAUSE);
+                        self.set_listening(false);
+                        return;
+                    }
+                    _ => {
+                        log_svc!(self.spec.name, "accept() failed: {e}");
+                        self.listener_ready[idx] = false;
+                    }
+                },
+            }
+        }
+        if self.listening && self.avail() == 0 {
+            self.set_listening(false);
+        }
+    }
+
+    // ---- connections ----------------------------------------------------
+
+    fn new_conn(&mut self, fd: OwnedFd) {
+        let now = Instant::now();
+        let raw = fd.as_raw_fd();
+        let entry = self.conns.vacant_entry();
+        let key = entry.key();
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(&mut SourceFd(&raw), Token(key), Interest::READABLE)
+        {
+            log_svc!(self.spec.name, "cannot watch a connection: {e}");
+            return;
+        }
+        self.next_gen += 1;
+        entry.insert(Entry {
+            io: ConnIo::new(fd),
+            state: None,
+            phase: Phase::Active,
+            deadline: now + self.spec.timeouts.idle_client,
+            gen: self.next_gen,
+            heap_at: None,
+            queued: false,
+            write_interest: false,
+        });
+        self.active += 1;
+        let e = &mut self.conns[key];
+        let state = self.handler.open(&mut Conn { io: &mut e.io });
+        e.state = Some(state);
+        if self.stopping {
+            let e = &mut self.conns[key];
+            e.io.told_shutdown = true;
+            if let Some(st) = e.state.as_mut() {
+                self.handler.shutdown(st, &mut Conn { io: &mut e.io });
+            }
+        }
+        self.after_callback(key, now);
+    }
+
+    /// The state machine after every handler callback.
+    fn after_callback(&mut self, key: usize, now: Instant) {
+        let Some(e) = self.conns.get_mut(key) else {
+            return;
+        };
+        if e.io.broken {
+            self.remove(key);
+            return;
+        }
+        if e.io.pending() > 0 && e.io.blocked_write && !e.write_interest {
+            let raw = e.io.fd.as_raw_fd();
+            let _ = self.poll.registry().reregister(
+                &mut SourceFd(&raw),
+                Token(key),
+                Interest::READABLE | Interest::WRITABLE,
+            );
+            e.write_interest = true;
+        }
+        if e.io.close_req {
+            if e.io.pending() == 0 {
+                self.begin_linger(key, now);
+            } else {
+                // Flushing before the close: bounded by the idle timeout.
+                self.set_deadline(key, now + self.spec.timeouts.idle_client);
+            }
+            return;
+        }
+        let again = e.io.read_ready
+            && e.io.did_read
+            && !e.io.eof
+            && e.io.pending() < Conn::HIGH_WATER
+            && !e.queued;
+        if again {
+            e.queued = true;
+            self.pending.push(key);
+        }
+        self.set_deadline(key, now + self.spec.timeouts.idle_client);
+    }
+
+    fn set_deadline(&mut self, key: usize, at: Instant) {
+        let e = &mut self.conns[key];
+        e.deadline = at;
+        if e.heap_at.is_none_or(|h| at < h) {
+            e.heap_at = Some(at);
+            self.timers.push(Reverse((at, key, e.gen)));
+        }
+    }
+
+    fn call_readable(&mut self, key: usize, now: Instant) {
+        let e = &mut self.conns[key];
+        if e.phase != Phase::Active || e.io.close_req {
+            return;
+        }
+        e.io.did_read = false;
+        if let Some(st) = e.state.as_mut() {
+            self.handler.readable(st, &mut Conn { io: &mut e.io });
+        }
+        self.after_callback(key, now);
+    }
+
+    fn conn_event(&mut self, key: usize, readable: bool, writable: bool) {
+        let now = Instant::now();
+        let Some(e) = self.conns.get_mut(key) else {
+            return;
+        };
+        if let Phase::Linger { .. } = e.phase {
+            self.drain(key, now);
+            return;
+        }
+        if writable && e.io.pending() > 0 {
+            let done = e.io.flush();
+            if e.io.broken {
+                self.remove(key);
+                return;
+            }
+            if done {
+                if e.io.close_req {
+                    self.begin_linger(key, now);
+                    return;
+                }
+                if let Some(st) = e.state.as_mut() {
+                    self.handler.writable(st, &mut Conn { io: &mut e.io });
+                }
+                self.after_callback(key, now);
+                let Some(e) = self.conns.get_mut(key) else {
+                    return;
+                };
+                if e.io.read_ready && !readable {
+                    self.call_readable(key, now);
+                    return;
+                }
+            } else {
+                self.set_deadline(key, now + self.spec.timeouts.idle_client);
+            }
+        }
+        if readable {
+            let Some(e) = self.conns.get_mut(key) else {
+                return;
+            };
+            e.io.read_ready = true;
+            if e.io.pending() < Conn::HIGH_WATER {
+                self.call_readable(key, now);
+            }
+        }
+    }
+
+    fn run_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.pending);
+        let now = Instant::now();
+        for key in &keys {
+            if let Some(e) = self.conns.get_mut(*key) {
+                e.queued = false;
+                if e.io.read_ready && e.io.pending() < Conn::HIGH_WATER {
+                    self.call_readable(*key, now);
+                }
+            }
+        }
+        // Reuse the allocation.
+        let mut keys = keys;
+        keys.clear();
+        if self.pending.is_empty() {
+            self.pending = keys;
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some(Reverse((at, key, gen))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(e) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if e.gen != gen || e.heap_at != Some(at) {
+                continue;
+            }
+            if e.deadline > now {
+                e.heap_at = Some(e.deadline);
+                self.timers.push(Reverse((e.deadline, key, gen)));
+                continue;
+            }
+            e.heap_at = None;
+            match e.phase {
+                Phase::Linger { .. } => self.remove(key),
+                Phase::Active if e.io.close_req => self.remove(key),
+                Phase::Active => {
+                    if let Some(st) = e.state.as_mut() {
+                        self.handler.timeout(st, &mut Conn { io: &mut e.io });
+                    }
+                    self.after_callback(key, now);
+                }
+            }
+        }
+    }
+
+    fn begin_linger(&mut self, key: usize, now: Instant) {
+        let t = self.spec.timeouts;
+        let e = &mut self.conns[key];
+        if let Some(st) = e.state.take() {
+            self.handler.closed(st);
+        }
+        if self.plain_close || shutdown_failed(&e.io) {
+            self.remove(key);
+            return;
+        }
+        let mut until = now + t.linger_total;
+        if let Some(d) = self.stop_deadline {
+            until = until.min(d);
+        }
+        e.phase = Phase::Linger {
+            until,
+            bytes_left: t.linger_bytes,
+        };
+        self.active -= 1;
+        self.lingering += 1;
+        self.drain(key, now);
+        self.set_listening(false);
+    }
+
+    /// Reads and discards what a lingering client still sends.
+    fn drain(&mut self, key: usize, now: Instant) {
+        let read_timeout = self.spec.timeouts.linger_read;
+        let e = &mut self.conns[key];
+        let Phase::Linger { until, bytes_left } = &mut e.phase else {
+            return;
+        };
+        loop {
+            match sys::io::recv(e.io.fd.as_fd(), &mut self.scratch) {
+                Ok(0) => break,
+                Ok(n) => {
+                    *bytes_left = bytes_left.saturating_sub(n as u64);
+                    if *bytes_left == 0 {
+                        break;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    let at = (now + read_timeout).min(*until);
+                    if at <= now {
+                        break;
+                    }
+                    self.set_deadline(key, at);
+                    return;
+                }
+                Err(_) => break,
+            }
+        }
+        self.remove(key);
+    }
+
+    fn remove(&mut self, key: usize) {
+        if !self.conns.contains(key) {
+            return;
+        }
+        let mut e = self.conns.remove(key);
+        match e.phase {
+            Phase::Active => self.active -= 1,
+            Phase::Linger { .. } => self.lingering -= 1,
+        }
+        if let Some(st) = e.state.take() {
+            self.handler.closed(st);
+        }
+        // Dropping the entry closes the socket, which also removes it from
+        // the epoll set (only this process holds it).
+        drop(e);
+        if self.emfile_until.is_some() {
+            // A descriptor was freed: try accepting again now.
+            self.emfile_until = None;
+        }
+        self.set_listening(false);
+    }
+
+    /// Passes every lingering connection to the drainer (when there is one)
+    /// so that this process can exit.
+    fn hand_off_lingering(&mut self) {
+        if self.lingering == 0 {
+            return;
+        }
+        let Some(chan) = self.drain.take() else {
+            return;
+        };
+        let now = Instant::now();
+        let read = self.spec.timeouts.linger_read;
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let e = &self.conns[key];
+            if let Phase::Linger { until, bytes_left } = e.phase {
+                let msg = drain_msg(until.saturating_duration_since(now), read, bytes_left);
+                if sys::net::send_fd(chan.as_fd(), e.io.fd.as_fd(), &msg).is_err() {
+                    // Drainer busy or gone: keep draining here.
+                    break;
+                }
+                self.remove(key);
+            }
+        }
+        self.drain = Some(chan);
+    }
+
+    // ---- signals --------------------------------------------------------
+
+    fn on_signals(&mut self) {
+        while let Ok(Some(info)) = self.sigfd.read_signal() {
+            match info.ssi_signo as i32 {
+                libc::SIGTERM | libc::SIGINT | libc::SIGHUP => self.begin_stop(),
+                // Idle kill: only when no client is being served.
+                libc::SIGUSR1 if self.active == 0 => self.begin_stop(),
+                _ => {}
+            }
+        }
+    }
+
+    fn begin_stop(&mut self) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        let now = Instant::now();
+        let deadline = now + self.grace;
+        self.stop_deadline = Some(deadline);
+        self.close_listeners();
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let Some(e) = self.conns.get_mut(key) else {
+                continue;
+            };
+            match &mut e.phase {
+                Phase::Linger { until, .. } => {
+                    *until = (*until).min(deadline);
+                    let until = *until;
+                    if e.deadline > until {
+                        self.set_deadline(key, until);
+                    }
+                }
+                Phase::Active => {
+                    e.io.told_shutdown = true;
+                    if !e.io.close_req {
+                        if let Some(st) = e.state.as_mut() {
+                            self.handler.shutdown(st, &mut Conn { io: &mut e.io });
+                        }
+                        self.after_callback(key, now);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn shutdown_failed(io: &ConnIo) -> bool {
+    sys::io::shutdown_write(io.fd.as_fd()).is_err()
+}
