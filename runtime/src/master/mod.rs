@@ -873,7 +873,10 @@ impl Master {
             return;
         }
         match sys::proc::fork() {
-            Ok(sys::proc::Forked::Parent(pid)) => self.drainer = Some(pid),
+            Ok(sys::proc::Forked::Parent(pid)) => {
+                log_master!("linger drainer started (pid {pid})");
+                self.drainer = Some(pid);
+            }
             Ok(sys::proc::Forked::Child) => {
                 let code = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     if sys::proc::parent_death_signal().is_err()

@@ -1,0 +1,191 @@
+//! The built-in handlers over real sockets.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use crate::util::*;
+
+#[test]
+fn echo_over_tcp_and_unix() {
+    let dir = temp_dir();
+    let base = dir.path().to_str().unwrap();
+    let srv = Server::start(&[
+        "--base-dir",
+        base,
+        "--service",
+        "echo",
+        "handler=echo",
+        "pl=2",
+        "listen=127.0.0.1:0",
+        "unix=echo.sock,0660",
+    ]);
+    let mut s = connect(srv.addr("echo"));
+    echo_roundtrip(&mut s, b"hello over tcp\n");
+    let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut s2 = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        s2.write_all(&big).unwrap();
+        s2.shutdown(std::net::Shutdown::Write).unwrap();
+        big
+    });
+    let (got, err) = read_all(&mut s);
+    let big = writer.join().unwrap();
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got, big, "echo of 1 MB");
+
+    let path = dir.path().join("echo.sock");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660);
+    let mut u = UnixStream::connect(&path).unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    echo_roundtrip(&mut u, b"hello over unix\n");
+}
+
+#[test]
+fn discard_reads_everything_and_answers_nothing() {
+    let srv = Server::start(&[
+        "--service",
+        "discard",
+        "handler=discard",
+        "listen=127.0.0.1:0",
+    ]);
+    let mut s = connect(srv.addr("discard"));
+    s.write_all(&vec![b'x'; 500_000]).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let (got, err) = read_all(&mut s);
+    assert!(err.is_none(), "{err:?}");
+    assert!(got.is_empty());
+}
+
+#[test]
+fn banner_greets_and_closes_on_ipv4_and_ipv6() {
+    let srv = Server::start(&[
+        "--service",
+        "banner",
+        "handler=banner",
+        "listen=127.0.0.1:0",
+        "listen=[::1]:0",
+    ]);
+    let log = srv.log();
+    let v6 = log
+        .lines()
+        .find_map(|l| l.split_once("listening on [::1]:").map(|(_, r)| r))
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok());
+    for addr in [
+        srv.addr("banner"),
+        format!("[::1]:{}", v6.expect("v6 port")).parse().unwrap(),
+    ] {
+        let (got, err) = read_all(connect(addr));
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(got, b"* OK svcc ready\r\n");
+    }
+}
+
+fn http_server() -> Server {
+    Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"])
+}
+
+fn read_response(s: &mut impl Read) -> (String, Vec<u8>) {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
+#[test]
+fn http_keep_alive_pipelining_and_bytes() {
+    let srv = http_server();
+    let mut s = connect(srv.addr("http"));
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/100000 HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\n\r\n")
+        .unwrap();
+    let (h, b) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 200 OK\r\n"), "{h}");
+    assert!(!h.contains("Connection: close"));
+    assert_eq!(b, b"hello\n");
+    let (h, b) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+    assert_eq!(b.len(), 100_000);
+    assert!(b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| *c == b'a' + (i % 26) as u8));
+    // HEAD: headers only.
+    let mut head = [0u8; 19];
+    s.read_exact(&mut head).unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 200 OK"));
+    // Still open: one more request on the same connection.
+    s.write_all(b"GET /nope HTTP/1.1\r\n\r\n").ok();
+}
+
+#[test]
+fn http_connection_close_is_honoured() {
+    let srv = http_server();
+    let mut s = connect(srv.addr("http"));
+    s.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (got, err) = read_all(&mut s);
+    assert!(err.is_none(), "{err:?}");
+    let text = String::from_utf8(got).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("Connection: close\r\n"));
+    assert!(text.ends_with("\r\n\r\nhello\n"));
+    // HTTP/1.0 closes by default.
+    let mut s = connect(srv.addr("http"));
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let (got, _) = read_all(&mut s);
+    assert!(String::from_utf8(got).unwrap().ends_with("hello\n"));
+}
+
+#[test]
+fn http_large_body_is_413_and_closed_small_body_ok() {
+    let srv = http_server();
+    let mut s = connect(srv.addr("http"));
+    s.write_all(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\n\r\n")
+        .unwrap();
+    let (h, _) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 405"), "{h}");
+    let (h, b) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+    assert_eq!(b, b"hello\n");
+
+    let mut s = connect(srv.addr("http"));
+    let body = vec![b'z'; 70_000];
+    s.write_all(format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes())
+        .unwrap();
+    let _ = s.write_all(&body);
+    let (got, err) = read_all(&mut s);
+    assert!(
+        err.is_none(),
+        "lingering close must deliver the 413: {err:?}"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 413 "), "{text}");
+    assert!(text.contains("Connection: close"));
+}
+
+#[test]
+fn http_404_and_bad_request() {
+    let srv = http_server();
+    let mut s = connect(srv.addr("http"));
+    s.write_all(b"GET /missing HTTP/1.1\r\n\r\n").unwrap();
+    let (h, _) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 404"), "{h}");
+    s.write_all(b"nonsense\r\n\r\n").unwrap();
+    let (got, _) = read_all(&mut s);
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 400"));
+}

@@ -1,0 +1,118 @@
+//! Lingering close: a response far larger than the client's receive buffer,
+//! with unread client data pending when the server closes. Plain `close()`
+//! (the test switch) loses data; svcc's lingering close delivers every byte.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use socket2::{Domain, Socket, Type};
+
+use crate::util::*;
+
+const N: usize = 8 << 20;
+
+/// Requests `GET /bytes/N` with `Connection: close`, waits for the first
+/// response bytes, then sends pipelined junk the server will never read,
+/// and reads to the end. Returns (body bytes received, pattern intact,
+/// read error).
+fn fetch_with_junk(addr: SocketAddr) -> (usize, bool, Option<std::io::Error>) {
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(64 << 10).unwrap();
+    sock.connect_timeout(&addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let mut s: std::net::TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(
+        format!("GET /bytes/{N} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut first = [0u8; 1];
+    s.read_exact(&mut first).unwrap();
+    // Unread input pending at the server when it closes.
+    let junk = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".repeat(300);
+    s.write_all(&junk).unwrap();
+    let (rest, err) = read_all(&mut s);
+    let mut all = first.to_vec();
+    all.extend_from_slice(&rest);
+    let head_end = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .expect("response head");
+    let body = &all[head_end..];
+    let intact = body
+        .iter()
+        .enumerate()
+        .all(|(i, c)| *c == b'a' + (i % 26) as u8);
+    (body.len(), intact, err)
+}
+
+#[test]
+fn lingering_close_delivers_everything() {
+    let srv = Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"]);
+    let (n, intact, err) = fetch_with_junk(srv.addr("http"));
+    assert!(err.is_none(), "read error with lingering close: {err:?}");
+    assert_eq!(n, N, "every byte arrives");
+    assert!(intact);
+}
+
+#[test]
+fn plain_close_loses_data() {
+    let srv = Server::start_env(
+        &["--service", "http", "handler=http", "listen=127.0.0.1:0"],
+        &[("SVCC_TEST_PLAIN_CLOSE", "1")],
+    );
+    assert!(srv.log().contains("SVCC_TEST_PLAIN_CLOSE"));
+    let (n, _, err) = fetch_with_junk(srv.addr("http"));
+    assert!(
+        n < N
+            || err
+                .as_ref()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "plain close should truncate or reset: got {n} of {N}, err {err:?}"
+    );
+}
+
+#[test]
+fn service_count_1_hands_lingering_to_the_drainer() {
+    // With service_count = 1 every worker exits after its one client; a
+    // client that closes late must not keep the worker (and its process
+    // slot) alive: the drainer takes the socket.
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "sc=1",
+        "cl=1",
+        "pl=2",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("pid");
+    let mut held = Vec::new();
+    let mut pids = Vec::new();
+    for _ in 0..6 {
+        let mut s = connect(addr);
+        let line = read_line(&mut s);
+        pids.push(parse_pid(&line).expect("pid line"));
+        // Do not close: the server's lingering close waits for our FIN.
+        held.push(s);
+    }
+    // Six clients served in turn by a process_limit of 2: only possible
+    // because finished workers exited while their clients still linger.
+    pids.sort();
+    pids.dedup();
+    assert_eq!(pids.len(), 6);
+    for p in &pids {
+        assert!(
+            wait_for(Duration::from_secs(5), || proc_stat(*p)
+                .is_none_or(|s| s.state == 'Z')
+                .then_some(()))
+            .is_some(),
+            "worker {p} still alive while its client lingers"
+        );
+    }
+    // The drainer still holds the connections: our side sees no EOF... but
+    // after we close, all is done. Each held socket got the full line.
+    drop(held);
+}

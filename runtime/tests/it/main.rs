@@ -1,0 +1,11 @@
+//! The runtime's integration tests: real `svcc-testd`/`svcc-demo`
+//! processes on loopback (ephemeral ports) and unix sockets in temp dirs.
+//! Every wait is bounded; every started process is killed by pid on drop.
+
+mod burst;
+mod cli;
+mod handlers;
+mod linger;
+mod process;
+mod signals;
+mod util;

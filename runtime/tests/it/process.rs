@@ -1,0 +1,348 @@
+//! Dovecot's process model: service_count, process_min_avail,
+//! process_limit, idle_kill, crash replacement, start-up throttling,
+//! identity, limits, EMFILE.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+#[test]
+fn service_count_1_gives_every_connection_a_new_worker() {
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "sc=1",
+        "cl=1",
+        "pl=4",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("pid");
+    let mut pids: Vec<i32> = (0..12).map(|_| served_pid(addr)).collect();
+    assert!(!pids.contains(&srv.pid));
+    pids.sort();
+    pids.dedup();
+    assert_eq!(pids.len(), 12, "each connection must see a different pid");
+}
+
+#[test]
+fn service_count_3_reuses_a_worker_three_times() {
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "sc=3",
+        "cl=1",
+        "pl=1",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("pid");
+    let pids: Vec<i32> = (0..6).map(|_| served_pid(addr)).collect();
+    assert_eq!(pids[0], pids[1]);
+    assert_eq!(pids[1], pids[2]);
+    assert_ne!(pids[2], pids[3]);
+    assert_eq!(pids[3], pids[5]);
+}
+
+#[test]
+fn process_min_avail_workers_wait_before_the_first_client() {
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "sc=1",
+        "cl=1",
+        "pl=10",
+        "min=3",
+        "listen=127.0.0.1:0",
+    ]);
+    let n = wait_for(Duration::from_secs(5), || {
+        let w = srv.workers();
+        (w.len() == 3).then_some(w)
+    });
+    assert!(
+        n.is_some(),
+        "3 idle workers expected, have {:?}",
+        srv.workers()
+    );
+    // Still three (no more) after a client took one.
+    let first = served_pid(srv.addr("pid"));
+    assert!(n.unwrap().contains(&first), "a pre-forked worker served");
+    let again = wait_for(Duration::from_secs(5), || {
+        let w = srv.workers();
+        (w.len() == 3 && !w.contains(&first)).then_some(())
+    });
+    assert!(again.is_some(), "refilled to 3: {:?}", srv.workers());
+}
+
+#[test]
+fn process_limit_warns_and_closes_the_queue_instead_of_hanging() {
+    let srv = Server::start(&[
+        "--drop-after-ms",
+        "1000",
+        "--service",
+        "echo",
+        "handler=echo",
+        "cl=1",
+        "pl=2",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("echo");
+    let mut a = connect(addr);
+    echo_roundtrip(&mut a, b"a\n");
+    let mut b = connect(addr);
+    echo_roundtrip(&mut b, b"b\n");
+    // Third client: queued at the limit.
+    let mut c = connect(addr);
+    let log = srv
+        .wait_log(
+            "process_limit (2) reached, client connections are being dropped",
+            Duration::from_secs(5),
+        )
+        .expect("limit warning");
+    assert_eq!(
+        log.matches("process_limit (2) reached").count(),
+        1,
+        "rate-limited"
+    );
+    let start = Instant::now();
+    let mut buf = [0u8; 16];
+    c.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let r = c.read(&mut buf);
+    assert!(
+        matches!(r, Ok(0))
+            || r.as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "queued client must be closed, got {r:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(6));
+    assert!(srv
+        .wait_log("queued connection(s)", Duration::from_secs(2))
+        .is_some());
+    // The served clients are unaffected.
+    echo_roundtrip(&mut a, b"still here\n");
+    drop(b);
+}
+
+#[test]
+fn idle_kill_stops_idle_workers_above_min_avail() {
+    let srv = Server::start(&[
+        "--service",
+        "echo",
+        "handler=echo",
+        "cl=1",
+        "pl=4",
+        "min=1",
+        "idle-kill-ms=300",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("echo");
+    let mut held = Vec::new();
+    for i in 0..3 {
+        let mut s = connect(addr);
+        echo_roundtrip(&mut s, format!("{i}\n").as_bytes());
+        held.push(s);
+    }
+    assert!(srv.workers().len() >= 3);
+    drop(held);
+    let left = wait_for(Duration::from_secs(8), || {
+        (srv.workers().len() == 1).then_some(())
+    });
+    assert!(
+        left.is_some(),
+        "idle workers above min_avail must exit: {:?}",
+        srv.workers()
+    );
+}
+
+#[test]
+fn killed_worker_is_replaced_and_service_keeps_answering() {
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "pl=2",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("pid");
+    let first = served_pid(addr);
+    unsafe_kill(first, libc::SIGKILL);
+    srv.wait_log(
+        &format!("child {first} killed with signal 9"),
+        Duration::from_secs(5),
+    )
+    .expect("crash logged with pid and signal");
+    let second = served_pid(addr);
+    assert_ne!(first, second);
+}
+
+#[test]
+fn worker_panicking_at_startup_is_throttled_not_fork_looping() {
+    let srv = Server::start(&[
+        "--service",
+        "bad",
+        "handler=panic-start",
+        "min=1",
+        "pl=10",
+        "listen=127.0.0.1:0",
+    ]);
+    srv.wait_log(
+        "command startup failed, throttling for 2.000 secs",
+        Duration::from_secs(5),
+    )
+    .expect("first throttle");
+    srv.wait_log(
+        "command startup failed, throttling for 4.000 secs",
+        Duration::from_secs(5),
+    )
+    .expect("doubling throttle");
+    let deaths = srv.count_log("returned error 70");
+    assert!(
+        (2..=3).contains(&deaths),
+        "forks must be throttled; {deaths} deaths:\n{}",
+        srv.log()
+    );
+    // A client arriving meanwhile does not trigger a fork either.
+    let _c = connect(srv.addr("bad"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(srv.count_log("returned error 70") <= 3);
+}
+
+#[test]
+fn blocking_handler_with_client_limit_over_1_is_refused() {
+    let mut srv = Server::spawn(
+        TESTD,
+        &[
+            "--service",
+            "imap",
+            "handler=echo-blocking",
+            "cl=2",
+            "listen=127.0.0.1:0",
+        ],
+        &[],
+    );
+    let st = srv.wait_exit(Duration::from_secs(5)).expect("exits");
+    assert_eq!(st.code(), Some(1));
+    assert!(
+        srv.log().contains("is blocking and needs client_limit = 1"),
+        "{}",
+        srv.log()
+    );
+}
+
+#[test]
+fn blocking_handler_serves_one_client_per_worker() {
+    let srv = Server::start(&[
+        "--service",
+        "imap",
+        "handler=echo-blocking",
+        "cl=1",
+        "pl=3",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("imap");
+    let mut clients: Vec<_> = (0..3).map(|_| connect(addr)).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        echo_roundtrip(c, format!("client {i}\n").as_bytes());
+    }
+    assert_eq!(srv.workers().len(), 3);
+    let c = clients.pop().unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let (rest, err) = read_all(c);
+    assert!(err.is_none() && rest.is_empty());
+}
+
+#[test]
+fn user_and_vsz_limit_are_applied_in_the_worker() {
+    if !nix_is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "user=nobody",
+        "vsz=536870912",
+        "listen=127.0.0.1:0",
+    ]);
+    let mut s = connect(srv.addr("pid"));
+    let line = read_line(&mut s);
+    assert!(line.contains("uid=65534 "), "{line}");
+    let pid = parse_pid(&line).unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+    if !limits.is_empty() {
+        let l = limits
+            .lines()
+            .find(|l| l.starts_with("Max address space"))
+            .unwrap();
+        assert!(l.contains("536870912"), "{l}");
+    }
+}
+
+#[test]
+fn unknown_user_is_fatal() {
+    let mut srv = Server::spawn(
+        TESTD,
+        &[
+            "--service",
+            "x",
+            "handler=echo",
+            "user=no-such-user-svcc",
+            "listen=127.0.0.1:0",
+        ],
+        &[],
+    );
+    let st = srv.wait_exit(Duration::from_secs(5)).expect("exits");
+    assert_eq!(st.code(), Some(1));
+    assert!(srv.log().contains("User doesn't exist: no-such-user-svcc") || !nix_is_root());
+}
+
+fn nix_is_root() -> bool {
+    // SAFETY-free: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[test]
+fn emfile_pauses_accepting_without_spinning_and_recovers() {
+    let srv = Server::start(&[
+        "--nofile",
+        "48",
+        "--service",
+        "echo",
+        "handler=echo",
+        "cl=1000",
+        "pl=1",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("echo");
+    assert!(
+        srv.log().contains("fd limit (ulimit -n) 48"),
+        "{}",
+        srv.log()
+    );
+    let mut clients = Vec::new();
+    for _ in 0..80 {
+        clients.push(connect(addr));
+    }
+    srv.wait_log("Too many open files", Duration::from_secs(5))
+        .expect("EMFILE logged");
+    let worker = srv.workers()[0];
+    let before = proc_stat(worker).unwrap().cpu_ticks;
+    std::thread::sleep(Duration::from_millis(1500));
+    let used = proc_stat(worker).unwrap().cpu_ticks - before;
+    // A busy loop would burn ~150 ticks in 1.5 s.
+    assert!(
+        used <= 15,
+        "worker used {used} ticks while out of descriptors"
+    );
+    assert!(
+        srv.count_log("Too many open files") <= 3,
+        "log is rate-limited"
+    );
+    drop(clients);
+    let mut s = connect(addr);
+    echo_roundtrip(&mut s, b"recovered\n");
+    s.write_all(b"").unwrap();
+}
