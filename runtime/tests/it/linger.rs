@@ -116,3 +116,77 @@ fn service_count_1_hands_lingering_to_the_drainer() {
     // after we close, all is done. Each held socket got the full line.
     drop(held);
 }
+
+fn socket_fds(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .map(|l| l.to_string_lossy().starts_with("socket:"))
+                        .unwrap_or(false)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn lingering_ends_after_the_read_timeout_and_frees_no_slot() {
+    // client_limit 2, yet 6 clients that never close are all served: a
+    // lingering connection does not hold a client slot. Each lingering
+    // socket is closed after linger-read-ms.
+    let srv = Server::start(&[
+        "--service",
+        "banner",
+        "handler=banner",
+        "cl=2",
+        "pl=1",
+        "linger-read-ms=400",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("banner");
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        let mut s = connect(addr);
+        assert_eq!(read_line(&mut s), "* OK svcc ready\r\n");
+        held.push(s);
+    }
+    let w = srv.workers();
+    assert_eq!(w.len(), 1, "one worker served all six");
+    let baseline = socket_fds(w[0]);
+    assert!(baseline >= 6, "lingering sockets are held: {baseline}");
+    let done = wait_for(Duration::from_secs(5), || {
+        (socket_fds(w[0]) <= baseline - 6).then_some(())
+    });
+    assert!(
+        done.is_some(),
+        "lingering sockets closed after the read timeout"
+    );
+    // Our side now sees the server's close completed: EOF.
+    for s in held {
+        let (rest, _) = read_all(s);
+        assert!(rest.is_empty());
+    }
+}
+
+#[test]
+fn idle_clients_are_closed_after_the_idle_timeout() {
+    let srv = Server::start(&[
+        "--service",
+        "echo",
+        "handler=echo",
+        "idle-ms=300",
+        "listen=127.0.0.1:0",
+    ]);
+    let mut s = connect(srv.addr("echo"));
+    echo_roundtrip(&mut s, b"ping\n");
+    let start = std::time::Instant::now();
+    let (rest, err) = read_all(&mut s);
+    assert!(err.is_none() && rest.is_empty(), "{err:?}");
+    let t = start.elapsed();
+    assert!(
+        t >= Duration::from_millis(250) && t < Duration::from_secs(5),
+        "{t:?}"
+    );
+}
