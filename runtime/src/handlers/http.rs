@@ -150,7 +150,9 @@ fn fill(st: &mut HttpState, conn: &mut Conn<'_>) {
 
 fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
     let close = req.close || req.fatal || st.close_after;
-    let mut head = [0u8; 256];
+    // Head and a small body go out in one send: two small writes would meet
+    // Nagle and the client's delayed ACK (40 ms per keep-alive request).
+    let mut head = [0u8; 512];
     let len = {
         let mut w = &mut head[..];
         let _ = write!(
@@ -165,11 +167,13 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
             },
             if close { "Connection: close\r\n" } else { "" }
         );
-        256 - w.len()
+        if !req.head_only {
+            let _ = w.write_all(req.body);
+        }
+        512 - w.len()
     };
     conn.write(&head[..len]);
     if !req.head_only {
-        conn.write(req.body);
         st.resp_left = req.bytes;
         st.resp_off = 0;
     }
@@ -191,7 +195,7 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
 }
 
 fn simple(conn: &mut Conn<'_>, status: u16, body: &'static [u8], close: bool) {
-    let mut head = [0u8; 256];
+    let mut head = [0u8; 512];
     let len = {
         let mut w = &mut head[..];
         let _ = write!(
@@ -202,10 +206,10 @@ fn simple(conn: &mut Conn<'_>, status: u16, body: &'static [u8], close: bool) {
             body.len(),
             if close { "Connection: close\r\n" } else { "" }
         );
-        256 - w.len()
+        let _ = w.write_all(body);
+        512 - w.len()
     };
     conn.write(&head[..len]);
-    conn.write(body);
 }
 
 fn reason(status: u16) -> &'static str {

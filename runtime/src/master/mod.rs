@@ -616,6 +616,10 @@ impl Master {
                 }
                 continue;
             }
+            // A worker writes its status before it exits: take those records
+            // now (the child is gone, so they are in the pipe), or a fast
+            // worker would look like one that died before reporting.
+            self.read_status();
             let Some(p) = self.procs.remove(&pid.as_raw()) else {
                 continue;
             };
@@ -628,7 +632,8 @@ impl Master {
                 }
             }
             let clean = code == Some(0);
-            if !clean {
+            let early = !p.got_status && self.stopping.is_none() && !p.retiring;
+            if !clean || early {
                 let extra = match code {
                     Some(c) if c == EXIT_PANIC => " (handler panicked)",
                     Some(c) if c == EXIT_STARTUP_FAILED => " (start-up failed)",
@@ -637,9 +642,18 @@ impl Master {
                     }
                     _ => "",
                 };
-                log_svc!(s.spec.name, "child {pid} {}{extra}", describe(code, signal));
+                let when = if early {
+                    " before its first status report"
+                } else {
+                    ""
+                };
+                log_svc!(
+                    s.spec.name,
+                    "child {pid} {}{extra}{when}",
+                    describe(code, signal)
+                );
             }
-            if !p.got_status && self.stopping.is_none() && !p.retiring {
+            if early {
                 self.throttle(i);
             } else if clean && p.got_status {
                 self.services[i].throttle_next = THROTTLE_FIRST;

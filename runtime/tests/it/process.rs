@@ -346,3 +346,37 @@ fn emfile_pauses_accepting_without_spinning_and_recovers() {
     echo_roundtrip(&mut s, b"recovered\n");
     s.write_all(b"").unwrap();
 }
+
+#[test]
+fn service_count_1_under_concurrent_load_never_throttles() {
+    // Regression: a fast worker (status, serve, exit) must not be taken for
+    // one that died before its first status report.
+    let srv = Server::start(&[
+        "--service",
+        "pid",
+        "handler=pid",
+        "sc=1",
+        "cl=1",
+        "pl=64",
+        "min=4",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("pid");
+    let threads: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(move || (0..150).map(|_| served_pid(addr)).collect::<Vec<_>>()))
+        .collect();
+    let mut pids: Vec<i32> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let n = pids.len();
+    pids.sort();
+    pids.dedup();
+    assert_eq!(pids.len(), n, "one worker per connection");
+    assert!(!srv.log().contains("throttling"), "{}", srv.log());
+    assert!(
+        !srv.log().contains("before its first status"),
+        "{}",
+        srv.log()
+    );
+}
