@@ -5,7 +5,8 @@
 #   bash bench/runtime.sh            # RUNS=5 SECS=4 by default
 #   RUNS=7 SECS=5 bash bench/runtime.sh
 #
-# Builds the C prototypes with gcc -O2 into bench/out/ceiling (git-ignored),
+# Builds the C prototypes with gcc -O2 (bench/ceiling/build.sh) into
+# bench/out/ceiling (git-ignored),
 # builds svcc-testd --release, then runs every pair interleaved RUNS times
 # and prints medians: connections (or requests) per second, server CPU us per
 # connection (utime+stime of master + children, incl. reaped children, from
@@ -20,10 +21,7 @@ SECS=${SECS:-4}
 CEILING=${CEILING:-/work/shared/ceiling}
 OUT=$ROOT/bench/out
 BIN=$OUT/ceiling
-mkdir -p "$BIN"
-gcc -O2 -o "$BIN/prefork_reuse" "$CEILING/prefork_reuse.c"
-gcc -O2 -o "$BIN/prefork_once" "$CEILING/prefork_once.c"
-gcc -O2 -pthread -o "$BIN/connbench" "$CEILING/connbench.c"
+CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
 cargo build -q -p svcc-runtime --release --bin svcc-testd
 TESTD=$ROOT/target/release/svcc-testd
 TICK=$(getconf CLK_TCK)
@@ -86,7 +84,7 @@ measure() {
   out=$("$@")
   c1=$(cpu_ticks "$SERVER_PID")
   local ns
-  ns=$(nstat -az TcpExtListenOverflows TcpExtTCPAbortOnClose 2>/dev/null)
+  ns=$(nstat -z TcpExtListenOverflows TcpExtTCPAbortOnClose 2>/dev/null)
   local ovf abort
   ovf=$(echo "$ns" | awk '/ListenOverflows/ { print $2 }')
   abort=$(echo "$ns" | awk '/TCPAbortOnClose/ { print $2 }')
