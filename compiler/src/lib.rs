@@ -1,1 +1,67 @@
-//! svcc compiler.
+//! svcc's compiler: the Dovecot config language, the checked service model,
+//! the catalogue of checks, diagnostics, and code generation for
+//! `svcc::main!`.
+//!
+//! The pipeline follows the data: text → [`syntax`] (pest grammar, includes,
+//! section tree with byte spans) → [`model`] (typed services over Dovecot's
+//! built-in defaults, with provenance) → [`check`] (every finding at once) →
+//! [`report`] (human, short, json) or [`codegen`] (tokens for the macro).
+//!
+//! This crate does no socket or process I/O and knows nothing of
+//! `proc_macro`: the macro crate and the `svcc` binary are thin shells.
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod model;
+pub mod report;
+pub mod syntax;
+
+pub use check::{HostLimits, Options};
+pub use report::{Diagnostic, Severity};
+
+/// A config read, modelled and checked.
+#[derive(Debug)]
+pub struct Checked {
+    /// The syntax tree and every file read.
+    pub doc: syntax::Document,
+    /// The service model.
+    pub model: model::Model,
+    /// Every finding, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+
+    /// How many findings have this severity.
+    pub fn count(&self, s: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == s).count()
+    }
+}
+
+/// Reads the config at `path` (`-`: stdin) with its includes and checks it.
+pub fn check_path(path: &str, opts: &Options) -> Result<Checked, syntax::LoadError> {
+    let (doc, diags) = syntax::load_path(path)?;
+    Ok(finish(doc, diags, opts))
+}
+
+/// Checks a config given as text (includes relative to `name`'s directory).
+pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
+    let (doc, diags) = syntax::load_str(name, text);
+    finish(doc, diags, opts)
+}
+
+fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> Checked {
+    let (model, more) = model::build(&doc);
+    diags.extend(more);
+    diags.extend(check::run(&model, opts));
+    report::sort(&mut diags);
+    Checked {
+        doc,
+        model,
+        diagnostics: diags,
+    }
+}

@@ -1,1 +1,225 @@
-fn main() {}
+//! `svcc`: check a Dovecot-style config, explain a check, show the effective
+//! service settings, or build a tailored server binary.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use svcc_compiler::check::codes;
+use svcc_compiler::report::{self, HumanOptions};
+use svcc_compiler::{Checked, HostLimits, Options, Severity};
+
+#[derive(Parser)]
+#[command(
+    name = "svcc",
+    version,
+    about = "Check a Dovecot-style service config and compile it into a tailored pre-fork server",
+    long_about = "svcc reads a Dovecot 2.3 configuration (dovecot.conf and everything it includes), \
+models every service with Dovecot's defaults resolved, and reports every problem at once: syntax \
+errors, bad values, unknown settings, blocking services with client_limit > 1, listen queues the \
+kernel silently caps (net.core.somaxconn), file-descriptor limits below client_limit, and \
+Dovecot's own checks.",
+    after_help = "Examples:\n  svcc check /etc/dovecot/dovecot.conf\n  svcc check --format short dovecot.conf     # FILE:LINE:COL lines for editors\n  svcc check --somaxconn 128 -D dovecot.conf  # check for another host; warnings fail\n  svcc explain blocking-client-limit\n  svcc config dovecot.conf                    # effective service settings and where each comes from"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a config and report every problem (exit 0: no errors, 1: errors, 2: usage or unreadable file).
+    Check(CheckArgs),
+    /// Explain a diagnostic code (`svcc explain blocking-client-limit`), or list them all.
+    Explain {
+        /// The code, with or without `svcc::`; omit to list every code.
+        code: Option<String>,
+    },
+    /// Print the effective service settings, each annotated with where it came from.
+    Config {
+        /// The config file (`-` for stdin).
+        file: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The config file (`-` for stdin).
+    file: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Check against this net.core.somaxconn instead of /proc/sys/net/core/somaxconn.
+    #[arg(long, value_name = "N")]
+    somaxconn: Option<u32>,
+    /// Check against this RLIMIT_NOFILE instead of this process's soft limit.
+    #[arg(long, value_name = "N")]
+    nofile: Option<u64>,
+    /// Warnings also fail the check (exit 1).
+    #[arg(short = 'D', long)]
+    deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// miette's graphical report on stderr.
+    Human,
+    /// FILE:LINE:COL: SEVERITY[CODE]: MESSAGE, one per line, on stdout.
+    Short,
+    /// One JSON object per diagnostic (NDJSON) on stdout.
+    Json,
+}
+
+fn main() -> ExitCode {
+    // Exit quietly when a pager or `head` closes our output.
+    // SAFETY: called first thing in main, before any thread exists.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Config { file } => config(&file),
+    }
+}
+
+fn host_limits(args: &CheckArgs) -> HostLimits {
+    let somaxconn = args.somaxconn.or_else(|| {
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    });
+    let nofile = args.nofile.or_else(|| {
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .ok()
+            .map(|(soft, _)| soft)
+    });
+    HostLimits { somaxconn, nofile }
+}
+
+fn load(file: &str, opts: &Options) -> Result<Checked, ExitCode> {
+    svcc_compiler::check_path(file, opts).map_err(|e| {
+        eprintln!("svcc: error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let opts = Options {
+        host: host_limits(&args),
+        handlers: Vec::new(),
+    };
+    let checked = match load(&args.file, &opts) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let map = &checked.doc.sources;
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for d in &checked.diagnostics {
+        match args.format {
+            Format::Human => {
+                let opts = HumanOptions {
+                    color,
+                    ..HumanOptions::default()
+                };
+                eprint!("{}", report::render_human(map, d, opts));
+            }
+            Format::Short => {
+                let _ = writeln!(out, "{}", report::render_short(map, d));
+            }
+            Format::Json => {
+                let rendered = report::render_human(map, d, HumanOptions::default());
+                let _ = writeln!(out, "{}", report::render_json(map, d, &rendered));
+            }
+        }
+    }
+    let _ = out.flush();
+    let (e, w, a) = (
+        checked.count(Severity::Error),
+        checked.count(Severity::Warning),
+        checked.count(Severity::Advice),
+    );
+    let name = &map.get(svcc_compiler::syntax::FileId(0)).name;
+    if matches!(args.format, Format::Human) {
+        let files = map.files().count();
+        let mut parts = Vec::new();
+        for (n, what) in [(e, "error"), (w, "warning"), (a, "advice")] {
+            if n > 0 {
+                parts.push(format!(
+                    "{n} {what}{}",
+                    if n > 1 && what != "advice" { "s" } else { "" }
+                ));
+            }
+        }
+        let summary = if parts.is_empty() {
+            "no problems found".to_string()
+        } else {
+            parts.join(", ")
+        };
+        eprintln!(
+            "svcc: {name}: {summary} ({} service{} in {files} file{})",
+            checked.model.services.len(),
+            if checked.model.services.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if files == 1 { "" } else { "s" }
+        );
+    }
+    if e > 0 || (args.deny_warnings && w > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn explain(code: Option<&str>) -> ExitCode {
+    match code {
+        None => {
+            for c in codes::ALL {
+                println!("{:<34} {:<8} {}", c.code, c.severity.as_str(), c.summary);
+            }
+            ExitCode::SUCCESS
+        }
+        Some(code) => match codes::lookup(code) {
+            Some(c) => {
+                println!(
+                    "{} ({})\n\n{}\n\n{}",
+                    c.code,
+                    c.severity.as_str(),
+                    c.summary,
+                    c.explanation
+                );
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("svcc: error: unknown code `{code}`; `svcc explain` lists them all");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn config(file: &str) -> ExitCode {
+    let checked = match load(file, &Options::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    print!(
+        "{}",
+        svcc_compiler::model::print::render(&checked.model, &checked.doc.sources)
+    );
+    let errors = checked.count(Severity::Error);
+    if errors > 0 {
+        eprintln!("svcc: {file}: {errors} error(s); run `svcc check {file}` for details");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

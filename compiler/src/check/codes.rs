@@ -1,0 +1,149 @@
+//! The catalogue of diagnostic codes: stable names, default severities and
+//! the long explanations behind `svcc explain` and `docs/checks.md`.
+
+use crate::report::Severity;
+
+/// One entry of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    /// The stable code.
+    pub code: &'static str,
+    /// Its usual severity.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// Why it matters and what to do.
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($( $konst:ident = $code:literal, $sev:ident, $summary:literal, $expl:literal; )*) => {
+        $(
+            #[doc = $summary]
+            pub const $konst: &str = $code;
+        )*
+        /// Every code svcc can report, in catalogue order.
+        pub const ALL: &[Code] = &[
+            $( Code { code: $code, severity: Severity::$sev, summary: $summary, explanation: $expl }, )*
+        ];
+    };
+}
+
+codes! {
+    SYNTAX = "svcc::syntax", Error,
+        "A line that is no `key = value`, section header, `}`, `!include`, comment or blank.",
+        "Dovecot's config language is line-oriented: every line is a setting (`key = value`), a section header ending in a separate `{`, a lone `}`, an `!include`/`!include_try` directive, a comment or blank. Dovecot stops at the first such line (\"Expecting '{'\", \"Garbage after '{'\"); svcc reports it, recovers at the next line, and goes on.";
+    UNCLOSED_SECTION = "svcc::unclosed-section", Error,
+        "A `{` never closed before the end of its file.",
+        "Every section must end with a `}` in the file where it starts. Dovecot lets a section continue into the next included file, which hides a missing `}` until it reports \"Missing '}'\" at the very end (or silently nests the rest of the config inside the section); svcc is stricter and points at the header.";
+    UNEXPECTED_CLOSE = "svcc::unexpected-close", Error,
+        "A `}` with no open section.",
+        "A `}` must close a section opened earlier in the same file. Dovecot fails with \"Unexpected '}'\". Usually a section header was deleted or a `}` was doubled.";
+    INCLUDE_NOT_FOUND = "svcc::include-not-found", Error,
+        "`!include` of a path or glob that matches no file (or a file that cannot be read).",
+        "`!include PATTERN` is relative to the including file's directory and must match at least one file, even for a plain path: Dovecot refuses to start with \"No matches\". Use `!include_try` for optional files.";
+    INCLUDE_CYCLE = "svcc::include-cycle", Error,
+        "A file includes itself, directly or through others.",
+        "Dovecot fails with \"Recursive include file\". The diagnostic points at the `!include` that closes the cycle and lists the chain.";
+    INVALID_VALUE = "svcc::invalid-value", Error,
+        "A value of the wrong type: number, size, time, boolean, octal mode or port.",
+        "Dovecot's types are strict: numbers are plain decimals; sizes take B/K/M/G/T (×1024); times need a unit (`60 secs`, `1 min`) unless 0; booleans are `yes` or `no`; modes are octal only with a leading 0 (`666` is decimal!); ports are 0–65535. Dovecot refuses to start on any of these.";
+    UNKNOWN_SETTING = "svcc::unknown-setting", Error,
+        "A setting unknown inside a `service` or listener block.",
+        "Inside `service`, `unix_listener`, `fifo_listener` and `inet_listener` blocks only Dovecot's service settings (and svcc's `blocking`) are allowed; Dovecot fails with \"Unknown setting\". Settings outside service blocks are never rejected: svcc does not own mail settings.";
+    UNDEFINED_VARIABLE = "svcc::undefined-variable", Error,
+        "`$name` that names no setting set earlier and no setting Dovecot 2.3 knows.",
+        "An unquoted `$name` at the start of a value or after a blank expands to that setting's value; `$ENV:NAME` to an environment variable. Dovecot fails with \"Unknown variable\" for any other name. Quote the value to keep a literal `$`.";
+    BLOCKING_CLIENT_LIMIT = "svcc::blocking-client-limit", Error,
+        "`client_limit > 1` on a blocking service.",
+        "A blocking service (one that does disk or other blocking I/O per client, such as imap, pop3, lmtp or an svcc blocking handler) serves one client at a time in each process. With client_limit above 1 the master hands a process more clients than it can serve: while one client's request blocks, every other client in that process stalls. Dovecot does not check this. Set client_limit = 1 and scale with process_limit.";
+    MIN_AVAIL_OVER_LIMIT = "svcc::min-avail-over-limit", Error,
+        "`process_min_avail > process_limit`.",
+        "The master can never keep more processes ready than it may run. Dovecot fails with \"process_min_avail is higher than process_limit\".";
+    LISTENER_CONFLICT = "svcc::listener-conflict", Error,
+        "Two listeners on the same unix path, or the same address and port.",
+        "Two listeners cannot own one socket. Dovecot compares the literal strings (\"duplicate listener\") and otherwise fails only at bind time; svcc also sees `*` against an IPv4 address and `::` against an IPv6 address on the same port.";
+    BACKLOG_OVER_SOMAXCONN = "svcc::backlog-over-somaxconn", Warning,
+        "The listen backlog (client_limit × process_limit) exceeds net.core.somaxconn.",
+        "Dovecot sizes each listen queue as client_limit × process_limit (after the service_count cap), but the kernel silently caps it at net.core.somaxconn. A burst larger than the real queue is refused: unix-socket clients get EAGAIN (\"Resource temporarily unavailable\"), TCP clients retry or time out. Raise the sysctl (`sysctl -w net.core.somaxconn=N`, persist it in /etc/sysctl.d) or lower the limits. Reported as advice when both factors are Dovecot's built-in defaults, so a stock config stays quiet.";
+    NOFILE_BELOW_CLIENT_LIMIT = "svcc::nofile-below-client-limit", Warning,
+        "RLIMIT_NOFILE is below what one process of the service needs.",
+        "Each client connection is a file descriptor, and a process also holds its listeners, the status pipe, logging and a few more. With `ulimit -n` below client_limit plus those, accept() fails with EMFILE under load. Raise the limit (LimitNOFILE= in the systemd unit, or ulimit -n) or lower client_limit.";
+    CLIENT_LIMIT_CAPPED = "svcc::client-limit-capped", Warning,
+        "`service_count > 0` and `client_limit` set above it in the same block.",
+        "A process exits after service_count connections, so it can never hold more than service_count clients at once: Dovecot silently caps client_limit to service_count. The client_limit you set has no effect, and backlog and capacity planning based on it are wrong.";
+    PROCESS_LIMIT_MUST_BE_1 = "svcc::process-limit-must-be-1", Error,
+        "A service that must run as one process has `process_limit` other than 1.",
+        "auth, anvil, log, director, indexer, ipc, old-stats and replicator keep global state in one process. Dovecot fails with \"process_limit must be 1\".";
+    VSZ_LIMIT_TOO_LOW = "svcc::vsz-limit-too-low", Error,
+        "`vsz_limit` is not 0 but under 1 MiB.",
+        "No process can start with less than 1 MiB of address space. Dovecot fails with \"vsz_limit is too low\". Use 0 for no limit.";
+    DROP_PRIV_WITH_CHROOT = "svcc::drop-priv-with-chroot", Error,
+        "`drop_priv_before_exec = yes` together with `chroot`.",
+        "The executable cannot be found after privileges are dropped inside a chroot. Dovecot fails with \"drop_priv_before_exec=yes can't be used with chroot\".";
+    UNKNOWN_SERVICE_TYPE = "svcc::unknown-service-type", Error,
+        "A service `type` Dovecot does not know.",
+        "type is empty or one of log, config, anvil, login, startup, worker. Dovecot fails with \"Unknown service type\".";
+    UNKNOWN_PROTOCOL = "svcc::unknown-protocol", Error,
+        "`protocols` names a protocol no service provides.",
+        "Each protocol in `protocols` enables the services whose `protocol` setting names it. Dovecot fails with \"protocols: Unknown protocol\" when none does (often a missing package such as dovecot-imapd).";
+    EMPTY_LISTENER_PATH = "svcc::empty-listener-path", Error,
+        "A unix or fifo listener with an empty path.",
+        "Dovecot fails with \"unix_listener: path must not be empty\".";
+    BASE_DIR_PREFIX = "svcc::base-dir-prefix", Warning,
+        "A unix listener path that repeats base_dir.",
+        "Relative listener paths already live under base_dir. Dovecot warns \"You should remove base_dir prefix from unix_listener\"; write the path relative to base_dir.";
+    AUTH_CLIENT_LIMIT = "svcc::auth-client-limit", Warning,
+        "auth's client_limit is lower than required under maximum load.",
+        "Every process of a protocol service (login services, and services whose service_count is not 1) may hold a connection to auth. When their process_limits add up to more than auth's client_limit, logins fail under load. Dovecot warns \"service auth { client_limit } is lower than required under max. load\".";
+    ANVIL_CLIENT_LIMIT = "svcc::anvil-client-limit", Warning,
+        "anvil's client_limit is lower than required under maximum load.",
+        "Every login process and auth hold a connection to anvil. Dovecot warns \"service anvil { client_limit } is lower than required under max. load\".";
+    LISTEN_EMPTY = "svcc::listen-empty", Error,
+        "`listen` is set to nothing.",
+        "Dovecot fails with \"listen can't be set empty\"; to listen nowhere, disable the inet listeners (port = 0) instead.";
+    UID_RANGE = "svcc::uid-range", Error,
+        "`first_valid_uid` above `last_valid_uid` (or the same for gids).",
+        "No user could log in. Dovecot fails with \"first_valid_uid can't be larger than last_valid_uid\".";
+    MISSING_NAME = "svcc::missing-name", Error,
+        "A service or listener block without a name or path.",
+        "Dovecot fails with \"Service #N is missing name\" or \"path must not be empty\".";
+    FILE_NOT_FOUND = "svcc::file-not-found", Warning,
+        "A `key = <path` file reference to a file that does not exist.",
+        "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";
+    AMBIGUOUS_COMMENT = "svcc::ambiguous-comment", Warning,
+        "A `#` with no blank before it.",
+        "Dovecot cuts the line at the first `#` outside quotes, so `key = a#b` sets `a`. It warns \"Ambiguous '#' character in line\"; add a blank before the comment or quote the value.";
+    ENCODING = "svcc::encoding", Error,
+        "A file that is not valid UTF-8.",
+        "svcc reads configs as UTF-8; invalid bytes are replaced and reported.";
+    LIMIT = "svcc::limit", Error,
+        "Includes nest too deep, too many files, or a file too large.",
+        "svcc bounds the work one config can cause: at most 32 nested includes, 4096 files, and 16 MiB per file.";
+}
+
+/// The entry for a code (with or without the `svcc::` prefix).
+pub fn lookup(code: &str) -> Option<&'static Code> {
+    let want = code.strip_prefix("svcc::").unwrap_or(code);
+    ALL.iter()
+        .find(|c| c.code.strip_prefix("svcc::") == Some(want))
+}
+
+/// `docs/checks.md`, generated from the catalogue.
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "# svcc's checks\n\nGenerated from `compiler/src/check/codes.rs` (a test keeps this file in step). `svcc explain CODE` prints the same text.\n\n| code | severity | when |\n|---|---|---|\n",
+    );
+    for c in ALL {
+        s.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.code,
+            c.severity.as_str(),
+            c.summary.replace('|', "\\|")
+        ));
+    }
+    for c in ALL {
+        s.push_str(&format!("\n## `{}`\n\n{}\n", c.code, c.explanation));
+    }
+    s
+}

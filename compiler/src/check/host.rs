@@ -1,0 +1,73 @@
+//! Checks against the host: the listen backlog against net.core.somaxconn,
+//! and RLIMIT_NOFILE against what one process needs.
+
+use super::{codes, label_val, Options};
+use crate::model::{Globals, Service};
+use crate::report::{Diagnostic, Severity};
+
+/// Descriptors a worker holds besides its clients: stdio, the status and
+/// master pipes, logging, the event loop and a margin.
+pub const OWN_FDS: u64 = 16;
+
+/// The listen backlog Dovecot uses: client_limit × process_limit (after the
+/// service_count cap), at least 4, at most INT_MAX.
+pub fn backlog(svc: &Service, g: &Globals) -> u64 {
+    let b = svc.eff_client_limit(g) as u64 * svc.eff_process_limit(g).value as u64;
+    b.clamp(4, i32::MAX as u64)
+}
+
+pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Diagnostic>) {
+    let name = &svc.name;
+    let listeners = svc.listeners.iter().filter(|l| l.enabled()).count() as u64;
+    let cl = svc.configured_client_limit(g);
+    let pl = svc.eff_process_limit(g);
+    if let Some(max) = opts.host.somaxconn {
+        let b = backlog(svc, g);
+        if listeners > 0 && b > max as u64 {
+            let set = cl.origin.is_config()
+                || pl.origin.is_config()
+                || svc.service_count.origin.is_config();
+            let sev = if set {
+                Severity::Warning
+            } else {
+                Severity::Advice
+            };
+            let mut d = Diagnostic::new(
+                sev,
+                codes::BACKLOG_OVER_SOMAXCONN,
+                format!(
+                    "service `{name}`: listen backlog {b} (client_limit {} × process_limit {}) exceeds net.core.somaxconn {max}; the kernel caps the queue at {max}",
+                    svc.eff_client_limit(g),
+                    pl.value
+                ),
+            );
+            d = label_val(d, svc, "client_limit", &cl, g);
+            d = label_val(d, svc, "process_limit", &pl, g);
+            out.push(d.help(format!(
+                "raise the kernel limit (`sysctl -w net.core.somaxconn={b}`, and persist it in /etc/sysctl.d/), or lower client_limit or process_limit: with a queue of {max}, a burst of more waiting clients is refused (unix sockets: EAGAIN, \"Resource temporarily unavailable\")"
+            )));
+        }
+    }
+    if let Some(nofile) = opts.host.nofile {
+        let need = svc.eff_client_limit(g) as u64 + listeners + OWN_FDS;
+        if nofile < need {
+            let sev = if cl.origin.is_config() {
+                Severity::Warning
+            } else {
+                Severity::Advice
+            };
+            let mut d = Diagnostic::new(
+                sev,
+                codes::NOFILE_BELOW_CLIENT_LIMIT,
+                format!(
+                    "service `{name}`: RLIMIT_NOFILE {nofile} is below the {need} descriptors one process needs (client_limit {} + {listeners} listener(s) + {OWN_FDS} of its own)",
+                    svc.eff_client_limit(g)
+                ),
+            );
+            d = label_val(d, svc, "client_limit", &cl, g);
+            out.push(d.help(format!(
+                "raise the limit to at least {need} (`LimitNOFILE={need}` in the systemd unit, or `ulimit -n {need}`), or lower client_limit: otherwise accept() fails with EMFILE under load"
+            )));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Listeners: conflicts (same unix path, same address and port), empty
+//! paths, and paths that repeat base_dir.
+
+use super::codes;
+use crate::model::{Listener, ListenerKind, Model, Service};
+use crate::report::Diagnostic;
+use std::collections::HashMap;
+
+/// One socket a listener would own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Path(String),
+    Inet(String, u16),
+}
+
+pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+    let g = &model.globals;
+    let base = g.base_dir.value.trim_end_matches('/');
+    // Listeners of config services, and of enabled built-in services.
+    let services = model
+        .services
+        .iter()
+        .chain(model.implicit.iter().filter(|s| s.enabled(g)));
+    let mut seen: HashMap<Key, (&Service, &Listener)> = HashMap::new();
+    let mut wildcard: Vec<(String, u16, &Service, &Listener)> = Vec::new();
+    for svc in services {
+        for l in &svc.listeners {
+            if l.kind != ListenerKind::Inet {
+                if l.name.is_empty() {
+                    if let Some(h) = l.header {
+                        out.push(
+                            Diagnostic::error(
+                                codes::EMPTY_LISTENER_PATH,
+                                format!(
+                                    "service `{}`: {} path must not be empty",
+                                    svc.name,
+                                    l.kind.keyword()
+                                ),
+                            )
+                            .label(h, "empty path")
+                            .help(
+                                "give the socket a path, relative to base_dir (e.g. `auth-userdb`)",
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                if !base.is_empty() && l.name.starts_with(&format!("{base}/")) {
+                    if let Some(h) = l.header {
+                        let rel = &l.name[base.len() + 1..];
+                        out.push(
+                            Diagnostic::warning(codes::BASE_DIR_PREFIX, format!("service `{}`: {} path `{}` repeats base_dir", svc.name, l.kind.keyword(), l.name))
+                                .label(h, format!("base_dir is `{base}`"))
+                                .help(format!("write `{} {rel} {{`: relative paths already live under base_dir, and this one breaks when base_dir changes", l.kind.keyword())),
+                        );
+                    }
+                }
+            }
+            if !l.enabled() {
+                continue;
+            }
+            let keys: Vec<Key> = match l.kind {
+                ListenerKind::Inet => addresses(l, &g.listen.value)
+                    .into_iter()
+                    .map(|a| Key::Inet(a, l.port.value))
+                    .collect(),
+                _ => vec![Key::Path(if l.name.starts_with('/') {
+                    l.name.clone()
+                } else {
+                    format!("{base}/{}", l.name)
+                })],
+            };
+            for key in keys {
+                if let Some(&(other_svc, other)) = seen.get(&key) {
+                    report(out, &key_text(&key), (other_svc, other), (svc, l));
+                    continue;
+                }
+                if let Key::Inet(a, p) = &key {
+                    for (wa, wp, ws, wl) in &wildcard {
+                        if wp == p && (covers(wa, a) || covers(a, wa)) {
+                            report(
+                                out,
+                                &format!("{a}:{p} (overlaps {wa}:{wp})"),
+                                (ws, wl),
+                                (svc, l),
+                            );
+                        }
+                    }
+                    wildcard.push((a.clone(), *p, svc, l));
+                }
+                seen.insert(key, (svc, l));
+            }
+        }
+    }
+}
+
+fn key_text(k: &Key) -> String {
+    match k {
+        Key::Path(p) => p.clone(),
+        Key::Inet(a, p) => format!("{a}:{p}"),
+    }
+}
+
+/// Whether binding wildcard `w` conflicts with `a` (`*` covers IPv4, `::`
+/// covers IPv6).
+fn covers(w: &str, a: &str) -> bool {
+    w != a && ((w == "*" && !a.contains(':')) || (w == "::" && a.contains(':')))
+}
+
+fn addresses(l: &Listener, listen: &str) -> Vec<String> {
+    let list = if l.address.value.trim().is_empty() {
+        listen
+    } else {
+        l.address.value.as_str()
+    };
+    let mut v: Vec<String> = list
+        .split([',', ' '])
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            let a = a.trim_start_matches('[').trim_end_matches(']');
+            match a {
+                "0.0.0.0" => "*".to_string(),
+                "::0" | "0:0:0:0:0:0:0:0" => "::".to_string(),
+                _ => a.to_string(),
+            }
+        })
+        .collect();
+    v.dedup();
+    v
+}
+
+fn report(
+    out: &mut Vec<Diagnostic>,
+    what: &str,
+    first: (&Service, &Listener),
+    second: (&Service, &Listener),
+) {
+    let desc = |s: &Service, l: &Listener| {
+        format!("{} `{}` of service `{}`", l.kind.keyword(), l.name, s.name)
+    };
+    let mut d = Diagnostic::error(
+        codes::LISTENER_CONFLICT,
+        format!(
+            "{} and {} both listen on {what}",
+            desc(first.0, first.1),
+            desc(second.0, second.1)
+        ),
+    );
+    // The later listener first: that is where the conflict appears.
+    let spans = [(second, "listens here"), (first, "already listens here")];
+    let mut labelled = false;
+    for ((s, l), msg) in spans {
+        if let Some(span) = l
+            .port
+            .origin
+            .span()
+            .filter(|_| l.kind == ListenerKind::Inet)
+            .or(l.header)
+            .or(s.header)
+        {
+            d = d.label(span, format!("{} ({msg})", desc(s, l)));
+            labelled = true;
+        }
+    }
+    if !labelled {
+        return;
+    }
+    out.push(d.help("give one of them another path, address or port, or disable it (`port = 0` / `mode = 0`): two listeners cannot own one socket, and the second fails to bind when the master starts"));
+}

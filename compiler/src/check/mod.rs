@@ -1,0 +1,112 @@
+//! The checks: each family in its own file, each finding a [`Diagnostic`]
+//! with a code from [`codes`].
+//!
+//! The checker never stops at a finding: it returns every diagnostic.
+
+pub mod codes;
+mod globals;
+mod host;
+mod limits;
+mod listeners;
+
+use crate::model::{Globals, Model, Origin, Service, Val};
+use crate::report::Diagnostic;
+use crate::syntax::Span;
+
+/// The host the config will run on (`None`: do not check).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HostLimits {
+    /// `net.core.somaxconn`.
+    pub somaxconn: Option<u32>,
+    /// The soft `RLIMIT_NOFILE`.
+    pub nofile: Option<u64>,
+}
+
+/// What the checks need beyond the model.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Host limits to check against.
+    pub host: HostLimits,
+    /// Handlers the build knows beyond the built-ins: (name, blocking).
+    pub handlers: Vec<(String, bool)>,
+}
+
+/// svcc's built-in handlers (`executable = NAME`); none blocks.
+pub const BUILTIN_HANDLERS: &[&str] = &["echo", "discard", "banner", "http"];
+
+/// Runs every check over the model.
+pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for svc in &model.services {
+        let start = out.len();
+        limits::check(svc, model, opts, &mut out);
+        host::check(svc, &model.globals, opts, &mut out);
+        if !svc.enabled(&model.globals) && !svc.protocol.value.is_empty() {
+            let note = format!(
+                "service `{}` is currently disabled: its protocol `{}` is not in `protocols`; this breaks the day it is enabled",
+                svc.name, svc.protocol.value
+            );
+            for d in &mut out[start..] {
+                d.notes.push(note.clone());
+            }
+        }
+    }
+    listeners::check(model, &mut out);
+    globals::check(model, &mut out);
+    out
+}
+
+/// Whether a service is blocking: `blocking = yes|no` when set, else a
+/// built-in blocking service's default, else whether its handler blocks.
+pub fn is_blocking(svc: &Service, opts: &Options) -> bool {
+    if svc.blocking.origin.is_config() {
+        return svc.blocking.value;
+    }
+    svc.blocking.value
+        || opts
+            .handlers
+            .iter()
+            .any(|(n, b)| *b && *n == svc.executable.value)
+}
+
+/// Labels a value: where it is set, or (for a default) the service header.
+fn label_val<T: std::fmt::Display>(
+    d: Diagnostic,
+    svc: &Service,
+    key: &str,
+    v: &Val<T>,
+    g: &Globals,
+) -> Diagnostic {
+    match v.origin {
+        Origin::Config { .. } => {
+            let span = v.origin.span().expect("config origin has a span");
+            // A default_* global set in the config.
+            let via = global_name(g, span)
+                .map(|n| format!(" (through `{n}`)"))
+                .unwrap_or_default();
+            d.label(span, format!("{key} = {}{via}", v.value))
+        }
+        Origin::Builtin => match svc.anchor() {
+            Some(h) => d.label(
+                h,
+                format!("{key} = {} (Dovecot's default for this service)", v.value),
+            ),
+            None => d,
+        },
+        Origin::Default => match svc.anchor() {
+            Some(h) => d.label(h, format!("{key} = {} (Dovecot's default)", v.value)),
+            None => d,
+        },
+    }
+}
+
+fn global_name(g: &Globals, span: Span) -> Option<&'static str> {
+    let is = |o: &Origin| o.span() == Some(span);
+    if is(&g.default_process_limit.origin) {
+        Some("default_process_limit")
+    } else if is(&g.default_client_limit.origin) {
+        Some("default_client_limit")
+    } else {
+        None
+    }
+}

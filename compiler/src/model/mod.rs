@@ -1,0 +1,713 @@
+//! Syntax tree → the checked service model: every `service` with its
+//! listeners, typed, merged onto Dovecot's built-in service of the same name,
+//! each value carrying where it came from ([`Origin`]).
+//!
+//! Settings outside `service` blocks are kept as text and never rejected for
+//! being unknown: svcc does not own mail settings.
+
+pub mod catalogue;
+pub mod print;
+pub mod value;
+
+use crate::check::codes;
+use crate::report::Diagnostic;
+use crate::syntax::{Document, Item, Section, Setting, Span};
+use catalogue::Kind;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Where a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Dovecot's generic default.
+    Default,
+    /// Dovecot's default for this built-in service.
+    Builtin,
+    /// Set in the config: the setting's key and value.
+    Config {
+        /// The key.
+        key: Span,
+        /// The value.
+        value: Span,
+    },
+}
+
+impl Origin {
+    /// The whole setting's span when set in the config.
+    pub fn span(&self) -> Option<Span> {
+        match *self {
+            Origin::Config { key, value } => Some(key.to(value)),
+            _ => None,
+        }
+    }
+
+    /// Whether the config set it.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Origin::Config { .. })
+    }
+
+    fn of(s: &Setting) -> Origin {
+        Origin::Config {
+            key: s.key_span,
+            value: s.value_span,
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Val<T> {
+    /// The value.
+    pub value: T,
+    /// Its origin.
+    pub origin: Origin,
+}
+
+impl<T> Val<T> {
+    fn default(value: T) -> Self {
+        Val {
+            value,
+            origin: Origin::Default,
+        }
+    }
+}
+
+/// The global settings services depend on.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    /// `protocols`.
+    pub protocols: Val<Vec<String>>,
+    /// `base_dir`.
+    pub base_dir: Val<String>,
+    /// `default_process_limit`.
+    pub default_process_limit: Val<u32>,
+    /// `default_client_limit`.
+    pub default_client_limit: Val<u32>,
+    /// `default_idle_kill` in milliseconds.
+    pub default_idle_kill: Val<u64>,
+    /// `default_vsz_limit` in bytes.
+    pub default_vsz_limit: Val<u64>,
+    /// `listen`.
+    pub listen: Val<String>,
+    /// Every top-level setting, last value wins (values expanded).
+    pub all: HashMap<String, Val<String>>,
+}
+
+impl Default for Globals {
+    fn default() -> Self {
+        Globals {
+            // Debian's build, which DOVECOT.md was checked against, defaults to none
+            // (upstream: `imap pop3 lmtp`); stock configs add them in protocols.d.
+            protocols: Val::default(Vec::new()),
+            base_dir: Val::default("/run/dovecot".into()),
+            default_process_limit: Val::default(100),
+            default_client_limit: Val::default(1000),
+            default_idle_kill: Val::default(60_000),
+            default_vsz_limit: Val::default(256 << 20),
+            listen: Val::default("*, ::".into()),
+            all: HashMap::new(),
+        }
+    }
+}
+
+/// The kind of a listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// `unix_listener PATH`.
+    Unix,
+    /// `fifo_listener PATH`.
+    Fifo,
+    /// `inet_listener NAME`.
+    Inet,
+}
+
+impl ListenerKind {
+    /// The section keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ListenerKind::Unix => "unix_listener",
+            ListenerKind::Fifo => "fifo_listener",
+            ListenerKind::Inet => "inet_listener",
+        }
+    }
+}
+
+/// A listener of a service.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// Unix, fifo or inet.
+    pub kind: ListenerKind,
+    /// The path (unix, fifo) or name (inet).
+    pub name: String,
+    /// The header in the config (the first, if repeated); `None` when built in.
+    pub header: Option<Span>,
+    /// `mode` (unix, fifo).
+    pub mode: Val<u32>,
+    /// `user` (unix, fifo).
+    pub user: Val<String>,
+    /// `group` (unix, fifo).
+    pub group: Val<String>,
+    /// `address` (inet; empty = `listen`).
+    pub address: Val<String>,
+    /// `port` (inet; 0 = disabled).
+    pub port: Val<u16>,
+    /// `ssl` (inet).
+    pub ssl: Val<bool>,
+    /// `reuse_port` (inet).
+    pub reuse_port: Val<bool>,
+    /// `haproxy` (inet).
+    pub haproxy: Val<bool>,
+}
+
+impl Listener {
+    fn new(kind: ListenerKind, name: String, header: Option<Span>) -> Self {
+        Listener {
+            kind,
+            name,
+            header,
+            mode: Val::default(0o600),
+            user: Val::default(String::new()),
+            group: Val::default(String::new()),
+            address: Val::default(String::new()),
+            port: Val::default(0),
+            ssl: Val::default(false),
+            reuse_port: Val::default(false),
+            haproxy: Val::default(false),
+        }
+    }
+
+    /// Whether the listener is active (a unix/fifo mode or an inet port of 0
+    /// disables it).
+    pub fn enabled(&self) -> bool {
+        match self.kind {
+            ListenerKind::Inet => self.port.value != 0,
+            _ => self.mode.value != 0,
+        }
+    }
+}
+
+/// One service, merged over Dovecot's built-in service of the same name.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The name.
+    pub name: String,
+    /// The first `service NAME {` header in the config; `None` for a
+    /// built-in service the config does not mention.
+    pub header: Option<Span>,
+    /// Whether Dovecot has a built-in service of this name.
+    pub builtin: bool,
+    /// `protocol`.
+    pub protocol: Val<String>,
+    /// `type`.
+    pub kind: Val<String>,
+    /// `executable`.
+    pub executable: Val<String>,
+    /// `user`.
+    pub user: Val<String>,
+    /// `group`.
+    pub group: Val<String>,
+    /// `chroot`.
+    pub chroot: Val<String>,
+    /// `drop_priv_before_exec`.
+    pub drop_priv_before_exec: Val<bool>,
+    /// `process_min_avail`.
+    pub process_min_avail: Val<u32>,
+    /// `process_limit` as set (0 = `default_process_limit`).
+    pub process_limit: Val<u32>,
+    /// `client_limit` as set (0 = `default_client_limit`).
+    pub client_limit: Val<u32>,
+    /// `service_count` (0 = unlimited).
+    pub service_count: Val<u32>,
+    /// `idle_kill` in ms as set (0 = `default_idle_kill`).
+    pub idle_kill: Val<u64>,
+    /// `vsz_limit` as set (`None` = `default_vsz_limit`; 0 = no limit).
+    pub vsz_limit: Val<Option<u64>>,
+    /// svcc's `blocking` (built-in blocking services default to yes).
+    pub blocking: Val<bool>,
+    /// The listeners, in order.
+    pub listeners: Vec<Listener>,
+}
+
+impl Service {
+    fn new(name: String, header: Option<Span>) -> Self {
+        Service {
+            name,
+            header,
+            builtin: false,
+            protocol: Val::default(String::new()),
+            kind: Val::default(String::new()),
+            executable: Val::default(String::new()),
+            user: Val::default(String::new()),
+            group: Val::default(String::new()),
+            chroot: Val::default(String::new()),
+            drop_priv_before_exec: Val::default(false),
+            process_min_avail: Val::default(0),
+            process_limit: Val::default(0),
+            client_limit: Val::default(0),
+            service_count: Val::default(0),
+            idle_kill: Val::default(0),
+            vsz_limit: Val::default(None),
+            blocking: Val::default(false),
+            listeners: Vec::new(),
+        }
+    }
+
+    /// The effective `process_limit` and where it came from (0 falls back to
+    /// `default_process_limit`).
+    pub fn eff_process_limit(&self, g: &Globals) -> Val<u32> {
+        if self.process_limit.value == 0 {
+            g.default_process_limit.clone()
+        } else {
+            self.process_limit.clone()
+        }
+    }
+
+    /// The `client_limit` before the `service_count` cap (0 falls back to
+    /// `default_client_limit`).
+    pub fn configured_client_limit(&self, g: &Globals) -> Val<u32> {
+        if self.client_limit.value == 0 {
+            g.default_client_limit.clone()
+        } else {
+            self.client_limit.clone()
+        }
+    }
+
+    /// The effective `client_limit`: capped to `service_count` when that is
+    /// set, as Dovecot's master does silently.
+    pub fn eff_client_limit(&self, g: &Globals) -> u32 {
+        let cl = self.configured_client_limit(g).value;
+        match self.service_count.value {
+            0 => cl,
+            sc => cl.min(sc),
+        }
+    }
+
+    /// The effective idle_kill in ms (`None` = never).
+    pub fn eff_idle_kill(&self, g: &Globals) -> Option<u64> {
+        let v = if self.idle_kill.value == 0 {
+            g.default_idle_kill.value
+        } else {
+            self.idle_kill.value
+        };
+        (v < u32::MAX as u64 * 1000).then_some(v)
+    }
+
+    /// The effective vsz_limit in bytes (0 = none).
+    pub fn eff_vsz_limit(&self, g: &Globals) -> u64 {
+        self.vsz_limit.value.unwrap_or(g.default_vsz_limit.value)
+    }
+
+    /// Whether Dovecot would run it: an executable, and a protocol that is
+    /// empty or listed in `protocols`.
+    pub fn enabled(&self, g: &Globals) -> bool {
+        !self.executable.value.is_empty()
+            && (self.protocol.value.is_empty()
+                || g.protocols.value.contains(&self.protocol.value))
+    }
+
+    /// The span to point at for this service: its header.
+    pub fn anchor(&self) -> Option<Span> {
+        self.header
+    }
+}
+
+/// The checked model of a config.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// Global settings.
+    pub globals: Globals,
+    /// Services the config mentions, in config order, merged over Dovecot's
+    /// built-in ones.
+    pub services: Vec<Service>,
+    /// Dovecot's built-in services the config does not mention.
+    pub implicit: Vec<Service>,
+}
+
+impl Model {
+    /// Every service Dovecot would know: the config's and the built-in ones.
+    pub fn all_services(&self) -> impl Iterator<Item = &Service> {
+        self.services.iter().chain(self.implicit.iter())
+    }
+}
+
+/// Dovecot's built-in services.
+pub fn builtin_services() -> &'static [Service] {
+    static B: OnceLock<Vec<Service>> = OnceLock::new();
+    B.get_or_init(|| {
+        let (doc, _) = crate::syntax::load_str("<builtin>", catalogue::BUILTIN_SERVICES);
+        let mut b = Builder::new(true);
+        b.document(&doc);
+        b.model
+            .services
+            .into_iter()
+            .map(|mut s| {
+                s.header = None;
+                s.builtin = true;
+                for l in &mut s.listeners {
+                    l.header = None;
+                }
+                s
+            })
+            .collect()
+    })
+}
+
+/// Builds the model from a document; returns every problem found.
+pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
+    let mut b = Builder::new(false);
+    b.document(doc);
+    let mut model = b.model;
+    for s in builtin_services() {
+        if !model.services.iter().any(|m| m.name == s.name) {
+            model.implicit.push(s.clone());
+        }
+    }
+    (model, b.diags)
+}
+
+struct Builder {
+    model: Model,
+    diags: Vec<Diagnostic>,
+    builtin: bool,
+}
+
+impl Builder {
+    fn new(builtin: bool) -> Self {
+        Builder {
+            model: Model::default(),
+            diags: Vec::new(),
+            builtin,
+        }
+    }
+
+    fn origin(&self, s: &Setting) -> Origin {
+        if self.builtin {
+            Origin::Builtin
+        } else {
+            Origin::of(s)
+        }
+    }
+
+    fn document(&mut self, doc: &Document) {
+        for item in &doc.items {
+            match item {
+                Item::Setting(s) => self.global(s),
+                Item::Section(sec) if sec.kind == "service" => self.service(sec),
+                Item::Section(_) => {}
+            }
+        }
+    }
+
+    fn expand(&self, s: &Setting) -> String {
+        if s.quoted || !s.value.contains('$') {
+            return s.value.clone();
+        }
+        s.value
+            .split(' ')
+            .map(|tok| match tok.strip_prefix('$') {
+                Some(name) if !name.starts_with("ENV:") => match self.model.globals.all.get(name) {
+                    Some(v) => v.value.clone(),
+                    None => match name {
+                        "default_process_limit" => {
+                            self.model.globals.default_process_limit.value.to_string()
+                        }
+                        "default_client_limit" => {
+                            self.model.globals.default_client_limit.value.to_string()
+                        }
+                        "protocols" => self.model.globals.protocols.value.join(" "),
+                        _ => tok.to_string(),
+                    },
+                },
+                _ => tok.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim()
+            .to_string()
+    }
+
+    fn global(&mut self, s: &Setting) {
+        let v = self.expand(s);
+        let origin = self.origin(s);
+        let g = &mut self.model.globals;
+        match s.key.as_str() {
+            "protocols" => {
+                g.protocols = Val {
+                    value: v.split([' ', ',']).filter(|p| !p.is_empty()).fold(
+                        Vec::new(),
+                        |mut acc, p| {
+                            if !acc.iter().any(|a: &String| a == p) {
+                                acc.push(p.to_string());
+                            }
+                            acc
+                        },
+                    ),
+                    origin,
+                }
+            }
+            "base_dir" => {
+                g.base_dir = Val {
+                    value: v.clone(),
+                    origin,
+                }
+            }
+            "listen" => {
+                g.listen = Val {
+                    value: v.clone(),
+                    origin,
+                }
+            }
+            "default_process_limit" => {
+                if let Some(n) = self.typed(s, &v, value::uint) {
+                    self.model.globals.default_process_limit = Val { value: n, origin };
+                }
+            }
+            "default_client_limit" => {
+                if let Some(n) = self.typed(s, &v, value::uint) {
+                    self.model.globals.default_client_limit = Val { value: n, origin };
+                }
+            }
+            "default_idle_kill" => {
+                if let Some(n) = self.typed(s, &v, value::time) {
+                    self.model.globals.default_idle_kill = Val { value: n, origin };
+                }
+            }
+            "default_vsz_limit" => {
+                if let Some(n) = self.typed(s, &v, value::size) {
+                    self.model.globals.default_vsz_limit = Val { value: n, origin };
+                }
+            }
+            _ => {}
+        }
+        self.model
+            .globals
+            .all
+            .insert(s.key.clone(), Val { value: v, origin });
+    }
+
+    fn typed<T>(
+        &mut self,
+        s: &Setting,
+        v: &str,
+        parse: fn(&str) -> Result<T, value::ValueError>,
+    ) -> Option<T> {
+        match parse(v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        format!("invalid value for `{}`: {}", s.key, e.message),
+                    )
+                    .label(s.value_span, "invalid value")
+                    .help(e.help),
+                );
+                None
+            }
+        }
+    }
+
+    fn service(&mut self, sec: &Section) {
+        let Some(name) = sec.name.clone() else {
+            self.diags.push(
+                Diagnostic::error(codes::MISSING_NAME, "`service` block without a name")
+                    .label(sec.header, "name missing")
+                    .help(
+                        "write `service NAME {`; Dovecot fails with \"Service #N is missing name\"",
+                    ),
+            );
+            return;
+        };
+        let idx = match self.model.services.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                // (Not while reading the built-in services themselves.)
+                let base = if self.builtin {
+                    None
+                } else {
+                    builtin_services().iter().find(|b| b.name == name).cloned()
+                };
+                let mut svc = base.unwrap_or_else(|| Service::new(name.clone(), None));
+                if !self.builtin {
+                    svc.header = Some(sec.header);
+                }
+                self.model.services.push(svc);
+                self.model.services.len() - 1
+            }
+        };
+        for item in &sec.items {
+            match item {
+                Item::Setting(s) => self.service_setting(idx, s),
+                Item::Section(l) => self.listener(idx, l),
+            }
+        }
+    }
+
+    fn unknown(&mut self, s: &Setting, place: &str, known: &[(&str, Kind, &str)]) {
+        let mut d = Diagnostic::error(
+            codes::UNKNOWN_SETTING,
+            format!("unknown setting `{}` in {place}", s.key),
+        )
+        .label(s.key_span, "not a setting of this block");
+        let names = known.iter().map(|k| k.0);
+        d = match catalogue::suggest(&s.key, names) {
+            Some(m) => d.help(format!(
+                "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {}\"",
+                s.key
+            )),
+            None => d.help(format!(
+                "the settings of {place} are: {}",
+                known.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+            )),
+        };
+        self.diags.push(d);
+    }
+
+    fn service_setting(&mut self, idx: usize, s: &Setting) {
+        let Some(&(key, kind, _)) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.0 == s.key)
+        else {
+            let place = format!("service `{}`", self.model.services[idx].name);
+            self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
+            return;
+        };
+        let v = if kind == Kind::Text {
+            s.value.clone()
+        } else {
+            self.expand(s)
+        };
+        let origin = self.origin(s);
+        macro_rules! set {
+            ($field:ident, $parse:expr) => {
+                if let Some(x) = self.typed(s, &v, $parse) {
+                    self.model.services[idx].$field = Val { value: x, origin };
+                }
+            };
+        }
+        match key {
+            "protocol" => self.model.services[idx].protocol = Val { value: v, origin },
+            "type" => self.model.services[idx].kind = Val { value: v, origin },
+            "executable" => self.model.services[idx].executable = Val { value: v, origin },
+            "user" => self.model.services[idx].user = Val { value: v, origin },
+            "group" => self.model.services[idx].group = Val { value: v, origin },
+            "chroot" => self.model.services[idx].chroot = Val { value: v, origin },
+            "privileged_group" | "extra_groups" => {}
+            "drop_priv_before_exec" => set!(drop_priv_before_exec, value::boolean),
+            "process_min_avail" => set!(process_min_avail, value::uint),
+            "process_limit" => set!(process_limit, value::uint),
+            "client_limit" => set!(client_limit, value::uint),
+            "service_count" => set!(service_count, value::uint),
+            "idle_kill" => set!(idle_kill, value::time),
+            "vsz_limit" => {
+                if let Some(x) = self.typed(s, &v, value::size) {
+                    self.model.services[idx].vsz_limit = Val {
+                        value: Some(x),
+                        origin,
+                    };
+                }
+            }
+            "blocking" => set!(blocking, value::boolean),
+            _ => {}
+        }
+    }
+
+    fn listener(&mut self, idx: usize, sec: &Section) {
+        let kind = match sec.kind.as_str() {
+            "unix_listener" => ListenerKind::Unix,
+            "fifo_listener" => ListenerKind::Fifo,
+            "inet_listener" => ListenerKind::Inet,
+            other => {
+                let svc = &self.model.services[idx].name;
+                let known = ["unix_listener", "fifo_listener", "inet_listener"];
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("unknown section `{other}` in service `{svc}`"),
+                )
+                .label(sec.kind_span, "not a section of a service");
+                d = match catalogue::suggest(other, known) {
+                    Some(m) => d.help(format!("did you mean `{m}`?")),
+                    None => d.help("a service block holds settings and unix_listener, fifo_listener or inet_listener sections"),
+                };
+                self.diags.push(d);
+                return;
+            }
+        };
+        // Dovecot accepts a nameless listener; an empty unix path is
+        // reported by the listener checks.
+        let name = sec.name.clone().unwrap_or_default();
+        let header = (!self.builtin).then_some(sec.header);
+        let svc = &mut self.model.services[idx];
+        let li = match svc
+            .listeners
+            .iter()
+            .position(|l| l.kind == kind && l.name == name)
+        {
+            Some(i) => {
+                if svc.listeners[i].header.is_none() {
+                    svc.listeners[i].header = header;
+                }
+                i
+            }
+            None => {
+                svc.listeners.push(Listener::new(kind, name, header));
+                svc.listeners.len() - 1
+            }
+        };
+        let known = if kind == ListenerKind::Inet {
+            catalogue::INET_LISTENER_SETTINGS
+        } else {
+            catalogue::UNIX_LISTENER_SETTINGS
+        };
+        for item in &sec.items {
+            match item {
+                Item::Setting(s) => {
+                    if !known.iter().any(|k| k.0 == s.key) {
+                        let place = format!(
+                            "`{} {}`",
+                            sec.kind, self.model.services[idx].listeners[li].name
+                        );
+                        self.unknown(s, &place, known);
+                        continue;
+                    }
+                    let origin = self.origin(s);
+                    let v = s.value.clone();
+                    macro_rules! set {
+                        ($field:ident, $parse:expr) => {
+                            if let Some(x) = self.typed(s, &v, $parse) {
+                                self.model.services[idx].listeners[li].$field =
+                                    Val { value: x, origin };
+                            }
+                        };
+                    }
+                    match s.key.as_str() {
+                        "mode" => set!(mode, value::mode),
+                        "user" => {
+                            self.model.services[idx].listeners[li].user = Val { value: v, origin }
+                        }
+                        "group" => {
+                            self.model.services[idx].listeners[li].group = Val { value: v, origin }
+                        }
+                        "address" => {
+                            self.model.services[idx].listeners[li].address =
+                                Val { value: v, origin }
+                        }
+                        "port" => set!(port, value::port),
+                        "ssl" => set!(ssl, value::boolean),
+                        "reuse_port" => set!(reuse_port, value::boolean),
+                        "haproxy" => set!(haproxy, value::boolean),
+                        _ => {}
+                    }
+                }
+                Item::Section(inner) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_SETTING,
+                            format!("unknown section `{}` in a listener", inner.kind),
+                        )
+                        .label(inner.kind_span, "listeners hold settings only")
+                        .help("close the listener with `}` before starting another section"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The effective service settings as Dovecot-style text, each value
+//! annotated with where it came from (`svcc config`, and `--print-config` of
+//! a tailored binary).
+
+use super::{Globals, Listener, ListenerKind, Model, Origin, Service, Val};
+use crate::syntax::SourceMap;
+use std::fmt::Write;
+
+fn origin(map: &SourceMap, o: &Origin, default_what: &str) -> String {
+    match o {
+        Origin::Config { key, .. } => {
+            let f = map.get(key.file);
+            format!("{}:{}", f.name, f.line_col(key.start).line)
+        }
+        Origin::Builtin => "default (Dovecot's built-in service)".into(),
+        Origin::Default => format!("default{default_what}"),
+    }
+}
+
+struct W<'a> {
+    out: String,
+    map: &'a SourceMap,
+}
+
+impl W<'_> {
+    fn line<T>(&mut self, indent: usize, key: &str, v: &Val<T>, shown: String, what: &str) {
+        let left = format!("{:indent$}{key} = {shown}", "", indent = indent);
+        let _ = writeln!(
+            self.out,
+            "{left:<44} # {}",
+            origin(self.map, &v.origin, what)
+        );
+    }
+}
+
+/// Renders the effective settings of the config's services.
+pub fn render(model: &Model, map: &SourceMap) -> String {
+    let g = &model.globals;
+    let mut w = W {
+        out: String::new(),
+        map,
+    };
+    let _ = writeln!(
+        w.out,
+        "# svcc: effective service settings, defaults resolved"
+    );
+    w.line(0, "base_dir", &g.base_dir, g.base_dir.value.clone(), "");
+    w.line(
+        0,
+        "protocols",
+        &g.protocols,
+        g.protocols.value.join(" "),
+        "",
+    );
+    w.line(0, "listen", &g.listen, g.listen.value.clone(), "");
+    for svc in &model.services {
+        service(&mut w, svc, g);
+    }
+    w.out
+}
+
+fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
+    let at = svc
+        .header
+        .map(|h| {
+            let f = w.map.get(h.file);
+            format!("{}:{}", f.name, f.line_col(h.start).line)
+        })
+        .unwrap_or_default();
+    let _ = writeln!(w.out, "{:<44} # {at}", format!("service {} {{", svc.name));
+    w.line(
+        2,
+        "executable",
+        &svc.executable,
+        svc.executable.value.clone(),
+        "",
+    );
+    if !svc.protocol.value.is_empty() {
+        w.line(2, "protocol", &svc.protocol, svc.protocol.value.clone(), "");
+    }
+    if !svc.kind.value.is_empty() {
+        w.line(2, "type", &svc.kind, svc.kind.value.clone(), "");
+    }
+    for (k, v) in [
+        ("user", &svc.user),
+        ("group", &svc.group),
+        ("chroot", &svc.chroot),
+    ] {
+        if !v.value.is_empty() {
+            w.line(2, k, v, v.value.clone(), "");
+        }
+    }
+    w.line(2, "blocking", &svc.blocking, yes_no(svc.blocking.value), "");
+    let pl = svc.eff_process_limit(g);
+    w.line(
+        2,
+        "process_limit",
+        &pl,
+        pl.value.to_string(),
+        " (default_process_limit)",
+    );
+    let cl = svc.configured_client_limit(g);
+    let eff = svc.eff_client_limit(g);
+    let shown = if eff != cl.value {
+        format!("{eff} (capped by service_count; set {})", cl.value)
+    } else {
+        eff.to_string()
+    };
+    w.line(2, "client_limit", &cl, shown, " (default_client_limit)");
+    w.line(
+        2,
+        "service_count",
+        &svc.service_count,
+        svc.service_count.value.to_string(),
+        "",
+    );
+    w.line(
+        2,
+        "process_min_avail",
+        &svc.process_min_avail,
+        svc.process_min_avail.value.to_string(),
+        "",
+    );
+    let idle = match svc.eff_idle_kill(g) {
+        Some(ms) => format!("{} secs", ms / 1000),
+        None => "never".into(),
+    };
+    let idle_v = if svc.idle_kill.value == 0 {
+        &g.default_idle_kill
+    } else {
+        &svc.idle_kill
+    };
+    w.line(2, "idle_kill", idle_v, idle, " (default_idle_kill)");
+    let vsz = svc.eff_vsz_limit(g);
+    let vsz_v = match svc.vsz_limit.value {
+        Some(_) => Val {
+            value: vsz,
+            origin: svc.vsz_limit.origin,
+        },
+        None => g.default_vsz_limit.clone(),
+    };
+    w.line(2, "vsz_limit", &vsz_v, size(vsz), " (default_vsz_limit)");
+    for l in &svc.listeners {
+        listener(w, l);
+    }
+    let _ = writeln!(w.out, "}}");
+}
+
+fn listener(w: &mut W<'_>, l: &Listener) {
+    let at = l
+        .header
+        .map(|h| {
+            let f = w.map.get(h.file);
+            format!("{}:{}", f.name, f.line_col(h.start).line)
+        })
+        .unwrap_or_else(|| "default".into());
+    let _ = writeln!(
+        w.out,
+        "{:<44} # {at}",
+        format!("  {} {} {{", l.kind.keyword(), l.name)
+    );
+    match l.kind {
+        ListenerKind::Inet => {
+            if !l.address.value.is_empty() {
+                w.line(4, "address", &l.address, l.address.value.clone(), "");
+            }
+            w.line(4, "port", &l.port, l.port.value.to_string(), "");
+            if l.ssl.value {
+                w.line(4, "ssl", &l.ssl, "yes".into(), "");
+            }
+        }
+        _ => {
+            w.line(
+                4,
+                "mode",
+                &l.mode,
+                if l.mode.value == 0 {
+                    "0".into()
+                } else {
+                    format!("0{:o}", l.mode.value)
+                },
+                "",
+            );
+            for (k, v) in [("user", &l.user), ("group", &l.group)] {
+                if !v.value.is_empty() {
+                    w.line(4, k, v, v.value.clone(), "");
+                }
+            }
+        }
+    }
+    let _ = writeln!(w.out, "  }}");
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+fn size(b: u64) -> String {
+    match b {
+        0 => "0".into(),
+        b if b % (1 << 30) == 0 => format!("{}G", b >> 30),
+        b if b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{}K", b >> 10),
+        b => format!("{b}B"),
+    }
+}

@@ -1,0 +1,264 @@
+//! Dovecot's value types (settings-parser.c): numbers, sizes, times,
+//! booleans, modes and ports, with Dovecot's exact acceptance rules.
+
+/// A value that does not parse: what is wrong, and how to write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    /// What is wrong.
+    pub message: String,
+    /// How to write it.
+    pub help: String,
+}
+
+fn err(message: impl Into<String>, help: impl Into<String>) -> ValueError {
+    ValueError {
+        message: message.into(),
+        help: help.into(),
+    }
+}
+
+/// A decimal number 0…2³²−1.
+pub fn uint(v: &str) -> Result<u32, ValueError> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        let help = if v.starts_with('-') {
+            "write a number from 0 to 4294967295; negative numbers are not allowed".to_string()
+        } else if v.starts_with('$') {
+            "Dovecot's `doveconf -n` does not expand `$name` in numbers (\"Invalid number\"); write the number itself".to_string()
+        } else {
+            "write a plain decimal number such as `100` (no sign, unit or blanks)".to_string()
+        };
+        return Err(err(format!("`{v}` is not a valid number"), help));
+    }
+    v.parse::<u64>()
+        .ok()
+        .filter(|&n| n <= u32::MAX as u64)
+        .map(|n| n as u32)
+        .ok_or_else(|| {
+            err(
+                format!("`{v}` is too large"),
+                "the largest number is 4294967295",
+            )
+        })
+}
+
+/// A size: digits, optional blanks, an optional unit `B K M G T` (any case,
+/// ×1024) that may be followed by `i` and then `b` (`1k 1KiB 256 M 256MB`).
+pub fn size(v: &str) -> Result<u64, ValueError> {
+    let bad = || {
+        err(
+            format!("`{v}` is not a valid size"),
+            "write whole digits with an optional unit B, K, M, G or T (powers of 1024), e.g. `256M` or `1 G`",
+        )
+    };
+    let digits_end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    if digits_end == 0 {
+        return Err(bad());
+    }
+    let n: u64 = v[..digits_end].parse().map_err(|_| too_large_size(v))?;
+    let unit = v[digits_end..].trim_start_matches(' ').to_ascii_lowercase();
+    let mut chars = unit.chars();
+    let mult: u64 = match chars.next() {
+        None => 1,
+        Some('b') => {
+            if chars.next().is_some() {
+                return Err(bad());
+            }
+            1
+        }
+        Some(c) => {
+            let m = match c {
+                'k' => 1u64 << 10,
+                'm' => 1 << 20,
+                'g' => 1 << 30,
+                't' => 1 << 40,
+                _ => return Err(bad()),
+            };
+            let rest: String = chars.collect();
+            if !matches!(rest.as_str(), "" | "b" | "i" | "ib") {
+                return Err(bad());
+            }
+            m
+        }
+    };
+    n.checked_mul(mult).ok_or_else(|| too_large_size(v))
+}
+
+fn too_large_size(v: &str) -> ValueError {
+    err(
+        format!("size `{v}` is too large"),
+        "the largest size is 16383 T",
+    )
+}
+
+/// A time interval in milliseconds. The unit is required unless the value is
+/// 0; milliseconds only where they make whole seconds (as Dovecot's
+/// service settings require).
+pub fn time(v: &str) -> Result<u64, ValueError> {
+    let digits_end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let bad = || {
+        err(
+            format!("`{v}` is not a valid time interval"),
+            "write a number and a unit: secs, mins, hours, days or weeks (e.g. `60 secs`, `1 min`)",
+        )
+    };
+    if digits_end == 0 {
+        return Err(bad());
+    }
+    let n: u64 = v[..digits_end].parse().map_err(|_| too_large_time(v))?;
+    let unit = v[digits_end..].trim_start_matches(' ').to_ascii_lowercase();
+    let is = |full: &str| !unit.is_empty() && full.starts_with(unit.as_str());
+    let mult: u64 = if unit.is_empty() {
+        if n != 0 {
+            return Err(err(
+                format!("time interval `{v}` has no unit"),
+                format!("add a unit, e.g. `{n} secs` or `{n} mins` (Dovecot: \"Time interval '{v}' is missing units\")"),
+            ));
+        }
+        1000
+    } else if is("secs") || is("seconds") {
+        1000
+    } else if is("mins") || is("minutes") {
+        60_000
+    } else if is("hours") {
+        3_600_000
+    } else if is("days") {
+        86_400_000
+    } else if is("weeks") {
+        604_800_000
+    } else if is("msecs") || is("milliseconds") {
+        if !n.is_multiple_of(1000) {
+            return Err(err(
+                format!("milliseconds are not supported for this setting: `{v}`"),
+                "write a whole number of seconds, e.g. `2 secs`",
+            ));
+        }
+        1
+    } else {
+        return Err(bad());
+    };
+    let ms = n.checked_mul(mult).ok_or_else(|| too_large_time(v))?;
+    if ms / 1000 > u32::MAX as u64 {
+        return Err(too_large_time(v));
+    }
+    Ok(ms)
+}
+
+fn too_large_time(v: &str) -> ValueError {
+    err(
+        format!("time interval `{v}` is too large"),
+        "the longest interval is 4294967295 secs",
+    )
+}
+
+/// `yes`/`y`/`1` or `no` (any case).
+pub fn boolean(v: &str) -> Result<bool, ValueError> {
+    let l = v.to_ascii_lowercase();
+    match l.as_str() {
+        "yes" | "y" | "1" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(err(
+            format!("`{v}` is not a boolean"),
+            "write `yes` or `no` (Dovecot rejects `true`, `on`, `0` and `n`)",
+        )),
+    }
+}
+
+/// A file mode: octal when it starts with `0`, otherwise decimal (so `666`
+/// is 0o1232, which is almost never meant).
+pub fn mode(v: &str) -> Result<u32, ValueError> {
+    let bad = || {
+        err(
+            format!("`{v}` is not a valid mode"),
+            "write an octal mode with a leading 0, e.g. `0660`",
+        )
+    };
+    if v.is_empty() {
+        return Err(bad());
+    }
+    let m = if v.starts_with('0') {
+        u32::from_str_radix(v, 8).map_err(|_| bad())?
+    } else {
+        v.parse::<u32>().map_err(|_| bad())?
+    };
+    if m > 0o7777 {
+        return Err(err(
+            format!("mode `{v}` is out of range"),
+            if v.starts_with('0') {
+                "a mode is at most 07777".to_string()
+            } else {
+                format!("without a leading 0 Dovecot reads `{v}` as a decimal number; write `0{v}` for octal")
+            },
+        ));
+    }
+    Ok(m)
+}
+
+/// A TCP port 0…65535 (0 disables the listener).
+pub fn port(v: &str) -> Result<u16, ValueError> {
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(p) = v.parse::<u16>() {
+            return Ok(p);
+        }
+    }
+    Err(err(
+        format!("`{v}` is not a valid port number"),
+        "write a port from 1 to 65535, or 0 to disable the listener",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(uint("0100"), Ok(100));
+        assert!(uint("-1").is_err());
+        assert!(uint("5 }").is_err());
+        assert!(uint("4294967296").is_err());
+        assert!(uint("").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        for (s, n) in [
+            ("1k", 1024),
+            ("1KiB", 1024),
+            ("256 M", 256 << 20),
+            ("256MB", 256 << 20),
+            ("1b", 1),
+            ("7", 7),
+        ] {
+            assert_eq!(size(s), Ok(n), "{s}");
+        }
+        for s in ["1.5M", "1P", "1BB", "unlimited", "-1", ""] {
+            assert!(size(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(time("60 secs"), Ok(60_000));
+        assert_eq!(time("1 m"), Ok(60_000));
+        assert_eq!(time("1mi"), Ok(60_000));
+        assert_eq!(time("2000 ms"), Ok(2000));
+        assert_eq!(time("0"), Ok(0));
+        assert_eq!(time("4294967295 secs"), Ok(4_294_967_295_000));
+        assert!(time("60").is_err());
+        assert!(time("1500ms").is_err());
+        assert!(time("1 fortnight").is_err());
+    }
+
+    #[test]
+    fn bools_modes_ports() {
+        assert_eq!(boolean("Y"), Ok(true));
+        assert_eq!(boolean("No"), Ok(false));
+        assert!(boolean("true").is_err());
+        assert!(boolean("0").is_err());
+        assert_eq!(mode("0600"), Ok(0o600));
+        assert_eq!(mode("666"), Ok(0o1232));
+        assert!(mode("0999").is_err());
+        assert_eq!(port("143"), Ok(143));
+        assert!(port("65536").is_err());
+    }
+}

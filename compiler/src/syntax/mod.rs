@@ -1,0 +1,720 @@
+//! Text → syntax tree: the pest grammar, include expansion (globs, cycles,
+//! limits), and the section tree with byte spans.
+//!
+//! [`load`] never stops at a mistake: every problem becomes a [`Diagnostic`]
+//! and reading goes on at the next line, so one run reports everything.
+
+mod parse;
+mod source;
+
+pub use parse::{parse, Stmt};
+pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
+
+use crate::check::codes;
+use crate::report::Diagnostic;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Deepest include nesting svcc follows.
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+/// Largest file svcc reads.
+pub const MAX_FILE_SIZE: u64 = 16 << 20;
+/// Most files one config may read.
+pub const MAX_FILES: usize = 4096;
+
+/// `key = value` with spans.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// The key.
+    pub key: String,
+    /// Where the key is.
+    pub key_span: Span,
+    /// The value as Dovecot reads it (unquoted, continuations joined).
+    pub value: String,
+    /// Where the value is (as written, quotes included).
+    pub value_span: Span,
+    /// Whether the value was quoted (quoted values are never expanded).
+    pub quoted: bool,
+}
+
+impl Setting {
+    /// From the key's start to the value's end.
+    pub fn span(&self) -> Span {
+        self.key_span.to(self.value_span)
+    }
+}
+
+/// `kind name { ... }` with spans.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// The section type (`service`, `unix_listener`, `protocol`, ...).
+    pub kind: String,
+    /// Where the type is.
+    pub kind_span: Span,
+    /// The name, unquoted.
+    pub name: Option<String>,
+    /// Where the name is.
+    pub name_span: Option<Span>,
+    /// The whole header line, up to and including `{`.
+    pub header: Span,
+    /// The contents, includes expanded in place.
+    pub items: Vec<Item>,
+}
+
+/// An entry of a section (or of the top level).
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// `key = value`.
+    Setting(Setting),
+    /// `kind name { ... }`.
+    Section(Section),
+}
+
+/// A config read with all its includes.
+#[derive(Debug)]
+pub struct Document {
+    /// Every file read, top file first.
+    pub sources: SourceMap,
+    /// The top level's entries.
+    pub items: Vec<Item>,
+}
+
+/// Why the top file could not be read at all (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is over [`MAX_FILE_SIZE`].
+    #[error("{path} is {size} bytes, over svcc's limit of {MAX_FILE_SIZE} bytes")]
+    TooLarge {
+        /// The path as given.
+        path: String,
+        /// Its size.
+        size: u64,
+    },
+}
+
+/// Reads the config at `path` (`-` for standard input) with every include.
+pub fn load_path(path: &str) -> Result<(Document, Vec<Diagnostic>), LoadError> {
+    let (name, canon, bytes) = if path == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), MAX_FILE_SIZE + 1),
+            &mut buf,
+        )
+        .map_err(|source| LoadError::Io {
+            path: "<stdin>".into(),
+            source,
+        })?;
+        if buf.len() as u64 > MAX_FILE_SIZE {
+            return Err(LoadError::TooLarge {
+                path: "<stdin>".into(),
+                size: buf.len() as u64,
+            });
+        }
+        ("<stdin>".to_string(), None, buf)
+    } else {
+        let bytes = read_limited(Path::new(path)).map_err(|e| match e {
+            ReadError::Io(source) => LoadError::Io {
+                path: path.into(),
+                source,
+            },
+            ReadError::TooLarge(size) => LoadError::TooLarge {
+                path: path.into(),
+                size,
+            },
+        })?;
+        (path.to_string(), std::fs::canonicalize(path).ok(), bytes)
+    };
+    Ok(load_bytes(name, canon, bytes))
+}
+
+/// Reads a config given as text; includes are resolved relative to `name`'s
+/// directory.
+pub fn load_str(name: &str, text: &str) -> (Document, Vec<Diagnostic>) {
+    let canon = std::fs::canonicalize(name).ok();
+    load_bytes(name.to_string(), canon, text.as_bytes().to_vec())
+}
+
+fn load_bytes(name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> (Document, Vec<Diagnostic>) {
+    let mut loader = Loader {
+        sources: SourceMap::default(),
+        diags: Vec::new(),
+        stack: Vec::new(),
+        set_keys: HashSet::new(),
+    };
+    let mut items = Vec::new();
+    let id = loader.add_file(name, canon.clone(), bytes);
+    if let Some(c) = canon {
+        loader.stack.push(c);
+    }
+    loader.file(id, &mut items, 0);
+    (
+        Document {
+            sources: loader.sources,
+            items,
+        },
+        loader.diags,
+    )
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    TooLarge(u64),
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+        )));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    let mut buf = Vec::new();
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_SIZE + 1), &mut buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge(buf.len() as u64));
+    }
+    Ok(buf)
+}
+
+struct Loader {
+    sources: SourceMap,
+    diags: Vec<Diagnostic>,
+    /// Canonical paths of the files being read (cycle detection).
+    stack: Vec<PathBuf>,
+    /// Keys assigned so far, for `$name` references.
+    set_keys: HashSet<String>,
+}
+
+/// A section being read, before its `}`.
+struct Open {
+    section: Section,
+}
+
+impl Loader {
+    fn add_file(&mut self, name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> FileId {
+        let (text, bad_at) = match String::from_utf8(bytes) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+            }
+        };
+        let id = self
+            .sources
+            .add(SourceFile::new(name, canon, Arc::from(text)));
+        if let Some(at) = bad_at {
+            let end = self.sources.get(id).text[at..]
+                .char_indices()
+                .nth(1)
+                .map(|(i, _)| at + i)
+                .unwrap_or(at);
+            self.diags.push(
+                Diagnostic::error(codes::ENCODING, "this file is not valid UTF-8")
+                    .label(Span::new(id, at, end), "invalid byte sequence here")
+                    .help("Dovecot configs are UTF-8 text: re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"),
+            );
+        }
+        id
+    }
+
+    fn file(&mut self, id: FileId, parent: &mut Vec<Item>, depth: usize) {
+        let text = self.sources.get(id).text.clone();
+        let mut open: Vec<Open> = Vec::new();
+        for stmt in parse(&text) {
+            match stmt {
+                Stmt::Assign {
+                    key,
+                    value,
+                    text: mut v,
+                    quoted,
+                } => {
+                    let key_span = Span::new(id, key.start, key.end);
+                    let mut value_span = Span::new(id, value.start, value.end);
+                    // `process_limit = 5 }`: Dovecot reads `5 }` as the value and
+                    // keeps the section open; say so, and close it.
+                    let mut closes = false;
+                    if !quoted && !open.is_empty() {
+                        let raw = &text[value.clone()];
+                        if raw == "}" || raw.ends_with(" }") || raw.ends_with("\t}") {
+                            let brace = value.end - 1;
+                            let trimmed = raw[..raw.len() - 1].trim_end();
+                            v = trimmed.to_string();
+                            value_span = Span::new(id, value.start, value.start + trimmed.len());
+                            self.diags.push(
+                                Diagnostic::error(codes::SYNTAX, "`}` must stand on a line of its own")
+                                    .label(Span::new(id, brace, brace + 1), "Dovecot reads this `}` as part of the value")
+                                    .help("move the `}` to the next line; as written, Dovecot fails with \"Invalid number\" or keeps the section open"),
+                            );
+                            closes = true;
+                        }
+                    }
+                    let setting = Setting {
+                        key: text[key].to_string(),
+                        key_span,
+                        value: v,
+                        value_span,
+                        quoted,
+                    };
+                    self.check_value(id, &setting);
+                    self.set_keys.insert(setting.key.clone());
+                    target(&mut open, parent).push(Item::Setting(setting));
+                    if closes {
+                        close_one(&mut open, parent);
+                    }
+                }
+                Stmt::Open { header, kind, name } => {
+                    let kind_s = text[kind.clone()].to_string();
+                    open.push(Open {
+                        section: Section {
+                            kind: kind_s,
+                            kind_span: Span::new(id, kind.start, kind.end),
+                            name_span: name.as_ref().map(|(_, r)| Span::new(id, r.start, r.end)),
+                            name: name.map(|(n, _)| n),
+                            header: Span::new(id, header.start, header.end),
+                            items: Vec::new(),
+                        },
+                    });
+                }
+                Stmt::Close(r) => {
+                    if open.is_empty() {
+                        self.diags.push(
+                            Diagnostic::error(codes::UNEXPECTED_CLOSE, "`}` closes no section")
+                                .label(Span::new(id, r.start, r.end), "no section is open here")
+                                .help("remove this `}`, or add the section header it was meant to close; every `{` and its `}` must be in the same file"),
+                        );
+                    } else {
+                        close_one(&mut open, parent);
+                    }
+                }
+                Stmt::Include {
+                    stmt,
+                    try_,
+                    pattern,
+                    pattern_range,
+                } => {
+                    let stmt_span = Span::new(id, stmt.start, stmt.end);
+                    let pat_span = Span::new(id, pattern_range.start, pattern_range.end);
+                    self.include(id, stmt_span, pat_span, &pattern, try_, target(&mut open, parent), depth);
+                }
+                Stmt::Garbage(r) => self.garbage(id, &text, r, &mut open, parent),
+                Stmt::AmbiguousHash(at) => self.diags.push(
+                    Diagnostic::warning(codes::AMBIGUOUS_COMMENT, "`#` with no blank before it starts a comment")
+                        .label(Span::new(id, at, at + 1), "the rest of the line is ignored")
+                        .help("add a space before `#` if it is meant as a comment, or quote the value (`\"a#b\"`) if `#` is part of it; Dovecot warns about this too"),
+                ),
+            }
+        }
+        // Sections still open at the end of their file.
+        while let Some(o) = open.pop() {
+            let what = match &o.section.name {
+                Some(n) => format!("`{} {}`", o.section.kind, n),
+                None => format!("`{}`", o.section.kind),
+            };
+            self.diags.push(
+                Diagnostic::error(codes::UNCLOSED_SECTION, format!("section {what} is never closed"))
+                    .label(o.section.header, "this `{` has no matching `}` in this file")
+                    .help("add a `}` on a line of its own where the section ends; svcc requires each section to end in the file it starts in (Dovecot would report \"Missing '}'\" or silently continue it in the next file)"),
+            );
+            target(&mut open, parent).push(Item::Section(o.section));
+        }
+    }
+
+    fn garbage(
+        &mut self,
+        id: FileId,
+        text: &str,
+        r: std::ops::Range<usize>,
+        open: &mut Vec<Open>,
+        parent: &mut Vec<Item>,
+    ) {
+        let line = &text[r.clone()];
+        let span = Span::new(id, r.start, r.end);
+        let code_part = line.split(" #").next().unwrap_or(line).trim_end();
+        let first = line.split([' ', '\t']).next().unwrap_or("");
+        if line.starts_with('}') {
+            // `};` or `} x`: treat as the close it was meant to be.
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, "`}` must stand alone on its line")
+                    .label(
+                        Span::new(id, r.start + 1, r.end),
+                        "unexpected text after `}`",
+                    )
+                    .help(
+                        "remove what follows the `}` (Dovecot fails here with \"Expecting '{'\")",
+                    ),
+            );
+            if !open.is_empty() {
+                close_one(open, parent);
+            }
+        } else if let Some(brace) = code_part.find('{') {
+            let after = code_part[brace + 1..].trim();
+            let header = code_part[..brace].trim_end();
+            let (message, label, help) = if after.is_empty() {
+                (
+                    "`{` must be a separate word".to_string(),
+                    "write a blank before `{`",
+                    format!("write `{header} {{` (Dovecot fails here with \"Expecting '{{'\")"),
+                )
+            } else {
+                (
+                    "text after `{` on a section header".to_string(),
+                    "nothing may follow `{` on its line",
+                    "put each setting on its own line after the header, and the closing `}` on a line of its own (Dovecot fails here with \"Garbage after '{'\")".to_string(),
+                )
+            };
+            let lspan = if after.is_empty() {
+                Span::new(id, r.start + brace, r.start + brace + 1)
+            } else {
+                let off = r.start
+                    + brace
+                    + 1
+                    + (code_part[brace + 1..].len() - code_part[brace + 1..].trim_start().len());
+                Span::new(id, off, r.start + code_part.len())
+            };
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, message)
+                    .label(lspan, label)
+                    .help(help),
+            );
+            // Recover: a header that opens a block keeps the following `}`
+            // balanced, unless the block closes on the same line.
+            if !code_part.ends_with('}') {
+                let kind_end = r.start + first.trim_end_matches('{').len();
+                let mut words = header.split([' ', '\t']).filter(|w| !w.is_empty());
+                let _kind = words.next();
+                let name = words
+                    .next()
+                    .map(|n| n.trim_matches(['"', '\'']).to_string());
+                let name_span = name.as_ref().and_then(|n| {
+                    let at = header.find(n.as_str())?;
+                    Some(Span::new(id, r.start + at, r.start + at + n.len()))
+                });
+                open.push(Open {
+                    section: Section {
+                        kind: first.trim_end_matches('{').to_string(),
+                        kind_span: Span::new(id, r.start, kind_end),
+                        name,
+                        name_span,
+                        header: span,
+                        items: Vec::new(),
+                    },
+                });
+            }
+        } else if first.starts_with('!') {
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, format!("unknown directive `{first}`"))
+                    .label(span, "not `!include` or `!include_try`")
+                    .help(match crate::model::catalogue::suggest(first, ["!include", "!include_try"]) {
+                        Some(s) => format!("did you mean `{s}`? The only directives are `!include PATTERN` and `!include_try PATTERN`"),
+                        None => "the only directives are `!include PATTERN` and `!include_try PATTERN`".to_string(),
+                    }),
+            );
+        } else {
+            let words: Vec<&str> = code_part.split_whitespace().collect();
+            let help = if words.len() == 1 {
+                format!("a setting needs `=`: write `{} = VALUE`", words[0])
+            } else {
+                format!(
+                    "write `{} = {}` for a setting, or end the line with ` {{` to open a section (Dovecot fails here with \"Expecting '{{'\")",
+                    words[0],
+                    words[1..].join(" ")
+                )
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    codes::SYNTAX,
+                    "expected `key = value`, a section header or `}`",
+                )
+                .label(span, "this line is neither a setting nor a section")
+                .help(help),
+            );
+        }
+    }
+
+    /// `$name` references and `<file` values.
+    fn check_value(&mut self, id: FileId, s: &Setting) {
+        if s.quoted {
+            return;
+        }
+        if let Some(path) = s.value.strip_prefix('<') {
+            let path = path.trim();
+            let full = self.relative_to(id, path);
+            if !Path::new(&full).exists() {
+                self.diags.push(
+                    Diagnostic::warning(codes::FILE_NOT_FOUND, format!("`{}` reads file `{full}`, which does not exist", s.key))
+                        .label(s.value_span, "file reference")
+                        .help("create the file or fix the path (relative to this config file); `doveconf -n` does not read it, but the service fails when it starts"),
+                );
+            }
+            return;
+        }
+        if !s.value.contains('$') {
+            return;
+        }
+        let base = s.value_span.start as usize;
+        let raw = self.sources.text(s.value_span).to_string();
+        let mut prev_blank = true;
+        for (i, c) in raw.char_indices() {
+            if c == '$' && prev_blank {
+                let rest = &raw[i + 1..];
+                if rest.starts_with("ENV:") {
+                    prev_blank = false;
+                    continue;
+                }
+                let name_len = rest
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .unwrap_or(rest.len());
+                let name = &rest[..name_len];
+                if !name.is_empty()
+                    && !self.set_keys.contains(name)
+                    && !crate::model::catalogue::is_dovecot_setting(name)
+                {
+                    let span = Span::new(id, base + i, base + i + 1 + name_len);
+                    let mut d = Diagnostic::error(
+                        codes::UNDEFINED_VARIABLE,
+                        format!("unknown variable `${name}`"),
+                    )
+                    .label(
+                        span,
+                        "names no setting set earlier and no setting Dovecot 2.3 knows",
+                    );
+                    d = match crate::model::catalogue::suggest_dovecot_setting(name, self.set_keys.iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean `${s}`? A `$name` expands to a setting's value; Dovecot fails with \"Unknown variable\"")),
+                        None => d.help("a `$name` expands to a setting's value: set it earlier in the config, use `$ENV:NAME` for an environment variable, or quote the value to keep the `$` literal"),
+                    };
+                    self.diags.push(d);
+                }
+            }
+            prev_blank = c == ' ' || c == '\t';
+        }
+    }
+
+    fn relative_to(&self, id: FileId, path: &str) -> String {
+        if Path::new(path).is_absolute() {
+            return path.to_string();
+        }
+        let name = &self.sources.get(id).name;
+        let dir = if name == "<stdin>" {
+            Path::new("")
+        } else {
+            Path::new(name).parent().unwrap_or(Path::new(""))
+        };
+        dir.join(path).to_string_lossy().into_owned()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn include(
+        &mut self,
+        id: FileId,
+        stmt: Span,
+        pat_span: Span,
+        pattern: &str,
+        try_: bool,
+        items: &mut Vec<Item>,
+        depth: usize,
+    ) {
+        let directive = if try_ { "!include_try" } else { "!include" };
+        if pattern.is_empty() {
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, format!("`{directive}` needs a path or glob"))
+                    .label(stmt, "nothing to include")
+                    .help("write e.g. `!include conf.d/*.conf`"),
+            );
+            return;
+        }
+        let full = self.relative_to(id, pattern);
+        let matches = expand_glob(&full, &self.sources.get(id).name, pattern);
+        if matches.is_empty() {
+            if !try_ {
+                self.diags.push(
+                    Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pattern}` matches no file"))
+                        .label(pat_span, format!("looked for `{full}`"))
+                        .help("fix the path (it is relative to the including file's directory), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
+                );
+            }
+            return;
+        }
+        for path in matches {
+            if depth + 1 > MAX_INCLUDE_DEPTH {
+                self.diags.push(
+                    Diagnostic::error(codes::LIMIT, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} levels"))
+                        .label(stmt, "this include is not read")
+                        .help("flatten the include chain; svcc stops here to bound the work a config can cause"),
+                );
+                return;
+            }
+            if self.sources.files().count() >= MAX_FILES {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::LIMIT,
+                        format!("the config reads more than {MAX_FILES} files"),
+                    )
+                    .label(stmt, "this include is not read")
+                    .help("narrow the glob; svcc stops here to bound the work a config can cause"),
+                );
+                return;
+            }
+            let canon = std::fs::canonicalize(&path).ok();
+            if let Some(c) = &canon {
+                if self.stack.contains(c) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::INCLUDE_CYCLE,
+                            format!("`{path}` includes itself"),
+                        )
+                        .label(pat_span, "this include closes a cycle")
+                        .help(format!(
+                            "remove this include; the chain is {}",
+                            self.stack
+                                .iter()
+                                .chain(std::iter::once(c))
+                                .map(|p| p.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(" → ")
+                        )),
+                    );
+                    continue;
+                }
+            }
+            match read_limited(Path::new(&path)) {
+                Ok(bytes) => {
+                    let fid = self.add_file(path.clone(), canon.clone(), bytes);
+                    if let Some(c) = canon {
+                        self.stack.push(c);
+                    }
+                    self.file(fid, items, depth + 1);
+                    if self.sources.get(fid).path.is_some() {
+                        self.stack.pop();
+                    }
+                }
+                Err(ReadError::Io(e)) if !(try_ && e.kind() == std::io::ErrorKind::NotFound) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("cannot read included file `{path}`: {e}"))
+                            .label(pat_span, "included here")
+                            .help("make the file readable by the user running svcc and Dovecot, or remove the include"),
+                    );
+                }
+                Err(ReadError::Io(_)) => {}
+                Err(ReadError::TooLarge(size)) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::LIMIT, format!("included file `{path}` is {size} bytes, over svcc's limit of {MAX_FILE_SIZE}"))
+                            .label(pat_span, "this file is not read")
+                            .help("a config file this large is almost certainly not a config; check the glob"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn target<'a>(open: &'a mut [Open], parent: &'a mut Vec<Item>) -> &'a mut Vec<Item> {
+    match open.last_mut() {
+        Some(o) => &mut o.section.items,
+        None => parent,
+    }
+}
+
+fn close_one(open: &mut Vec<Open>, parent: &mut Vec<Item>) {
+    if let Some(o) = open.pop() {
+        target(open, parent).push(Item::Section(o.section));
+    }
+}
+
+/// `glob(GLOB_BRACE)`: brace alternatives expanded, each alternative's
+/// matches sorted. A pattern with no glob characters matches itself if it
+/// exists. Only regular files (and links to them) match.
+fn expand_glob(full: &str, including: &str, _pattern: &str) -> Vec<String> {
+    let _ = including;
+    let mut out = Vec::new();
+    for alt in expand_braces(full) {
+        if !alt.contains(['*', '?', '[']) {
+            if Path::new(&alt).exists() {
+                out.push(alt);
+            }
+            continue;
+        }
+        if let Ok(paths) = glob::glob(&alt) {
+            let mut found: Vec<String> = paths
+                .filter_map(Result::ok)
+                .filter(|p| !p.is_dir())
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            out.extend(found);
+        }
+    }
+    out
+}
+
+/// `a{b,c}d` → `abd`, `acd` (nested braces allowed; at most 1024 results).
+fn expand_braces(s: &str) -> Vec<String> {
+    let bytes = s.as_bytes();
+    let Some(open) = s.find('{') else {
+        return vec![s.to_string()];
+    };
+    let mut depth = 0;
+    let mut close = None;
+    let mut commas = Vec::new();
+    for (i, &b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            b',' if depth == 1 => commas.push(i),
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return vec![s.to_string()];
+    };
+    let mut parts = Vec::new();
+    let mut start = open + 1;
+    for c in commas.iter().copied().chain(std::iter::once(close)) {
+        parts.push(&s[start..c]);
+        start = c + 1;
+    }
+    let (pre, post) = (&s[..open], &s[close + 1..]);
+    let mut out = Vec::new();
+    for p in parts {
+        for rest in expand_braces(&format!("{p}{post}")) {
+            if out.len() >= 1024 {
+                return out;
+            }
+            out.push(format!("{pre}{rest}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces() {
+        assert_eq!(expand_braces("a{b,c}d"), ["abd", "acd"]);
+        assert_eq!(expand_braces("x{1,{2,3}}"), ["x1", "x2", "x3"]);
+        assert_eq!(expand_braces("plain"), ["plain"]);
+        assert_eq!(expand_braces("open{"), ["open{"]);
+    }
+}

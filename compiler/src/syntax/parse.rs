@@ -1,0 +1,289 @@
+//! One file's text → a flat list of statements, by the pest grammar in
+//! `grammar.pest`. The grammar accepts every input (unknown lines become
+//! [`Stmt::Garbage`]), so this never fails and never stops early.
+
+use pest::Parser as _;
+use pest_derive::Parser;
+
+/// The pest parser generated from `grammar.pest`.
+#[derive(Parser)]
+#[grammar = "syntax/grammar.pest"]
+pub struct DovecotParser;
+
+/// A byte range within one file (`start..end`).
+pub type Range = std::ops::Range<usize>;
+
+/// One line of a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stmt {
+    /// `key = value`.
+    Assign {
+        /// The key's range.
+        key: Range,
+        /// The value's range as written (quotes included, trailing blanks
+        /// trimmed; empty at the end of the line for an empty value).
+        value: Range,
+        /// The value as Dovecot reads it: unquoted, escapes resolved,
+        /// continuations joined with one space.
+        text: String,
+        /// Whether the value was quoted.
+        quoted: bool,
+    },
+    /// `kind {` / `kind name {`.
+    Open {
+        /// The whole header's range.
+        header: Range,
+        /// The section type (`service`, `inet_listener`, `protocol`, ...).
+        kind: Range,
+        /// The section name, unquoted, with its range.
+        name: Option<(String, Range)>,
+    },
+    /// `}`.
+    Close(Range),
+    /// `!include PAT` / `!include_try PAT`.
+    Include {
+        /// The whole statement's range.
+        stmt: Range,
+        /// `!include_try`.
+        try_: bool,
+        /// The pattern as Dovecot reads it, with its range.
+        pattern: String,
+        /// The pattern's range.
+        pattern_range: Range,
+    },
+    /// A line the grammar does not accept (its range, trailing blanks
+    /// trimmed).
+    Garbage(Range),
+    /// A `#` with no blank before it, which Dovecot takes as a comment with a
+    /// warning (its offset).
+    AmbiguousHash(usize),
+}
+
+/// Parses one file's text.
+pub fn parse(text: &str) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    let file = match DovecotParser::parse(Rule::file, text) {
+        Ok(mut pairs) => pairs.next().expect("file rule yields one pair"),
+        // The grammar accepts every input; if that ever breaks, report the
+        // whole text rather than panic.
+        Err(_) => {
+            out.push(Stmt::Garbage(0..text.len()));
+            return out;
+        }
+    };
+    for pair in file.into_inner() {
+        match pair.as_rule() {
+            Rule::assign => {
+                let mut inner = pair.into_inner();
+                let key = inner.next().expect("assign has a key");
+                let value = inner.next().expect("assign has a value");
+                let (text_v, range, quoted) = value_text(value);
+                out.push(Stmt::Assign {
+                    key: key.as_span().start()..key.as_span().end(),
+                    value: range,
+                    text: text_v,
+                    quoted,
+                });
+                check_comment(&mut out, inner, text);
+            }
+            Rule::section => {
+                let header = pair.as_span().start()..pair.as_span().end();
+                let mut inner = pair.into_inner();
+                let kind = inner.next().expect("section has a kind");
+                let mut name = None;
+                let mut rest = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::section_name => {
+                            let r = p.as_span().start()..p.as_span().end();
+                            let n = p.into_inner().next().expect("name has a body");
+                            let s = match n.as_rule() {
+                                Rule::quoted => unescape(n.into_inner().as_str()),
+                                _ => n.as_str().to_string(),
+                            };
+                            name = Some((s, r));
+                        }
+                        _ => rest.push(p),
+                    }
+                }
+                let header_end = rest
+                    .first()
+                    .map(|c| c.as_span().start())
+                    .unwrap_or(header.end);
+                let header = header.start..trim_end(text, header.start, header_end);
+                out.push(Stmt::Open {
+                    header,
+                    kind: kind.as_span().start()..kind.as_span().end(),
+                    name,
+                });
+                check_comment(&mut out, rest.into_iter(), text);
+            }
+            Rule::close => {
+                let s = pair.as_span().start();
+                out.push(Stmt::Close(s..s + 1));
+                check_comment(&mut out, pair.into_inner(), text);
+            }
+            Rule::include => {
+                let start = pair.as_span().start();
+                let mut inner = pair.into_inner();
+                let kw = inner.next().expect("include has a keyword");
+                let value = inner.next().expect("include has a pattern");
+                let (pattern, range, _) = value_text(value);
+                out.push(Stmt::Include {
+                    stmt: start..range.end,
+                    try_: kw.as_rule() == Rule::include_try_kw,
+                    pattern,
+                    pattern_range: range,
+                });
+                check_comment(&mut out, inner, text);
+            }
+            Rule::garbage => {
+                let s = pair.as_span();
+                out.push(Stmt::Garbage(s.start()..trim_end(text, s.start(), s.end())));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Flags a comment that starts right after a non-blank character.
+fn check_comment<'a>(
+    out: &mut Vec<Stmt>,
+    rest: impl Iterator<Item = pest::iterators::Pair<'a, Rule>>,
+    text: &str,
+) {
+    for p in rest {
+        if p.as_rule() == Rule::comment {
+            let at = p.as_span().start();
+            let before = text[..at].chars().next_back();
+            if matches!(before, Some(c) if c != ' ' && c != '\t' && c != '\n') {
+                out.push(Stmt::AmbiguousHash(at));
+            }
+        }
+    }
+}
+
+fn trim_end(text: &str, start: usize, end: usize) -> usize {
+    start + text[start..end].trim_end_matches([' ', '\t', '\r']).len()
+}
+
+/// A value pair → (text as Dovecot reads it, range as written, quoted).
+fn value_text(value: pest::iterators::Pair<'_, Rule>) -> (String, Range, bool) {
+    let span = value.as_span();
+    let inner = value.into_inner().next().expect("value has a body");
+    match inner.as_rule() {
+        Rule::quoted_value => {
+            let q = inner.into_inner().next().expect("quoted value");
+            let r = q.as_span().start()..q.as_span().end();
+            let body = q.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+            (unescape(body), r, true)
+        }
+        _ => {
+            let raw = span.as_str();
+            let trimmed = raw.trim_end_matches([' ', '\t', '\r']);
+            let r = span.start()..span.start() + trimmed.len();
+            (join_continuations(trimmed), r, false)
+        }
+    }
+}
+
+/// `\x` → `x` (Dovecot has no `\n`).
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A `\` at a line's end joins the next line with one space.
+fn join_continuations(s: &str) -> String {
+    if !s.contains('\n') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut lines = s.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        let line = line.trim_end_matches('\r');
+        if lines.peek().is_some() {
+            let l = line.trim_end_matches([' ', '\t']);
+            let l = l
+                .strip_suffix('\\')
+                .unwrap_or(l)
+                .trim_end_matches([' ', '\t']);
+            out.push_str(l);
+            out.push(' ');
+        } else {
+            out.push_str(line.trim_start_matches([' ', '\t']));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(src: &str) -> Vec<String> {
+        parse(src)
+            .into_iter()
+            .map(|s| match s {
+                Stmt::Assign { key, text, .. } => format!("{}={}", &src[key], text),
+                Stmt::Open { kind, name, .. } => {
+                    format!("{}{{{}", &src[kind], name.map(|n| n.0).unwrap_or_default())
+                }
+                Stmt::Close(_) => "}".into(),
+                Stmt::Include { try_, pattern, .. } => format!("inc{try_}:{pattern}"),
+                Stmt::Garbage(r) => format!("?{}", &src[r]),
+                Stmt::AmbiguousHash(_) => "#".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn statements() {
+        let src = "# c\n\nkey = value # c\nk2=v2\nservice imap {\n  inet_listener \"a b\" {\n }\n}\n!include conf.d/*.conf\n!include_try x\n";
+        assert_eq!(
+            texts(src),
+            [
+                "key=value",
+                "k2=v2",
+                "service{imap",
+                "inet_listener{a b",
+                "}",
+                "}",
+                "incfalse:conf.d/*.conf",
+                "inctrue:x"
+            ]
+        );
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(texts("a = \"x \\\" y\"\n"), ["a=x \" y"]);
+        assert_eq!(texts("a = 'q'\n"), ["a=q"]);
+        assert_eq!(texts("a = \"q\" z\n"), ["a=\"q\" z"]);
+        assert_eq!(texts("a = one \\\n   two\n"), ["a=one two"]);
+        assert_eq!(texts("a = x#y\n"), ["a=x", "#"]);
+        assert_eq!(texts("a = \"x#y\"\n"), ["a=x#y"]);
+        assert_eq!(texts("a =\n"), ["a="]);
+        assert_eq!(texts("a = b\r\nc = d\r\n"), ["a=b", "c=d"]);
+    }
+
+    #[test]
+    fn garbage_lines_do_not_stop_parsing() {
+        let src = "k v\nservice imap{\n};\nservice imap { x\nok = 1\n";
+        assert_eq!(
+            texts(src),
+            ["?k v", "?service imap{", "?};", "?service imap { x", "ok=1"]
+        );
+    }
+}

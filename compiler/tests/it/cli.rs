@@ -1,0 +1,181 @@
+//! The `svcc` command line: formats, exit codes, stdin.
+
+use assert_cmd::Command;
+
+fn svcc() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_svcc"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+#[test]
+fn clean_config_exits_0_with_a_summary() {
+    let out = svcc()
+        .args(["check", "-", "--somaxconn", "4096", "--nofile", "65536"])
+        .write_stdin("protocols = imap\nservice echo {\n  executable = echo\n}\n")
+        .assert()
+        .code(0);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("<stdin>: no problems found"), "{err}");
+}
+
+#[test]
+fn errors_exit_1_warnings_exit_0_unless_denied() {
+    svcc()
+        .args(["check", "tests/data/checks/syntax.conf"])
+        .assert()
+        .code(1);
+    svcc()
+        .args(["check", "tests/data/checks/client-limit-capped.conf"])
+        .assert()
+        .code(0);
+    svcc()
+        .args(["check", "-D", "tests/data/checks/client-limit-capped.conf"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn unreadable_file_and_bad_usage_exit_2() {
+    svcc()
+        .args(["check", "tests/data/no-such.conf"])
+        .assert()
+        .code(2);
+    svcc().args(["check"]).assert().code(2);
+    svcc()
+        .args(["check", "--format", "xml", "tests/data/checks/syntax.conf"])
+        .assert()
+        .code(2);
+    svcc().args(["explain", "no-such-code"]).assert().code(2);
+}
+
+#[test]
+fn short_format_is_file_line_col() {
+    let out = svcc()
+        .args([
+            "check",
+            "--format",
+            "short",
+            "tests/data/checks/syntax.conf",
+        ])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "tests/data/checks/syntax.conf:2:1: error[svcc::syntax]: expected `key = value`, a section header or `}`"
+    );
+    for line in text.lines() {
+        let parts: Vec<&str> = line.splitn(4, ':').collect();
+        assert_eq!(parts[0], "tests/data/checks/syntax.conf");
+        assert!(
+            parts[1].parse::<usize>().is_ok() && parts[2].parse::<usize>().is_ok(),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn json_lines_carry_every_field() {
+    let out = svcc()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "tests/data/checks/blocking-client-limit.conf",
+        ])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.lines().count() >= 2);
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for k in [
+            "severity",
+            "code",
+            "message",
+            "help",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "labels",
+            "rendered",
+        ] {
+            assert!(v.get(k).is_some(), "missing {k} in {line}");
+        }
+        assert!(
+            !v["rendered"].as_str().unwrap().contains('\x1b'),
+            "rendered has colour"
+        );
+    }
+    let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(v["code"], "svcc::blocking-client-limit");
+    assert_eq!(v["line"], 3);
+    assert_eq!(v["column"], 3);
+    assert_eq!(v["end_column"], 20);
+}
+
+#[test]
+fn included_file_is_named_as_resolved_from_the_command_line() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    std::fs::write(dir.join("top.conf"), "!include conf.d/*.conf\n").unwrap();
+    std::fs::write(
+        dir.join("conf.d/10-master.conf"),
+        "service imap {\n  client_limit = 4\n}\n",
+    )
+    .unwrap();
+    let top = dir.join("top.conf");
+    let out = svcc()
+        .args(["check", "--format", "short", top.to_str().unwrap()])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let want = format!(
+        "{}:2:3: error[svcc::blocking-client-limit]",
+        dir.join("conf.d/10-master.conf").display()
+    );
+    assert!(text.starts_with(&want), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn explain_and_config() {
+    let out = svcc()
+        .args(["explain", "blocking-client-limit"])
+        .assert()
+        .code(0);
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("client_limit = 1"));
+    let out = svcc()
+        .args(["config", "tests/data/checks/client-limit-capped.conf"])
+        .assert()
+        .code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("service imap-login {"), "{text}");
+    assert!(text.contains("client-limit-capped.conf:4"), "{text}");
+    assert!(text.contains("# default"), "{text}");
+}
+
+#[test]
+fn help_teaches() {
+    let out = svcc().args(["check", "--help"]).assert().code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for flag in ["--format", "--somaxconn", "--nofile", "--deny-warnings"] {
+        assert!(text.contains(flag), "{flag} missing from help");
+    }
+}
+
+pub fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "svcc-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
