@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod codegen;
 pub mod model;
 pub mod report;
 pub mod syntax;

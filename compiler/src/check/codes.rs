@@ -117,6 +117,9 @@ codes! {
     ENCODING = "svcc::encoding", Error,
         "A file that is not valid UTF-8.",
         "svcc reads configs as UTF-8; invalid bytes are replaced and reported.";
+    UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,
+        "A service's `executable` names no svcc handler (svcc build and svcc::main! only).",
+        "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";
     LIMIT = "svcc::limit", Error,
         "Includes nest too deep, too many files, or a file too large.",
         "svcc bounds the work one config can cause: at most 32 nested includes, 4096 files, and 16 MiB per file.";

@@ -22,7 +22,9 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         .iter()
         .chain(model.implicit.iter().filter(|s| s.enabled(g)));
     let mut seen: HashMap<Key, (&Service, &Listener)> = HashMap::new();
-    let mut wildcard: Vec<(String, u16, &Service, &Listener)> = Vec::new();
+    // Inet addresses seen per port, to find `*` / `::` overlaps.
+    type Bound<'a> = (String, &'a Service, &'a Listener);
+    let mut by_port: HashMap<u16, Vec<Bound<'_>>> = HashMap::new();
     for svc in services {
         for l in &svc.listeners {
             if l.kind != ListenerKind::Inet {
@@ -76,17 +78,18 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 if let Key::Inet(a, p) = &key {
-                    for (wa, wp, ws, wl) in &wildcard {
-                        if wp == p && (covers(wa, a) || covers(a, wa)) {
+                    let bound = by_port.entry(*p).or_default();
+                    for (wa, ws, wl) in bound.iter() {
+                        if covers(wa, a) || covers(a, wa) {
                             report(
                                 out,
-                                &format!("{a}:{p} (overlaps {wa}:{wp})"),
+                                &format!("{a}:{p} (overlaps {wa}:{p})"),
                                 (ws, wl),
                                 (svc, l),
                             );
                         }
                     }
-                    wildcard.push((a.clone(), *p, svc, l));
+                    bound.push((a.clone(), svc, l));
                 }
                 seen.insert(key, (svc, l));
             }

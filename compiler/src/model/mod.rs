@@ -301,8 +301,7 @@ impl Service {
     /// empty or listed in `protocols`.
     pub fn enabled(&self, g: &Globals) -> bool {
         !self.executable.value.is_empty()
-            && (self.protocol.value.is_empty()
-                || g.protocols.value.contains(&self.protocol.value))
+            && (self.protocol.value.is_empty() || g.protocols.value.contains(&self.protocol.value))
     }
 
     /// The span to point at for this service: its header.
@@ -369,6 +368,8 @@ struct Builder {
     model: Model,
     diags: Vec<Diagnostic>,
     builtin: bool,
+    /// Service name → index in `model.services`.
+    index: HashMap<String, usize>,
 }
 
 impl Builder {
@@ -377,6 +378,7 @@ impl Builder {
             model: Model::default(),
             diags: Vec::new(),
             builtin,
+            index: HashMap::new(),
         }
     }
 
@@ -518,8 +520,8 @@ impl Builder {
             );
             return;
         };
-        let idx = match self.model.services.iter().position(|s| s.name == name) {
-            Some(i) => i,
+        let idx = match self.index.get(&name) {
+            Some(&i) => i,
             None => {
                 // (Not while reading the built-in services themselves.)
                 let base = if self.builtin {
@@ -532,6 +534,8 @@ impl Builder {
                     svc.header = Some(sec.header);
                 }
                 self.model.services.push(svc);
+                self.index
+                    .insert(name.clone(), self.model.services.len() - 1);
                 self.model.services.len() - 1
             }
         };

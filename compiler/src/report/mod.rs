@@ -8,12 +8,14 @@
 mod human;
 #[cfg(feature = "cli")]
 mod json;
+mod plain;
 mod short;
 
 #[cfg(feature = "cli")]
 pub use human::{render_human, HumanOptions};
 #[cfg(feature = "cli")]
 pub use json::render_json;
+pub use plain::render_plain;
 pub use short::render_short;
 
 use crate::syntax::{SourceMap, Span};

@@ -151,6 +151,16 @@ impl SourceMap {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
+    /// Shows paths under `base` relative to it (the macro reports paths
+    /// relative to the crate's manifest).
+    pub fn relativize(&mut self, base: &std::path::Path) {
+        for f in &mut self.files {
+            if let Ok(rel) = std::path::Path::new(&f.name).strip_prefix(base) {
+                f.name = rel.to_string_lossy().into_owned();
+            }
+        }
+    }
+
     /// The text a span covers.
     pub fn text(&self, span: Span) -> &str {
         &self.get(span.file).text[span.start as usize..span.end as usize]

@@ -2,56 +2,16 @@
 //! with unread client data pending when the server closes. Plain `close()`
 //! (the test switch) loses data; svcc's lingering close delivers every byte.
 
-use std::io::{Read, Write};
-use std::net::SocketAddr;
 use std::time::Duration;
-
-use socket2::{Domain, Socket, Type};
 
 use crate::util::*;
 
 const N: usize = 8 << 20;
 
-/// Requests `GET /bytes/N` with `Connection: close`, waits for the first
-/// response bytes, then sends pipelined junk the server will never read,
-/// and reads to the end. Returns (body bytes received, pattern intact,
-/// read error).
-fn fetch_with_junk(addr: SocketAddr) -> (usize, bool, Option<std::io::Error>) {
-    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    sock.set_recv_buffer_size(64 << 10).unwrap();
-    sock.connect_timeout(&addr.into(), Duration::from_secs(5))
-        .unwrap();
-    let mut s: std::net::TcpStream = sock.into();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(
-        format!("GET /bytes/{N} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .unwrap();
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).unwrap();
-    // Unread input pending at the server when it closes.
-    let junk = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".repeat(300);
-    s.write_all(&junk).unwrap();
-    let (rest, err) = read_all(&mut s);
-    let mut all = first.to_vec();
-    all.extend_from_slice(&rest);
-    let head_end = all
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-        .expect("response head");
-    let body = &all[head_end..];
-    let intact = body
-        .iter()
-        .enumerate()
-        .all(|(i, c)| *c == b'a' + (i % 26) as u8);
-    (body.len(), intact, err)
-}
-
 #[test]
 fn lingering_close_delivers_everything() {
     let srv = Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"]);
-    let (n, intact, err) = fetch_with_junk(srv.addr("http"));
+    let (n, intact, err) = fetch_with_junk(srv.addr("http"), N);
     assert!(err.is_none(), "read error with lingering close: {err:?}");
     assert_eq!(n, N, "every byte arrives");
     assert!(intact);
@@ -64,7 +24,7 @@ fn plain_close_loses_data() {
         &[("SVCC_TEST_PLAIN_CLOSE", "1")],
     );
     assert!(srv.log().contains("SVCC_TEST_PLAIN_CLOSE"));
-    let (n, _, err) = fetch_with_junk(srv.addr("http"));
+    let (n, _, err) = fetch_with_junk(srv.addr("http"), N);
     assert!(
         n < N
             || err

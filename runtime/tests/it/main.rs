@@ -9,3 +9,8 @@ mod linger;
 mod process;
 mod signals;
 mod util;
+
+/// The test driver: specs from command-line arguments.
+pub const TESTD: &str = env!("CARGO_BIN_EXE_svcc-testd");
+/// The hand-written equivalent of generated code.
+pub const DEMO: &str = env!("CARGO_BIN_EXE_svcc-demo");

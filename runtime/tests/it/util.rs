@@ -8,8 +8,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const TESTD: &str = env!("CARGO_BIN_EXE_svcc-testd");
-pub const DEMO: &str = env!("CARGO_BIN_EXE_svcc-demo");
+use socket2::{Domain, Socket, Type};
+
+#[allow(unused_imports)]
+pub use crate::{DEMO, TESTD};
 
 /// Polls `f` every 10 ms until it returns `Some`, for at most `limit`.
 pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
@@ -40,7 +42,13 @@ impl Server {
     }
 
     pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let s = Self::spawn(TESTD, args, env);
+        Self::start_bin(TESTD, args, env)
+    }
+
+    /// Starts any svcc binary (a tailored one too) and waits until its
+    /// master says it started.
+    pub fn start_bin(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let s = Self::spawn(bin, args, env);
         if s.wait_log("master: started", Duration::from_secs(10))
             .is_none()
         {
@@ -287,4 +295,40 @@ pub fn temp_dir() -> tempfile::TempDir {
         .prefix("svcc-it")
         .tempdir()
         .unwrap()
+}
+
+/// The lingering-close probe: requests `GET /bytes/N` with `Connection: close`, waits for the first
+/// response bytes, then sends pipelined junk the server will never read,
+/// and reads to the end. Returns (body bytes received, pattern intact,
+/// read error).
+pub fn fetch_with_junk(addr: SocketAddr, n: usize) -> (usize, bool, Option<std::io::Error>) {
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(64 << 10).unwrap();
+    sock.connect_timeout(&addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let mut s: std::net::TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(
+        format!("GET /bytes/{n} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut first = [0u8; 1];
+    s.read_exact(&mut first).unwrap();
+    // Unread input pending at the server when it closes.
+    let junk = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".repeat(300);
+    s.write_all(&junk).unwrap();
+    let (rest, err) = read_all(&mut s);
+    let mut all = first.to_vec();
+    all.extend_from_slice(&rest);
+    let head_end = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .expect("response head");
+    let body = &all[head_end..];
+    let intact = body
+        .iter()
+        .enumerate()
+        .all(|(i, c)| *c == b'a' + (i % 26) as u8);
+    (body.len(), intact, err)
 }

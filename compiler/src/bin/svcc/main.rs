@@ -1,6 +1,8 @@
 //! `svcc`: check a Dovecot-style config, explain a check, show the effective
 //! service settings, or build a tailored server binary.
 
+mod build;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ models every service with Dovecot's defaults resolved, and reports every problem
 errors, bad values, unknown settings, blocking services with client_limit > 1, listen queues the \
 kernel silently caps (net.core.somaxconn), file-descriptor limits below client_limit, and \
 Dovecot's own checks.",
-    after_help = "Examples:\n  svcc check /etc/dovecot/dovecot.conf\n  svcc check --format short dovecot.conf     # FILE:LINE:COL lines for editors\n  svcc check --somaxconn 128 -D dovecot.conf  # check for another host; warnings fail\n  svcc explain blocking-client-limit\n  svcc config dovecot.conf                    # effective service settings and where each comes from"
+    after_help = "Examples:\n  svcc check /etc/dovecot/dovecot.conf\n  svcc check --format short dovecot.conf     # FILE:LINE:COL lines for editors\n  svcc check --somaxconn 128 -D dovecot.conf  # check for another host; warnings fail\n  svcc explain blocking-client-limit\n  svcc config dovecot.conf                    # effective service settings and where each comes from\n  svcc build examples/echo/echo.conf -o echo  # a tailored server binary"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,6 +35,17 @@ enum Command {
     Explain {
         /// The code, with or without `svcc::`; omit to list every code.
         code: Option<String>,
+    },
+    /// Check a config, then compile it into a tailored server binary (cargo, release mode).
+    Build {
+        /// The config file.
+        config: String,
+        /// Where to write the executable (default: the config's file stem).
+        #[arg(short, long, value_name = "OUT")]
+        out: Option<std::path::PathBuf>,
+        /// Build in debug mode.
+        #[arg(long)]
+        debug: bool,
     },
     /// Print the effective service settings, each annotated with where it came from.
     Config {
@@ -83,6 +96,20 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Config { file } => config(&file),
+        Command::Build { config, out, debug } => {
+            let args = CheckArgs {
+                file: config.clone(),
+                format: Format::Human,
+                somaxconn: None,
+                nofile: None,
+                deny_warnings: false,
+            };
+            let code = check(args);
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+            build::build(&config, out.as_deref(), debug)
+        }
     }
 }
 

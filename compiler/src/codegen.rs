@@ -1,0 +1,377 @@
+//! Model → tokens for `svcc::main!`: every service as a `static`
+//! `ServiceSpec` with all values resolved, handlers named by type (chosen at
+//! compile time), the effective config embedded, every file read tracked for
+//! rebuilds. Errors become one `compile_error!` each, followed by a skeleton
+//! `main`, so the user sees the config's errors and nothing else.
+//!
+//! Plain proc-macro2 + quote: unit-tested as text, no `proc_macro` here.
+
+use crate::check::{codes, BUILTIN_HANDLERS};
+use crate::model::{ListenerKind, Model, Service};
+use crate::report::{render_plain, render_short, Diagnostic, Severity};
+use crate::syntax::SourceMap;
+use crate::Checked;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// A handler given to the macro: `"name" => Type`.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    /// The name a service's `executable` uses.
+    pub name: String,
+    /// The type implementing `EventHandler` or `BlockingHandler`.
+    pub ty: TokenStream,
+}
+
+/// What to generate code for.
+pub struct Input<'a> {
+    /// The checked config.
+    pub checked: &'a Checked,
+    /// Handlers given to the macro (they may shadow built-ins).
+    pub handlers: &'a [Handler],
+    /// The path of the facade crate (`::svcc`).
+    pub krate: TokenStream,
+}
+
+/// The services the tailored binary runs: config services Dovecot would
+/// run (an executable, and an enabled protocol).
+pub fn runnable(model: &Model) -> impl Iterator<Item = &Service> {
+    model.services.iter().filter(|s| s.enabled(&model.globals))
+}
+
+/// Problems only the code generator sees: executables that name no handler,
+/// listeners the runtime cannot serve.
+pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let known: Vec<&str> = handlers
+        .iter()
+        .map(|h| h.name.as_str())
+        .chain(BUILTIN_HANDLERS.iter().copied())
+        .collect();
+    for svc in runnable(model) {
+        let exe = svc.executable.value.split_whitespace().next().unwrap_or("");
+        if !known.contains(&exe) {
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_EXECUTABLE,
+                format!(
+                    "service `{}`: executable `{exe}` names no svcc handler",
+                    svc.name
+                ),
+            );
+            if let Some(s) = svc.executable.origin.span().or(svc.header) {
+                d = d.label(s, format!("`{exe}` is not one of: {}", known.join(", ")));
+            }
+            d = d.help(format!(
+                "set `executable` to one of {} (built-in or given in `handlers = {{ ... }}`), add a handler for `{exe}` to svcc::main!, or remove the service",
+                known.join(", ")
+            ));
+            out.push(d);
+        }
+        for l in &svc.listeners {
+            if l.kind == ListenerKind::Fifo && l.enabled() {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_EXECUTABLE,
+                    format!(
+                        "service `{}`: fifo_listener `{}` cannot be served by svcc's runtime",
+                        svc.name, l.name
+                    ),
+                );
+                if let Some(h) = l.header {
+                    d = d.label(h, "fifo listeners are not supported");
+                }
+                out.push(d.help("use a unix_listener, or disable the fifo with `mode = 0`"));
+            }
+        }
+    }
+    out
+}
+
+/// FNV-1a over every file read: the config hash `--version` shows.
+pub fn config_hash(map: &SourceMap) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (_, f) in map.files() {
+        for b in f.name.bytes().chain([0]).chain(f.text.bytes()) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Generates `fn main` (or, after errors, one `compile_error!` per error and
+/// a skeleton `main`).
+pub fn generate(input: &Input<'_>) -> TokenStream {
+    let checked = input.checked;
+    let map = &checked.doc.sources;
+    let krate = &input.krate;
+    let mut diags: Vec<Diagnostic> = checked.diagnostics.clone();
+    diags.extend(diagnostics(&checked.model, input.handlers));
+
+    // Rebuild when any file read changes.
+    let tracked: Vec<TokenStream> = map
+        .files()
+        .filter_map(|(_, f)| f.path.as_ref())
+        .map(|p| {
+            let p = p.to_string_lossy().into_owned();
+            quote! { const _: &[u8] = include_bytes!(#p); }
+        })
+        .collect();
+
+    let errors: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        let errs = errors.iter().map(|d| {
+            let text = render_plain(map, d);
+            quote! { compile_error!(#text); }
+        });
+        return quote! {
+            #(#errs)*
+            fn main() {
+                #(#tracked)*
+            }
+        };
+    }
+
+    let warnings: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    let warn_items = warnings.iter().enumerate().map(|(i, d)| {
+        let note = render_plain(map, d);
+        let ident = format_ident!("SvccConfigWarning{}", i);
+        quote! {
+            #[deprecated(note = #note)]
+            struct #ident;
+            #[allow(clippy::let_unit_value)]
+            let _ = #ident;
+        }
+    });
+    let warn_lines: Vec<String> = warnings.iter().map(|d| render_short(map, d)).collect();
+
+    let g = &checked.model.globals;
+    let mut asserts = Vec::new();
+    let services: Vec<TokenStream> = runnable(&checked.model)
+        .map(|svc| {
+            let exe = svc.executable.value.split_whitespace().next().unwrap_or("");
+            let handler = match input.handlers.iter().find(|h| h.name == exe) {
+                Some(h) => {
+                    let ty = &h.ty;
+                    if svc.configured_client_limit(g).value > 1 {
+                        let d = Diagnostic::error(
+                            codes::BLOCKING_CLIENT_LIMIT,
+                            format!(
+                                "service `{}` runs blocking handler `{exe}` but client_limit is {}",
+                                svc.name,
+                                svc.configured_client_limit(g).value
+                            ),
+                        );
+                        let d = crate::check::label_client_limit(d, svc, g).help(
+                            "set `client_limit = 1` for this service: a blocking handler serves one client at a time, the others would stall",
+                        );
+                        let msg = render_plain(map, &d);
+                        asserts.push(quote! {
+                            const _: () = {
+                                #[allow(unused_imports)]
+                                use #krate::runtime::spec::__private::EventProbe as _;
+                                assert!(!<#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(), #msg);
+                            };
+                        });
+                    }
+                    quote! {{
+                        #[allow(unused_imports)]
+                        use #krate::runtime::spec::__private::EventProbe as _;
+                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.named(#exe)
+                    }}
+                }
+                None => {
+                    let ty = match exe {
+                        "echo" => quote!(Echo),
+                        "discard" => quote!(Discard),
+                        "banner" => quote!(Banner),
+                        _ => quote!(Http),
+                    };
+                    quote! { #krate::runtime::spec::HandlerSpec::event::<#krate::runtime::handlers::#ty>(#exe) }
+                }
+            };
+            service_tokens(svc, &checked.model, krate, handler)
+        })
+        .collect();
+    let n = services.len();
+    let base_dir = &g.base_dir.value;
+    let config_text = crate::model::print::render(&checked.model, map);
+    let hash = config_hash(map);
+    let version = env!("CARGO_PKG_VERSION");
+    quote! {
+        fn main() -> ::std::process::ExitCode {
+            #(#tracked)*
+            #(#warn_items)*
+            #(#asserts)*
+            static SERVICES: [#krate::runtime::spec::ServiceSpec; #n] = [#(#services),*];
+            static APP: #krate::runtime::spec::AppSpec = #krate::runtime::spec::AppSpec {
+                services: &SERVICES,
+                base_dir: #base_dir,
+                config_text: #config_text,
+                config_hash: #hash,
+                svcc_version: #version,
+                warnings: &[#(#warn_lines),*],
+            };
+            #krate::runtime::main(&APP)
+        }
+    }
+}
+
+fn opt(s: &str) -> TokenStream {
+    if s.is_empty() {
+        quote!(::core::option::Option::None)
+    } else {
+        quote!(::core::option::Option::Some(#s))
+    }
+}
+
+/// Expands `$default_internal_user` and friends in user/group values.
+fn expand_user(v: &str, model: &Model) -> String {
+    match v.strip_prefix('$') {
+        Some(name) => model
+            .globals
+            .all
+            .get(name)
+            .map(|v| v.value.clone())
+            .unwrap_or_else(|| match name {
+                "default_internal_user" | "default_internal_group" => "dovecot".into(),
+                "default_login_user" => "dovenull".into(),
+                _ => String::new(),
+            }),
+        None => v.to_string(),
+    }
+}
+
+fn service_tokens(
+    svc: &Service,
+    model: &Model,
+    krate: &TokenStream,
+    handler: TokenStream,
+) -> TokenStream {
+    let g = &model.globals;
+    let name = &svc.name;
+    let listeners = svc.listeners.iter().filter(|l| l.enabled()).filter_map(|l| match l.kind {
+        ListenerKind::Inet => {
+            let list = if l.address.value.trim().is_empty() { &g.listen.value } else { &l.address.value };
+            let addrs: Vec<&str> = list.split([',', ' ']).filter(|a| !a.is_empty()).collect();
+            let lname = &l.name;
+            let port = l.port.value;
+            Some(quote! {
+                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port }
+            })
+        }
+        ListenerKind::Unix => {
+            let path = &l.name;
+            let mode = l.mode.value;
+            let user = opt(&expand_user(&l.user.value, model));
+            let group = opt(&expand_user(&l.group.value, model));
+            Some(quote! {
+                #krate::runtime::spec::ListenerSpec::Unix { path: #path, mode: #mode, user: #user, group: #group }
+            })
+        }
+        ListenerKind::Fifo => None,
+    });
+    let pl = svc.eff_process_limit(g).value;
+    let cl = svc.eff_client_limit(g);
+    let sc = svc.service_count.value;
+    let min = svc.process_min_avail.value;
+    let idle = match svc.eff_idle_kill(g) {
+        Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
+        None => quote!(::core::option::Option::None),
+    };
+    let vsz = svc.eff_vsz_limit(g);
+    let user = opt(&expand_user(&svc.user.value, model));
+    let group = opt(&expand_user(&svc.group.value, model));
+    let chroot = opt(&svc.chroot.value);
+    quote! {
+        #krate::runtime::spec::ServiceSpec {
+            name: #name,
+            listeners: &[#(#listeners),*],
+            process_limit: #pl,
+            client_limit: #cl,
+            service_count: #sc,
+            process_min_avail: #min,
+            idle_kill: #idle,
+            vsz_limit: #vsz,
+            user: #user,
+            group: #group,
+            chroot: #chroot,
+            handler: #handler,
+            timeouts: #krate::runtime::spec::Timeouts::DEFAULT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gen(conf: &str, handlers: &[Handler]) -> String {
+        let checked = crate::check_str("<test>", conf, &crate::Options::default());
+        generate(&Input {
+            checked: &checked,
+            handlers,
+            krate: quote!(::svcc),
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn services_become_statics_with_resolved_values() {
+        let out = gen(
+            "service echo {\n  executable = echo\n  service_count = 1\n  client_limit = 1\n  inet_listener echo {\n    address = 127.0.0.1\n    port = 7000\n  }\n}\n",
+            &[],
+        );
+        assert!(out.contains("name : \"echo\""), "{out}");
+        assert!(out.contains("process_limit : 100u32"), "{out}");
+        assert!(out.contains("client_limit : 1u32"), "{out}");
+        assert!(
+            out.contains("HandlerSpec :: event :: < :: svcc :: runtime :: handlers :: Echo >"),
+            "{out}"
+        );
+        assert!(out.contains("port : 7000u16"), "{out}");
+        assert!(out.contains("from_millis (60000u64)"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn errors_become_compile_errors_and_a_skeleton_main() {
+        let out = gen(
+            "service x {\n  executable = nope\n  process_limit = -1\n}\n",
+            &[],
+        );
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("svcc::invalid-value"), "{out}");
+        assert!(out.contains("svcc::unknown-executable"), "{out}");
+        assert!(out.contains("<test>:3:19"), "{out}");
+        assert!(out.contains("fn main () { }"), "{out}");
+        assert!(!out.contains("ServiceSpec"), "{out}");
+    }
+
+    #[test]
+    fn user_handlers_are_probed_and_checked_for_blocking() {
+        let h = [Handler {
+            name: "kv".into(),
+            ty: quote!(crate::Kv),
+        }];
+        let out = gen(
+            "service kv {\n  executable = kv\n  client_limit = 5\n}\n",
+            &h,
+        );
+        assert!(out.contains("Probe < crate :: Kv >"), "{out}");
+        assert!(out.contains("is_blocking"), "{out}");
+        assert!(out.contains("svcc::blocking-client-limit"), "{out}");
+    }
+
+    #[test]
+    fn warnings_are_deprecations() {
+        let out = gen("service imap-login {\n  executable = banner\n  service_count = 1\n  client_limit = 9\n}\n", &[]);
+        assert!(out.contains("deprecated"), "{out}");
+        assert!(out.contains("svcc::client-limit-capped"), "{out}");
+    }
+}
