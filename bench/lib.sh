@@ -1,0 +1,92 @@
+# bench/lib.sh: shell helpers shared by the benchmark scripts (sourced, not
+# run). The caller sets, before calling them:
+#   TMP         a scratch directory (per-peer results go to $TMP/NAME.runs)
+#   SECS        seconds per load run
+#   BIN         the C ceiling binaries (bench/ceiling/build.sh), for connbench
+# and may read SERVER_PID (the server started by start_server).
+TICK=${TICK:-$(getconf CLK_TCK)}
+SERVER_PID=${SERVER_PID:-}
+
+# ---- process helpers ---------------------------------------------------------
+children() { ps --ppid "$1" -o pid= 2>/dev/null || true; } # direct children of $1
+# CPU ticks of the server: master utime+stime+cutime+cstime + live children's.
+cpu_ticks() {
+  local total=0 t c
+  t=$(awk '{ sub(/^.*\) /, ""); print $12+$13+$14+$15 }' "/proc/$1/stat")
+  total=$t
+  for c in $(children "$1"); do
+    t=$(awk '{ sub(/^.*\) /, ""); print $12+$13+$14+$15 }' "/proc/$c/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo "$total"
+}
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+start_server() { # LOG CMD...
+  local log=$1; shift
+  "$@" >/dev/null 2>"$log" &
+  SERVER_PID=$!
+}
+stop_server() {
+  local c
+  for c in $(children "$SERVER_PID"); do kill -TERM "$c" 2>/dev/null || true; done
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+}
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.02
+  done
+  echo "port $1 never opened" >&2
+  return 1
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# One measurement: NAME PORT LOADER... ; the server must be running.
+# Prints "rate cpu_us_per_conn overflows aborts" to $TMP/NAME.runs
+measure() {
+  local name=$1 port=$2; shift 2
+  wait_port "$port"
+  sleep 0.3
+  nstat -n >/dev/null
+  local c0 c1 rate n
+  c0=$(cpu_ticks "$SERVER_PID")
+  local out
+  out=$("$@")
+  c1=$(cpu_ticks "$SERVER_PID")
+  local ns
+  ns=$(nstat -z TcpExtListenOverflows TcpExtTCPAbortOnClose 2>/dev/null)
+  local ovf abort
+  ovf=$(echo "$ns" | awk '/ListenOverflows/ { print $2 }')
+  abort=$(echo "$ns" | awk '/TCPAbortOnClose/ { print $2 }')
+  case "$out" in
+    conns/s*) rate=$(echo "$out" | awk '{ print $2 }') ;;
+    *) rate=$(echo "$out" | awk '/Requests\/sec/ { print $2 }') ;;
+  esac
+  n=$(awk -v r="$rate" -v s="$SECS" 'BEGIN { printf "%d", r * s }')
+  awk -v a="$c0" -v b="$c1" -v n="$n" -v t="$TICK" -v r="$rate" -v o="${ovf:-0}" -v x="${abort:-0}" \
+    'BEGIN { printf "%s %.1f %s %s\n", r, (b - a) * 1e6 / t / (n > 0 ? n : 1), o, x }' >>"$TMP/$name.runs"
+}
+
+connbench() { CONNBENCH_RST=1 "$BIN/connbench" 127.0.0.1 "$1" 16 "$SECS"; }
+wrk_close() { wrk -t1 -c32 -d"${SECS}s" -H "Connection: close" "http://127.0.0.1:$1/"; }
+wrk_keep() { wrk -t1 -c32 -d"${SECS}s" "http://127.0.0.1:$1/"; }
+
+run_pair() { # NAME PORT LOADER -- SERVER CMD...
+  local name=$1 port=$2 loader=$3; shift 4
+  start_server "$TMP/$name.log" "$@"
+  measure "$name" "$port" "$loader" "$port"
+  stop_server
+}
+
+report() { # NAME
+  local f=$TMP/$1.runs
+  printf "%-18s %10.0f %10.1f %8s %8s\n" "$1" \
+    "$(awk '{ print $1 }' "$f" | median)" "$(awk '{ print $2 }' "$f" | median)" \
+    "$(awk '{ print $3 }' "$f" | median)" "$(awk '{ print $4 }' "$f" | median)"
+}
+ratio() { awk -v a="$(awk '{ print $1 }' "$TMP/$1.runs" | median)" -v b="$(awk '{ print $1 }' "$TMP/$2.runs" | median)" 'BEGIN { printf "%.2f", a / b }'; }
+
