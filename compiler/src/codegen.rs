@@ -123,7 +123,12 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     if !errors.is_empty() {
         let errs = errors.iter().map(|d| {
-            let text = render_plain(map, d);
+            // rustc prints `error: ` itself: start with the code.
+            let plain = render_plain(map, d);
+            let text = match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
+                Some(rest) => format!("{}: {rest}", d.code),
+                None => plain,
+            };
             quote! { compile_error!(#text); }
         });
         return quote! {

@@ -92,15 +92,17 @@ pub fn main(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 fn resolve(rel: &str) -> (PathBuf, Option<PathBuf>) {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     let mut bases: Vec<PathBuf> = manifest.into_iter().collect();
-    if let Some(dir) = proc_macro::Span::call_site().local_file().and_then(|f| {
-        let f = if f.is_absolute() {
-            f
+    // The invoking file's directory and its ancestors (a crate's `src/`
+    // sits below its manifest; trybuild builds from elsewhere).
+    if let Some(file) = proc_macro::Span::call_site().local_file() {
+        let file = if file.is_absolute() {
+            Some(file)
         } else {
-            std::env::current_dir().ok()?.join(f)
+            std::env::current_dir().ok().map(|d| d.join(file))
         };
-        f.parent().map(Path::to_path_buf)
-    }) {
-        bases.push(dir);
+        if let Some(file) = file {
+            bases.extend(file.ancestors().skip(1).map(Path::to_path_buf));
+        }
     }
     for b in &bases {
         let p = b.join(rel);

@@ -65,11 +65,21 @@ where
                 return ExitCode::SUCCESS;
             }
             "--print-config" => {
-                print!("{}", app.config_text);
-                if !app.config_text.ends_with('\n') && !app.config_text.is_empty() {
-                    println!();
+                // A reader that stops early (`| head`, `| grep -q`) is not an
+                // error: write without panicking on EPIPE.
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let mut text = app.config_text.to_string();
+                if !text.ends_with('\n') && !text.is_empty() {
+                    text.push('\n');
                 }
-                return ExitCode::SUCCESS;
+                return match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        eprintln!("{bin}: cannot write the config: {e}");
+                        ExitCode::from(1)
+                    }
+                    _ => ExitCode::SUCCESS,
+                };
             }
             "--check" => check = true,
             "--base-dir" => match args.next() {

@@ -18,11 +18,17 @@ use std::fmt::Write;
 /// The diagnostic as plain text (several lines, no trailing newline).
 pub fn render_plain(map: &SourceMap, d: &Diagnostic) -> String {
     let mut out = format!("{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    let pad = d
+        .labels
+        .iter()
+        .map(|l| map.range(l.span).0.line.to_string().len())
+        .max()
+        .unwrap_or(1);
     for l in &d.labels {
         let f = map.get(l.span.file);
         let (a, b) = map.range(l.span);
         let line_text = &f.text[f.line_range(a.line)];
-        let gutter = a.line.to_string().len();
+        let gutter = pad;
         let width = if b.line == a.line {
             b.column.saturating_sub(a.column).max(1)
         } else {
@@ -34,7 +40,7 @@ pub fn render_plain(map: &SourceMap, d: &Diagnostic) -> String {
         };
         let _ = write!(
             out,
-            "\n{:gutter$}--> {}:{}:{}\n{:gutter$} |\n{} | {}\n{:gutter$} | {}{} {}",
+            "\n{:gutter$}--> {}:{}:{}\n{:gutter$} |\n{:>gutter$} | {}\n{:gutter$} | {}{} {}",
             "",
             f.name,
             a.line,
@@ -58,10 +64,10 @@ pub fn render_plain(map: &SourceMap, d: &Diagnostic) -> String {
         let _ = write!(out, "\n --> {name}");
     }
     for n in &d.notes {
-        let _ = write!(out, "\n   = note: {n}");
+        let _ = write!(out, "\n{:pad$} = note: {n}", "");
     }
     if let Some(h) = &d.help {
-        let _ = write!(out, "\n   = help: {h}");
+        let _ = write!(out, "\n{:pad$} = help: {h}", "");
     }
     out
 }

@@ -1,0 +1,1 @@
+svcc::main!(config = "blocking_service.conf");

@@ -1,0 +1,1 @@
+svcc::main!(config = "include_no_match.conf");

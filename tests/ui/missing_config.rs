@@ -1,0 +1,1 @@
+svcc::main!(config = "no-such-file.conf");

@@ -1,0 +1,1 @@
+svcc::main!(config = "syntax_error.conf");

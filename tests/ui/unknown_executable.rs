@@ -1,0 +1,1 @@
+svcc::main!(config = "unknown_executable.conf");
