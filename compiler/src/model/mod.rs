@@ -7,6 +7,8 @@
 
 pub mod catalogue;
 pub mod print;
+#[cfg(test)]
+mod tests;
 pub mod value;
 
 use crate::check::codes;
@@ -332,10 +334,66 @@ impl Model {
 /// Dovecot's built-in services.
 pub fn builtin_services() -> &'static [Service] {
     static B: OnceLock<Vec<Service>> = OnceLock::new();
-    B.get_or_init(|| {
-        let (doc, _) = crate::syntax::load_str("<builtin>", catalogue::BUILTIN_SERVICES);
+    B.get_or_init(|| services_from(&trusted_items(catalogue::BUILTIN_SERVICES)))
+}
+
+/// The built-in table through the full parser (tests compare it with the
+/// fast path).
+#[cfg(test)]
+fn builtin_services_via_pest() -> Vec<Service> {
+    let (doc, _) = crate::syntax::load_str("<builtin>", catalogue::BUILTIN_SERVICES);
+    services_from(&doc.items)
+}
+
+/// Reads svcc's own data file, which is strictly `key = value`, `kind name {`
+/// and `}` lines, without pest: this runs on every `svcc check`, and the
+/// general parser costs more than the rest of checking a stock config.
+fn trusted_items(text: &str) -> Vec<Item> {
+    let none = Span::new(crate::syntax::FileId(0), 0, 0);
+    let mut stack: Vec<Section> = Vec::new();
+    let mut top = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let item = if let Some(header) = line.strip_suffix('{') {
+            let mut words = header.split_whitespace();
+            stack.push(Section {
+                kind: words.next().unwrap_or_default().to_string(),
+                kind_span: none,
+                name: words.next().map(str::to_string),
+                name_span: None,
+                header: none,
+                items: Vec::new(),
+            });
+            continue;
+        } else if line == "}" {
+            match stack.pop() {
+                Some(sec) => Item::Section(sec),
+                None => continue,
+            }
+        } else {
+            let (key, value) = line.split_once('=').unwrap_or((line, ""));
+            Item::Setting(Setting {
+                key: key.trim().to_string(),
+                key_span: none,
+                value: value.trim().to_string(),
+                value_span: none,
+                quoted: false,
+            })
+        };
+        match stack.last_mut() {
+            Some(parent) => parent.items.push(item),
+            None => top.push(item),
+        }
+    }
+    top
+}
+
+fn services_from(items: &[Item]) -> Vec<Service> {
+    {
         let mut b = Builder::new(true);
-        b.document(&doc);
+        b.document_items(items);
         b.model
             .services
             .into_iter()
@@ -348,7 +406,7 @@ pub fn builtin_services() -> &'static [Service] {
                 s
             })
             .collect()
-    })
+    }
 }
 
 /// Builds the model from a document; returns every problem found.
@@ -391,7 +449,11 @@ impl Builder {
     }
 
     fn document(&mut self, doc: &Document) {
-        for item in &doc.items {
+        self.document_items(&doc.items);
+    }
+
+    fn document_items(&mut self, items: &[Item]) {
+        for item in items {
             match item {
                 Item::Setting(s) => self.global(s),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
