@@ -153,7 +153,7 @@ fn load_bytes(name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> (Document
     let mut items = Vec::new();
     let id = loader.add_file(name, canon.clone(), bytes);
     if let Some(c) = canon {
-        loader.stack.push(c);
+        loader.stack.push((c, loader.sources.get(id).name.clone()));
     }
     loader.file(id, &mut items, 0);
     (
@@ -195,7 +195,7 @@ struct Loader {
     sources: SourceMap,
     diags: Vec<Diagnostic>,
     /// Canonical paths of the files being read (cycle detection).
-    stack: Vec<PathBuf>,
+    stack: Vec<(PathBuf, String)>,
     /// Keys assigned so far, for `$name` references.
     set_keys: HashSet<String>,
 }
@@ -571,7 +571,7 @@ impl Loader {
             }
             let canon = std::fs::canonicalize(&path).ok();
             if let Some(c) = &canon {
-                if self.stack.contains(c) {
+                if let Some(start) = self.stack.iter().position(|(p, _)| p == c) {
                     self.diags.push(
                         Diagnostic::error(
                             codes::INCLUDE_CYCLE,
@@ -580,10 +580,10 @@ impl Loader {
                         .label(pat_span, "this include closes a cycle")
                         .help(format!(
                             "remove this include; the chain is {}",
-                            self.stack
+                            self.stack[start..]
                                 .iter()
-                                .chain(std::iter::once(c))
-                                .map(|p| p.display().to_string())
+                                .map(|(_, name)| name.as_str())
+                                .chain(std::iter::once(path.as_str()))
                                 .collect::<Vec<_>>()
                                 .join(" → ")
                         )),
@@ -595,7 +595,7 @@ impl Loader {
                 Ok(bytes) => {
                     let fid = self.add_file(path.clone(), canon.clone(), bytes);
                     if let Some(c) = canon {
-                        self.stack.push(c);
+                        self.stack.push((c, path.clone()));
                     }
                     self.file(fid, items, depth + 1);
                     if self.sources.get(fid).path.is_some() {
