@@ -117,6 +117,9 @@ codes! {
     ENCODING = "svcc::encoding", Error,
         "A file that is not valid UTF-8.",
         "svcc reads configs as UTF-8; invalid bytes are replaced and reported.";
+    INVALID_FILTER = "svcc::invalid-filter", Error,
+        "A `protocol`, `local`, `remote` or `local_name` filter nested the wrong way, or a bad network mask.",
+        "Filters nest in one order: `local` outside `local_name`/`remote`, those outside `protocol`. Dovecot refuses \"Nested protocol { protocol { .. } } block not allowed\", \"protocol { local { .. } } not allowed (use local { protocol { .. } } instead)\" and \"Invalid network mask\" (at most /32 for IPv4, /128 for IPv6).";
     UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,
         "A service's `executable` names no svcc handler (svcc build and svcc::main! only).",
         "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";

@@ -452,7 +452,69 @@ impl Builder {
         self.document_items(&doc.items);
     }
 
+    /// Filters (`local` ⊃ `local_name`/`remote` ⊃ `protocol`) nest in
+    /// Dovecot's order; network masks fit the address.
+    fn filters(&mut self, items: &[Item], outer: Option<&Section>) {
+        let rank = |k: &str| match k {
+            "local" => Some(0),
+            "local_name" | "remote" => Some(1),
+            "protocol" => Some(2),
+            _ => None,
+        };
+        for item in items {
+            let Item::Section(sec) = item else { continue };
+            let Some(r) = rank(&sec.kind) else {
+                // Filters are top-level constructs; don't descend into others.
+                continue;
+            };
+            if let Some(o) = outer {
+                let or = rank(&o.kind).unwrap_or(0);
+                if r <= or {
+                    let msg = if r == or && r == 2 {
+                        "nested `protocol { protocol { .. } }` blocks are not allowed".to_string()
+                    } else if r == or {
+                        format!("`{} {{ {} {{ .. }} }}` is not allowed", o.kind, sec.kind)
+                    } else {
+                        format!("`{} {{ {} {{ .. }} }}` is not allowed (write `{} {{ {} {{ .. }} }}` instead)", o.kind, sec.kind, sec.kind, o.kind)
+                    };
+                    self.diags.push(
+                        Diagnostic::error(codes::INVALID_FILTER, msg)
+                            .label(sec.header, "this filter")
+                            .label(o.header, "is inside this one")
+                            .help("filters nest as local { local_name|remote { protocol { .. } } }; Dovecot refuses any other order"),
+                    );
+                }
+            }
+            if matches!(sec.kind.as_str(), "local" | "remote") {
+                if let (Some(name), Some(span)) = (&sec.name, sec.name_span) {
+                    if let Some((ip, bits)) = name.split_once('/') {
+                        let max = match ip.parse::<std::net::IpAddr>() {
+                            Ok(std::net::IpAddr::V4(_)) => Some(32),
+                            Ok(std::net::IpAddr::V6(_)) => Some(128),
+                            Err(_) => None,
+                        };
+                        let ok = matches!((bits.parse::<u32>(), max), (Ok(b), Some(m)) if b <= m);
+                        if !ok {
+                            self.diags.push(
+                                Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
+                                    .label(span, match max {
+                                        Some(m) => format!("the mask must be 0 to {m}"),
+                                        None => "not an IP address with a /bits mask".to_string(),
+                                    })
+                                    .help("write an address and a mask such as `10.0.0.0/8` or `2001:db8::/32` (Dovecot: \"Invalid network mask\")"),
+                            );
+                        }
+                    }
+                }
+            }
+            self.filters(&sec.items, Some(sec));
+        }
+    }
+
     fn document_items(&mut self, items: &[Item]) {
+        if !self.builtin {
+            self.filters(items, None);
+        }
         for item in items {
             match item {
                 Item::Setting(s) => self.global(s),
