@@ -37,13 +37,33 @@ fn build_ok(config: &Path, out: &Path) {
     );
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port that was free a moment ago, below the kernel's ephemeral
+/// range (32768+), so no other test's port-0 socket can take it meanwhile.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() % 500) as u16 * 20;
+    for _ in 0..200 {
+        let port = 20000 + (seed + NEXT.fetch_add(1, Ordering::Relaxed)) % 10000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000..30000");
+}
+
+/// Waits (bounded) until nothing listens on `port` any more: the processes
+/// of a server just killed may hold its socket for a moment.
+fn wait_port_free(port: u16) {
+    let free = crate::util::wait_for(Duration::from_secs(10), || {
+        std::net::TcpListener::bind(("127.0.0.1", port))
+            .ok()
+            .map(drop)
+    });
+    assert!(
+        free.is_some(),
+        "port {port} still in use 10 s after the server stopped"
+    );
 }
 
 #[test]
@@ -148,6 +168,7 @@ fn built_http_closes_with_a_lingering_close() {
             "lingering close lost data: {got} of {n}, {err:?}"
         );
     }
+    wait_port_free(port);
     let _srv = Server::start_bin(
         bin.to_str().unwrap(),
         &[],
