@@ -2,32 +2,14 @@
 //! the first client, the greeting, and the blocking backend over a unix
 //! socket.
 
+#[path = "../../common/child_guard.rs"]
+mod child_guard;
+
+use child_guard::{wait_for as wait, Guard};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let pid = self.0.id() as i32;
-        for sig in [libc::SIGTERM, libc::SIGKILL] {
-            if self.0.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            // SAFETY: kill(2) on the pid this test started.
-            unsafe { libc::kill(pid, sig) };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(5) {
-                if self.0.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
-}
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 fn children(ppid: u32) -> usize {
     std::fs::read_dir("/proc")
@@ -49,25 +31,11 @@ fn children(ppid: u32) -> usize {
         .count()
 }
 
-fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn login_greets_and_the_blocking_backend_answers() {
     let dir = std::env::temp_dir().join(format!("svcc-mail-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let child = Guard(
+    let mut child = Guard(
         Command::new(env!("CARGO_BIN_EXE_svcc-example-mail-login"))
             .arg("--base-dir")
             .arg(&dir)
@@ -108,6 +76,10 @@ fn login_greets_and_the_blocking_backend_answers() {
     line.clear();
     r.read_line(&mut line).unwrap();
     assert_eq!(line, "* BYE\r\n");
-    drop(child);
+    assert_eq!(
+        child.terminate().code(),
+        Some(0),
+        "SIGTERM: graceful exit 0"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
