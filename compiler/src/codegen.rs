@@ -180,7 +180,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                             const _: () = {
                                 #[allow(unused_imports)]
                                 use #krate::runtime::spec::__private::EventProbe as _;
-                                assert!(!<#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(), #msg);
+                                assert!(!<#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(), "{}", #msg);
                             };
                         });
                     }

@@ -101,7 +101,13 @@ fn resolve(rel: &str) -> (PathBuf, Option<PathBuf>) {
             std::env::current_dir().ok().map(|d| d.join(file))
         };
         if let Some(file) = file {
-            bases.extend(file.ancestors().skip(1).map(Path::to_path_buf));
+            // Up to the crate root (the first directory with a Cargo.toml).
+            for dir in file.ancestors().skip(1) {
+                bases.push(dir.to_path_buf());
+                if dir.join("Cargo.toml").exists() {
+                    break;
+                }
+            }
         }
     }
     for b in &bases {

@@ -24,9 +24,7 @@ pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Di
     if let Some(max) = opts.host.somaxconn {
         let b = backlog(svc, g);
         if listeners > 0 && b > max as u64 {
-            let set = cl.origin.is_config()
-                || pl.origin.is_config()
-                || svc.service_count.origin.is_config();
+            let set = cl.origin.is_config() || pl.origin.is_config();
             let sev = if set {
                 Severity::Warning
             } else {
@@ -51,11 +49,7 @@ pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Di
     if let Some(nofile) = opts.host.nofile {
         let need = svc.eff_client_limit(g) as u64 + listeners + OWN_FDS;
         if nofile < need {
-            let sev = if cl.origin.is_config() {
-                Severity::Warning
-            } else {
-                Severity::Advice
-            };
+            let sev = Severity::Warning;
             let mut d = Diagnostic::new(
                 sev,
                 codes::NOFILE_BELOW_CLIENT_LIMIT,

@@ -26,9 +26,13 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         let mut d = Diagnostic::error(
             codes::BLOCKING_CLIENT_LIMIT,
             format!(
-                "service `{name}` is blocking but client_limit is {}: while one client's request blocks, the other {} clients of that process stall",
+                "service `{name}` is blocking but client_limit is {}: while one client's request blocks, {}",
                 cl.value,
-                cl.value - 1
+                if cl.value == 2 {
+                    "the other client of that process stalls".to_string()
+                } else {
+                    format!("the other {} clients of that process stall", cl.value - 1)
+                }
             ),
         );
         if eff_cl < cl.value {

@@ -51,6 +51,22 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
             }
         }
     }
+    // Built-in services the config does not mention: only what the config
+    // caused (a `default_*` it set), so a stock config stays quiet.
+    for svc in model.implicit.iter().filter(|s| s.enabled(&model.globals)) {
+        let g = &model.globals;
+        if svc.configured_client_limit(g).origin.is_config()
+            || svc.eff_process_limit(g).origin.is_config()
+        {
+            let mut found = Vec::new();
+            host::check(svc, g, opts, &mut found);
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|d| d.severity == crate::Severity::Warning),
+            );
+        }
+    }
     listeners::check(model, &mut out);
     globals::check(model, &mut out);
     out

@@ -258,7 +258,15 @@ impl Service {
     /// `default_process_limit`).
     pub fn eff_process_limit(&self, g: &Globals) -> Val<u32> {
         if self.process_limit.value == 0 {
-            g.default_process_limit.clone()
+            // An explicit `process_limit = 0` is where the value comes from.
+            let origin = match self.process_limit.origin {
+                o @ Origin::Config { .. } => o,
+                _ => g.default_process_limit.origin,
+            };
+            Val {
+                value: g.default_process_limit.value,
+                origin,
+            }
         } else {
             self.process_limit.clone()
         }
@@ -268,7 +276,14 @@ impl Service {
     /// `default_client_limit`).
     pub fn configured_client_limit(&self, g: &Globals) -> Val<u32> {
         if self.client_limit.value == 0 {
-            g.default_client_limit.clone()
+            let origin = match self.client_limit.origin {
+                o @ Origin::Config { .. } => o,
+                _ => g.default_client_limit.origin,
+            };
+            Val {
+                value: g.default_client_limit.value,
+                origin,
+            }
         } else {
             self.client_limit.clone()
         }
@@ -455,28 +470,25 @@ impl Builder {
     /// Filters (`local` ⊃ `local_name`/`remote` ⊃ `protocol`) nest in
     /// Dovecot's order; network masks fit the address.
     fn filters(&mut self, items: &[Item], outer: Option<&Section>) {
-        let rank = |k: &str| match k {
-            "local" => Some(0),
-            "local_name" | "remote" => Some(1),
-            "protocol" => Some(2),
-            _ => None,
-        };
+        let is_filter = |k: &str| matches!(k, "local" | "local_name" | "remote" | "protocol");
         for item in items {
             let Item::Section(sec) = item else { continue };
-            let Some(r) = rank(&sec.kind) else {
+            if !is_filter(&sec.kind) {
                 // Filters are top-level constructs; don't descend into others.
                 continue;
-            };
+            }
             if let Some(o) = outer {
-                let or = rank(&o.kind).unwrap_or(0);
-                if r <= or {
-                    let msg = if r == or && r == 2 {
-                        "nested `protocol { protocol { .. } }` blocks are not allowed".to_string()
-                    } else if r == or {
-                        format!("`{} {{ {} {{ .. }} }}` is not allowed", o.kind, sec.kind)
-                    } else {
-                        format!("`{} {{ {} {{ .. }} }}` is not allowed (write `{} {{ {} {{ .. }} }}` instead)", o.kind, sec.kind, sec.kind, o.kind)
-                    };
+                // Dovecot 2.3 (config-parser.c) rejects exactly these.
+                let bad = match (o.kind.as_str(), sec.kind.as_str()) {
+                    ("protocol", "protocol") => Some("nested `protocol { protocol { .. } }` blocks are not allowed".to_string()),
+                    ("protocol", inner) => Some(format!("`protocol {{ {inner} {{ .. }} }}` is not allowed (write `{inner} {{ protocol {{ .. }} }}` instead)")),
+                    ("remote", inner @ ("local" | "local_name")) | ("local_name", inner @ "local") => Some(format!(
+                        "`{} {{ {inner} {{ .. }} }}` is not allowed (write `{inner} {{ {} {{ .. }} }}` instead)",
+                        o.kind, o.kind
+                    )),
+                    _ => None,
+                };
+                if let Some(msg) = bad {
                     self.diags.push(
                         Diagnostic::error(codes::INVALID_FILTER, msg)
                             .label(sec.header, "this filter")

@@ -13,6 +13,6 @@ pub fn render_short(map: &SourceMap, d: &Diagnostic) -> String {
         at.column,
         d.severity.as_str(),
         d.code,
-        d.message.replace('\n', " ")
+        d.message.replace(['\n', '\r'], " ")
     )
 }

@@ -22,6 +22,10 @@ pub const MAX_INCLUDE_DEPTH: usize = 32;
 pub const MAX_FILE_SIZE: u64 = 16 << 20;
 /// Most files one config may read.
 pub const MAX_FILES: usize = 4096;
+/// Most bytes one config may read, all files together.
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
+/// Deepest section nesting svcc keeps (deeper sections are flattened).
+pub const MAX_SECTION_DEPTH: usize = 64;
 
 /// `key = value` with spans.
 #[derive(Debug, Clone)]
@@ -149,13 +153,15 @@ fn load_bytes(name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> (Document
         diags: Vec::new(),
         stack: Vec::new(),
         set_keys: HashSet::new(),
+        total_bytes: 0,
+        limit_reported: false,
     };
     let mut items = Vec::new();
     let id = loader.add_file(name, canon.clone(), bytes);
     if let Some(c) = canon {
         loader.stack.push((c, loader.sources.get(id).name.clone()));
     }
-    loader.file(id, &mut items, 0);
+    loader.file(id, &mut items, 0, 0);
     (
         Document {
             sources: loader.sources,
@@ -198,6 +204,10 @@ struct Loader {
     stack: Vec<(PathBuf, String)>,
     /// Keys assigned so far, for `$name` references.
     set_keys: HashSet<String>,
+    /// Bytes read so far.
+    total_bytes: u64,
+    /// Whether a size or count limit was reported (once is enough).
+    limit_reported: bool,
 }
 
 /// A section being read, before its `}`.
@@ -206,7 +216,13 @@ struct Open {
 }
 
 impl Loader {
-    fn add_file(&mut self, name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> FileId {
+    fn add_file(&mut self, name: String, canon: Option<PathBuf>, mut bytes: Vec<u8>) -> FileId {
+        self.total_bytes += bytes.len() as u64;
+        // A byte-order mark becomes blanks (offsets stay), with a warning.
+        let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            bytes[..3].copy_from_slice(b"   ");
+        }
         let (text, bad_at) = match String::from_utf8(bytes) {
             Ok(s) => (s, None),
             Err(e) => {
@@ -217,6 +233,13 @@ impl Loader {
         let id = self
             .sources
             .add(SourceFile::new(name, canon, Arc::from(text)));
+        if bom {
+            self.diags.push(
+                Diagnostic::warning(codes::ENCODING, "this file starts with a byte-order mark")
+                    .label(Span::new(id, 0, 3), "U+FEFF")
+                    .help("save the file as UTF-8 without a BOM: Dovecot reads the mark as part of the first line's key"),
+            );
+        }
         if let Some(at) = bad_at {
             let end = self.sources.get(id).text[at..]
                 .char_indices()
@@ -232,10 +255,24 @@ impl Loader {
         id
     }
 
-    fn file(&mut self, id: FileId, parent: &mut Vec<Item>, depth: usize) {
+    /// Reads one file's statements into `parent`. `depth` is the include
+    /// depth, `outer` the number of sections open in the including files.
+    fn file(&mut self, id: FileId, parent: &mut Vec<Item>, depth: usize, outer: usize) {
         let text = self.sources.get(id).text.clone();
         let mut open: Vec<Open> = Vec::new();
+        // Sections past MAX_SECTION_DEPTH: counted, not kept.
+        let mut skipped = 0usize;
+        // The previous line, when it was a header-like garbage line (for a
+        // `{` on the next line).
+        let mut prev_garbage: Option<std::ops::Range<usize>> = None;
         for stmt in parse(&text) {
+            let garbage_now = matches!(stmt, Stmt::Garbage(_));
+            let prev = if garbage_now {
+                prev_garbage.take()
+            } else {
+                None
+            };
+            prev_garbage = None;
             match stmt {
                 Stmt::Assign {
                     key,
@@ -274,11 +311,15 @@ impl Loader {
                     self.set_keys.insert(setting.key.clone());
                     target(&mut open, parent).push(Item::Setting(setting));
                     if closes {
-                        close_one(&mut open, parent);
+                        close(&mut open, parent, &mut skipped);
                     }
                 }
                 Stmt::Open { header, kind, name } => {
                     let kind_s = text[kind.clone()].to_string();
+                    if outer + open.len() >= MAX_SECTION_DEPTH {
+                        self.too_deep(Span::new(id, header.start, header.end), &mut skipped);
+                        continue;
+                    }
                     open.push(Open {
                         section: Section {
                             kind: kind_s,
@@ -291,14 +332,16 @@ impl Loader {
                     });
                 }
                 Stmt::Close(r) => {
-                    if open.is_empty() {
+                    if skipped > 0 {
+                        skipped -= 1;
+                    } else if open.is_empty() {
                         self.diags.push(
                             Diagnostic::error(codes::UNEXPECTED_CLOSE, "`}` closes no section")
                                 .label(Span::new(id, r.start, r.end), "no section is open here")
                                 .help("remove this `}`, or add the section header it was meant to close; every `{` and its `}` must be in the same file"),
                         );
                     } else {
-                        close_one(&mut open, parent);
+                        close(&mut open, parent, &mut skipped);
                     }
                 }
                 Stmt::Include {
@@ -309,9 +352,18 @@ impl Loader {
                 } => {
                     let stmt_span = Span::new(id, stmt.start, stmt.end);
                     let pat_span = Span::new(id, pattern_range.start, pattern_range.end);
-                    self.include(id, stmt_span, pat_span, &pattern, try_, target(&mut open, parent), depth);
+                    let sections = outer + open.len();
+                    self.include(id, stmt_span, pat_span, &pattern, try_, target(&mut open, parent), (depth, sections));
                 }
-                Stmt::Garbage(r) => self.garbage(id, &text, r, &mut open, parent),
+                Stmt::Garbage(r) => {
+                    let header_like = {
+                        let l = text[r.clone()].trim();
+                        !l.is_empty() && !l.contains(['{', '}', '=', '!', '#'])
+                    };
+                    if !self.garbage(id, &text, r.clone(), prev, &mut open, parent, &mut skipped) && header_like {
+                        prev_garbage = Some(r);
+                    }
+                }
                 Stmt::AmbiguousHash(at) => self.diags.push(
                     Diagnostic::warning(codes::AMBIGUOUS_COMMENT, "`#` with no blank before it starts a comment")
                         .label(Span::new(id, at, at + 1), "the rest of the line is ignored")
@@ -334,57 +386,115 @@ impl Loader {
         }
     }
 
+    /// Reports a line the grammar rejects, and recovers so that the lines
+    /// after it keep their meaning. Returns whether it opened a section.
+    #[allow(clippy::too_many_arguments)]
     fn garbage(
         &mut self,
         id: FileId,
         text: &str,
         r: std::ops::Range<usize>,
+        prev: Option<std::ops::Range<usize>>,
         open: &mut Vec<Open>,
         parent: &mut Vec<Item>,
-    ) {
+        skipped: &mut usize,
+    ) -> bool {
         let line = &text[r.clone()];
         let span = Span::new(id, r.start, r.end);
         let code_part = line.split(" #").next().unwrap_or(line).trim_end();
         let first = line.split([' ', '\t']).next().unwrap_or("");
+        let words: Vec<&str> = code_part.split_whitespace().collect();
+        if words.is_empty() {
+            // Only carriage returns (a file converted to CRLF twice).
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, "stray carriage return")
+                    .label(span, "a line of only `\\r` characters")
+                    .help("convert the file's line endings once (`dos2unix FILE`); Dovecot rejects this line too"),
+            );
+            return false;
+        }
+        if code_part == "{" {
+            // A `{` on the line after its header.
+            let mut d = Diagnostic::error(codes::SYNTAX, "`{` must end its section header's line")
+                .label(
+                    Span::new(
+                        id,
+                        r.start + line.find('{').unwrap_or(0),
+                        r.start + line.find('{').unwrap_or(0) + 1,
+                    ),
+                    "on a line of its own",
+                );
+            let header = prev
+                .clone()
+                .map(|p| (text[p.clone()].trim().to_string(), p));
+            if let Some((h, p)) = &header {
+                // The header's own "expected key = value" is this mistake.
+                if self.diags.last().and_then(|d| d.primary())
+                    == Some(Span::new(id, p.start, p.end))
+                {
+                    self.diags.pop();
+                }
+                d = d
+                    .label(Span::new(id, p.start, p.end), "the header")
+                    .help(format!(
+                        "write `{h} {{` on one line (Dovecot fails here with \"Expecting '{{'\")"
+                    ));
+            } else {
+                d = d.help("a section starts with `TYPE [NAME] {` on one line");
+            }
+            self.diags.push(d);
+            let (hspan, h) = match &header {
+                Some((h, p)) => (Span::new(id, p.start, p.end), h.clone()),
+                None => (span, String::new()),
+            };
+            self.recover_open(id, hspan, &h, open, skipped);
+            return true;
+        }
         if line.starts_with('}') {
             // `};` or `} x`: treat as the close it was meant to be.
+            let rest = line[1..].trim_start();
+            let at = r.end - rest.len();
             self.diags.push(
                 Diagnostic::error(codes::SYNTAX, "`}` must stand alone on its line")
-                    .label(
-                        Span::new(id, r.start + 1, r.end),
-                        "unexpected text after `}`",
-                    )
+                    .label(Span::new(id, at, r.end), "unexpected text after `}`")
                     .help(
                         "remove what follows the `}` (Dovecot fails here with \"Expecting '{'\")",
                     ),
             );
-            if !open.is_empty() {
-                close_one(open, parent);
-            }
-        } else if let Some(brace) = code_part.find('{') {
+            close(open, parent, skipped);
+            return false;
+        }
+        if let Some(brace) = code_part.find('{') {
             let after = code_part[brace + 1..].trim();
             let header = code_part[..brace].trim_end();
-            let (message, label, help) = if after.is_empty() {
-                (
-                    "`{` must be a separate word".to_string(),
-                    "write a blank before `{`",
-                    format!("write `{header} {{` (Dovecot fails here with \"Expecting '{{'\")"),
-                )
-            } else {
+            let separate = brace > 0 && code_part[..brace].ends_with([' ', '\t']);
+            let (message, label, help) = if !after.is_empty() {
                 (
                     "text after `{` on a section header".to_string(),
                     "nothing may follow `{` on its line",
                     "put each setting on its own line after the header, and the closing `}` on a line of its own (Dovecot fails here with \"Garbage after '{'\")".to_string(),
                 )
-            };
-            let lspan = if after.is_empty() {
-                Span::new(id, r.start + brace, r.start + brace + 1)
+            } else if separate {
+                (
+                    "a section header has at most a type and one name before `{`".to_string(),
+                    "too many words before `{`",
+                    "write `TYPE {` or `TYPE NAME {`, quoting a name with blanks (`mailbox \"Sent Items\" {`) (Dovecot fails here with \"Expecting '{'\")".to_string(),
+                )
             } else {
-                let off = r.start
-                    + brace
-                    + 1
-                    + (code_part[brace + 1..].len() - code_part[brace + 1..].trim_start().len());
+                (
+                    "`{` must be a separate word".to_string(),
+                    "write a blank before `{`",
+                    format!("write `{header} {{` (Dovecot fails here with \"Expecting '{{'\")"),
+                )
+            };
+            let lspan = if !after.is_empty() {
+                let tail = &code_part[brace + 1..];
+                let off = r.start + brace + 1 + (tail.len() - tail.trim_start().len());
                 Span::new(id, off, r.start + code_part.len())
+            } else if separate {
+                Span::new(id, r.start, r.start + header.len())
+            } else {
+                Span::new(id, r.start + brace, r.start + brace + 1)
             };
             self.diags.push(
                 Diagnostic::error(codes::SYNTAX, message)
@@ -394,27 +504,17 @@ impl Loader {
             // Recover: a header that opens a block keeps the following `}`
             // balanced, unless the block closes on the same line.
             if !code_part.ends_with('}') {
-                let kind_end = r.start + first.trim_end_matches('{').len();
-                let mut words = header.split([' ', '\t']).filter(|w| !w.is_empty());
-                let _kind = words.next();
-                let name = words
-                    .next()
-                    .map(|n| n.trim_matches(['"', '\'']).to_string());
-                let name_span = name.as_ref().and_then(|n| {
-                    let at = header.find(n.as_str())?;
-                    Some(Span::new(id, r.start + at, r.start + at + n.len()))
-                });
-                open.push(Open {
-                    section: Section {
-                        kind: first.trim_end_matches('{').to_string(),
-                        kind_span: Span::new(id, r.start, kind_end),
-                        name,
-                        name_span,
-                        header: span,
-                        items: Vec::new(),
-                    },
-                });
+                self.recover_open(id, span, header, open, skipped);
+                return true;
             }
+            return false;
+        }
+        if first == "!include" || first == "!include_try" {
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, format!("`{first}` needs a path or glob"))
+                    .label(span, "nothing to include")
+                    .help(format!("write e.g. `{first} conf.d/*.conf`")),
+            );
         } else if first.starts_with('!') {
             self.diags.push(
                 Diagnostic::error(codes::SYNTAX, format!("unknown directive `{first}`"))
@@ -425,7 +525,6 @@ impl Loader {
                     }),
             );
         } else {
-            let words: Vec<&str> = code_part.split_whitespace().collect();
             let help = if words.len() == 1 {
                 format!("a setting needs `=`: write `{} = VALUE`", words[0])
             } else {
@@ -444,6 +543,60 @@ impl Loader {
                 .help(help),
             );
         }
+        false
+    }
+
+    /// Opens the section a broken header meant (`kind [name]`), so the
+    /// lines up to its `}` keep their place.
+    fn recover_open(
+        &mut self,
+        id: FileId,
+        header_span: Span,
+        header: &str,
+        open: &mut Vec<Open>,
+        skipped: &mut usize,
+    ) {
+        let base = header_span.start as usize;
+        let mut words = header.split([' ', '\t']).filter(|w| !w.is_empty());
+        let kind = words.next().unwrap_or("").trim_end_matches('{').to_string();
+        let name = words.next().map(|n| n.trim_matches('"').to_string());
+        let name_span = name.as_ref().and_then(|n| {
+            let at = header.find(n.as_str())?;
+            Some(Span::new(id, base + at, base + at + n.len()))
+        });
+        let at = self.sources.get(id).text[base..]
+            .find(kind.as_str())
+            .unwrap_or(0);
+        let section = Section {
+            kind_span: Span::new(id, base + at, base + at + kind.len()),
+            kind,
+            name,
+            name_span,
+            header: header_span,
+            items: Vec::new(),
+        };
+        if open.len() >= MAX_SECTION_DEPTH {
+            self.too_deep(header_span, skipped);
+        } else {
+            open.push(Open { section });
+        }
+    }
+
+    /// A section past [`MAX_SECTION_DEPTH`]: reported once, its contents
+    /// flattened into the enclosing section.
+    fn too_deep(&mut self, header: Span, skipped: &mut usize) {
+        if *skipped == 0 && !self.limit_reported {
+            self.limit_reported = true;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::LIMIT,
+                    format!("sections nest deeper than {MAX_SECTION_DEPTH} levels"),
+                )
+                .label(header, "this section and those inside it are flattened")
+                .help("no Dovecot config nests this deep; check for `{` without a matching `}`"),
+            );
+        }
+        *skipped += 1;
     }
 
     /// `$name` references and `<file` values.
@@ -476,9 +629,8 @@ impl Loader {
                     prev_blank = false;
                     continue;
                 }
-                let name_len = rest
-                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
-                    .unwrap_or(rest.len());
+                // As Dovecot: the whole space-separated token names it.
+                let name_len = rest.find([' ', '\n', '\r']).unwrap_or(rest.len());
                 let name = &rest[..name_len];
                 if !name.is_empty()
                     && !self.set_keys.contains(name)
@@ -526,7 +678,7 @@ impl Loader {
         pattern: &str,
         try_: bool,
         items: &mut Vec<Item>,
-        depth: usize,
+        (depth, sections): (usize, usize),
     ) {
         let directive = if try_ { "!include_try" } else { "!include" };
         if pattern.is_empty() {
@@ -558,15 +710,23 @@ impl Loader {
                 );
                 return;
             }
-            if self.sources.files().count() >= MAX_FILES {
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::LIMIT,
-                        format!("the config reads more than {MAX_FILES} files"),
-                    )
-                    .label(stmt, "this include is not read")
-                    .help("narrow the glob; svcc stops here to bound the work a config can cause"),
-                );
+            if self.sources.files().count() >= MAX_FILES || self.total_bytes > MAX_TOTAL_BYTES {
+                if !self.limit_reported {
+                    self.limit_reported = true;
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::LIMIT,
+                            format!(
+                                "the config reads more than {MAX_FILES} files or {} MiB",
+                                MAX_TOTAL_BYTES >> 20
+                            ),
+                        )
+                        .label(stmt, "this include (and every later one) is not read")
+                        .help(
+                            "narrow the glob; svcc stops here to bound the work a config can cause",
+                        ),
+                    );
+                }
                 return;
             }
             let canon = std::fs::canonicalize(&path).ok();
@@ -597,19 +757,20 @@ impl Loader {
                     if let Some(c) = canon {
                         self.stack.push((c, path.clone()));
                     }
-                    self.file(fid, items, depth + 1);
+                    self.file(fid, items, depth + 1, sections);
                     if self.sources.get(fid).path.is_some() {
                         self.stack.pop();
                     }
                 }
-                Err(ReadError::Io(e)) if !(try_ && e.kind() == std::io::ErrorKind::NotFound) => {
+                // `!include_try` never errors (Dovecot ignores every open failure).
+                Err(ReadError::Io(_)) if try_ => {}
+                Err(ReadError::Io(e)) => {
                     self.diags.push(
                         Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("cannot read included file `{path}`: {e}"))
                             .label(pat_span, "included here")
                             .help("make the file readable by the user running svcc and Dovecot, or remove the include"),
                     );
                 }
-                Err(ReadError::Io(_)) => {}
                 Err(ReadError::TooLarge(size)) => {
                     self.diags.push(
                         Diagnostic::error(codes::LIMIT, format!("included file `{path}` is {size} bytes, over svcc's limit of {MAX_FILE_SIZE}"))
@@ -629,8 +790,12 @@ fn target<'a>(open: &'a mut [Open], parent: &'a mut Vec<Item>) -> &'a mut Vec<It
     }
 }
 
-fn close_one(open: &mut Vec<Open>, parent: &mut Vec<Item>) {
-    if let Some(o) = open.pop() {
+/// Ends the innermost section: a flattened one first, else the innermost
+/// kept one, which joins its parent.
+fn close(open: &mut Vec<Open>, parent: &mut Vec<Item>, skipped: &mut usize) {
+    if *skipped > 0 {
+        *skipped -= 1;
+    } else if let Some(o) = open.pop() {
         target(open, parent).push(Item::Section(o.section));
     }
 }
@@ -648,7 +813,14 @@ fn expand_glob(full: &str, including: &str, _pattern: &str) -> Vec<String> {
             }
             continue;
         }
-        if let Ok(paths) = glob::glob(&alt) {
+        // As glob(3): `*` stays within one path component (so `**` is `*`),
+        // and a leading dot must be matched literally.
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        if let Ok(paths) = glob::glob_with(&alt, opts) {
             let mut found: Vec<String> = paths
                 .filter_map(Result::ok)
                 .filter(|p| !p.is_dir())

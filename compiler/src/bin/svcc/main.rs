@@ -70,6 +70,10 @@ struct CheckArgs {
     /// Warnings also fail the check (exit 1).
     #[arg(short = 'D', long)]
     deny_warnings: bool,
+    /// Also what only `svcc build` cares about (executables that name no
+    /// handler).
+    #[arg(skip)]
+    for_build: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
                 somaxconn: None,
                 nofile: None,
                 deny_warnings: false,
+                for_build: true,
             };
             let code = check(args);
             if code != ExitCode::SUCCESS {
@@ -139,10 +144,15 @@ fn check(args: CheckArgs) -> ExitCode {
         host: host_limits(&args),
         handlers: Vec::new(),
     };
-    let checked = match load(&args.file, &opts) {
+    let mut checked = match load(&args.file, &opts) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if args.for_build {
+        let more = svcc_compiler::codegen::diagnostics(&checked.model, &[]);
+        checked.diagnostics.extend(more);
+        report::sort(&mut checked.diagnostics);
+    }
     let map = &checked.doc.sources;
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
