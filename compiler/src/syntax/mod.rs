@@ -450,9 +450,9 @@ impl Loader {
             self.recover_open(id, hspan, &h, open, skipped);
             return true;
         }
-        if line.starts_with('}') {
+        if let Some(rest) = line.strip_prefix('}') {
             // `};` or `} x`: treat as the close it was meant to be.
-            let rest = line[1..].trim_start();
+            let rest = rest.trim_start();
             let at = r.end - rest.len();
             self.diags.push(
                 Diagnostic::error(codes::SYNTAX, "`}` must stand alone on its line")
