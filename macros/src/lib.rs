@@ -12,7 +12,7 @@ extern crate proc_macro;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use svcc_compiler::codegen::{self, Handler};
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, punctuated::Punctuated, Ident, LitStr, Token, Type};
