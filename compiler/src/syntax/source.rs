@@ -76,7 +76,7 @@ impl SourceFile {
     /// Wraps `text` and indexes its lines.
     pub fn new(name: String, path: Option<PathBuf>, text: Arc<str>) -> SourceFile {
         let mut line_starts = vec![0u32];
-        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
         SourceFile {
             name,
             path,
@@ -116,13 +116,6 @@ impl SourceFile {
         };
         start..end
     }
-}
-
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter(move |(_, &b)| b == needle)
-        .map(|(i, _)| i)
 }
 
 /// Every file read for one config, top file first.
