@@ -106,6 +106,7 @@ BENCHES+=("doveconf_stock|$SVCC_RUNS|$DOVECONF -n -c $STOCK")
 BENCHES+=("svcc_stock|$SVCC_RUNS|$SVCC check $STOCK")
 BENCHES+=("svcc_empty|$SVCC_RUNS|$SVCC check $TMP/empty.conf")
 BENCHES+=("svcc_version|$SVCC_RUNS|$SVCC --version")
+BENCHES+=("true|$SVCC_RUNS|/bin/true")
 
 run_one() { # ROUND KEY RUNS CMD
   local json=$TMP/$2.r$1.json
@@ -166,6 +167,7 @@ printf "| stock \`%s\` | %s | %s | %s | %s (%s) | – | %s/%s |\n" "$STOCK" "$(m
   "$(awk -v s="$s" -v d="$d" 'BEGIN { printf "%.1f×", d / s }')" \
   "$(round_ratios doveconf_stock svcc_stock speedup)" "$(count doveconf_stock)" "$(count svcc_stock)"
 printf "| empty file (svcc's fixed cost) | – | %s | – | – | – | –/%s |\n" "$(ms "${MED[svcc_empty]}")" "$(count svcc_empty)"
+printf "| \`/bin/true\` (exec floor on this machine) | – | %s | – | – | – | –/%s |\n" "$(ms "${MED[true]}")" "$(count true)"
 printf "| \`svcc --version\` (process floor) | – | %s | – | – | – | –/%s |\n" "$(ms "${MED[svcc_version]}")" "$(count svcc_version)"
 
 set -- $SIZES
