@@ -120,6 +120,12 @@ codes! {
     INVALID_FILTER = "svcc::invalid-filter", Error,
         "A `protocol`, `local`, `remote` or `local_name` filter nested the wrong way, or a bad network mask.",
         "Filters nest in one order: `local` outside `local_name`/`remote`, those outside `protocol`. Dovecot refuses \"Nested protocol { protocol { .. } } block not allowed\", \"protocol { local { .. } } not allowed (use local { protocol { .. } } instead)\" and \"Invalid network mask\" (at most /32 for IPv4, /128 for IPv6).";
+    DECIMAL_MODE = "svcc::decimal-mode", Warning,
+        "A listener `mode` written without a leading 0, which Dovecot reads as decimal.",
+        "Dovecot reads a mode as octal only when it starts with 0: `mode = 666` is decimal 666, i.e. 0o1232 (sticky bit, write for group, nothing for others), never what was meant. Write `mode = 0666`.";
+    MISSPELLED_SECTION = "svcc::misspelled-section", Warning,
+        "A top-level section whose type is a near miss of `service`.",
+        "svcc (like Dovecot) keeps unknown top-level sections as they are, so `servce imap {` or `Service imap {` would silently drop a whole service block from every check. Dovecot itself refuses the config with \"Unknown section\".";
     UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,
         "A service's `executable` names no svcc handler (svcc build and svcc::main! only).",
         "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";

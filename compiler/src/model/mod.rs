@@ -531,7 +531,19 @@ impl Builder {
             match item {
                 Item::Setting(s) => self.global(s),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
-                Item::Section(_) => {}
+                Item::Section(sec) => {
+                    let k = sec.kind.to_ascii_lowercase();
+                    if !self.builtin
+                        && (k == "service"
+                            || (strsim::damerau_levenshtein(&k, "service") <= 2 && k.len() >= 5))
+                    {
+                        self.diags.push(
+                            Diagnostic::warning(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
+                                .label(sec.kind_span, "did you mean `service`?")
+                                .help("write `service NAME {` (lower case); any other top-level section is kept as it is, unchecked, and Dovecot refuses it as an unknown section"),
+                        );
+                    }
+                }
             }
         }
     }
@@ -819,7 +831,21 @@ impl Builder {
                         };
                     }
                     match s.key.as_str() {
-                        "mode" => set!(mode, value::mode),
+                        "mode" => {
+                            set!(mode, value::mode);
+                            let m = v.trim();
+                            if !self.builtin
+                                && !m.starts_with('0')
+                                && !m.is_empty()
+                                && m.bytes().all(|b| b.is_ascii_digit())
+                            {
+                                self.diags.push(
+                                    Diagnostic::warning(codes::DECIMAL_MODE, format!("mode `{m}` is decimal (0{:o}), not 0{m}", m.parse::<u32>().unwrap_or(0)))
+                                        .label(s.value_span, "no leading 0: read as a decimal number")
+                                        .help(format!("write `mode = 0{m}`: Dovecot reads a mode as octal only with a leading 0")),
+                                );
+                            }
+                        }
                         "user" => {
                             self.model.services[idx].listeners[li].user = Val { value: v, origin }
                         }

@@ -27,7 +27,12 @@ pub fn uint(v: &str) -> Result<u32, ValueError> {
         } else {
             "write a plain decimal number such as `100` (no sign, unit or blanks)".to_string()
         };
-        return Err(err(format!("`{v}` is not a valid number"), help));
+        let what = if v.is_empty() {
+            "an empty value".to_string()
+        } else {
+            format!("`{v}`")
+        };
+        return Err(err(format!("{what} is not a valid number"), help));
     }
     v.parse::<u64>()
         .ok()
@@ -86,7 +91,7 @@ pub fn size(v: &str) -> Result<u64, ValueError> {
 fn too_large_size(v: &str) -> ValueError {
     err(
         format!("size `{v}` is too large"),
-        "the largest size is 16383 T",
+        "the largest size is 16777215 T",
     )
 }
 
