@@ -7,6 +7,7 @@
 //!            [--backlog N] [--nofile N] [--plain-close]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
+//!           fail-first
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
@@ -100,6 +101,24 @@ impl EventHandler for PanicStart {
     fn readable(&mut self, _: &mut (), _: &mut Conn<'_>) {}
 }
 
+/// Starts (and reports ready) normally, then exits with code 3 on its
+/// first connection: a worker that keeps failing after start-up.
+#[derive(Default)]
+struct FailFirst;
+
+/// The exit code of [`FailFirst`].
+const FAIL_FIRST_EXIT: i32 = 3;
+
+impl EventHandler for FailFirst {
+    type State = ();
+    fn open(&mut self, _: &mut Conn<'_>) {
+        // SAFETY: _exit(2) ends this worker process at once; nothing is
+        // shared with the master but descriptors the kernel closes.
+        unsafe { libc::_exit(FAIL_FIRST_EXIT) }
+    }
+    fn readable(&mut self, _: &mut (), _: &mut Conn<'_>) {}
+}
+
 fn handler(name: &str) -> Result<HandlerSpec, String> {
     Ok(match name {
         "echo" => HandlerSpec::event::<Echo>("echo"),
@@ -110,6 +129,7 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),
+        "fail-first" => HandlerSpec::event::<FailFirst>("fail-first"),
         other => return Err(format!("unknown handler {other}")),
     })
 }

@@ -11,7 +11,9 @@
 //!   saturation, accepts and closes what is queued so clients see a close
 //!   rather than a hang.
 //! * A worker that dies before its first status record throttles the
-//!   service (2 s doubling to 60 s).
+//!   service (2 s doubling to 60 s), and so do more than 10 failed exits
+//!   (non-zero code or a signal) within one second while the service has
+//!   not yet had a clean exit (a failure storm).
 //! * Signals arrive through a signalfd in the same mio loop: SIGCHLD reaps,
 //!   SIGTERM/SIGINT shut down gracefully, SIGHUP replaces every worker on
 //!   the same listening sockets.
@@ -49,6 +51,10 @@ const MAX_FORKS_PER_TICK: u32 = 10;
 const INITIAL_STATUS_TIMEOUT: Duration = Duration::from_secs(30);
 const THROTTLE_FIRST: Duration = Duration::from_secs(2);
 const THROTTLE_MAX: Duration = Duration::from_secs(60);
+/// Dovecot's `SERVICE_MAX_EXIT_FAILURES_IN_SEC`: more failed exits than
+/// this within one second, before any clean exit, throttle the service.
+const MAX_EXIT_FAILURES_IN_SEC: u32 = 10;
+const EXIT_FAILURE_WINDOW: Duration = Duration::from_secs(1);
 /// File descriptors a worker needs besides its clients (std streams, epoll,
 /// signalfd, status pipe, drainer channel, and some slack).
 pub(crate) const OWN_FDS: u64 = 16;
@@ -67,6 +73,14 @@ struct Svc {
     avail_procs: u32,
     throttle_until: Option<Instant>,
     throttle_next: Duration,
+    /// Start of the current one-second window of failed exits and how many
+    /// fell into it (Dovecot's `exit_failure_last`/`exit_failures_in_sec`).
+    exit_failure_window: Option<Instant>,
+    exit_failures_in_window: u32,
+    /// A worker of this generation exited cleanly: the failure-storm
+    /// trigger is off from then on (so a client crashing its own session
+    /// on purpose cannot throttle the service).
+    had_clean_exit: bool,
     drop_warn: RateLimit,
     saturated_since: Option<Instant>,
     drop_pause_until: Option<Instant>,
@@ -184,6 +198,9 @@ impl Master {
                 avail_procs: 0,
                 throttle_until: None,
                 throttle_next: THROTTLE_FIRST,
+                exit_failure_window: None,
+                exit_failures_in_window: 0,
+                had_clean_exit: false,
                 drop_warn: RateLimit::default(),
                 saturated_since: None,
                 drop_pause_until: None,
@@ -656,9 +673,40 @@ impl Master {
             if early {
                 self.throttle(i);
             } else if clean && p.got_status {
-                self.services[i].throttle_next = THROTTLE_FIRST;
+                let s = &mut self.services[i];
+                s.throttle_next = THROTTLE_FIRST;
+                if !p.retiring {
+                    s.had_clean_exit = true;
+                    s.exit_failures_in_window = 0;
+                }
+            } else if !clean && !p.retiring && self.stopping.is_none() {
+                self.exit_failure(i);
             }
             self.tick_now = true;
+        }
+    }
+
+    /// Counts a failed exit of a worker that had reported its status;
+    /// throttles on more than [`MAX_EXIT_FAILURES_IN_SEC`] in one second
+    /// until the service's first clean exit.
+    fn exit_failure(&mut self, i: usize) {
+        let s = &mut self.services[i];
+        if s.had_clean_exit {
+            return;
+        }
+        let now = Instant::now();
+        match s.exit_failure_window {
+            Some(start) if now < start + EXIT_FAILURE_WINDOW => {}
+            _ => {
+                s.exit_failure_window = Some(now);
+                s.exit_failures_in_window = 0;
+            }
+        }
+        s.exit_failures_in_window += 1;
+        if s.exit_failures_in_window > MAX_EXIT_FAILURES_IN_SEC {
+            s.exit_failures_in_window = 0;
+            s.exit_failure_window = None;
+            self.throttle(i);
         }
     }
 
@@ -732,6 +780,9 @@ impl Master {
         for s in &mut self.services {
             s.throttle_until = None;
             s.throttle_next = THROTTLE_FIRST;
+            s.exit_failure_window = None;
+            s.exit_failures_in_window = 0;
+            s.had_clean_exit = false;
             s.saturated_since = None;
             s.drop_pause_until = None;
         }

@@ -380,3 +380,80 @@ fn service_count_1_under_concurrent_load_never_throttles() {
         srv.log()
     );
 }
+
+/// Runs `threads` clients that connect, wait up to 100 ms for the server to
+/// close, and reconnect, for `how_long`; returns the number of attempts.
+fn hammer(addr: std::net::SocketAddr, threads: usize, how_long: Duration) -> usize {
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let mut attempts = 0usize;
+                while start.elapsed() < how_long && attempts < 100_000 {
+                    attempts += 1;
+                    let Ok(mut s) =
+                        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100))
+                    else {
+                        continue;
+                    };
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
+                    let mut buf = [0u8; 64];
+                    let _ = s.read(&mut buf);
+                }
+                attempts
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).sum()
+}
+
+#[test]
+fn workers_failing_after_startup_are_throttled_as_a_failure_storm() {
+    // Each worker reports ready, then exits with code 3 on its first
+    // connection. Without Dovecot's third trigger (more than 10 failures in
+    // one second before the first clean exit) every connection would fork a
+    // new worker: hundreds in the window below.
+    let srv = Server::start(&[
+        "--service",
+        "bad",
+        "handler=fail-first",
+        "cl=1",
+        "pl=4",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("bad");
+    let attempts = hammer(addr, 4, Duration::from_millis(3000));
+    let log = srv
+        .wait_log(
+            "service(bad): command startup failed, throttling for 2.000 secs",
+            Duration::from_secs(2),
+        )
+        .unwrap_or_else(|| panic!("no throttle after {attempts} attempts:\n{}", srv.log()));
+    let forks = log.matches("returned error 3").count();
+    // A burst of 11 (+ up to pl already running) before the 2 s pause, and
+    // at most another one after it within the 3 s window.
+    assert!(
+        (11..=40).contains(&forks),
+        "{forks} failed workers for {attempts} attempts in 3 s:\n{log}"
+    );
+    assert!(
+        !log.contains("before its first status report"),
+        "the workers did report ready:\n{log}"
+    );
+    // The second storm right after the pause doubles it.
+    srv.wait_log(
+        "command startup failed, throttling for 4.000 secs",
+        Duration::from_secs(3),
+    )
+    .unwrap_or_else(|| panic!("no doubled throttle:\n{}", srv.log()));
+    // Paused: no forks while nobody is listening.
+    let before = srv.count_log("returned error 3");
+    hammer(addr, 2, Duration::from_millis(1000));
+    let after = srv.count_log("returned error 3");
+    assert!(
+        after - before <= 4,
+        "{} workers failed during the 4 s pause:\n{}",
+        after - before,
+        srv.log()
+    );
+}
