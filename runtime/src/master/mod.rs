@@ -1023,7 +1023,8 @@ fn resolve_identity(
             })?;
         uid = Some(u_id);
         gid = Some(g_id);
-        groups = sys::proc::group_list(u, g_id).unwrap_or_default();
+        // Supplementary groups are dropped, as in Dovecot: the worker keeps
+        // only its (primary or `group`) gid, never the user's other groups.
     }
     if let Some(g) = s.group {
         let g_id = sys::proc::lookup_group(g)

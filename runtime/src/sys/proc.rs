@@ -161,25 +161,14 @@ pub struct Identity {
     pub uid: Option<u32>,
     /// Target group id (the group's, or the user's primary group).
     pub gid: Option<u32>,
-    /// Supplementary groups (resolved in the master with `getgrouplist`,
-    /// so nothing is read from a chroot).
+    /// Supplementary groups; empty means just `gid` (a worker never keeps
+    /// the master's or the user's other groups).
     pub groups: Vec<u32>,
 }
 
 /// Looks up a user name.
 pub fn lookup_user(name: &str) -> io::Result<Option<(u32, u32)>> {
     Ok(nix::unistd::User::from_name(name)?.map(|u| (u.uid.as_raw(), u.gid.as_raw())))
-}
-
-/// The supplementary groups of `user` whose primary group is `gid`.
-pub fn group_list(user: &str, gid: u32) -> io::Result<Vec<u32>> {
-    let name = std::ffi::CString::new(user).map_err(io::Error::other)?;
-    Ok(
-        nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(gid))?
-            .into_iter()
-            .map(|g| g.as_raw())
-            .collect(),
-    )
 }
 
 /// Looks up a group name.
