@@ -52,20 +52,37 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
         }
     }
     // Built-in services the config does not mention: only what the config
-    // caused (a `default_*` it set), so a stock config stays quiet.
-    for svc in model.implicit.iter().filter(|s| s.enabled(&model.globals)) {
-        let g = &model.globals;
-        if svc.configured_client_limit(g).origin.is_config()
-            || svc.eff_process_limit(g).origin.is_config()
+    // caused (a `default_*` it set), so a stock config stays quiet; one
+    // finding per code, naming every service it applies to (as Dovecot's
+    // single "because of default_client_limit" warning).
+    let g = &model.globals;
+    let mut implicit: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    for svc in model.implicit.iter().filter(|s| s.enabled(g)) {
+        if !(svc.configured_client_limit(g).origin.is_config()
+            || svc.eff_process_limit(g).origin.is_config())
         {
-            let mut found = Vec::new();
-            host::check(svc, g, opts, &mut found);
-            out.extend(
-                found
-                    .into_iter()
-                    .filter(|d| d.severity == crate::Severity::Warning),
-            );
+            continue;
         }
+        let mut found = Vec::new();
+        host::check(svc, g, opts, &mut found);
+        for d in found
+            .into_iter()
+            .filter(|d| d.severity == crate::Severity::Warning)
+        {
+            match implicit.iter_mut().find(|(first, _)| first.code == d.code) {
+                Some((_, more)) => more.push(svc.name.clone()),
+                None => implicit.push((d, Vec::new())),
+            }
+        }
+    }
+    for (mut d, more) in implicit {
+        if !more.is_empty() {
+            d.notes.push(format!(
+                "the same applies to Dovecot's built-in services {}",
+                more.join(", ")
+            ));
+        }
+        out.push(d);
     }
     listeners::check(model, &mut out);
     globals::check(model, &mut out);
