@@ -43,6 +43,28 @@ pub fn runnable(model: &Model) -> impl Iterator<Item = &Service> {
 /// listeners the runtime cannot serve.
 pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    if runnable(model).next().is_none() {
+        let mut d = Diagnostic::error(codes::NO_SERVICES, "the config has no service to run");
+        let disabled: Vec<&str> = model
+            .services
+            .iter()
+            .filter(|s| !s.enabled(&model.globals))
+            .map(|s| s.name.as_str())
+            .collect();
+        d = match model.services.iter().find_map(|s| s.header) {
+            Some(h) => d.label(h, "no service in this config runs"),
+            None => d,
+        };
+        d = if disabled.is_empty() {
+            d.help("add a `service NAME { executable = echo|discard|banner|http|<your handler> ... }` block")
+        } else {
+            d.help(format!(
+                "{} not run: give each an `executable`, and add its `protocol` to `protocols` (or remove the `protocol` line)",
+                disabled.join(", ")
+            ))
+        };
+        out.push(d);
+    }
     let known: Vec<&str> = handlers
         .iter()
         .map(|h| h.name.as_str())
@@ -374,8 +396,18 @@ mod tests {
     }
 
     #[test]
+    fn a_config_with_nothing_to_run_is_an_error() {
+        let out = gen(
+            "protocols = imap\nservice pop3 {\n  executable = echo\n}\n",
+            &[],
+        );
+        assert!(out.contains("svcc::no-services"), "{out}");
+        assert!(out.contains("pop3"), "{out}");
+    }
+
+    #[test]
     fn warnings_are_deprecations() {
-        let out = gen("service imap-login {\n  executable = banner\n  service_count = 1\n  client_limit = 9\n}\n", &[]);
+        let out = gen("protocols = imap\nservice imap-login {\n  executable = banner\n  service_count = 1\n  client_limit = 9\n}\n", &[]);
         assert!(out.contains("deprecated"), "{out}");
         assert!(out.contains("svcc::client-limit-capped"), "{out}");
     }
