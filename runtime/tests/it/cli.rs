@@ -110,20 +110,15 @@ fn stale_socket_is_replaced_live_socket_is_an_error() {
     echo_roundtrip(&mut u, b"x\n");
 
     // A second master on the same, live path must refuse.
-    let mut second = Server::spawn(
-        TESTD,
-        &[
-            "--base-dir",
-            base,
-            "--service",
-            "echo",
-            "handler=echo",
-            "unix=s.sock",
-        ],
-        &[],
-    );
-    let st = second.wait_exit(Duration::from_secs(5)).expect("exits");
-    assert_eq!(st.code(), Some(1));
+    let (code, second) = Server::start_failing(&[
+        "--base-dir",
+        base,
+        "--service",
+        "echo",
+        "handler=echo",
+        "unix=s.sock",
+    ]);
+    assert_eq!(code, Some(1));
     assert!(
         second.log().contains("Socket already exists"),
         "{}",

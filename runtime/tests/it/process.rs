@@ -211,19 +211,14 @@ fn worker_panicking_at_startup_is_throttled_not_fork_looping() {
 
 #[test]
 fn blocking_handler_with_client_limit_over_1_is_refused() {
-    let mut srv = Server::spawn(
-        TESTD,
-        &[
-            "--service",
-            "imap",
-            "handler=echo-blocking",
-            "cl=2",
-            "listen=127.0.0.1:0",
-        ],
-        &[],
-    );
-    let st = srv.wait_exit(Duration::from_secs(5)).expect("exits");
-    assert_eq!(st.code(), Some(1));
+    let (code, srv) = Server::start_failing(&[
+        "--service",
+        "imap",
+        "handler=echo-blocking",
+        "cl=2",
+        "listen=127.0.0.1:0",
+    ]);
+    assert_eq!(code, Some(1));
     assert!(
         srv.log().contains("is blocking and needs client_limit = 1"),
         "{}",
@@ -283,19 +278,14 @@ fn user_and_vsz_limit_are_applied_in_the_worker() {
 
 #[test]
 fn unknown_user_is_fatal() {
-    let mut srv = Server::spawn(
-        TESTD,
-        &[
-            "--service",
-            "x",
-            "handler=echo",
-            "user=no-such-user-svcc",
-            "listen=127.0.0.1:0",
-        ],
-        &[],
-    );
-    let st = srv.wait_exit(Duration::from_secs(5)).expect("exits");
-    assert_eq!(st.code(), Some(1));
+    let (code, srv) = Server::start_failing(&[
+        "--service",
+        "x",
+        "handler=echo",
+        "user=no-such-user-svcc",
+        "listen=127.0.0.1:0",
+    ]);
+    assert_eq!(code, Some(1));
     assert!(srv.log().contains("User doesn't exist: no-such-user-svcc") || !nix_is_root());
 }
 

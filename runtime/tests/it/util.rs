@@ -57,6 +57,15 @@ impl Server {
         s
     }
 
+    /// Runs `svcc-testd ARGS`, which must refuse to start: waits (5 s at
+    /// most) for it to exit and returns its exit code with the server (for
+    /// its log).
+    pub fn start_failing(args: &[&str]) -> (Option<i32>, Server) {
+        let mut srv = Self::spawn(TESTD, args, &[]);
+        let st = srv.wait_exit(Duration::from_secs(5)).expect("exits");
+        (st.code(), srv)
+    }
+
     /// Starts a binary without waiting for anything.
     pub fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(bin);
