@@ -79,10 +79,20 @@ pub const SERVICE_SETTINGS: &[(&str, Kind, &str)] = &[
         Kind::Bool,
         "svcc: the service does blocking I/O (one client per process)",
     ),
+    (
+        "name",
+        Kind::Text,
+        "the service name (set by the block's header)",
+    ),
 ];
 
 /// Settings of `unix_listener` and `fifo_listener` blocks.
 pub const UNIX_LISTENER_SETTINGS: &[(&str, Kind, &str)] = &[
+    (
+        "path",
+        Kind::Text,
+        "the socket path (set by the block's header)",
+    ),
     ("mode", Kind::Mode, "permissions of the socket file"),
     ("user", Kind::Text, "owner of the socket file"),
     ("group", Kind::Text, "group of the socket file"),
@@ -90,6 +100,11 @@ pub const UNIX_LISTENER_SETTINGS: &[(&str, Kind, &str)] = &[
 
 /// Settings of `inet_listener` blocks.
 pub const INET_LISTENER_SETTINGS: &[(&str, Kind, &str)] = &[
+    (
+        "name",
+        Kind::Text,
+        "the listener name (set by the block's header)",
+    ),
     (
         "address",
         Kind::Text,

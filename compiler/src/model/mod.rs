@@ -742,7 +742,7 @@ impl Builder {
             "user" => self.model.services[idx].user = Val { value: v, origin },
             "group" => self.model.services[idx].group = Val { value: v, origin },
             "chroot" => self.model.services[idx].chroot = Val { value: v, origin },
-            "privileged_group" | "extra_groups" => {}
+            "privileged_group" | "extra_groups" | "name" => {}
             "drop_priv_before_exec" => set!(drop_priv_before_exec, value::boolean),
             "process_min_avail" => set!(process_min_avail, value::uint),
             "process_limit" => set!(process_limit, value::uint),
@@ -852,6 +852,8 @@ impl Builder {
                         "group" => {
                             self.model.services[idx].listeners[li].group = Val { value: v, origin }
                         }
+                        // `path = P` / `name = N` replace the header's.
+                        "path" | "name" => self.model.services[idx].listeners[li].name = v,
                         "address" => {
                             self.model.services[idx].listeners[li].address =
                                 Val { value: v, origin }

@@ -235,9 +235,9 @@ impl Loader {
             .add(SourceFile::new(name, canon, Arc::from(text)));
         if bom {
             self.diags.push(
-                Diagnostic::warning(codes::ENCODING, "this file starts with a byte-order mark")
+                Diagnostic::error(codes::ENCODING, "this file starts with a byte-order mark")
                     .label(Span::new(id, 0, 3), "U+FEFF")
-                    .help("save the file as UTF-8 without a BOM: Dovecot reads the mark as part of the first line's key"),
+                    .help("save the file as UTF-8 without a BOM: Dovecot reads the mark as part of the first line's key and fails with \"Unknown setting\""),
             );
         }
         if let Some(at) = bad_at {
@@ -287,7 +287,9 @@ impl Loader {
                     let mut closes = false;
                     if !quoted && !open.is_empty() {
                         let raw = &text[value.clone()];
-                        if raw == "}" || raw.ends_with(" }") || raw.ends_with("\t}") {
+                        // Only a `}` the value never opened: `%{ domain }` is a value.
+                        let unbalanced = raw.matches('}').count() > raw.matches('{').count();
+                        if unbalanced && (raw == "}" || raw.ends_with(" }") || raw.ends_with("\t}")) {
                             let brace = value.end - 1;
                             let trimmed = raw[..raw.len() - 1].trim_end();
                             v = trimmed.to_string();
