@@ -163,3 +163,31 @@ fn backlog_is_advice_when_both_factors_are_defaults() {
         .unwrap();
     assert_eq!(d.labels.len(), 2);
 }
+
+#[test]
+fn real_world_constructs_are_accepted() {
+    // Each of these once drew a false positive on a real Dovecot 2.3 config.
+    let text = "protocols = imap sieve\n\
+        passdb {\n  driver = passwd-file\n  args = scheme=CRYPT /etc/%{ domain }\n}\n\
+        service imap-login {\n  name = imap-login\n  inet_listener imap {\n    name = imap\n  }\n  unix_listener foo {\n    path = bar\n  }\n}\n\
+        service doveadm {\n  inet_listener {\n    port = 0\n  }\n}\n\
+        x = $managesieve_logout_format $mail_cache_max_size $ENV:HOME\n\
+        local 10.0.0.0/8 {\n  local 10.1.0.0/16 {\n    protocol imap {\n      mail_plugins = $mail_plugins quota\n    }\n  }\n}\n\
+        plugin {\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n}\n\
+        namespace inbox {\n  mailbox \"Sent Messages\" {\n    special_use = \\Sent\n  }\n}\n";
+    let checked = svcc_compiler::check_str("<real>", text, &Options::default());
+    let found: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+    // `path = bar` moved the socket.
+    let login = checked
+        .model
+        .services
+        .iter()
+        .find(|s| s.name == "imap-login")
+        .unwrap();
+    assert!(login.listeners.iter().any(|l| l.name == "bar"));
+}
