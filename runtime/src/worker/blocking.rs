@@ -152,19 +152,8 @@ fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
     let start = Instant::now();
     let mut left = t.linger_bytes;
     let mut buf = [0u8; 8192];
-    loop {
-        match sys::io::recv(fd.as_fd(), &mut buf) {
-            Ok(0) => return,
-            Ok(n) => {
-                left = left.saturating_sub(n as u64);
-                if left == 0 {
-                    return;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(_) => return,
-        }
+    if !discard_ready(&fd, &mut buf, &mut left) {
+        return;
     }
     if let Some(chan) = drain {
         let msg = drain_msg(t.linger_total, t.linger_read, left);
@@ -190,18 +179,28 @@ fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return,
         }
-        match sys::io::recv(fd.as_fd(), &mut buf) {
-            Ok(0) => return,
+        if !discard_ready(&fd, &mut buf, &mut left) {
+            return;
+        }
+    }
+}
+
+/// Reads and discards what the socket holds now. Returns false when the
+/// lingering close is over (EOF, the byte budget spent, or an error), true
+/// when the socket would block.
+fn discard_ready(fd: &OwnedFd, buf: &mut [u8], left: &mut u64) -> bool {
+    loop {
+        match sys::io::recv(fd.as_fd(), buf) {
+            Ok(0) => return false,
             Ok(n) => {
-                left = left.saturating_sub(n as u64);
-                if left == 0 {
-                    return;
+                *left = left.saturating_sub(n as u64);
+                if *left == 0 {
+                    return false;
                 }
             }
-            Err(e)
-                if e.kind() == io::ErrorKind::WouldBlock
-                    || e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
         }
     }
 }
