@@ -217,7 +217,12 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                         "echo" => quote!(Echo),
                         "discard" => quote!(Discard),
                         "banner" => quote!(Banner),
-                        _ => quote!(Http),
+                        "http" => quote!(Http),
+                        // diagnostics() made any other name an error.
+                        other => {
+                            let msg = format!("svcc: no built-in handler `{other}`");
+                            quote!(compile_error!(#msg))
+                        }
                     };
                     quote! { #krate::runtime::spec::HandlerSpec::event::<#krate::runtime::handlers::#ty>(#exe) }
                 }
@@ -268,7 +273,9 @@ fn expand_user(v: &str, model: &Model) -> String {
             .unwrap_or_else(|| match name {
                 "default_internal_user" | "default_internal_group" => "dovecot".into(),
                 "default_login_user" => "dovenull".into(),
-                _ => String::new(),
+                // Never an empty user (which would run as the master's,
+                // root): the runtime refuses an unknown one at start.
+                _ => v.to_string(),
             }),
         None => v.to_string(),
     }

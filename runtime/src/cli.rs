@@ -36,7 +36,7 @@ pub fn main_with_args<I>(app: &'static AppSpec, args: I) -> ExitCode
 where
     I: IntoIterator<Item = OsString>,
 {
-    let bin = std::env::args()
+    let bin = std::env::args_os()
         .next()
         .and_then(|a| {
             Path::new(&a)
@@ -202,6 +202,10 @@ fn check_listener(l: &ListenerSpec, base_dir: &Path, backlog: u32) -> Result<Str
                 listen::PathState::NotSocket => {
                     Err(format!("{} exists and is not a socket", p.display()))
                 }
+                listen::PathState::Unknown(e) => Err(format!(
+                    "cannot tell whether {} is in use ({e})",
+                    p.display()
+                )),
                 listen::PathState::Stale => {
                     Ok(format!("stale socket {} would be replaced", p.display()))
                 }

@@ -55,6 +55,8 @@ struct Request {
     bytes: u64,
     head_only: bool,
     close: bool,
+    /// An HTTP/1.0 request (kept alive only when asked, and then told so).
+    http10: bool,
     content_length: u64,
     fatal: bool,
 }
@@ -165,7 +167,13 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
             } else {
                 req.body.len() as u64
             },
-            if close { "Connection: close\r\n" } else { "" }
+            if close {
+                "Connection: close\r\n"
+            } else if req.http10 {
+                "Connection: keep-alive\r\n"
+            } else {
+                ""
+            }
         );
         if !req.head_only {
             let _ = w.write_all(req.body);
@@ -238,6 +246,7 @@ fn bad(head_len: usize, status: u16, body: &'static [u8]) -> Request {
         bytes: 0,
         head_only: false,
         close: true,
+        http10: false,
         content_length: 0,
         fatal: true,
     }
@@ -302,6 +311,7 @@ fn parse(buf: &[u8]) -> Option<Request> {
         bytes: 0,
         head_only,
         close,
+        http10,
         content_length,
         fatal: false,
     };

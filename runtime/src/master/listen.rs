@@ -117,6 +117,8 @@ pub(crate) enum PathState {
     Stale,
     Live,
     NotSocket,
+    /// Neither refused nor accepted (e.g. EACCES): never replaced.
+    Unknown(String),
 }
 
 /// Looks at a unix listener's path without changing anything.
@@ -124,10 +126,30 @@ pub(crate) fn probe_unix(path: &Path) -> PathState {
     match std::fs::symlink_metadata(path) {
         Err(_) => PathState::Free,
         Ok(m) if !m.file_type().is_socket() => PathState::NotSocket,
-        Ok(_) => match std::os::unix::net::UnixStream::connect(path) {
-            Ok(_) => PathState::Live,
-            Err(_) => PathState::Stale,
-        },
+        // A non-blocking connect: a live server with a full queue answers
+        // EAGAIN instead of hanging start-up. Only a refusal means stale.
+        Ok(_) => {
+            let probe = socket2::Socket::new(
+                socket2::Domain::UNIX,
+                socket2::Type::STREAM.nonblocking(),
+                None,
+            )
+            .and_then(|s| socket2::SockAddr::unix(path).and_then(|a| s.connect(&a)));
+            match probe {
+                Ok(()) => PathState::Live,
+                Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => PathState::Stale,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => PathState::Free,
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EAGAIN) | Some(libc::EINPROGRESS)
+                    ) =>
+                {
+                    PathState::Live
+                }
+                Err(e) => PathState::Unknown(e.to_string()),
+            }
+        }
     }
 }
 
@@ -145,6 +167,11 @@ pub(crate) fn bind_unix(
         PathState::NotSocket => {
             return Err(format!(
                 "{shown} exists and is not a socket; not replacing it"
+            ))
+        }
+        PathState::Unknown(e) => {
+            return Err(format!(
+                "cannot tell whether {shown} is in use ({e}); not replacing it"
             ))
         }
         PathState::Stale => {

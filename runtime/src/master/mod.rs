@@ -1,6 +1,6 @@
 //! The master: binds every listener, forks workers on demand, reaps them.
 //!
-//! It follows Dovecot's master (see `DOVECOT.md` §F):
+//! It follows Dovecot's master (the project's `shared/DOVECOT.md` §F):
 //!
 //! * Workers report their free slots over one shared status pipe. The
 //!   master watches a service's listeners only while none of its workers
@@ -109,6 +109,10 @@ pub(crate) struct Master {
     drain_rx: Option<OwnedFd>,
     drainer: Option<Pid>,
     drainer_restarts: RateLimit,
+    /// A refused drainer restart is retried at this time.
+    drainer_retry_at: Option<Instant>,
+    /// The drainer that was sent SIGTERM at shutdown.
+    drainer_told: Option<Pid>,
     services: Vec<Svc>,
     procs: HashMap<i32, Proc>,
     stopping: Option<Instant>,
@@ -251,6 +255,8 @@ impl Master {
             drain_rx,
             drainer: None,
             drainer_restarts: RateLimit::default(),
+            drainer_retry_at: None,
+            drainer_told: None,
             services,
             procs: HashMap::new(),
             stopping: None,
@@ -317,6 +323,9 @@ impl Master {
         }
         let mut next: Option<Instant> = None;
         let mut at = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        if let Some(t) = self.drainer_retry_at {
+            at(t);
+        }
         for s in &self.services {
             if let Some(t) = s.throttle_until {
                 at(t);
@@ -355,6 +364,12 @@ impl Master {
 
     fn tick(&mut self, now: Instant) {
         self.tick_now = false;
+        if self.drainer.is_none()
+            && self.stopping.is_none()
+            && self.drainer_retry_at.is_some_and(|t| now >= t)
+        {
+            self.spawn_drainer();
+        }
         if let Some(t) = self.retire_deadline {
             if now >= t {
                 self.retire_deadline = None;
@@ -579,6 +594,9 @@ impl Master {
             }
         } else {
             p.idle_since = None;
+            // A worker that took a client ignores an idle kill sent before;
+            // it may be told again once it is idle again.
+            p.idle_kill_sent = false;
         }
         if p.retiring {
             return;
@@ -752,9 +770,11 @@ impl Master {
         self.tick_now = true;
     }
 
+    /// Asks the drainer to finish (once per drainer).
     fn stop_drainer(&mut self) {
         if let Some(d) = self.drainer {
-            if !self.killed_all {
+            if !self.killed_all && self.drainer_told != Some(d) {
+                self.drainer_told = Some(d);
                 let _ = sys::proc::kill(d, Signal::SIGTERM);
             }
         }
@@ -913,6 +933,13 @@ impl Master {
                 return EXIT_STARTUP_FAILED;
             }
         }
+        // Changing the uid or gid clears the parent-death signal: set it
+        // again, so no worker outlives a master that was killed outright.
+        if s.identity.is_some()
+            && (sys::proc::parent_death_signal().is_err() || nix::unistd::getppid() != self.pid)
+        {
+            return EXIT_STARTUP_FAILED;
+        }
         let env = ChildEnv {
             service: spec,
             listeners,
@@ -932,11 +959,13 @@ impl Master {
             .drainer_restarts
             .ready(Instant::now(), Duration::from_secs(1))
         {
-            // Restarted less than a second ago: workers fall back to local
-            // lingering until the next SIGCHLD-triggered attempt.
-            log_master!("linger drainer keeps failing; workers linger themselves");
+            // Restarted less than a second ago: try again in a second (the
+            // master's timer), meanwhile the queue waits for it.
+            log_master!("linger drainer keeps failing; restarting it in 1 s");
+            self.drainer_retry_at = Some(Instant::now() + Duration::from_secs(1));
             return;
         }
+        self.drainer_retry_at = None;
         match sys::proc::fork() {
             Ok(sys::proc::Forked::Parent(pid)) => {
                 log_master!("linger drainer started (pid {pid})");
@@ -962,7 +991,10 @@ impl Master {
                 .unwrap_or(EXIT_PANIC);
                 sys::proc::exit_now(code)
             }
-            Err(e) => log_master!("fork() of the linger drainer failed: {e}"),
+            Err(e) => {
+                log_master!("fork() of the linger drainer failed: {e}; retrying in 1 s");
+                self.drainer_retry_at = Some(Instant::now() + Duration::from_secs(1));
+            }
         }
     }
 }

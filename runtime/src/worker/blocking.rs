@@ -38,6 +38,18 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         return EXIT_STARTUP_FAILED;
     }
     let _ = sys::proc::set_signal_mask(&nix::sys::signal::SigSet::empty());
+    // Outside a client the stop/idle signals are blocked, and only ppoll()
+    // lets them in, atomically: one arriving between the flag check and the
+    // wait is never lost. While serving they are unblocked, so a read that
+    // waits for the client is interrupted by SIGTERM.
+    let mut flag_signals = nix::sys::signal::SigSet::empty();
+    for sig in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+        nix::sys::signal::Signal::SIGUSR1,
+    ] {
+        flag_signals.add(sig);
+    }
     let mut status = StatusPipe::new(status, 1);
     if send_status(&mut status, 1).is_err() {
         return EXIT_STARTUP_FAILED;
@@ -45,6 +57,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
     let mut served: u64 = 0;
     let mut accept_log = RateLimit::default();
     loop {
+        let _ = sys::proc::set_signal_mask(&flag_signals);
         if STOP_FLAG.load(Ordering::Relaxed) || IDLE_FLAG.load(Ordering::Relaxed) {
             break;
         }
@@ -53,7 +66,9 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
                 .iter()
                 .map(|l| PollFd::new(l.as_fd(), PollFlags::POLLIN))
                 .collect();
-            match nix::poll::poll(&mut fds, PollTimeout::NONE) {
+            let waited = nix::poll::ppoll(&mut fds, None, Some(nix::sys::signal::SigSet::empty()));
+            let _ = sys::proc::set_signal_mask(&nix::sys::signal::SigSet::empty());
+            match waited {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => {

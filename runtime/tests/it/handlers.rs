@@ -149,6 +149,17 @@ fn http_connection_close_is_honoured() {
     s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     let (got, _) = read_all(&mut s);
     assert!(String::from_utf8(got).unwrap().ends_with("hello\n"));
+    // An HTTP/1.0 client that asks for keep-alive is told it got it (or it
+    // would wait for a close that never comes), and can send again.
+    let mut s = connect(srv.addr("http"));
+    s.write_all(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .unwrap();
+    let (h, b) = read_response(&mut s);
+    assert!(h.contains("Connection: keep-alive\r\n"), "{h}");
+    assert_eq!(b, b"hello\n");
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let (got, _) = read_all(&mut s);
+    assert!(String::from_utf8(got).unwrap().ends_with("hello\n"));
 }
 
 #[test]

@@ -150,3 +150,28 @@ fn idle_clients_are_closed_after_the_idle_timeout() {
         "{t:?}"
     );
 }
+
+#[test]
+fn a_drainer_killed_twice_in_a_row_comes_back() {
+    let srv = Server::start(&["--service", "echo", "handler=echo", "listen=127.0.0.1:0"]);
+    let d1 = srv.drainer().expect("a drainer at start");
+    unsafe_kill(d1, libc::SIGKILL);
+    let d2 = wait_for(Duration::from_secs(5), || {
+        srv.drainer().filter(|p| *p != d1)
+    })
+    .expect("the drainer is restarted");
+    // Killed again within a second: the restart is refused once, then retried.
+    unsafe_kill(d2, libc::SIGKILL);
+    let d3 = wait_for(Duration::from_secs(5), || {
+        srv.drainer().filter(|p| *p != d2)
+    })
+    .unwrap_or_else(|| panic!("the drainer never came back; log:\n{}", srv.log()));
+    assert!(
+        wait_for(Duration::from_secs(2), || srv
+            .children()
+            .contains(&d3)
+            .then_some(()))
+        .is_some(),
+        "drainer {d3} is not a live child"
+    );
+}
