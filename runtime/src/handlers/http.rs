@@ -46,6 +46,9 @@ pub struct HttpState {
     resp_left: u64,
     resp_off: u64,
     close_after: bool,
+    /// How much of `buf` is known to hold no head end: a head arriving a
+    /// byte at a time is scanned once, not once per byte.
+    scanned: usize,
 }
 
 struct Request {
@@ -101,10 +104,15 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
         if st.body_left > 0 && !st.buf.is_empty() {
             let n = (st.buf.len() as u64).min(st.body_left) as usize;
             st.buf.drain(..n);
+            st.scanned = 0;
             st.body_left -= n as u64;
         }
         if st.body_left == 0 {
-            if let Some(req) = parse(&st.buf) {
+            let limit = st.buf.len().min(MAX_HEAD + 4);
+            let from = st.scanned.saturating_sub(3).min(limit);
+            let complete = find_head_end(&st.buf[from..limit]).is_some();
+            st.scanned = if complete { 0 } else { limit };
+            if let Some(req) = complete.then(|| parse(&st.buf)).flatten() {
                 st.buf.drain(..req.head_len);
                 respond(st, conn, &req);
                 continue;

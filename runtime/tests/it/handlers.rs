@@ -200,3 +200,21 @@ fn http_404_and_bad_request() {
     let (got, _) = read_all(&mut s);
     assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 400"));
 }
+
+#[test]
+fn http_head_arriving_a_byte_at_a_time_is_answered() {
+    let srv = http_server();
+    let mut s = connect(srv.addr("http"));
+    s.set_nodelay(true).unwrap();
+    for b in b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /bytes/3 HTTP/1.1\r\n\r" {
+        s.write_all(&[*b]).unwrap();
+    }
+    let (h, b) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+    assert_eq!(b, b"hello\n");
+    // The second head completes only with its last byte.
+    s.write_all(b"\n").unwrap();
+    let (h, b) = read_response(&mut s);
+    assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+    assert_eq!(b, b"abc");
+}
