@@ -211,3 +211,14 @@ pub fn umask(mask: u32) -> u32 {
     ))
     .bits() as u32
 }
+
+/// Returns freed heap memory to the kernel (glibc's `malloc_trim`), so an
+/// idle worker does not keep the peak of its last burst resident.
+pub fn trim_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory of malloc's own arenas;
+    // it is safe to call at any time from this single-threaded process.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -91,6 +91,10 @@ struct Worker<H: EventHandler> {
     stopping: bool,
     stop_deadline: Option<Instant>,
     emfile_until: Option<Instant>,
+    /// When an idle worker gives its freed heap back (1 s into idleness).
+    trim_at: Option<Instant>,
+    /// Whether the heap was trimmed since the worker last had a client.
+    trimmed: bool,
     emfile_log: RateLimit,
     status: StatusPipe,
     status_due: Option<Instant>,
@@ -145,6 +149,8 @@ impl<H: EventHandler> Worker<H> {
             stopping: false,
             stop_deadline: None,
             emfile_until: None,
+            trim_at: None,
+            trimmed: true,
             emfile_log: RateLimit::default(),
             status,
             status_due: None,
@@ -212,6 +218,7 @@ impl<H: EventHandler> Worker<H> {
             }
             self.accept_loop();
             self.report(Instant::now());
+            self.trim_when_idle(Instant::now());
             if (self.stopping || self.done_accepting) && self.active == 0 {
                 self.hand_off_lingering();
                 if self.lingering == 0 {
@@ -228,10 +235,32 @@ impl<H: EventHandler> Worker<H> {
             return Some(Duration::ZERO);
         }
         let mut next: Option<Instant> = self.timers.peek().map(|Reverse((t, _, _))| *t);
-        for t in [self.emfile_until, self.status_due].into_iter().flatten() {
+        for t in [self.emfile_until, self.status_due, self.trim_at]
+            .into_iter()
+            .flatten()
+        {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
         next.map(|t| t.saturating_duration_since(now) + Duration::from_micros(500))
+    }
+
+    /// One second after the last client left, returns the heap the burst
+    /// used to the kernel (once per idle period).
+    fn trim_when_idle(&mut self, now: Instant) {
+        if self.active > 0 {
+            self.trimmed = false;
+            self.trim_at = None;
+        } else if !self.trimmed {
+            match self.trim_at {
+                None => self.trim_at = Some(now + Duration::from_secs(1)),
+                Some(t) if now >= t => {
+                    sys::proc::trim_heap();
+                    self.trimmed = true;
+                    self.trim_at = None;
+                }
+                Some(_) => {}
+            }
+        }
     }
 
     fn report(&mut self, now: Instant) {
