@@ -86,7 +86,8 @@ start_server "$TMP/mem.log" "$TESTD" --service banner handler=banner cl=1000 pl=
 wait_port $P
 sleep 0.5
 CONNBENCH_RST=1 "$BIN/connbench" 127.0.0.1 $P 4 1 >/dev/null
-sleep 0.5
+# Idle: a worker returns its burst's heap one second after its last client.
+sleep 1.5
 MASTER_RSS=$(rss_kib "$SERVER_PID")
 WORKER_RSS=$(for c in $(children "$SERVER_PID"); do rss_kib "$c"; done | sort -g | tail -1)
 ALL_RSS=$(for c in $(children "$SERVER_PID"); do echo "$c:$(rss_kib "$c")"; done | tr '\n' ' ')
