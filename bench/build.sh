@@ -46,14 +46,7 @@ if [ "$RUNS" -lt 5 ] || [ "$COLD_RUNS" -lt 1 ] || [ "$STARTUP_RUNS" -lt 10 ]; th
 fi
 has() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-TMP=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then stop_server; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-. "$ROOT/bench/lib.sh"
+. "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f\n", b - a }'; }

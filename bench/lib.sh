@@ -1,11 +1,18 @@
 # bench/lib.sh: shell helpers shared by the benchmark scripts (sourced, not
-# run). The caller sets, before calling them:
-#   TMP         a scratch directory (per-peer results go to $TMP/NAME.runs)
+# run). It creates TMP, a scratch directory removed on exit (per-peer results
+# go to $TMP/NAME.runs). The caller sets, before calling the helpers:
 #   SECS        seconds per load run
 #   BIN         the C ceiling binaries (bench/ceiling/build.sh), for connbench
 # and may read SERVER_PID (the server started by start_server).
 TICK=${TICK:-$(getconf CLK_TCK)}
 SERVER_PID=${SERVER_PID:-}
+# A scratch directory, removed on exit together with any server still running.
+TMP=$(mktemp -d)
+bench_cleanup() {
+  if [ -n "$SERVER_PID" ]; then stop_server; fi
+  rm -rf "$TMP"
+}
+trap bench_cleanup EXIT
 
 # ---- process helpers ---------------------------------------------------------
 children() { ps --ppid "$1" -o pid= 2>/dev/null || true; } # direct children of $1

@@ -24,15 +24,7 @@ BIN=$OUT/ceiling
 CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
 cargo build -q -p svcc-runtime --release --bin svcc-testd
 TESTD=$ROOT/target/release/svcc-testd
-TMP=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then stop_server; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-. "$ROOT/bench/lib.sh"
+. "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
 
 nginx_conf() {
   mkdir -p "$TMP/nginx"
