@@ -218,6 +218,7 @@ impl<H: EventHandler> Worker<H> {
             }
             self.accept_loop();
             self.report(Instant::now());
+            self.compact_timers();
             self.trim_when_idle(Instant::now());
             if (self.stopping || self.done_accepting) && self.active == 0 {
                 self.hand_off_lingering();
@@ -242,6 +243,28 @@ impl<H: EventHandler> Worker<H> {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
         next.map(|t| t.saturating_duration_since(now) + Duration::from_micros(500))
+    }
+
+    /// Drops the timer entries of connections that are gone. Entries are
+    /// invalidated lazily (a closed connection's entry stays until its
+    /// deadline, up to the idle timeout), so under a high connection rate
+    /// the heap would otherwise grow by one entry per connection served in
+    /// the last idle-timeout period. Amortised O(1): it runs only when at
+    /// least half the entries are stale.
+    fn compact_timers(&mut self) {
+        if self.timers.len() <= 2 * self.conns.len() + 64 {
+            return;
+        }
+        let conns = &self.conns;
+        self.timers.retain(|Reverse((at, key, gen))| {
+            conns
+                .get(*key)
+                .is_some_and(|e| e.gen == *gen && e.heap_at == Some(*at))
+        });
+        let keep = 2 * self.timers.len() + 64;
+        if self.timers.capacity() > 4 * keep {
+            self.timers.shrink_to(keep);
+        }
     }
 
     /// One second after the last client left, returns the heap the burst

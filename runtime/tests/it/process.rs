@@ -453,3 +453,46 @@ fn workers_failing_after_startup_are_throttled_as_a_failure_storm() {
         srv.log()
     );
 }
+
+fn rss_kib(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn worker_memory_does_not_grow_with_connections_served() {
+    // One long-lived worker serving many short connections: its per-
+    // connection bookkeeping (timer entries of closed connections included)
+    // must not pile up.
+    let srv = Server::start(&[
+        "--service",
+        "banner",
+        "handler=banner",
+        "pl=1",
+        "min=1",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("banner");
+    hammer(addr, 4, Duration::from_secs(1));
+    let worker =
+        wait_for(Duration::from_secs(5), || srv.workers().first().copied()).expect("a worker");
+    let before = rss_kib(worker);
+    let served = hammer(addr, 4, Duration::from_secs(3));
+    let after = rss_kib(worker);
+    assert!(
+        srv.workers().contains(&worker),
+        "the same worker served them all"
+    );
+    // A stale 24-byte entry per connection would add served * 24 bytes.
+    let growth = after.saturating_sub(before) * 1024;
+    assert!(
+        growth < 128 * 1024 + served as u64 * 8,
+        "worker RSS grew {before} -> {after} KiB over {served} connections"
+    );
+}
