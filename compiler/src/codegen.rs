@@ -110,14 +110,13 @@ pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
 
 /// FNV-1a over every file read: the config hash `--version` shows.
 pub fn config_hash(map: &SourceMap) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = svcc_facts::Fnv1a::default();
     for (_, f) in map.files() {
-        for b in f.name.bytes().chain([0]).chain(f.text.bytes()) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        h.write(f.name.as_bytes())
+            .write(&[0])
+            .write(f.text.as_bytes());
     }
-    format!("{h:016x}")
+    format!("{:016x}", h.finish())
 }
 
 /// Generates `fn main` (or, after errors, one `compile_error!` per error and

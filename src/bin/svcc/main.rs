@@ -119,11 +119,7 @@ fn main() -> ExitCode {
 }
 
 fn host_limits(args: &CheckArgs) -> HostLimits {
-    let somaxconn = args.somaxconn.or_else(|| {
-        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-    });
+    let somaxconn = args.somaxconn.or_else(svcc_facts::read_somaxconn);
     let nofile = args.nofile.or_else(|| {
         nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
             .ok()

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn cache() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/svcc-test-cache")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/svcc-test-cache")
 }
 
 fn svcc_build(config: &Path, out: &Path) -> std::process::Output {
