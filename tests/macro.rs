@@ -10,6 +10,7 @@ fn ui() {
     t.compile_fail("tests/ui/unknown_executable.rs");
     t.compile_fail("tests/ui/missing_config.rs");
     t.compile_fail("tests/ui/include_no_match.rs");
+    t.compile_fail("tests/ui/unsupported_setting.rs");
     t.pass("tests/ui/pass_echo.rs");
     t.pass("tests/ui/pass_custom_handler.rs");
     t.pass("tests/ui/pass_mail_login.rs");

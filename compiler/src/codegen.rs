@@ -40,9 +40,10 @@ pub fn runnable(model: &Model) -> impl Iterator<Item = &Service> {
 }
 
 /// Problems only the code generator sees: executables that name no handler,
-/// listeners the runtime cannot serve.
-pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+/// listeners the runtime cannot serve, settings it would not honour.
+pub fn diagnostics(checked: &Checked, handlers: &[Handler]) -> Vec<Diagnostic> {
+    let model = &checked.model;
+    let mut out = crate::check::unsupported::check(&checked.doc, model);
     if runnable(model).next().is_none() {
         let mut d = Diagnostic::error(codes::NO_SERVICES, "the config has no service to run");
         let disabled: Vec<&str> = model
@@ -126,7 +127,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
     let map = &checked.doc.sources;
     let krate = &input.krate;
     let mut diags: Vec<Diagnostic> = checked.diagnostics.clone();
-    diags.extend(diagnostics(&checked.model, input.handlers));
+    diags.extend(diagnostics(checked, input.handlers));
 
     // Rebuild when any file read changes.
     let tracked: Vec<TokenStream> = map

@@ -84,6 +84,32 @@ fn config_errors_stop_the_build_before_cargo_runs() {
 }
 
 #[test]
+fn settings_the_binary_would_ignore_stop_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("tls.conf");
+    std::fs::write(
+        &conf,
+        "service web {\n  executable = http\n  inet_listener https {\n    port = 8443\n    ssl = yes\n  }\n}\n",
+    )
+    .unwrap();
+    let o = svcc_build(&conf, &dir.path().join("tls"));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("svcc::unsupported-setting") && err.contains("`ssl = yes`"),
+        "{err}"
+    );
+    assert!(!err.contains("Compiling"), "cargo ran: {err}");
+    // `svcc check` checks the same config for Dovecot and stays quiet.
+    let o = Command::new(env!("CARGO_BIN_EXE_svcc"))
+        .arg("check")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
 fn built_echo_serves_tcp_and_unix_and_exits_0_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

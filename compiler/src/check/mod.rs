@@ -8,6 +8,7 @@ mod globals;
 mod host;
 mod limits;
 mod listeners;
+pub mod unsupported;
 
 use crate::model::{Globals, Model, Origin, Service, Val};
 use crate::report::Diagnostic;

@@ -695,13 +695,13 @@ impl Builder {
         }
     }
 
-    fn unknown(&mut self, s: &Setting, place: &str, known: &[(&str, Kind, &str)]) {
+    fn unknown(&mut self, s: &Setting, place: &str, known: &[catalogue::SettingDef]) {
         let mut d = Diagnostic::error(
             codes::UNKNOWN_SETTING,
             format!("unknown setting `{}` in {place}", s.key),
         )
         .label(s.key_span, "not a setting of this block");
-        let names = known.iter().map(|k| k.0);
+        let names = known.iter().map(|k| k.name);
         d = match catalogue::suggest(&s.key, names) {
             Some(m) => d.help(format!(
                 "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {}\"",
@@ -709,14 +709,16 @@ impl Builder {
             )),
             None => d.help(format!(
                 "the settings of {place} are: {}",
-                known.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+                known.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
             )),
         };
         self.diags.push(d);
     }
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
-        let Some(&(key, kind, _)) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.0 == s.key)
+        let Some(&catalogue::SettingDef {
+            name: key, kind, ..
+        }) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == s.key)
         else {
             let place = format!("service `{}`", self.model.services[idx].name);
             self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
@@ -812,7 +814,7 @@ impl Builder {
         for item in &sec.items {
             match item {
                 Item::Setting(s) => {
-                    if !known.iter().any(|k| k.0 == s.key) {
+                    if !known.iter().any(|k| k.name == s.key) {
                         let place = format!(
                             "`{} {}`",
                             sec.kind, self.model.services[idx].listeners[li].name

@@ -145,7 +145,7 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     if args.for_build {
-        let more = svcc_compiler::codegen::diagnostics(&checked.model, &[]);
+        let more = svcc_compiler::codegen::diagnostics(&checked, &[]);
         checked.diagnostics.extend(more);
         report::sort(&mut checked.diagnostics);
     }
