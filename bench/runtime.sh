@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/runtime.sh: svcc's runtime against the C ceiling (/work/shared/ceiling
+# bench/runtime.sh: svcc's runtime against the C ceiling (../shared/ceiling
 # or $CEILING) and nginx, on loopback. Not a test; not run by CI.
 #
 #   bash bench/runtime.sh            # RUNS=5 SECS=4 by default
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUNS=${RUNS:-5}
 SECS=${SECS:-4}
-CEILING=${CEILING:-/work/shared/ceiling}
+CEILING=${CEILING:-$ROOT/../shared/ceiling}
 OUT=$ROOT/bench/out
 BIN=$OUT/ceiling
 CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null

@@ -98,7 +98,7 @@ pub struct Globals {
 impl Default for Globals {
     fn default() -> Self {
         Globals {
-            // Debian's build, which DOVECOT.md was checked against, defaults to none
+            // Debian's build of Dovecot 2.3 defaults to none
             // (upstream: `imap pop3 lmtp`); stock configs add them in protocols.d.
             protocols: Val::default(Vec::new()),
             base_dir: Val::default("/run/dovecot".into()),
