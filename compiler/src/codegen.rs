@@ -185,24 +185,25 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
             let handler = match input.handlers.iter().find(|h| h.name == exe) {
                 Some(h) => {
                     let ty = &h.ty;
-                    if svc.configured_client_limit(g).value > 1 {
-                        let d = Diagnostic::error(
-                            codes::BLOCKING_CLIENT_LIMIT,
-                            format!(
-                                "service `{}` runs blocking handler `{exe}` but client_limit is {}",
-                                svc.name,
-                                svc.configured_client_limit(g).value
-                            ),
-                        );
-                        let d = crate::check::label_client_limit(d, svc, g).help(
-                            "set `client_limit = 1` for this service: a blocking handler serves one client at a time, the others would stall",
-                        );
+                    let cl = svc.configured_client_limit(g).value;
+                    // Whether the handler blocks is known only when rustc
+                    // compiles the generated code: assert the rule there.
+                    if !svcc_facts::client_limit_fits(true, cl) {
+                        let why = format!("its handler `{exe}` blocks");
+                        let d = crate::check::blocking_client_limit(svc, g, &why);
                         let msg = render_plain(map, &d);
                         asserts.push(quote! {
                             const _: () = {
                                 #[allow(unused_imports)]
                                 use #krate::runtime::spec::__private::EventProbe as _;
-                                assert!(!<#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(), "{}", #msg);
+                                assert!(
+                                    #krate::runtime::facts::client_limit_fits(
+                                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(),
+                                        #cl,
+                                    ),
+                                    "{}",
+                                    #msg
+                                );
                             };
                         });
                     }

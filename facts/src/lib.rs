@@ -32,6 +32,15 @@ pub const fn listen_backlog(client_limit: u32, process_limit: u32) -> u32 {
     }
 }
 
+/// Whether a service may have this client limit: a blocking handler serves
+/// one client at a time, so with more than one client per process every
+/// other client of the process stalls behind a blocking request. The rule
+/// behind `svcc::blocking-client-limit`, the compile-time check of a user's
+/// handler, and the runtime's refusal to start.
+pub const fn client_limit_fits(blocking: bool, client_limit: u32) -> bool {
+    !blocking || client_limit <= 1
+}
+
 /// Where Linux publishes `net.core.somaxconn`, the cap on every listen
 /// queue.
 pub const SOMAXCONN_PATH: &str = "/proc/sys/net/core/somaxconn";

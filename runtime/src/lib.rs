@@ -58,6 +58,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use cli::{main, main_with_args};
+/// The facts the checker and the runtime share (descriptor overhead, the
+/// listen backlog, the blocking-handler rule).
+pub use svcc_facts as facts;
 
 /// Settings of one run that do not come from the config: command-line
 /// overrides and test switches.

@@ -145,8 +145,4 @@ fn global_name(g: &Globals, span: Span) -> Option<&'static str> {
     }
 }
 
-/// Labels a service's client_limit (where it is set, or its default).
-pub fn label_client_limit(d: Diagnostic, svc: &Service, g: &Globals) -> Diagnostic {
-    let cl = svc.configured_client_limit(g);
-    label_val(d, svc, "client_limit", &cl, g)
-}
+pub use limits::blocking_client_limit;
