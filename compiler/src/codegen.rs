@@ -25,7 +25,8 @@ pub struct Handler {
 
 /// What to generate code for.
 pub struct Input<'a> {
-    /// The checked config.
+    /// The checked config, checked with [`crate::Options::for_build`] and
+    /// the handlers' names in [`crate::Options::handlers`].
     pub checked: &'a Checked,
     /// Handlers given to the macro (they may shadow built-ins).
     pub handlers: &'a [Handler],
@@ -41,9 +42,14 @@ pub fn runnable(model: &Model) -> impl Iterator<Item = &Service> {
 
 /// Problems only the code generator sees: executables that name no handler,
 /// listeners the runtime cannot serve, settings it would not honour.
-pub fn diagnostics(checked: &Checked, handlers: &[Handler]) -> Vec<Diagnostic> {
-    let model = &checked.model;
-    let mut out = crate::check::unsupported::check(&checked.doc, model);
+/// `handlers` names the handlers given to the macro. The checker runs this
+/// when [`crate::Options::for_build`] is set, before suppressions apply.
+pub fn diagnostics(
+    doc: &crate::syntax::Document,
+    model: &Model,
+    handlers: &[&str],
+) -> Vec<Diagnostic> {
+    let mut out = crate::check::unsupported::check(doc, model);
     if runnable(model).next().is_none() {
         let mut d = Diagnostic::error(codes::NO_SERVICES, "the config has no service to run");
         let disabled: Vec<&str> = model
@@ -68,7 +74,7 @@ pub fn diagnostics(checked: &Checked, handlers: &[Handler]) -> Vec<Diagnostic> {
     }
     let known: Vec<&str> = handlers
         .iter()
-        .map(|h| h.name.as_str())
+        .copied()
         .chain(BUILTIN_HANDLERS.iter().copied())
         .collect();
     for svc in runnable(model) {
@@ -126,8 +132,9 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
     let checked = input.checked;
     let map = &checked.doc.sources;
     let krate = &input.krate;
-    let mut diags: Vec<Diagnostic> = checked.diagnostics.clone();
-    diags.extend(diagnostics(checked, input.handlers));
+    // `checked` was made with `Options::for_build`: the build-only findings
+    // are there, suppressions applied.
+    let diags = &checked.diagnostics;
 
     // Rebuild when any file read changes.
     let tracked: Vec<TokenStream> = map
@@ -347,7 +354,12 @@ mod tests {
     use super::*;
 
     fn gen(conf: &str, handlers: &[Handler]) -> String {
-        let checked = crate::check_str("<test>", conf, &crate::Options::default());
+        let opts = crate::Options {
+            for_build: true,
+            handlers: handlers.iter().map(|h| (h.name.clone(), false)).collect(),
+            ..Default::default()
+        };
+        let checked = crate::check_str("<test>", conf, &opts);
         generate(&Input {
             checked: &checked,
             handlers,

@@ -15,6 +15,7 @@ pub mod check;
 pub mod codegen;
 pub mod model;
 pub mod report;
+pub mod suppress;
 pub mod syntax;
 
 pub use check::{HostLimits, Options};
@@ -59,7 +60,14 @@ fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> 
     let (model, more) = model::build(&doc);
     diags.extend(more);
     diags.extend(check::run(&model, opts));
+    if opts.for_build {
+        let names: Vec<&str> = opts.handlers.iter().map(|(n, _)| n.as_str()).collect();
+        diags.extend(codegen::diagnostics(&doc, &model, &names));
+    }
     report::sort(&mut diags);
+    if !opts.no_suppressions {
+        diags = suppress::apply(&doc.sources, diags);
+    }
     Checked {
         doc,
         model,

@@ -124,8 +124,13 @@ fn expand(args: Args) -> TokenStream {
     let rel = args.config.value();
     let (path, base) = resolve(&rel);
     let opts = svcc_compiler::Options {
-        host: Default::default(),
-        handlers: Vec::new(),
+        handlers: args
+            .handlers
+            .iter()
+            .map(|(name, _)| (name.value(), false))
+            .collect(),
+        for_build: true,
+        ..Default::default()
     };
     let mut checked = match svcc_compiler::check_path(&path.to_string_lossy(), &opts) {
         Ok(c) => c,

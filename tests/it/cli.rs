@@ -169,3 +169,83 @@ fn help_teaches() {
         assert!(text.contains(flag), "{flag} missing from help");
     }
 }
+
+#[test]
+fn sarif_is_one_document_with_rules_and_located_results() {
+    let out = svcc()
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "tests/data/checks/syntax.conf",
+        ])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let v: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "svcc");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "svcc::syntax"
+        && r["fullDescription"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())));
+    let results = run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        // What GitHub code scanning requires of each result.
+        let id = r["ruleId"].as_str().unwrap();
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], id);
+        assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(
+            loc["artifactLocation"]["uri"],
+            "tests/data/checks/syntax.conf"
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn github_format_is_escaped_workflow_commands() {
+    let out = svcc()
+        .args([
+            "check",
+            "--format",
+            "github",
+            "tests/data/checks/syntax.conf",
+        ])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("::error file=tests/data/checks/syntax.conf,line=2,col=1,endLine=2,")
+            && first.contains(",title=svcc%3A%3Asyntax::"),
+        "{first}"
+    );
+    // One command per line: newlines in messages are escaped.
+    assert!(text.lines().all(|l| l.starts_with("::")), "{text}");
+}
+
+#[test]
+fn suppressions_silence_and_no_suppressions_shows_all() {
+    let conf = "service imap {\n  client_limit = 4 # svcc: disable=blocking-client-limit\n}\n";
+    svcc()
+        .args(["check", "--format", "short", "-"])
+        .write_stdin(conf)
+        .assert()
+        .code(0);
+    let out = svcc()
+        .args(["check", "--format", "short", "--no-suppressions", "-"])
+        .write_stdin(conf)
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("error[svcc::blocking-client-limit]"),
+        "{text}"
+    );
+}

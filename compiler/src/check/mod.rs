@@ -30,6 +30,12 @@ pub struct Options {
     pub host: HostLimits,
     /// Handlers the build knows beyond the built-ins: (name, blocking).
     pub handlers: Vec<(String, bool)>,
+    /// Also what only `svcc build` and `svcc::main!` care about: executables
+    /// that name no handler, nothing to run, settings the binary would not
+    /// honour.
+    pub for_build: bool,
+    /// Ignore `# svcc: disable=` comments (`--no-suppressions`).
+    pub no_suppressions: bool,
 }
 
 /// svcc's built-in handlers (`executable = NAME`); none blocks.

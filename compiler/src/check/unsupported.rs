@@ -182,16 +182,22 @@ mod tests {
     /// What reaches the runtime: the generated specs (or errors), without
     /// the embedded config text and its hash.
     fn runtime_part(conf: &str) -> (String, Vec<String>) {
-        let checked = crate::check_str("<test>", conf, &crate::Options::default());
-        let quiet = checked
+        let plain = crate::check_str("<test>", conf, &crate::Options::default());
+        let quiet = plain
             .diagnostics
             .iter()
             .all(|d| d.code != super::codes::UNSUPPORTED_SETTING);
         assert!(quiet, "svcc check must stay quiet about:\n{conf}");
-        let refusals = crate::codegen::diagnostics(&checked, &[])
-            .into_iter()
+        let opts = crate::Options {
+            for_build: true,
+            ..Default::default()
+        };
+        let checked = crate::check_str("<test>", conf, &opts);
+        let refusals = checked
+            .diagnostics
+            .iter()
             .filter(|d| d.code == super::codes::UNSUPPORTED_SETTING)
-            .map(|d| d.message)
+            .map(|d| d.message.clone())
             .collect();
         let out = crate::codegen::generate(&crate::codegen::Input {
             checked: &checked,

@@ -25,7 +25,7 @@ pub fn options_for(text: &str) -> Options {
     }
     Options {
         host,
-        handlers: Vec::new(),
+        ..Options::default()
     }
 }
 

@@ -70,6 +70,9 @@ struct CheckArgs {
     /// Warnings also fail the check (exit 1).
     #[arg(short = 'D', long)]
     deny_warnings: bool,
+    /// Ignore `# svcc: disable=CODE` comments: show every finding.
+    #[arg(long)]
+    no_suppressions: bool,
     /// Also what only `svcc build` cares about (executables that name no
     /// handler).
     #[arg(skip)]
@@ -84,6 +87,10 @@ enum Format {
     Short,
     /// One JSON object per diagnostic (NDJSON) on stdout.
     Json,
+    /// One SARIF 2.1.0 document on stdout (code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands on stdout (annotations).
+    Github,
 }
 
 fn main() -> ExitCode {
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
                 somaxconn: None,
                 nofile: None,
                 deny_warnings: false,
+                no_suppressions: false,
                 for_build: true,
             };
             let code = check(args);
@@ -138,17 +146,14 @@ fn load(file: &str, opts: &Options) -> Result<Checked, ExitCode> {
 fn check(args: CheckArgs) -> ExitCode {
     let opts = Options {
         host: host_limits(&args),
-        handlers: Vec::new(),
+        for_build: args.for_build,
+        no_suppressions: args.no_suppressions,
+        ..Options::default()
     };
-    let mut checked = match load(&args.file, &opts) {
+    let checked = match load(&args.file, &opts) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if args.for_build {
-        let more = svcc_compiler::codegen::diagnostics(&checked, &[]);
-        checked.diagnostics.extend(more);
-        report::sort(&mut checked.diagnostics);
-    }
     let map = &checked.doc.sources;
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -170,7 +175,14 @@ fn check(args: CheckArgs) -> ExitCode {
                 let rendered = report::render_human(map, d, HumanOptions::default());
                 let _ = writeln!(out, "{}", report::render_json(map, d, &rendered));
             }
+            Format::Github => {
+                let _ = writeln!(out, "{}", report::render_github(map, d));
+            }
+            Format::Sarif => {}
         }
+    }
+    if matches!(args.format, Format::Sarif) {
+        let _ = writeln!(out, "{}", report::render_sarif(map, &checked.diagnostics));
     }
     let _ = out.flush();
     let (e, w, a) = (
