@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod codegen;
+pub mod ide;
 pub mod model;
 pub mod report;
 pub mod suppress;
