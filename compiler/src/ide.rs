@@ -361,10 +361,19 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
     }
 }
 
-/// Where what is under the cursor is defined: a `$name` reference's
-/// setting (its last top-level definition before use).
+/// Where what is under the cursor is defined: each file an `!include`
+/// read (its first byte), or a `$name` reference's setting (its last
+/// top-level definition).
 pub fn definition(checked: &Checked, file: FileId, offset: u32) -> Vec<Span> {
     let map = &checked.doc.sources;
+    if let Some((_, files)) = checked
+        .doc
+        .includes
+        .iter()
+        .find(|(pat, _)| contains(*pat, file, offset))
+    {
+        return files.iter().map(|&f| Span::new(f, 0, 0)).collect();
+    }
     let Some(At::Value(s)) = find(&checked.doc.items, file, offset, &mut Vec::new()) else {
         return Vec::new();
     };
@@ -689,6 +698,21 @@ mod tests {
         let d = definition(&c, FileId(0), at);
         assert_eq!(d.len(), 1);
         assert_eq!(c.doc.sources.text(d[0]), "my_user");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.conf"), "x = 1\n").unwrap();
+        std::fs::write(dir.path().join("b.conf"), "y = 2\n").unwrap();
+        let top = dir.path().join("top.conf");
+        let text = "!include *.conf\n";
+        let inc = crate::check_str(top.to_str().unwrap(), text, &crate::Options::default());
+        let d = definition(&inc, FileId(0), 12);
+        let names: Vec<&str> = d
+            .iter()
+            .map(|s| inc.doc.sources.get(s.file).name.as_str())
+            .collect();
+        assert!(
+            names.len() == 2 && names[0].ends_with("a.conf") && names[1].ends_with("b.conf"),
+            "{names:?}"
+        );
         let s = symbols(&c);
         assert_eq!(s[0].name, "service store");
         assert_eq!(s[0].children[0].name, "inet_listener store");

@@ -51,6 +51,23 @@ pub fn check_path(path: &str, opts: &Options) -> Result<Checked, syntax::LoadErr
     Ok(finish(doc, diags, opts))
 }
 
+/// Checks the config at `path` as an editor has it: a file whose path is a
+/// key of `overlay` is read from there (an unsaved buffer) instead of disk.
+/// A top file that cannot be read is checked as empty.
+pub fn check_with_overlay(path: &str, overlay: &syntax::Overlay, opts: &Options) -> Checked {
+    let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
+    let disk;
+    let text = match overlay.get(&canon) {
+        Some(text) => text.as_str(),
+        None => {
+            disk = std::fs::read_to_string(path).unwrap_or_default();
+            disk.as_str()
+        }
+    };
+    let (doc, diags) = syntax::load_overlay(path, text, overlay);
+    finish(doc, diags, opts)
+}
+
 /// Checks a config given as text (includes relative to `name`'s directory).
 pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
     let (doc, diags) = syntax::load_str(name, text);

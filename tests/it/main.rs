@@ -5,6 +5,7 @@
 mod build;
 mod cli;
 mod install;
+mod lsp;
 #[path = "../../runtime/tests/it/util.rs"]
 #[allow(dead_code)]
 mod util;

@@ -2,6 +2,7 @@
 //! service settings, or build a tailored server binary.
 
 mod build;
+mod lsp;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -47,6 +48,8 @@ enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Serve the Language Server Protocol on stdin/stdout (diagnostics as you type, hover, completion, ...).
+    Lsp,
     /// Print the effective service settings, each annotated with where it came from.
     Config {
         /// The config file (`-` for stdin).
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Config { file } => config(&file),
+        Command::Lsp => lsp::run(),
         Command::Build { config, out, debug } => {
             let args = CheckArgs {
                 file: config.clone(),
