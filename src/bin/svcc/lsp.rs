@@ -67,8 +67,14 @@ pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + 
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
-                if conn.handle_shutdown(&req)? {
-                    return Ok(());
+                // After `shutdown`, a client that closes the pipe instead of
+                // sending `exit` is done with us too.
+                match conn.handle_shutdown(&req) {
+                    Ok(true) | Err(_) if req.method == lsp::request::Shutdown::METHOD => {
+                        return Ok(())
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(e.into()),
                 }
                 let resp = s.request(req);
                 conn.sender.send(Message::Response(resp))?;
