@@ -36,6 +36,13 @@ pub const MAX_BRACE_RESULTS: usize = 1024;
 pub const MAX_BRACE_GROUPS: usize = 1024;
 /// Most directory entries the globs of one config may look at.
 pub const MAX_GLOB_ENTRIES: usize = 100_000;
+/// Largest value `$name` expansion may build.
+pub const MAX_VALUE_SIZE: usize = 64 << 10;
+/// Most bytes `$name` expansion may build, all values together.
+pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
+/// Most `$name` look-ups that get a "did you mean" (each compares the name
+/// with every setting name).
+pub const MAX_SUGGESTIONS: usize = 100;
 
 /// `key = value` with spans.
 #[derive(Debug, Clone)]
@@ -187,6 +194,7 @@ fn load_bytes(name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> (Document
         limit_reported: false,
         glob_budget: MAX_GLOB_ENTRIES,
         glob_limit_reported: false,
+        suggestions: 0,
     };
     let mut items = Vec::new();
     let id = loader.add_file(name, canon.clone(), bytes);
@@ -218,6 +226,8 @@ struct Loader {
     glob_budget: usize,
     /// Whether running out of it was reported.
     glob_limit_reported: bool,
+    /// "Did you mean" look-ups made so far.
+    suggestions: usize,
 }
 
 /// A section being read, before its `}`.
@@ -657,7 +667,18 @@ impl Loader {
                         span,
                         "names no setting set earlier and no setting Dovecot 2.3 knows",
                     );
-                    d = match crate::model::catalogue::suggest_dovecot_setting(name, self.set_keys.iter().map(String::as_str)) {
+                    // Each look-up compares with every setting name: only
+                    // the first MAX_SUGGESTIONS get one.
+                    let suggestion = if self.suggestions < MAX_SUGGESTIONS {
+                        self.suggestions += 1;
+                        crate::model::catalogue::suggest_dovecot_setting(
+                            name,
+                            self.set_keys.iter().map(String::as_str),
+                        )
+                    } else {
+                        None
+                    };
+                    d = match suggestion {
                         Some(s) => d.help(format!("did you mean `${s}`? A `$name` expands to a setting's value; Dovecot fails with \"Unknown variable\"")),
                         None => d.help("a `$name` expands to a setting's value: set it earlier in the config, use `$ENV:NAME` for an environment variable, or quote the value to keep the `$` literal"),
                     };

@@ -236,3 +236,38 @@ fn inaccessible_includes_say_why() {
     let c = check_within(20, top.to_str().unwrap(), "!include missing.conf\n");
     assert!(messages(&c).contains("matches no file"), "{}", messages(&c));
 }
+
+#[test]
+fn variable_expansion_is_capped() {
+    // Each line doubles `x`: 2^26 × 3 bytes unchecked (31 lines took 10 GB).
+    let text = "x = a\n".to_string() + &"x = $x $x\n".repeat(26);
+    let c = check_within(20, "<vars>", &text);
+    assert_eq!(codes(&c), ["svcc::limit"], "{}", messages(&c));
+    assert!(
+        c.model
+            .globals
+            .all
+            .get("x")
+            .is_some_and(|v| v.value.len() <= 64 << 10),
+        "the value stays bounded"
+    );
+    // Small self-references still expand.
+    let c = check_str("<vars>", "x = a\nx = $x b\n", &Options::default());
+    assert_eq!(
+        c.model.globals.all.get("x").map(|v| v.value.as_str()),
+        Some("a b")
+    );
+}
+
+#[test]
+fn did_you_mean_is_linear() {
+    // 20,000 settings, each naming an unknown variable: every look-up used
+    // to compare with every earlier setting (minutes in a debug build).
+    let text: String = (0..20_000).map(|i| format!("k{i} = $zz{i}\n")).collect();
+    let c = check_within(30, "<chain>", &text);
+    assert_eq!(c.diagnostics.len(), 20_000);
+    assert!(c
+        .diagnostics
+        .iter()
+        .all(|d| d.code == "svcc::undefined-variable"));
+}
