@@ -555,7 +555,7 @@ impl Builder {
     }
 
     /// The value with `$name` tokens expanded, as Dovecot does. An expansion
-    /// over [`MAX_VALUE_SIZE`], or past the config's budget of
+    /// over [`MAX_VALUE_SIZE`] (or the value's own length, if longer), or past the config's budget of
     /// [`MAX_EXPANDED_BYTES`], keeps the value as written, with an
     /// `svcc::limit` error (`x = $x $x` repeated doubles the value each line).
     fn expand(&mut self, s: &Setting) -> String {
@@ -588,7 +588,7 @@ impl Builder {
                 },
                 _ => tok.into(),
             };
-            if out.len() + piece.len() + 1 > MAX_VALUE_SIZE
+            if out.len() + piece.len() + 1 > MAX_VALUE_SIZE.max(s.value.len())
                 || self.expanded_bytes + out.len() + piece.len() + 1 > MAX_EXPANDED_BYTES
             {
                 self.expansion_limit(s);

@@ -36,7 +36,8 @@ pub const MAX_BRACE_RESULTS: usize = 1024;
 pub const MAX_BRACE_GROUPS: usize = 1024;
 /// Most directory entries the globs of one config may look at.
 pub const MAX_GLOB_ENTRIES: usize = 100_000;
-/// Largest value `$name` expansion may build.
+/// Largest value `$name` expansion may build (a longer value as written may
+/// keep its length).
 pub const MAX_VALUE_SIZE: usize = 64 << 10;
 /// Most bytes `$name` expansion may build, all values together.
 pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
