@@ -23,7 +23,10 @@ fn neovim_shows_svcc_diagnostics() {
     )
     .unwrap();
     let out = dir.path().join("diagnostics.txt");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/nvim-diagnostics.lua");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/nvim-diagnostics.lua"
+    );
     let mut child = Command::new("nvim")
         .args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
         .arg(format!("luafile {script}"))

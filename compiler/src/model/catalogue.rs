@@ -191,9 +191,17 @@ pub fn dovecot_setting_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The closest known name, for "did you mean".
+///
+/// Linear in the number of candidates: a candidate whose length alone puts
+/// it out of reach is never compared, and a name longer than any sensible
+/// setting name gets no suggestion (the distance costs length × length).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if name.len() > 128 {
+        return None;
+    }
     candidates
         .into_iter()
+        .filter(|c| name.len().abs_diff(c.len()) <= 2.max(name.len().min(c.len()) / 4))
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
         .filter(|&(d, c)| d <= 2.max(name.len().min(c.len()) / 4) && d > 0)
         .min()

@@ -13,7 +13,7 @@ pub mod value;
 
 use crate::check::codes;
 use crate::report::Diagnostic;
-use crate::syntax::{Document, Item, Section, Setting, Span};
+use crate::syntax::{Document, Item, Section, Setting, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE};
 use catalogue::Kind;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -443,6 +443,10 @@ struct Builder {
     builtin: bool,
     /// Service name → index in `model.services`.
     index: HashMap<String, usize>,
+    /// Bytes produced by `$name` expansion so far.
+    expanded_bytes: usize,
+    /// Whether an expansion limit was reported (once is enough).
+    expansion_limit_reported: bool,
 }
 
 impl Builder {
@@ -452,6 +456,8 @@ impl Builder {
             diags: Vec::new(),
             builtin,
             index: HashMap::new(),
+            expanded_bytes: 0,
+            expansion_limit_reported: false,
         }
     }
 
@@ -548,32 +554,73 @@ impl Builder {
         }
     }
 
-    fn expand(&self, s: &Setting) -> String {
+    /// The value with `$name` tokens expanded, as Dovecot does. An expansion
+    /// over [`MAX_VALUE_SIZE`] (or the value's own length, if longer), or past the config's budget of
+    /// [`MAX_EXPANDED_BYTES`], keeps the value as written, with an
+    /// `svcc::limit` error (`x = $x $x` repeated doubles the value each line).
+    fn expand(&mut self, s: &Setting) -> String {
         if s.quoted || !s.value.contains('$') {
             return s.value.clone();
         }
-        s.value
-            .split(' ')
-            .map(|tok| match tok.strip_prefix('$') {
+        let mut out = String::new();
+        for (i, tok) in s.value.split(' ').enumerate() {
+            let piece: std::borrow::Cow<'_, str> = match tok.strip_prefix('$') {
                 Some(name) if !name.starts_with("ENV:") => match self.model.globals.all.get(name) {
-                    Some(v) => v.value.clone(),
+                    Some(v) => v.value.as_str().into(),
                     None => match name {
-                        "default_process_limit" => {
-                            self.model.globals.default_process_limit.value.to_string()
-                        }
-                        "default_client_limit" => {
-                            self.model.globals.default_client_limit.value.to_string()
-                        }
-                        "protocols" => self.model.globals.protocols.value.join(" "),
-                        _ => tok.to_string(),
+                        "default_process_limit" => self
+                            .model
+                            .globals
+                            .default_process_limit
+                            .value
+                            .to_string()
+                            .into(),
+                        "default_client_limit" => self
+                            .model
+                            .globals
+                            .default_client_limit
+                            .value
+                            .to_string()
+                            .into(),
+                        "protocols" => self.model.globals.protocols.value.join(" ").into(),
+                        _ => tok.into(),
                     },
                 },
-                _ => tok.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-            .trim()
-            .to_string()
+                _ => tok.into(),
+            };
+            if out.len() + piece.len() + 1 > MAX_VALUE_SIZE.max(s.value.len())
+                || self.expanded_bytes + out.len() + piece.len() + 1 > MAX_EXPANDED_BYTES
+            {
+                self.expansion_limit(s);
+                return s.value.clone();
+            }
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(&piece);
+        }
+        self.expanded_bytes += out.len();
+        out.trim().to_string()
+    }
+
+    fn expansion_limit(&mut self, s: &Setting) {
+        if self.expansion_limit_reported {
+            return;
+        }
+        self.expansion_limit_reported = true;
+        self.diags.push(
+            Diagnostic::error(
+                codes::LIMIT,
+                format!(
+                    "`{}` expands to more than {} KiB (or the config's expansions to more than {} MiB)",
+                    s.key,
+                    MAX_VALUE_SIZE >> 10,
+                    MAX_EXPANDED_BYTES >> 20
+                ),
+            )
+            .label(s.value_span, "kept as written, not expanded")
+            .help("each `$name` is replaced by that setting's whole value, so a value that names itself twice doubles on every such line; svcc stops here to bound the work a config can cause"),
+        );
     }
 
     fn global(&mut self, s: &Setting) {

@@ -4,14 +4,18 @@
 //! [`load`] never stops at a mistake: every problem becomes a [`Diagnostic`]
 //! and reading goes on at the next line, so one run reports everything.
 
+mod include;
 mod parse;
 mod source;
 
+#[doc(hidden)]
+pub use include::{expand_braces, expand_glob, Limit};
 pub use parse::{parse, Stmt};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 
 use crate::check::codes;
 use crate::report::Diagnostic;
+use include::{read_regular, ReadError};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +30,20 @@ pub const MAX_FILES: usize = 4096;
 pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
 /// Deepest section nesting svcc keeps (deeper sections are flattened).
 pub const MAX_SECTION_DEPTH: usize = 64;
+/// Most paths one include pattern's `{a,b}` alternatives may expand to.
+pub const MAX_BRACE_RESULTS: usize = 1024;
+/// Most `{` one include pattern may hold.
+pub const MAX_BRACE_GROUPS: usize = 1024;
+/// Most directory entries the globs of one config may look at.
+pub const MAX_GLOB_ENTRIES: usize = 100_000;
+/// Largest value `$name` expansion may build (a longer value as written may
+/// keep its length).
+pub const MAX_VALUE_SIZE: usize = 64 << 10;
+/// Most bytes `$name` expansion may build, all values together.
+pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
+/// Most `$name` look-ups that get a "did you mean" (each compares the name
+/// with every setting name).
+pub const MAX_SUGGESTIONS: usize = 100;
 
 /// `key = value` with spans.
 #[derive(Debug, Clone)]
@@ -132,7 +150,7 @@ pub fn load_path(path: &str) -> Result<(Document, Vec<Diagnostic>), LoadError> {
         }
         ("<stdin>".to_string(), None, buf)
     } else {
-        let bytes = read_limited(Path::new(path)).map_err(|e| match e {
+        let bytes = read_top(Path::new(path)).map_err(|e| match e {
             ReadError::Io(source) => LoadError::Io {
                 path: path.into(),
                 source,
@@ -141,10 +159,30 @@ pub fn load_path(path: &str) -> Result<(Document, Vec<Diagnostic>), LoadError> {
                 path: path.into(),
                 size,
             },
+            ReadError::NotRegular(what) => LoadError::Io {
+                path: path.into(),
+                source: std::io::Error::other(format!("it is {what}")),
+            },
         })?;
         (path.to_string(), std::fs::canonicalize(path).ok(), bytes)
     };
     Ok(load_bytes(name, canon, bytes, &Overlay::new()))
+}
+
+/// The top file: named by the user, so a pipe (`svcc check <(cmd)`) or
+/// `/dev/stdin` is read as it comes; only a directory is refused.
+fn read_top(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    if f.metadata().map_err(ReadError::Io)?.is_dir() {
+        return Err(ReadError::NotRegular("a directory"));
+    }
+    let mut buf = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_SIZE + 1), &mut buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadError::TooLarge(buf.len() as u64));
+    }
+    Ok(buf)
 }
 
 /// Reads a config given as text; includes are resolved relative to `name`'s
@@ -175,6 +213,9 @@ fn load_bytes(
         set_keys: HashSet::new(),
         total_bytes: 0,
         limit_reported: false,
+        glob_budget: MAX_GLOB_ENTRIES,
+        glob_limit_reported: false,
+        suggestions: 0,
     };
     let mut items = Vec::new();
     let id = loader.add_file(name, canon.clone(), bytes);
@@ -192,32 +233,6 @@ fn load_bytes(
     )
 }
 
-enum ReadError {
-    Io(std::io::Error),
-    TooLarge(u64),
-}
-
-fn read_limited(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
-    if meta.is_dir() {
-        return Err(ReadError::Io(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "is a directory",
-        )));
-    }
-    if meta.len() > MAX_FILE_SIZE {
-        return Err(ReadError::TooLarge(meta.len()));
-    }
-    let mut buf = Vec::new();
-    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_SIZE + 1), &mut buf)
-        .map_err(ReadError::Io)?;
-    if buf.len() as u64 > MAX_FILE_SIZE {
-        return Err(ReadError::TooLarge(buf.len() as u64));
-    }
-    Ok(buf)
-}
-
 struct Loader<'o> {
     /// Unsaved buffers read instead of disk.
     overlay: &'o Overlay,
@@ -233,6 +248,12 @@ struct Loader<'o> {
     total_bytes: u64,
     /// Whether a size or count limit was reported (once is enough).
     limit_reported: bool,
+    /// Directory entries the globs may still look at.
+    glob_budget: usize,
+    /// Whether running out of it was reported.
+    glob_limit_reported: bool,
+    /// "Did you mean" look-ups made so far.
+    suggestions: usize,
 }
 
 /// A section being read, before its `}`.
@@ -672,7 +693,18 @@ impl Loader<'_> {
                         span,
                         "names no setting set earlier and no setting Dovecot 2.3 knows",
                     );
-                    d = match crate::model::catalogue::suggest_dovecot_setting(name, self.set_keys.iter().map(String::as_str)) {
+                    // Each look-up compares with every setting name: only
+                    // the first MAX_SUGGESTIONS get one.
+                    let suggestion = if self.suggestions < MAX_SUGGESTIONS {
+                        self.suggestions += 1;
+                        crate::model::catalogue::suggest_dovecot_setting(
+                            name,
+                            self.set_keys.iter().map(String::as_str),
+                        )
+                    } else {
+                        None
+                    };
+                    d = match suggestion {
                         Some(s) => d.help(format!("did you mean `${s}`? A `$name` expands to a setting's value; Dovecot fails with \"Unknown variable\"")),
                         None => d.help("a `$name` expands to a setting's value: set it earlier in the config, use `$ENV:NAME` for an environment variable, or quote the value to keep the `$` literal"),
                     };
@@ -717,19 +749,54 @@ impl Loader<'_> {
             return;
         }
         let full = self.relative_to(id, pattern);
-        let matches = expand_glob(&full, &self.sources.get(id).name, pattern);
+        let found = match expand_glob(&full, &mut self.glob_budget) {
+            Ok(found) => found,
+            Err(Limit(why)) => {
+                // The glob budget is the config's: reported once.
+                if self.glob_budget == 0 {
+                    if self.glob_limit_reported {
+                        return;
+                    }
+                    self.glob_limit_reported = true;
+                }
+                self.diags.push(
+                    Diagnostic::error(codes::LIMIT, format!("`{directive} {pattern}` is not expanded: {why}"))
+                        .label(pat_span, "this pattern is not read")
+                        .help(format!("narrow the pattern; svcc expands at most {MAX_BRACE_RESULTS} `{{…}}` alternatives and looks at most at {MAX_GLOB_ENTRIES} directory entries per config, to bound the work a config can cause")),
+                );
+                return;
+            }
+        };
         let inc = self.includes.len();
         self.includes.push((pat_span, Vec::new()));
-        if matches.is_empty() {
+        if found.paths.is_empty() {
             if !try_ {
-                self.diags.push(
-                    Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pattern}` matches no file"))
+                let mut d = match found.problems.first() {
+                    // Say what happened, not just that nothing matched.
+                    Some((path, e)) => Diagnostic::error(
+                        codes::INCLUDE_NOT_FOUND,
+                        format!("`!include {pattern}` matches no readable file: cannot access `{path}`: {}", io_reason(e)),
+                    )
+                    .label(pat_span, format!("looked for `{full}`"))
+                    .help("make the path accessible to the user running svcc and Dovecot (permissions, symbolic links), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
+                    None => Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pattern}` matches no file"))
                         .label(pat_span, format!("looked for `{full}`"))
                         .help("fix the path (it is relative to the including file's directory), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
-                );
+                };
+                if found.problems.len() > 1 {
+                    d = d.note(format!(
+                        "{} more paths could not be accessed",
+                        found.problems.len() - 1
+                    ));
+                }
+                self.diags.push(d);
             }
             return;
         }
+        let matches = found.paths;
+        // Files that are no regular files: skipped, reported once per
+        // include (Dovecot would block on a FIFO or a device).
+        let mut not_regular: Vec<(String, &'static str)> = Vec::new();
         for path in matches {
             if depth + 1 > MAX_INCLUDE_DEPTH {
                 self.diags.push(
@@ -782,7 +849,7 @@ impl Loader<'_> {
             }
             let read = match canon.as_ref().and_then(|c| self.overlay.get(c)) {
                 Some(text) => Ok(text.clone().into_bytes()),
-                None => read_limited(Path::new(&path)),
+                None => read_regular(Path::new(&path)),
             };
             match read {
                 Ok(bytes) => {
@@ -812,8 +879,38 @@ impl Loader<'_> {
                             .help("a config file this large is almost certainly not a config; check the glob"),
                     );
                 }
+                Err(ReadError::NotRegular(what)) => not_regular.push((path.clone(), what)),
             }
         }
+        if let Some((path, what)) = not_regular.first() {
+            let more = match not_regular.len() {
+                1 => String::new(),
+                n => format!(" (and {} more that are no regular files)", n - 1),
+            };
+            let message = format!(
+                "`{directive} {pattern}` matches `{path}`, which is {what}{more}: not read"
+            );
+            let help = "svcc reads only regular files; point the include at config files (Dovecot would block on a FIFO or device, or read a kernel interface as config)";
+            let d = if try_ {
+                Diagnostic::warning(codes::INCLUDE_NOT_FOUND, message)
+            } else {
+                Diagnostic::error(codes::INCLUDE_NOT_FOUND, message)
+            };
+            self.diags.push(
+                d.label(pat_span, "matches a file that is not a regular file")
+                    .help(help),
+            );
+        }
+    }
+}
+
+/// An OS error as a phrase ("permission denied", "too many levels of
+/// symbolic links").
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -831,96 +928,5 @@ fn close(open: &mut Vec<Open>, parent: &mut Vec<Item>, skipped: &mut usize) {
         *skipped -= 1;
     } else if let Some(o) = open.pop() {
         target(open, parent).push(Item::Section(o.section));
-    }
-}
-
-/// `glob(GLOB_BRACE)`: brace alternatives expanded, each alternative's
-/// matches sorted. A pattern with no glob characters matches itself if it
-/// exists. Only regular files (and links to them) match.
-fn expand_glob(full: &str, including: &str, _pattern: &str) -> Vec<String> {
-    let _ = including;
-    let mut out = Vec::new();
-    for alt in expand_braces(full) {
-        if !alt.contains(['*', '?', '[']) {
-            if Path::new(&alt).exists() {
-                out.push(alt);
-            }
-            continue;
-        }
-        // As glob(3): `*` stays within one path component (so `**` is `*`),
-        // and a leading dot must be matched literally.
-        let opts = glob::MatchOptions {
-            case_sensitive: true,
-            require_literal_separator: true,
-            require_literal_leading_dot: true,
-        };
-        if let Ok(paths) = glob::glob_with(&alt, opts) {
-            let mut found: Vec<String> = paths
-                .filter_map(Result::ok)
-                .filter(|p| !p.is_dir())
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect();
-            found.sort();
-            out.extend(found);
-        }
-    }
-    out
-}
-
-/// `a{b,c}d` → `abd`, `acd` (nested braces allowed; at most 1024 results).
-fn expand_braces(s: &str) -> Vec<String> {
-    let bytes = s.as_bytes();
-    let Some(open) = s.find('{') else {
-        return vec![s.to_string()];
-    };
-    let mut depth = 0;
-    let mut close = None;
-    let mut commas = Vec::new();
-    for (i, &b) in bytes.iter().enumerate().skip(open) {
-        match b {
-            b'{' => depth += 1,
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(i);
-                    break;
-                }
-            }
-            b',' if depth == 1 => commas.push(i),
-            _ => {}
-        }
-    }
-    let Some(close) = close else {
-        return vec![s.to_string()];
-    };
-    let mut parts = Vec::new();
-    let mut start = open + 1;
-    for c in commas.iter().copied().chain(std::iter::once(close)) {
-        parts.push(&s[start..c]);
-        start = c + 1;
-    }
-    let (pre, post) = (&s[..open], &s[close + 1..]);
-    let mut out = Vec::new();
-    for p in parts {
-        for rest in expand_braces(&format!("{p}{post}")) {
-            if out.len() >= 1024 {
-                return out;
-            }
-            out.push(format!("{pre}{rest}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn braces() {
-        assert_eq!(expand_braces("a{b,c}d"), ["abd", "acd"]);
-        assert_eq!(expand_braces("x{1,{2,3}}"), ["x1", "x2", "x3"]);
-        assert_eq!(expand_braces("plain"), ["plain"]);
-        assert_eq!(expand_braces("open{"), ["open{"]);
     }
 }
