@@ -206,7 +206,7 @@ impl Server {
         svcc_compiler::check_with_overlay(&name, &overlay, &opts)
     }
 
-    /// Re-checks every root; true when anything is to publish.
+    /// Re-checks every root.
     fn recheck(&mut self) {
         // Candidates: every open file, and the dovecot.conf beside or above it.
         let mut candidates: Vec<PathBuf> = self.open.keys().cloned().collect();
@@ -229,19 +229,24 @@ impl Server {
                 .skip(1)
                 .any(|(_, f)| file_path(f).as_deref() == Some(p))
         };
-        self.roots.clear();
-        for (path, checked) in &checks {
-            let included = checks
-                .iter()
-                .any(|(other, c)| other != path && includes(c, path));
-            // A candidate that is not open matters only if it includes an
-            // open file.
-            let useful =
-                self.open.contains_key(path) || self.open.keys().any(|o| includes(checked, o));
-            if !included && useful {
-                self.roots.insert(path.clone(), self.check(path));
-            }
-        }
+        let keep: Vec<bool> = checks
+            .iter()
+            .map(|(path, checked)| {
+                let included = checks
+                    .iter()
+                    .any(|(other, c)| other != path && includes(c, path));
+                // A candidate that is not open matters only if it includes
+                // an open file.
+                let useful = self.open.contains_key(path)
+                    || self.open.keys().any(|o| includes(checked, o));
+                !included && useful
+            })
+            .collect();
+        self.roots = checks
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(c, k)| k.then_some(c))
+            .collect();
     }
 
     /// The root check that holds `path`, and the file's id there.
