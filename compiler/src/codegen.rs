@@ -126,6 +126,34 @@ pub fn config_hash(map: &SourceMap) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// A diagnostic as a `compile_error!` text: rustc prints `error: ` itself,
+/// so the text starts with the code.
+fn error_text(map: &SourceMap, d: &Diagnostic) -> String {
+    let plain = render_plain(map, d);
+    match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
+        Some(rest) => format!("{}: {rest}", d.code),
+        None => plain,
+    }
+}
+
+/// The config given to `svcc::main!` cannot be read at all: one error and a
+/// skeleton `main`, rendered like every other diagnostic. `base` is the
+/// directory the path was resolved against.
+pub fn load_failure(config: &str, error: &dyn std::fmt::Display, base: &str) -> TokenStream {
+    let d = Diagnostic::error(
+        codes::INCLUDE_NOT_FOUND,
+        format!("cannot read config `{config}`: {error}"),
+    )
+    .help(format!(
+        "the path is relative to the crate's Cargo.toml ({base})"
+    ));
+    let text = error_text(&SourceMap::default(), &d);
+    quote! {
+        compile_error!(#text);
+        fn main() {}
+    }
+}
+
 /// Generates `fn main` (or, after errors, one `compile_error!` per error and
 /// a skeleton `main`).
 pub fn generate(input: &Input<'_>) -> TokenStream {
@@ -152,12 +180,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     if !errors.is_empty() {
         let errs = errors.iter().map(|d| {
-            // rustc prints `error: ` itself: start with the code.
-            let plain = render_plain(map, d);
-            let text = match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
-                Some(rest) => format!("{}: {rest}", d.code),
-                None => plain,
-            };
+            let text = error_text(map, d);
             quote! { compile_error!(#text); }
         });
         return quote! {
@@ -196,29 +219,29 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                     // Whether the handler blocks is known only when rustc
                     // compiles the generated code: assert the rule there.
                     if !svcc_facts::client_limit_fits(true, cl) {
+                        // Only an event handler may serve this service: a
+                        // bound whose failure reads as svcc's diagnostic
+                        // (code first, the config's location), on the type
+                        // the user named.
                         let why = format!("its handler `{exe}` blocks");
                         let d = crate::check::blocking_client_limit(svc, g, &why);
-                        let msg = render_plain(map, &d);
+                        let msg = error_text(map, &d).replace('{', "{{").replace('}', "}}");
                         asserts.push(quote! {
                             const _: () = {
-                                #[allow(unused_imports)]
-                                use #krate::runtime::spec::__private::EventProbe as _;
-                                assert!(
-                                    #krate::runtime::facts::client_limit_fits(
-                                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(),
-                                        #cl,
-                                    ),
-                                    "{}",
-                                    #msg
-                                );
+                                #[diagnostic::on_unimplemented(
+                                    message = #msg,
+                                    label = "a blocking handler serves one client per process",
+                                    note = "svcc runs a handler implementing `BlockingHandler` one client per process; implement `EventHandler` instead to serve many"
+                                )]
+                                trait SvccEventHandlerRequired {}
+                                #[diagnostic::do_not_recommend]
+                                impl<T: #krate::runtime::handler::EventHandler> SvccEventHandlerRequired for T {}
+                                fn required<T: SvccEventHandlerRequired>() {}
+                                let _ = required::<#ty>;
                             };
                         });
                     }
-                    quote! {{
-                        #[allow(unused_imports)]
-                        use #krate::runtime::spec::__private::EventProbe as _;
-                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.named(#exe)
-                    }}
+                    quote! { #krate::runtime::spec::__private::spec::<#ty, _>(#exe) }
                 }
                 None => {
                     let ty = match exe {
@@ -410,8 +433,8 @@ mod tests {
             "service kv {\n  executable = kv\n  client_limit = 5\n}\n",
             &h,
         );
-        assert!(out.contains("Probe < crate :: Kv >"), "{out}");
-        assert!(out.contains("is_blocking"), "{out}");
+        assert!(out.contains("spec :: < crate :: Kv , _ >"), "{out}");
+        assert!(out.contains("SvccEventHandlerRequired"), "{out}");
         assert!(out.contains("svcc::blocking-client-limit"), "{out}");
     }
 

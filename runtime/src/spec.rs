@@ -161,39 +161,49 @@ impl HandlerSpec {
 /// A handler type given to the macro implements either
 /// [`EventHandler`](crate::handler::EventHandler) or
 /// [`BlockingHandler`](crate::handler::BlockingHandler); the macro cannot see
-/// which. `<Probe<T>>::SPEC` picks the right constructor at compile time: an
-/// inherent associated const (for blocking handlers) takes precedence over
-/// the trait's (for event handlers), and a type that implements neither is a
-/// compile error naming `EventHandler`.
+/// which. [`Handler<K>`](__private::Handler) is implemented for each with a
+/// different marker `K`, so `spec::<T, _>()` infers the one that applies and
+/// picks the right constructor at compile time; a type that implements
+/// neither is one error naming it and both traits.
 #[doc(hidden)]
 pub mod __private {
     use super::HandlerSpec;
     use crate::handler::{BlockingHandler, EventHandler};
-    use std::marker::PhantomData;
 
-    /// Compile-time handler-kind probe.
-    pub struct Probe<T>(PhantomData<T>);
+    /// Marker: an [`EventHandler`].
+    pub enum Event {}
+    /// Marker: a [`BlockingHandler`].
+    pub enum Blocking {}
 
-    impl<T: BlockingHandler> Probe<T> {
-        /// A blocking handler's spec.
-        pub const SPEC: HandlerSpec = HandlerSpec::blocking::<T>("");
-    }
-
-    /// The fallback: event-driven handlers.
-    pub trait EventProbe {
-        /// An event handler's spec.
+    /// A handler type of kind `K`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not an svcc handler: implement `svcc::runtime::handler::EventHandler` or `svcc::runtime::handler::BlockingHandler`",
+        label = "named as a handler in svcc::main!",
+        note = "`EventHandler`: callbacks on readiness, many clients per process; `BlockingHandler`: a blocking `serve` on a stream, one client per process"
+    )]
+    pub trait Handler<K> {
+        /// Its spec (name filled in by the caller).
         const SPEC: HandlerSpec;
     }
 
-    impl<T: EventHandler> EventProbe for Probe<T> {
+    #[diagnostic::do_not_recommend]
+    impl<T: EventHandler> Handler<Event> for T {
         const SPEC: HandlerSpec = HandlerSpec::event::<T>("");
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<T: BlockingHandler> Handler<Blocking> for T {
+        const SPEC: HandlerSpec = HandlerSpec::blocking::<T>("");
+    }
+
+    /// The spec of handler type `T`, named `name`.
+    pub const fn spec<T: Handler<K>, K>(name: &'static str) -> HandlerSpec {
+        T::SPEC.named(name)
     }
 
     #[cfg(test)]
     mod tests {
-        #[allow(unused_imports)]
-        use super::EventProbe as _;
-        use super::Probe;
+        use super::spec;
         use crate::handler::{BlockingHandler, Stream};
 
         #[derive(Default)]
@@ -204,11 +214,11 @@ pub mod __private {
             }
         }
 
-        const EV: super::HandlerSpec = <Probe<crate::handlers::Echo>>::SPEC.named("echo");
-        const BL: super::HandlerSpec = <Probe<B>>::SPEC.named("b");
+        const EV: super::HandlerSpec = spec::<crate::handlers::Echo, _>("echo");
+        const BL: super::HandlerSpec = spec::<B, _>("b");
 
         #[test]
-        fn probe_picks_the_kind_at_compile_time() {
+        fn the_kind_is_picked_at_compile_time() {
             assert!(!EV.is_blocking());
             assert!(BL.is_blocking());
             assert_eq!(BL.name, "b");
