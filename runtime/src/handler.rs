@@ -37,6 +37,15 @@ pub trait EventHandler: Default + 'static {
     /// Per-connection state, created by [`EventHandler::open`].
     type State: 'static;
 
+    /// Whether the client must send its whole first request within the
+    /// service's `client_request_timeout`
+    /// ([`crate::spec::Timeouts::first_request`]), counted from the accept
+    /// and not reset by each byte (nginx's `client_header_timeout`). The
+    /// handler ends the deadline with [`Conn::request_done`] (or
+    /// [`Conn::set_established`]). Off by default; the built-in `http` sets
+    /// it.
+    const FIRST_REQUEST_DEADLINE: bool = false;
+
     /// A new client was accepted. Writes queued here go out at once.
     fn open(&mut self, conn: &mut Conn<'_>) -> Self::State;
 
@@ -102,6 +111,10 @@ pub(crate) struct ConnIo {
     pub blocked_write: bool,
     /// The handler received [`EventHandler::shutdown`].
     pub told_shutdown: bool,
+    /// The handler marked the connection established: never evicted.
+    pub established: bool,
+    /// The handler said the first request is complete.
+    pub request_done: bool,
 }
 
 impl ConnIo {
@@ -117,6 +130,8 @@ impl ConnIo {
             close_req: false,
             blocked_write: false,
             told_shutdown: false,
+            established: false,
+            request_done: false,
         }
     }
 
@@ -249,6 +264,28 @@ impl Conn<'_> {
     /// True once the worker was told to shut down.
     pub fn shutting_down(&self) -> bool {
         self.io.told_shutdown
+    }
+
+    /// The client's first request is complete: ends the first-request
+    /// deadline ([`EventHandler::FIRST_REQUEST_DEADLINE`]). The connection
+    /// stays evictable.
+    pub fn request_done(&mut self) {
+        self.io.request_done = true;
+    }
+
+    /// Marks the connection established (say, a logged-in client): it is
+    /// never closed to make room for a new client, and the first-request
+    /// deadline ends. Until then, when the service is full and a new client
+    /// waits, the connection idle longest is closed to make room (as
+    /// Dovecot's login processes do with clients that have not logged in).
+    pub fn set_established(&mut self) {
+        self.io.established = true;
+        self.io.request_done = true;
+    }
+
+    /// True once [`Conn::set_established`] was called.
+    pub fn is_established(&self) -> bool {
+        self.io.established
     }
 }
 

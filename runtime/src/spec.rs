@@ -56,24 +56,40 @@ pub struct ServiceSpec {
     pub timeouts: Timeouts,
 }
 
-/// Per-connection timeouts.
+/// Per-connection timeouts and limits the runtime applies. Each is a
+/// setting of the service (Dovecot-style name in brackets, with its
+/// default); [`Timeouts::DEFAULT`] holds the defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
-    /// A client that sends nothing for this long is closed.
+    /// `client_idle_timeout` (60 s, as nginx's `keepalive_timeout`/
+    /// `client_body_timeout`): a client that sends nothing for this long is
+    /// closed (an event handler may answer first in
+    /// [`EventHandler::timeout`](crate::handler::EventHandler::timeout)).
     pub idle_client: Duration,
-    /// Lingering close: longest wait for one read while draining.
+    /// `client_request_timeout` (60 s, as nginx's `client_header_timeout`):
+    /// the whole first request must arrive within this long after the
+    /// accept, however often the client sends a byte. Applies to handlers
+    /// with [`EventHandler::FIRST_REQUEST_DEADLINE`](crate::handler::EventHandler::FIRST_REQUEST_DEADLINE)
+    /// (the built-in `http`), until they call
+    /// [`Conn::request_done`](crate::handler::Conn::request_done) or
+    /// [`Conn::set_established`](crate::handler::Conn::set_established).
+    pub first_request: Duration,
+    /// `linger_read_timeout` (2 s): lingering close, longest wait for one read
+    /// while draining.
     pub linger_read: Duration,
-    /// Lingering close: longest total drain time.
+    /// `linger_timeout` (30 s): lingering close, longest total drain time.
     pub linger_total: Duration,
-    /// Lingering close: most bytes drained before giving up.
+    /// `linger_max_bytes` (1 MiB): lingering close, most bytes drained before
+    /// giving up.
     pub linger_bytes: u64,
 }
 
 impl Timeouts {
-    /// svcc's defaults: 5 min idle clients, 2 s per lingering read, 30 s and
-    /// 1 MiB in total.
+    /// svcc's defaults: 60 s idle clients, 60 s for the first request, 2 s
+    /// per lingering read, 30 s and 1 MiB in total.
     pub const DEFAULT: Timeouts = Timeouts {
-        idle_client: Duration::from_secs(300),
+        idle_client: Duration::from_secs(60),
+        first_request: Duration::from_secs(60),
         linger_read: Duration::from_secs(2),
         linger_total: Duration::from_secs(30),
         linger_bytes: 1 << 20,

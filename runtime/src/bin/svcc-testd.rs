@@ -7,8 +7,8 @@
 //!            [--backlog N] [--nofile N] [--plain-close]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
-//!           fail-first
-//! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms
+//!           fail-first login
+//! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
 //! ```
@@ -86,6 +86,37 @@ impl BlockingHandler for EchoBlocking {
     }
 }
 
+/// Echo that marks a connection established once it has sent `LOGIN`
+/// (a logged-in client: never closed to make room).
+#[derive(Default)]
+struct Login;
+
+impl EventHandler for Login {
+    type State = Vec<u8>;
+    fn open(&mut self, _: &mut Conn<'_>) -> Vec<u8> {
+        Vec::new()
+    }
+    fn readable(&mut self, seen: &mut Vec<u8>, conn: &mut Conn<'_>) {
+        let mut buf = [0u8; 4096];
+        loop {
+            match conn.read(&mut buf) {
+                Ok(0) => return conn.close(),
+                Ok(n) => {
+                    if !conn.is_established() {
+                        seen.extend_from_slice(&buf[..n]);
+                        if seen.windows(5).any(|w| w == b"LOGIN") {
+                            conn.set_established();
+                        }
+                    }
+                    conn.write(&buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => return conn.close(),
+            }
+        }
+    }
+}
+
 /// Panics when a worker creates it: a worker that fails at start-up.
 struct PanicStart;
 
@@ -126,6 +157,7 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "banner" => HandlerSpec::event::<Banner>("banner"),
         "http" => HandlerSpec::event::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
+        "login" => HandlerSpec::event::<Login>("login"),
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),
@@ -175,6 +207,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
             "group" => s.group = Some(leak_str(v)),
             "chroot" => s.chroot = Some(leak_str(v)),
             "idle-ms" => s.timeouts.idle_client = Duration::from_millis(num(k, v)?),
+            "request-ms" => s.timeouts.first_request = Duration::from_millis(num(k, v)?),
             "linger-read-ms" => s.timeouts.linger_read = Duration::from_millis(num(k, v)?),
             "linger-total-ms" => s.timeouts.linger_total = Duration::from_millis(num(k, v)?),
             "linger-bytes" => s.timeouts.linger_bytes = num(k, v)?,

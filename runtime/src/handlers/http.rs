@@ -66,6 +66,9 @@ struct Request {
 
 impl EventHandler for Http {
     type State = HttpState;
+    /// The first request head must arrive within `client_request_timeout`
+    /// (nginx's `client_header_timeout`).
+    const FIRST_REQUEST_DEADLINE: bool = true;
 
     fn open(&mut self, _conn: &mut Conn<'_>) -> HttpState {
         HttpState::default()
@@ -113,6 +116,7 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
             let complete = find_head_end(&st.buf[from..limit]).is_some();
             st.scanned = if complete { 0 } else { limit };
             if let Some(req) = complete.then(|| parse(&st.buf)).flatten() {
+                conn.request_done();
                 st.buf.drain(..req.head_len);
                 respond(st, conn, &req);
                 continue;

@@ -55,6 +55,9 @@ const THROTTLE_MAX: Duration = Duration::from_secs(60);
 /// this within one second, before any clean exit, throttle the service.
 const MAX_EXIT_FAILURES_IN_SEC: u32 = 10;
 const EXIT_FAILURE_WINDOW: Duration = Duration::from_secs(1);
+/// How often, at most, the master tells a full service's workers to make
+/// room while clients keep waiting.
+const FULL_NOTICE_EVERY: Duration = Duration::from_millis(100);
 /// File descriptors a worker needs besides its clients (std streams, epoll,
 /// signalfd, status pipe, drainer channel, and some slack).
 pub(crate) const OWN_FDS: u64 = 16;
@@ -91,6 +94,9 @@ struct Svc {
 struct Proc {
     svc: usize,
     avail: u32,
+    /// Full, but has clients it may close for a new one (status
+    /// [`status::MAKE_ROOM`]).
+    can_make_room: bool,
     got_status: bool,
     retiring: bool,
     idle_since: Option<Instant>,
@@ -518,7 +524,25 @@ impl Master {
             self.update_watch(i);
             return;
         }
-        // At process_limit with no free slot anywhere.
+        // At process_limit with no free slot anywhere. Workers that can
+        // close an idle or unfinished client make room, as Dovecot's login
+        // processes do when the master says the service is full.
+        let room: Vec<i32> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.svc == i && !p.retiring && p.can_make_room)
+            .map(|(pid, _)| *pid)
+            .collect();
+        let s = &mut self.services[i];
+        if !room.is_empty() {
+            for pid in room {
+                let _ = sys::proc::kill(Pid::from_raw(pid), Signal::SIGUSR2);
+            }
+            s.saturated_since = None;
+            s.drop_pause_until = Some(now + FULL_NOTICE_EVERY);
+            self.update_watch(i);
+            return;
+        }
         let spec = s.spec;
         if s.drop_warn.ready(now, Duration::from_secs(1)) {
             let (what, n) = if spec.process_limit > 1 {
@@ -585,6 +609,8 @@ impl Master {
         };
         p.got_status = true;
         let was = p.avail;
+        p.can_make_room = avail == status::MAKE_ROOM;
+        let avail = if p.can_make_room { 0 } else { avail };
         p.avail = avail;
         let s = &mut self.services[p.svc];
         let full = s.spec.client_limit.max(1);
@@ -825,6 +851,7 @@ impl Master {
                     Proc {
                         svc: i,
                         avail: full,
+                        can_make_room: false,
                         got_status: false,
                         retiring: false,
                         idle_since: Some(Instant::now()),

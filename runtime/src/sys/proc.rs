@@ -36,7 +36,13 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// The signals the master and the event workers take through a signalfd.
+/// The one signal set of the runtime: what the master blocks (and reads
+/// from its signalfd) before it forks, so every child starts with these
+/// blocked, and what the event workers and the drainer read from theirs.
+///
+/// SIGCHLD (master: reap), SIGTERM/SIGINT (stop), SIGHUP (master: reload;
+/// workers: stop), SIGUSR1 (idle kill), SIGUSR2 (master to workers: the
+/// service is full, make room).
 pub fn handled_signals() -> SigSet {
     let mut s = SigSet::empty();
     for sig in [
@@ -45,7 +51,18 @@ pub fn handled_signals() -> SigSet {
         Signal::SIGINT,
         Signal::SIGHUP,
         Signal::SIGUSR1,
+        Signal::SIGUSR2,
     ] {
+        s.add(sig);
+    }
+    s
+}
+
+/// The signals a blocking worker handles with flags: they stay blocked
+/// outside a wait, and `ppoll`/the client read let them in.
+pub fn flag_signals() -> SigSet {
+    let mut s = SigSet::empty();
+    for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGUSR1] {
         s.add(sig);
     }
     s
@@ -105,10 +122,9 @@ pub fn install_flag_handlers() -> io::Result<()> {
         sigaction(Signal::SIGTERM, &stop)?;
         sigaction(Signal::SIGINT, &stop)?;
         sigaction(Signal::SIGUSR1, &idle)?;
-        sigaction(
-            Signal::SIGHUP,
-            &SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty()),
-        )?;
+        let ign = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+        sigaction(Signal::SIGHUP, &ign)?;
+        sigaction(Signal::SIGUSR2, &ign)?;
     }
     Ok(())
 }

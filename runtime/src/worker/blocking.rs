@@ -42,14 +42,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
     // lets them in, atomically: one arriving between the flag check and the
     // wait is never lost. While serving they are unblocked, so a read that
     // waits for the client is interrupted by SIGTERM.
-    let mut flag_signals = nix::sys::signal::SigSet::empty();
-    for sig in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-        nix::sys::signal::Signal::SIGUSR1,
-    ] {
-        flag_signals.add(sig);
-    }
+    let flag_signals = sys::proc::flag_signals();
     let mut status = StatusPipe::new(status, 1);
     if send_status(&mut status, 1).is_err() {
         return EXIT_STARTUP_FAILED;

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use slab::Slab;
 
@@ -64,15 +63,7 @@ struct Drainer {
 impl Drainer {
     fn new(chan: OwnedFd, grace: Duration) -> io::Result<Self> {
         let poll = Poll::new()?;
-        let mut mask = SigSet::empty();
-        for s in [
-            Signal::SIGTERM,
-            Signal::SIGINT,
-            Signal::SIGHUP,
-            Signal::SIGUSR1,
-        ] {
-            mask.add(s);
-        }
+        let mask = sys::proc::handled_signals();
         let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
         poll.registry().register(
             &mut SourceFd(&sigfd.as_fd().as_raw_fd()),

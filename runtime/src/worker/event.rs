@@ -5,7 +5,16 @@
 //!   count over the status pipe.
 //! * `EMFILE`/`ENFILE` from `accept` pause accepting for a moment (listeners
 //!   deregistered, a timer, a rate-limited log line) instead of spinning.
-//! * Idle clients are closed after `idle_client`.
+//! * Idle clients are closed after `idle_client`; with a handler that sets
+//!   `FIRST_REQUEST_DEADLINE`, a client whose first request is not complete
+//!   `first_request` after the accept is closed too (however often it
+//!   sends a byte).
+//! * Making room (Dovecot's login processes): when the master says the
+//!   service is full (SIGUSR2: at `process_limit`, no free slot, a client
+//!   waiting), a full worker keeps accepting and, for each new client,
+//!   closes the connection idle longest among those the handler has not
+//!   marked established. It reports over the status pipe whether it can
+//!   make room, so the master neither warns nor drops the queue then.
 //! * Lingering close: flush, `shutdown(SHUT_WR)`, read and discard until EOF,
 //!   `linger_read` per read, `linger_total` and `linger_bytes` in all, then
 //!   `close()`. A lingering connection no longer holds a client slot. When
@@ -22,11 +31,10 @@ use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use nix::sys::signal::Signal;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use slab::Slab;
 
-use super::status::StatusPipe;
+use super::status::{self, StatusPipe};
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
 use crate::handler::{Conn, ConnIo, EventHandler};
 use crate::log::{log_svc, RateLimit};
@@ -52,6 +60,14 @@ struct Entry<S> {
     state: Option<S>,
     phase: Phase,
     deadline: Instant,
+    /// The first request must be complete by then (when the handler asks
+    /// for that deadline and has not said the request is done).
+    first_deadline: Option<Instant>,
+    /// Last time the client sent something or took some output: the
+    /// eviction order.
+    last_active: Instant,
+    /// Counted in [`Worker::evictable`].
+    evictable: bool,
     gen: u64,
     /// When this entry's timer sits in the heap (at most one live timer).
     heap_at: Option<Instant>,
@@ -96,6 +112,14 @@ struct Worker<H: EventHandler> {
     /// Whether the heap was trimmed since the worker last had a client.
     trimmed: bool,
     emfile_log: RateLimit,
+    /// The master said the service is full: make room for new clients.
+    overflow: bool,
+    /// Active connections the handler has not marked established.
+    evictable: u32,
+    /// Connections closed to make room since the last log line, and in all.
+    evicted_unlogged: u64,
+    evicted_total: u64,
+    evict_log: RateLimit,
     status: StatusPipe,
     status_due: Option<Instant>,
     drain: Option<OwnedFd>,
@@ -110,15 +134,7 @@ impl<H: EventHandler> Worker<H> {
         let name = spec.name;
         let err = |e: io::Error| (name, e);
         let poll = Poll::new().map_err(err)?;
-        let mut mask = nix::sys::signal::SigSet::empty();
-        for s in [
-            Signal::SIGTERM,
-            Signal::SIGINT,
-            Signal::SIGUSR1,
-            Signal::SIGHUP,
-        ] {
-            mask.add(s);
-        }
+        let mask = sys::proc::handled_signals();
         let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
             .map_err(|e| err(e.into()))?;
         poll.registry()
@@ -152,6 +168,11 @@ impl<H: EventHandler> Worker<H> {
             trim_at: None,
             trimmed: true,
             emfile_log: RateLimit::default(),
+            overflow: false,
+            evictable: 0,
+            evicted_unlogged: 0,
+            evicted_total: 0,
+            evict_log: RateLimit::default(),
             status,
             status_due: None,
             drain: env.drain,
@@ -286,9 +307,19 @@ impl<H: EventHandler> Worker<H> {
         }
     }
 
+    /// Whether a new client can get a slot by closing an evictable one.
+    fn can_make_room(&self) -> bool {
+        !self.done_accepting && !self.stopping && self.evictable > 0
+    }
+
     fn report(&mut self, now: Instant) {
         let avail = self.avail();
-        self.status_due = self.status.update(avail, now);
+        let v = if avail == 0 && self.can_make_room() {
+            status::MAKE_ROOM
+        } else {
+            avail
+        };
+        self.status_due = self.status.update(v, now);
     }
 
     // ---- listeners ------------------------------------------------------
@@ -297,10 +328,14 @@ impl<H: EventHandler> Worker<H> {
     /// take. `force_off` re-arms them (a fresh registration reports
     /// connections that are already queued).
     fn set_listening(&mut self, force_off: bool) {
+        if self.avail() > 0 {
+            // Room again: the "full" notice is spent.
+            self.overflow = false;
+        }
         let want = !self.done_accepting
             && !self.stopping
             && self.emfile_until.is_none()
-            && self.avail() > 0;
+            && (self.avail() > 0 || (self.overflow && self.can_make_room()));
         if force_off && self.listening {
             self.deregister_listeners();
         }
@@ -343,7 +378,10 @@ impl<H: EventHandler> Worker<H> {
             return;
         }
         let mut i = 0;
-        while self.listening && self.avail() > 0 && !self.listeners.is_empty() {
+        while self.listening
+            && (self.avail() > 0 || (self.overflow && self.can_make_room()))
+            && !self.listeners.is_empty()
+        {
             if !self.listener_ready.iter().any(|r| *r) {
                 break;
             }
@@ -354,6 +392,12 @@ impl<H: EventHandler> Worker<H> {
             }
             match sys::io::accept(self.listeners[idx].as_fd()) {
                 Ok(fd) => {
+                    if self.active >= self.client_limit() && !self.make_room() {
+                        // Nothing left to evict (raced with the handler
+                        // marking the last one established): refuse.
+                        drop(fd);
+                        continue;
+                    }
                     self.accepted += 1;
                     if self.spec.service_count > 0
                         && self.accepted >= self.spec.service_count as u64
@@ -408,6 +452,40 @@ impl<H: EventHandler> Worker<H> {
         }
     }
 
+    /// Closes the active connection idle longest that the handler has not
+    /// marked established, to make room for a new client. Returns false
+    /// when there is none.
+    fn make_room(&mut self) -> bool {
+        let victim = self
+            .conns
+            .iter()
+            .filter(|(_, e)| e.phase == Phase::Active && e.evictable && !e.io.close_req)
+            .min_by_key(|(_, e)| e.last_active)
+            .map(|(k, _)| k);
+        let Some(key) = victim else {
+            return false;
+        };
+        self.remove(key);
+        self.evicted_unlogged += 1;
+        self.evicted_total += 1;
+        let now = Instant::now();
+        if self.evict_log.ready(now, Duration::from_secs(1)) {
+            log_svc!(
+                self.spec.name,
+                "client_limit ({}) reached and the service is full: closed {} connection(s) \
+                 idle longest or without a complete first request to make room for new \
+                 clients ({} in all; {} open, {} of them protected)",
+                self.client_limit(),
+                self.evicted_unlogged,
+                self.evicted_total,
+                self.active,
+                self.active - self.evictable
+            );
+            self.evicted_unlogged = 0;
+        }
+        true
+    }
+
     // ---- connections ----------------------------------------------------
 
     fn new_conn(&mut self, fd: OwnedFd) {
@@ -429,12 +507,17 @@ impl<H: EventHandler> Worker<H> {
             state: None,
             phase: Phase::Active,
             deadline: now + self.spec.timeouts.idle_client,
+            first_deadline: H::FIRST_REQUEST_DEADLINE
+                .then(|| now + self.spec.timeouts.first_request),
+            last_active: now,
+            evictable: true,
             gen: self.next_gen,
             heap_at: None,
             queued: false,
             write_interest: false,
         });
         self.active += 1;
+        self.evictable += 1;
         let e = &mut self.conns[key];
         let state = self.handler.open(&mut Conn { io: &mut e.io });
         e.state = Some(state);
@@ -456,6 +539,16 @@ impl<H: EventHandler> Worker<H> {
         if e.io.broken {
             self.remove(key);
             return;
+        }
+        if e.io.did_read {
+            e.last_active = now;
+        }
+        if e.io.request_done {
+            e.first_deadline = None;
+        }
+        if e.io.established && e.evictable {
+            e.evictable = false;
+            self.evictable -= 1;
         }
         if e.io.pending() > 0 && e.io.blocked_write && !e.write_interest {
             let raw = e.io.fd.as_raw_fd();
@@ -484,7 +577,17 @@ impl<H: EventHandler> Worker<H> {
             e.queued = true;
             self.pending.push(key);
         }
-        self.set_deadline(key, now + self.spec.timeouts.idle_client);
+        self.set_deadline(key, self.active_deadline(key, now));
+    }
+
+    /// When an active connection times out: idle for `idle_client`, or its
+    /// first request's deadline, whichever comes first.
+    fn active_deadline(&self, key: usize, now: Instant) -> Instant {
+        let idle = now + self.spec.timeouts.idle_client;
+        match self.conns[key].first_deadline {
+            Some(f) => f.min(idle),
+            None => idle,
+        }
     }
 
     fn set_deadline(&mut self, key: usize, at: Instant) {
@@ -524,6 +627,7 @@ impl<H: EventHandler> Worker<H> {
                 return;
             }
             if done {
+                e.last_active = now;
                 if e.io.close_req {
                     self.begin_linger(key, now);
                     return;
@@ -540,7 +644,8 @@ impl<H: EventHandler> Worker<H> {
                     return;
                 }
             } else {
-                self.set_deadline(key, now + self.spec.timeouts.idle_client);
+                e.last_active = now;
+                self.set_deadline(key, self.active_deadline(key, now));
             }
         }
         if readable {
@@ -598,6 +703,12 @@ impl<H: EventHandler> Worker<H> {
                 Phase::Linger { .. } => self.remove(key),
                 Phase::Active if e.io.close_req => self.remove(key),
                 Phase::Active => {
+                    // A missed first-request deadline fires once; after it
+                    // only the idle timeout applies (the default `timeout`
+                    // closes anyway).
+                    if e.first_deadline.is_some_and(|f| f <= now) {
+                        e.first_deadline = None;
+                    }
                     if let Some(st) = e.state.as_mut() {
                         self.handler.timeout(st, &mut Conn { io: &mut e.io });
                     }
@@ -625,6 +736,9 @@ impl<H: EventHandler> Worker<H> {
             until,
             bytes_left: t.linger_bytes,
         };
+        if std::mem::take(&mut e.evictable) {
+            self.evictable -= 1;
+        }
         self.active -= 1;
         self.lingering += 1;
         self.drain(key, now);
@@ -667,6 +781,9 @@ impl<H: EventHandler> Worker<H> {
             return;
         }
         let mut e = self.conns.remove(key);
+        if e.evictable {
+            self.evictable -= 1;
+        }
         match e.phase {
             Phase::Active => self.active -= 1,
             Phase::Linger { .. } => self.lingering -= 1,
@@ -718,6 +835,11 @@ impl<H: EventHandler> Worker<H> {
                 libc::SIGTERM | libc::SIGINT | libc::SIGHUP => self.begin_stop(),
                 // Idle kill: only when no client is being served.
                 libc::SIGUSR1 if self.active == 0 => self.begin_stop(),
+                // The master: the service is full and a client waits.
+                libc::SIGUSR2 => {
+                    self.overflow = true;
+                    self.set_listening(false);
+                }
                 _ => {}
             }
         }

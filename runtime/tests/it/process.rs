@@ -83,7 +83,8 @@ fn process_limit_warns_and_closes_the_queue_instead_of_hanging() {
         "1000",
         "--service",
         "echo",
-        "handler=echo",
+        // Blocking workers never close a client to make room.
+        "handler=echo-blocking",
         "cl=1",
         "pl=2",
         "listen=127.0.0.1:0",
