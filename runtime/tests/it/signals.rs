@@ -43,7 +43,7 @@ fn sigterm_lets_a_response_in_progress_complete() {
 fn sigterm_with_idle_keepalive_client_exits_promptly() {
     let mut srv = Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"]);
     let mut s = connect(srv.addr("http"));
-    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut buf = [0u8; 256];
     let _ = s.read(&mut buf).unwrap();
     srv.signal(libc::SIGTERM);
