@@ -32,6 +32,7 @@
 //!     config_hash: "0123abcd",
 //!     svcc_version: "0.1.0",
 //!     warnings: &[],
+//!     internal_user: None,
 //! };
 //!
 //! fn main() -> std::process::ExitCode {

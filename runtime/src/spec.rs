@@ -22,6 +22,11 @@ pub struct AppSpec {
     pub svcc_version: &'static str,
     /// Warnings the checker found at build time; printed again at start-up.
     pub warnings: &'static [&'static str],
+    /// The unprivileged user the linger drainer runs as when the master is
+    /// root (Dovecot's `default_internal_user`); `None` = `nobody`. The
+    /// drainer reads bytes from network clients, so it never keeps root:
+    /// it takes this user's uid and primary gid and no other group.
+    pub internal_user: Option<&'static str>,
 }
 
 /// One service: Dovecot's `service NAME { ... }` with every value resolved.

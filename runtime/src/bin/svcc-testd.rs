@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! svcc-testd [--base-dir DIR] [--shutdown-timeout-ms N] [--drop-after-ms N]
-//!            [--backlog N] [--nofile N] [--plain-close]
+//!            [--backlog N] [--nofile N] [--plain-close] [--internal-user USER]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
 //!           fail-first login
@@ -248,6 +248,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
 fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     let mut opts = RunOptions::from_env();
     let mut services = Vec::new();
+    let mut internal_user = None;
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -265,6 +266,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--drop-after-ms" => opts.drop_queued_after = Duration::from_millis(num(a, &val()?)?),
             "--backlog" => opts.backlog_override = Some(num(a, &val()?)?),
             "--plain-close" => opts.plain_close = true,
+            "--internal-user" => internal_user = Some(leak_str(&val()?)),
             "--nofile" => {
                 let n: u64 = num(a, &val()?)?;
                 nix_setrlimit_nofile(n)?;
@@ -290,6 +292,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
         config_hash: "testd",
         svcc_version: env!("CARGO_PKG_VERSION"),
         warnings: &[],
+        internal_user,
     };
     Ok((app, opts))
 }

@@ -119,6 +119,8 @@ pub(crate) struct Master {
     drainer_retry_at: Option<Instant>,
     /// The drainer that was sent SIGTERM at shutdown.
     drainer_told: Option<Pid>,
+    /// The drainer's unprivileged identity (when the master is root).
+    drainer_identity: Option<Identity>,
     services: Vec<Svc>,
     procs: HashMap<i32, Proc>,
     stopping: Option<Instant>,
@@ -164,6 +166,11 @@ impl Master {
             .base_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(app.base_dir));
+        let drainer_identity = if root {
+            Some(internal_identity(app.internal_user)?)
+        } else {
+            None
+        };
         let somax = listen::somaxconn();
         let mut services = Vec::new();
         for s in app.services {
@@ -263,6 +270,7 @@ impl Master {
             drainer_restarts: RateLimit::default(),
             drainer_retry_at: None,
             drainer_told: None,
+            drainer_identity,
             services,
             procs: HashMap::new(),
             stopping: None,
@@ -1013,6 +1021,19 @@ impl Master {
                     if let Some(tx) = &self.drain_tx {
                         sys::io::close_raw(tx.as_raw_fd());
                     }
+                    // It reads from network clients: never as root.
+                    if let Some(id) = &self.drainer_identity {
+                        if let Err(e) = sys::proc::apply_identity(None, id) {
+                            log_master!("linger drainer cannot drop privileges: {e}");
+                            return EXIT_STARTUP_FAILED;
+                        }
+                        // A new uid clears the parent-death signal.
+                        if sys::proc::parent_death_signal().is_err()
+                            || nix::unistd::getppid() != self.pid
+                        {
+                            return EXIT_STARTUP_FAILED;
+                        }
+                    }
                     worker::drainer::run(chan, self.opts.shutdown_timeout)
                 }))
                 .unwrap_or(EXIT_PANIC);
@@ -1100,6 +1121,32 @@ fn resolve_identity(
         }
     }
     Ok((Some(Identity { uid, gid, groups }), chroot))
+}
+
+/// The linger drainer's identity under a root master: `internal_user`
+/// (Dovecot's `default_internal_user`) or `nobody`, its primary group and
+/// no other.
+fn internal_identity(user: Option<&str>) -> Result<Identity, StartError> {
+    let name = user.unwrap_or("nobody");
+    let (uid, gid) = sys::proc::lookup_user(name)
+        .map_err(|e| format!("cannot look up user {name}: {e}"))?
+        .ok_or_else(|| match user {
+            Some(u) => format!("default_internal_user doesn't exist: {u}"),
+            None => "user nobody doesn't exist: the linger drainer needs an unprivileged \
+                     user (set default_internal_user)"
+                .to_string(),
+        })?;
+    if uid == 0 {
+        return Err(format!(
+            "the linger drainer's user {name} is root: set default_internal_user to an \
+             unprivileged user"
+        ));
+    }
+    Ok(Identity {
+        uid: Some(uid),
+        gid: Some(gid),
+        groups: Vec::new(),
+    })
 }
 
 /// Raises `RLIMIT_NOFILE` to its hard limit and warns when that is still
