@@ -290,18 +290,36 @@ impl Conn<'_> {
 }
 
 /// The blocking client stream given to a [`BlockingHandler`].
+///
+/// Reads wait at most the idle timeout. Once the worker is told to stop
+/// (SIGTERM, SIGHUP's replacement), a read fails at once with
+/// `ConnectionAborted`, checked before every read and without a window
+/// for the signal to slip in (the wait is a `ppoll` that unblocks the stop
+/// signals atomically); except that a client that has sent nothing yet is
+/// still waited for, up to the shutdown deadline, so a client accepted just
+/// before a reload is served rather than closed unanswered.
 #[derive(Debug)]
 pub struct Stream {
     sock: socket2::Socket,
+    idle: Duration,
+    grace: Duration,
+    got_data: bool,
+    /// When the stop flag was first seen during a read.
+    stop_deadline: Option<std::time::Instant>,
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd, idle: Duration) -> io::Result<Self> {
+    pub(crate) fn new(fd: OwnedFd, idle: Duration, grace: Duration) -> io::Result<Self> {
         let sock = socket2::Socket::from(fd);
         sock.set_nonblocking(false)?;
-        sock.set_read_timeout(Some(idle))?;
         sock.set_write_timeout(Some(idle))?;
-        Ok(Stream { sock })
+        Ok(Stream {
+            sock,
+            idle,
+            grace,
+            got_data: false,
+            stop_deadline: None,
+        })
     }
 
     pub(crate) fn into_fd(self) -> OwnedFd {
@@ -316,17 +334,43 @@ impl Stream {
 
 impl io::Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let aborted =
+            || io::Error::new(io::ErrorKind::ConnectionAborted, "worker is shutting down");
+        let started = std::time::Instant::now();
         loop {
-            match sys::io::recv(self.sock.as_fd(), buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    if crate::sys::proc::STOP_FLAG.load(std::sync::atomic::Ordering::Relaxed) {
-                        return Err(io::Error::new(
-                            io::ErrorKind::ConnectionAborted,
-                            "worker is shutting down",
-                        ));
-                    }
+            // The stop signals are blocked from the flag check until the
+            // wait, which lets them in atomically.
+            let _guard = sys::proc::FlagSignalsBlocked::new();
+            let mut wait = self.idle.saturating_sub(started.elapsed());
+            if sys::proc::STOP_FLAG.load(std::sync::atomic::Ordering::Relaxed) {
+                if self.got_data {
+                    return Err(aborted());
                 }
-                r => return r,
+                let until = *self
+                    .stop_deadline
+                    .get_or_insert_with(|| std::time::Instant::now() + self.grace);
+                wait = wait.min(until.saturating_duration_since(std::time::Instant::now()));
+                if wait.is_zero() {
+                    return Err(aborted());
+                }
+            }
+            if wait.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            match sys::io::wait_readable(self.sock.as_fd(), wait) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            drop(_guard);
+            match sys::io::recv(self.sock.as_fd(), buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => {
+                    self.got_data |= n > 0;
+                    return Ok(n);
+                }
+                Err(e) => return Err(e),
             }
         }
     }

@@ -7,7 +7,7 @@
 //!            [--backlog N] [--nofile N] [--plain-close] [--internal-user USER]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
-//!           fail-first login
+//!           fail-first login busy-blocking stubborn
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
@@ -117,6 +117,44 @@ impl EventHandler for Login {
     }
 }
 
+/// Blocking: for each line, works for 500 ms (busy, not reading), then
+/// answers `done\r\n`; ends at EOF.
+#[derive(Default)]
+struct BusyBlocking;
+
+impl BlockingHandler for BusyBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        let mut buf = [0u8; 1024];
+        loop {
+            if stream.read(&mut buf)? == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            stream.write_all(b"done\r\n")?;
+        }
+    }
+}
+
+/// Echo that ignores shutdown: its worker stays until the master kills it
+/// at the shutdown deadline.
+#[derive(Default)]
+struct Stubborn;
+
+impl EventHandler for Stubborn {
+    type State = ();
+    fn open(&mut self, _: &mut Conn<'_>) {}
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = conn.read(&mut buf) {
+            if n == 0 {
+                return conn.close();
+            }
+            conn.write(&buf[..n]);
+        }
+    }
+    fn shutdown(&mut self, _: &mut (), _: &mut Conn<'_>) {}
+}
+
 /// Panics when a worker creates it: a worker that fails at start-up.
 struct PanicStart;
 
@@ -158,6 +196,8 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "http" => HandlerSpec::event::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
         "login" => HandlerSpec::event::<Login>("login"),
+        "stubborn" => HandlerSpec::event::<Stubborn>("stubborn"),
+        "busy-blocking" => HandlerSpec::blocking::<BusyBlocking>("busy-blocking"),
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),

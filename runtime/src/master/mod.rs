@@ -102,6 +102,9 @@ struct Proc {
     idle_since: Option<Instant>,
     idle_kill_sent: bool,
     started: Instant,
+    /// The master sent SIGKILL because a shutdown or reload deadline
+    /// passed (so a SIGKILL death is not a memory limit).
+    deadline_killed: bool,
 }
 
 pub(crate) struct Master {
@@ -303,7 +306,8 @@ impl Master {
                         "shutdown deadline reached: killing {} process(es)",
                         self.procs.len() + self.drainer.is_some() as usize
                     );
-                    for pid in self.procs.keys() {
+                    for (pid, p) in self.procs.iter_mut() {
+                        p.deadline_killed = true;
                         let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGKILL);
                     }
                     if let Some(d) = self.drainer {
@@ -387,8 +391,9 @@ impl Master {
         if let Some(t) = self.retire_deadline {
             if now >= t {
                 self.retire_deadline = None;
-                for (pid, p) in &self.procs {
+                for (pid, p) in self.procs.iter_mut() {
                     if p.retiring {
+                        p.deadline_killed = true;
                         log_svc!(
                             self.services[p.svc].spec.name,
                             "process {pid} still running after SIGHUP grace period: killing it"
@@ -706,6 +711,10 @@ impl Master {
                 let extra = match code {
                     Some(c) if c == EXIT_PANIC => " (handler panicked)",
                     Some(c) if c == EXIT_STARTUP_FAILED => " (start-up failed)",
+                    _ if signal == Some(Signal::SIGKILL) && p.deadline_killed => {
+                        " (killed by the master: its clients were not done when the \
+                         shutdown deadline passed)"
+                    }
                     _ if signal == Some(Signal::SIGKILL) && s.spec.vsz_limit > 0 => {
                         " (killed: out of memory? see vsz_limit)"
                     }
@@ -865,6 +874,7 @@ impl Master {
                         idle_since: Some(Instant::now()),
                         idle_kill_sent: false,
                         started: Instant::now(),
+                        deadline_killed: false,
                     },
                 );
                 true

@@ -68,6 +68,30 @@ pub fn flag_signals() -> SigSet {
     s
 }
 
+/// Blocks [`flag_signals`] until dropped, then restores the previous mask
+/// (a blocking worker's client read: check the stop flag, then wait with
+/// [`crate::sys::io::wait_readable`], which lets them in atomically).
+pub struct FlagSignalsBlocked {
+    old: Option<SigSet>,
+}
+
+impl FlagSignalsBlocked {
+    /// Blocks the flag signals.
+    pub fn new() -> Self {
+        FlagSignalsBlocked {
+            old: block_signals(&flag_signals()).ok(),
+        }
+    }
+}
+
+impl Drop for FlagSignalsBlocked {
+    fn drop(&mut self) {
+        if let Some(old) = self.old.take() {
+            let _ = set_signal_mask(&old);
+        }
+    }
+}
+
 /// Blocks `set` for this (single) thread; returns the previous mask.
 pub fn block_signals(set: &SigSet) -> io::Result<SigSet> {
     let mut old = SigSet::empty();

@@ -31,7 +31,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         status,
         drain,
         plain_close,
-        ..
+        shutdown_grace: grace,
     } = env;
     if let Err(e) = sys::proc::install_flag_handlers() {
         log_svc!(spec.name, "worker start-up failed: {e}");
@@ -102,7 +102,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         served += 1;
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
-        serve_one(&mut handler, fd, spec, plain_close, drain.as_ref());
+        serve_one(&mut handler, fd, spec, plain_close, drain.as_ref(), grace);
         if last {
             break;
         }
@@ -133,9 +133,10 @@ fn serve_one<H: BlockingHandler>(
     spec: &ServiceSpec,
     plain_close: bool,
     drain: Option<&OwnedFd>,
+    grace: Duration,
 ) {
     let t = spec.timeouts;
-    let mut stream = match Stream::new(fd, t.idle_client) {
+    let mut stream = match Stream::new(fd, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,
     };

@@ -68,6 +68,13 @@ struct Entry<S> {
     last_active: Instant,
     /// Counted in [`Worker::evictable`].
     evictable: bool,
+    /// The client has sent something.
+    got_data: bool,
+    /// The worker is stopping, but this client had sent nothing yet: it
+    /// is told to shut down after its first bytes (or at the stop
+    /// deadline), so a client that connected just before a reload is
+    /// served, not closed unanswered.
+    shutdown_pending: bool,
     gen: u64,
     /// When this entry's timer sits in the heap (at most one live timer).
     heap_at: Option<Instant>,
@@ -511,6 +518,8 @@ impl<H: EventHandler> Worker<H> {
                 .then(|| now + self.spec.timeouts.first_request),
             last_active: now,
             evictable: true,
+            got_data: false,
+            shutdown_pending: false,
             gen: self.next_gen,
             heap_at: None,
             queued: false,
@@ -522,11 +531,8 @@ impl<H: EventHandler> Worker<H> {
         let state = self.handler.open(&mut Conn { io: &mut e.io });
         e.state = Some(state);
         if self.stopping {
-            let e = &mut self.conns[key];
-            e.io.told_shutdown = true;
-            if let Some(st) = e.state.as_mut() {
-                self.handler.shutdown(st, &mut Conn { io: &mut e.io });
-            }
+            // Nothing read yet: shut down after the first bytes.
+            self.conns[key].shutdown_pending = true;
         }
         self.after_callback(key, now);
     }
@@ -542,6 +548,14 @@ impl<H: EventHandler> Worker<H> {
         }
         if e.io.did_read {
             e.last_active = now;
+            e.got_data = true;
+        }
+        if e.shutdown_pending && (e.got_data || e.io.eof) && !e.io.close_req {
+            e.shutdown_pending = false;
+            e.io.told_shutdown = true;
+            if let Some(st) = e.state.as_mut() {
+                self.handler.shutdown(st, &mut Conn { io: &mut e.io });
+            }
         }
         if e.io.request_done {
             e.first_deadline = None;
@@ -583,11 +597,14 @@ impl<H: EventHandler> Worker<H> {
     /// When an active connection times out: idle for `idle_client`, or its
     /// first request's deadline, whichever comes first.
     fn active_deadline(&self, key: usize, now: Instant) -> Instant {
-        let idle = now + self.spec.timeouts.idle_client;
-        match self.conns[key].first_deadline {
-            Some(f) => f.min(idle),
-            None => idle,
+        let mut at = now + self.spec.timeouts.idle_client;
+        if let Some(f) = self.conns[key].first_deadline {
+            at = at.min(f);
         }
+        if let Some(d) = self.stop_deadline {
+            at = at.min(d);
+        }
+        at
     }
 
     fn set_deadline(&mut self, key: usize, at: Instant) {
@@ -866,6 +883,12 @@ impl<H: EventHandler> Worker<H> {
                     if e.deadline > until {
                         self.set_deadline(key, until);
                     }
+                }
+                Phase::Active if !e.got_data && !e.io.eof => {
+                    // Accepted, but its first bytes have not arrived: not
+                    // finished. Told after them, or cut at the deadline.
+                    e.shutdown_pending = true;
+                    self.set_deadline(key, self.active_deadline(key, now));
                 }
                 Phase::Active => {
                     e.io.told_shutdown = true;
