@@ -123,8 +123,31 @@ impl std::error::Error for Error {}
 /// fails (nothing is forked then).
 ///
 /// Must be called from a single-threaded process: the master forks without
-/// `exec`.
+/// `exec`, and a child forked from a process with other threads can
+/// deadlock on a lock one of them held (the allocator's, stdio's). It
+/// refuses to start, with an error saying so, when the process has more
+/// than one thread (a `#[tokio::main]`, a logging thread).
 pub fn run(app: &'static spec::AppSpec, opts: &RunOptions) -> Result<(), Error> {
+    match sys::proc::thread_count() {
+        Ok(1) => {}
+        Ok(n) => {
+            return Err(Error {
+                message: format!(
+                    "refusing to start: this process has {n} threads, but svcc's master \
+                     forks its workers without exec, which is only sound in a \
+                     single-threaded process (a forked worker could deadlock on a lock \
+                     another thread held, such as the allocator's); call \
+                     svcc_runtime::main/run from a plain fn main before any thread is \
+                     started (no #[tokio::main], no logging or metrics thread)"
+                ),
+            })
+        }
+        Err(e) => {
+            return Err(Error {
+                message: format!("cannot count this process's threads: {e}"),
+            })
+        }
+    }
     let m = master::Master::start(app, opts).map_err(|message| Error { message })?;
     m.run().map_err(|message| Error { message })
 }

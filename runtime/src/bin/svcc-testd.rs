@@ -5,6 +5,7 @@
 //! ```text
 //! svcc-testd [--base-dir DIR] [--shutdown-timeout-ms N] [--drop-after-ms N]
 //!            [--backlog N] [--nofile N] [--plain-close] [--internal-user USER]
+//!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
 //!           fail-first login busy-blocking stubborn
@@ -307,6 +308,12 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--backlog" => opts.backlog_override = Some(num(a, &val()?)?),
             "--plain-close" => opts.plain_close = true,
             "--internal-user" => internal_user = Some(leak_str(&val()?)),
+            // A second thread, as a #[tokio::main] or a logger would start.
+            "--spawn-thread" => {
+                std::thread::spawn(|| loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                });
+            }
             "--nofile" => {
                 let n: u64 = num(a, &val()?)?;
                 nix_setrlimit_nofile(n)?;

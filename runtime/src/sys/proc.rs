@@ -29,6 +29,16 @@ pub fn fork() -> io::Result<Forked> {
     }
 }
 
+/// How many threads this process has (`Threads:` in `/proc/self/status`).
+pub fn thread_count() -> io::Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| io::Error::other("no Threads: line in /proc/self/status"))
+}
+
 /// `_exit(code)`: leaves a forked child without running the parent's
 /// destructors or `atexit` handlers.
 pub fn exit_now(code: i32) -> ! {

@@ -497,3 +497,22 @@ fn worker_memory_does_not_grow_with_connections_served() {
         "worker RSS grew {before} -> {after} KiB over {served} connections"
     );
 }
+
+#[test]
+fn a_process_with_a_second_thread_is_refused() {
+    let (code, srv) = Server::start_failing(&[
+        "--spawn-thread",
+        "--service",
+        "echo",
+        "handler=echo",
+        "listen=127.0.0.1:0",
+    ]);
+    assert_eq!(code, Some(1), "{}", srv.log());
+    assert!(
+        srv.log()
+            .contains("refusing to start: this process has 2 threads"),
+        "{}",
+        srv.log()
+    );
+    assert!(!srv.log().contains("master: started"));
+}
