@@ -136,8 +136,8 @@ impl BlockingHandler for BusyBlocking {
     }
 }
 
-/// Echo that ignores shutdown: its worker stays until the master kills it
-/// at the shutdown deadline.
+/// Echo whose shutdown hangs (a stuck worker): it stays until the master
+/// kills it at the shutdown deadline.
 #[derive(Default)]
 struct Stubborn;
 
@@ -153,7 +153,9 @@ impl EventHandler for Stubborn {
             conn.write(&buf[..n]);
         }
     }
-    fn shutdown(&mut self, _: &mut (), _: &mut Conn<'_>) {}
+    fn shutdown(&mut self, _: &mut (), _: &mut Conn<'_>) {
+        std::thread::sleep(Duration::from_secs(30));
+    }
 }
 
 /// Panics when a worker creates it: a worker that fails at start-up.

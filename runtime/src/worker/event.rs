@@ -719,6 +719,8 @@ impl<H: EventHandler> Worker<H> {
             match e.phase {
                 Phase::Linger { .. } => self.remove(key),
                 Phase::Active if e.io.close_req => self.remove(key),
+                // Past the stop deadline the handler has had its chance.
+                Phase::Active if self.stop_deadline.is_some_and(|d| now >= d) => self.remove(key),
                 Phase::Active => {
                     // A missed first-request deadline fires once; after it
                     // only the idle timeout applies (the default `timeout`
