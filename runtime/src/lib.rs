@@ -66,9 +66,11 @@ pub use cli::{main, main_with_args};
 pub struct RunOptions {
     /// Overrides [`spec::AppSpec::base_dir`] (`--base-dir`).
     pub base_dir: Option<PathBuf>,
-    /// **Tests only**: close connections with a plain `close()` instead of a
-    /// lingering close, so a test can show the data loss lingering prevents.
-    /// Set from `SVCC_TEST_PLAIN_CLOSE=1` by [`RunOptions::from_env`].
+    /// **Tests only** (feature `test-switches`): close connections with a
+    /// plain `close()` instead of a lingering close, so a test can show the
+    /// data loss lingering prevents. Set from `SVCC_TEST_PLAIN_CLOSE=1` by
+    /// [`RunOptions::from_env`].
+    #[cfg(feature = "test-switches")]
     pub plain_close: bool,
     /// After SIGTERM/SIGINT (and for old workers after SIGHUP), how long
     /// open connections may take before their processes are killed.
@@ -76,8 +78,9 @@ pub struct RunOptions {
     /// How long a service must sit at `process_limit` before queued
     /// connections are accepted and closed (Dovecot: 10 s).
     pub drop_queued_after: Duration,
-    /// **Tests only**: listen backlog to use instead of
-    /// `client_limit × process_limit`.
+    /// **Tests only** (feature `test-switches`): listen backlog to use
+    /// instead of `client_limit × process_limit`.
+    #[cfg(feature = "test-switches")]
     pub backlog_override: Option<u32>,
 }
 
@@ -85,22 +88,42 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             base_dir: None,
+            #[cfg(feature = "test-switches")]
             plain_close: false,
             shutdown_timeout: Duration::from_secs(10),
             drop_queued_after: Duration::from_secs(10),
+            #[cfg(feature = "test-switches")]
             backlog_override: None,
         }
     }
 }
 
 impl RunOptions {
-    /// The defaults, plus the test switch `SVCC_TEST_PLAIN_CLOSE=1` from the
-    /// environment.
+    /// The defaults; with the `test-switches` feature (tests and
+    /// `svcc-testd` only), also the test switch `SVCC_TEST_PLAIN_CLOSE=1`
+    /// from the environment. A tailored binary ignores that variable.
     pub fn from_env() -> Self {
         RunOptions {
+            #[cfg(feature = "test-switches")]
             plain_close: std::env::var_os("SVCC_TEST_PLAIN_CLOSE").is_some_and(|v| v == "1"),
             ..RunOptions::default()
         }
+    }
+
+    /// The plain-close test switch (always off without `test-switches`).
+    pub(crate) fn plain_close(&self) -> bool {
+        #[cfg(feature = "test-switches")]
+        return self.plain_close;
+        #[cfg(not(feature = "test-switches"))]
+        false
+    }
+
+    /// The backlog test override (always `None` without `test-switches`).
+    pub(crate) fn backlog_override(&self) -> Option<u32> {
+        #[cfg(feature = "test-switches")]
+        return self.backlog_override;
+        #[cfg(not(feature = "test-switches"))]
+        None
     }
 }
 

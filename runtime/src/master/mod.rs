@@ -185,7 +185,7 @@ impl Master {
                      serve network clients as root (set user = ...)"
                 );
             }
-            let backlog = opts.backlog_override.unwrap_or_else(|| s.backlog());
+            let backlog = opts.backlog_override().unwrap_or_else(|| s.backlog());
             if let Some(max) = somax {
                 if backlog > max {
                     log_svc!(
@@ -253,7 +253,7 @@ impl Master {
                 Interest::READABLE,
             )
             .map_err(|e| format!("epoll: {e}"))?;
-        let (drain_tx, drain_rx) = if opts.plain_close {
+        let (drain_tx, drain_rx) = if opts.plain_close() {
             log_master!("SVCC_TEST_PLAIN_CLOSE is set: closing without lingering (tests only)");
             (None, None)
         } else {
@@ -990,7 +990,7 @@ impl Master {
             listeners,
             status,
             drain,
-            plain_close: self.opts.plain_close,
+            plain_close: self.opts.plain_close(),
             shutdown_grace: self.opts.shutdown_timeout,
         };
         (spec.handler.entry())(env)
