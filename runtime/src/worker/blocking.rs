@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
+use super::linger::{self, Drain};
 use super::status::StatusPipe;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
 use crate::handler::{BlockingHandler, Stream};
@@ -161,7 +162,7 @@ fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
     let start = Instant::now();
     let mut left = t.linger_bytes;
     let mut buf = [0u8; 8192];
-    if !discard_ready(&fd, &mut buf, &mut left) {
+    if linger::discard(fd.as_fd(), &mut buf, &mut left) == Drain::Done {
         return;
     }
     if let Some(chan) = drain {
@@ -188,28 +189,8 @@ fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return,
         }
-        if !discard_ready(&fd, &mut buf, &mut left) {
+        if linger::discard(fd.as_fd(), &mut buf, &mut left) == Drain::Done {
             return;
-        }
-    }
-}
-
-/// Reads and discards what the socket holds now. Returns false when the
-/// lingering close is over (EOF, the byte budget spent, or an error), true
-/// when the socket would block.
-fn discard_ready(fd: &OwnedFd, buf: &mut [u8], left: &mut u64) -> bool {
-    loop {
-        match sys::io::recv(fd.as_fd(), buf) {
-            Ok(0) => return false,
-            Ok(n) => {
-                *left = left.saturating_sub(n as u64);
-                if *left == 0 {
-                    return false;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-            Err(_) => return false,
         }
     }
 }

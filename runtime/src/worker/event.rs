@@ -23,8 +23,6 @@
 //!   `SCM_RIGHTS`, so a `service_count = 1` worker never holds a process
 //!   slot while a slow client says goodbye.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -34,7 +32,9 @@ use mio::{Events, Interest, Poll, Token};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use slab::Slab;
 
+use super::linger::{self, Drain};
 use super::status::{self, StatusPipe};
+use super::timers::Timers;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
 use crate::handler::{Conn, ConnIo, EventHandler};
 use crate::log::{log_svc, RateLimit};
@@ -103,7 +103,7 @@ struct Worker<H: EventHandler> {
     listener_ready: Vec<bool>,
     listening: bool,
     conns: Slab<Entry<H::State>>,
-    timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    timers: Timers,
     pending: Vec<usize>,
     next_gen: u64,
     active: u32,
@@ -162,7 +162,7 @@ impl<H: EventHandler> Worker<H> {
             listener_ready: vec![true; n],
             listening: false,
             conns: Slab::with_capacity((spec.client_limit as usize).min(1024)),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             pending: Vec::new(),
             next_gen: 0,
             active: 0,
@@ -263,7 +263,7 @@ impl<H: EventHandler> Worker<H> {
         if !self.pending.is_empty() {
             return Some(Duration::ZERO);
         }
-        let mut next: Option<Instant> = self.timers.peek().map(|Reverse((t, _, _))| *t);
+        let mut next: Option<Instant> = self.timers.next();
         for t in [self.emfile_until, self.status_due, self.trim_at]
             .into_iter()
             .flatten()
@@ -273,26 +273,16 @@ impl<H: EventHandler> Worker<H> {
         next.map(|t| t.saturating_duration_since(now) + Duration::from_micros(500))
     }
 
-    /// Drops the timer entries of connections that are gone. Entries are
-    /// invalidated lazily (a closed connection's entry stays until its
-    /// deadline, up to the idle timeout), so under a high connection rate
-    /// the heap would otherwise grow by one entry per connection served in
-    /// the last idle-timeout period. Amortised O(1): it runs only when at
-    /// least half the entries are stale.
+    /// Drops the timer entries of connections that are gone (see
+    /// [`Timers::compact`]): a closed connection's entry would otherwise
+    /// stay until its deadline, up to the idle timeout.
     fn compact_timers(&mut self) {
-        if self.timers.len() <= 2 * self.conns.len() + 64 {
-            return;
-        }
         let conns = &self.conns;
-        self.timers.retain(|Reverse((at, key, gen))| {
+        self.timers.compact(conns.len(), |at, key, gen| {
             conns
-                .get(*key)
-                .is_some_and(|e| e.gen == *gen && e.heap_at == Some(*at))
+                .get(key)
+                .is_some_and(|e| e.gen == gen && e.heap_at == Some(at))
         });
-        let keep = 2 * self.timers.len() + 64;
-        if self.timers.capacity() > 4 * keep {
-            self.timers.shrink_to(keep);
-        }
     }
 
     /// One second after the last client left, returns the heap the burst
@@ -612,7 +602,7 @@ impl<H: EventHandler> Worker<H> {
         e.deadline = at;
         if e.heap_at.is_none_or(|h| at < h) {
             e.heap_at = Some(at);
-            self.timers.push(Reverse((at, key, e.gen)));
+            self.timers.push(at, key, e.gen);
         }
     }
 
@@ -699,11 +689,7 @@ impl<H: EventHandler> Worker<H> {
     }
 
     fn expire(&mut self, now: Instant) {
-        while let Some(Reverse((at, key, gen))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, key, gen)) = self.timers.pop_due(now) {
             let Some(e) = self.conns.get_mut(key) else {
                 continue;
             };
@@ -712,7 +698,7 @@ impl<H: EventHandler> Worker<H> {
             }
             if e.deadline > now {
                 e.heap_at = Some(e.deadline);
-                self.timers.push(Reverse((e.deadline, key, gen)));
+                self.timers.push(e.deadline, key, gen);
                 continue;
             }
             e.heap_at = None;
@@ -771,25 +757,11 @@ impl<H: EventHandler> Worker<H> {
         let Phase::Linger { until, bytes_left } = &mut e.phase else {
             return;
         };
-        loop {
-            match sys::io::recv(e.io.fd.as_fd(), &mut self.scratch) {
-                Ok(0) => break,
-                Ok(n) => {
-                    *bytes_left = bytes_left.saturating_sub(n as u64);
-                    if *bytes_left == 0 {
-                        break;
-                    }
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    let at = (now + read_timeout).min(*until);
-                    if at <= now {
-                        break;
-                    }
-                    self.set_deadline(key, at);
-                    return;
-                }
-                Err(_) => break,
+        if linger::discard(e.io.fd.as_fd(), &mut self.scratch, bytes_left) == Drain::WouldBlock {
+            let at = (now + read_timeout).min(*until);
+            if at > now {
+                self.set_deadline(key, at);
+                return;
             }
         }
         self.remove(key);
