@@ -311,6 +311,11 @@ impl<H: EventHandler> Worker<H> {
 
     fn report(&mut self, now: Instant) {
         let avail = self.avail();
+        if avail > 0 {
+            // Room again after the loop turn (not just the slot an eviction
+            // freed for the client it accepted): the "full" notice is spent.
+            self.overflow = false;
+        }
         let v = if avail == 0 && self.can_make_room() {
             status::MAKE_ROOM
         } else {
@@ -325,10 +330,6 @@ impl<H: EventHandler> Worker<H> {
     /// take. `force_off` re-arms them (a fresh registration reports
     /// connections that are already queued).
     fn set_listening(&mut self, force_off: bool) {
-        if self.avail() > 0 {
-            // Room again: the "full" notice is spent.
-            self.overflow = false;
-        }
         let want = !self.done_accepting
             && !self.stopping
             && self.emfile_until.is_none()

@@ -216,3 +216,36 @@ fn a_full_service_closes_the_idlest_client_but_never_an_established_one() {
     echo_roundtrip(&mut c, b"c again\n");
     assert!(srv.log().contains("to make room"), "{}", srv.log());
 }
+
+#[test]
+fn a_flood_of_silent_connects_is_absorbed_and_a_normal_client_served() {
+    // A backlog that holds the whole flood, so no SYN is dropped and the
+    // test measures the server, not TCP's retransmission timer.
+    let srv = Server::start(&[
+        "--backlog",
+        "1024",
+        "--service",
+        "http",
+        "handler=http",
+        "cl=16",
+        "pl=2",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("http");
+    // Fill every slot, then flood: 400 connects that never send.
+    let mut held: Vec<TcpStream> = (0..32).map(|_| connect(addr)).collect();
+    let full = wait_for(Duration::from_secs(10), || {
+        (srv.workers().len() == 2).then_some(())
+    });
+    assert!(full.is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    held.extend((0..400).map(|_| connect(addr)));
+    // The probe queues behind the whole flood: served only if the workers
+    // make room for many clients per "full" notice, not one.
+    let (line, took) = probe(addr);
+    assert!(
+        line.starts_with("HTTP/1.1 200") && took < Duration::from_secs(1),
+        "probe behind a flood of 400: {line:?} after {took:?}\n{}",
+        srv.log()
+    );
+}
