@@ -334,6 +334,9 @@ impl Stream {
 
 impl io::Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         let aborted =
             || io::Error::new(io::ErrorKind::ConnectionAborted, "worker is shutting down");
         let started = std::time::Instant::now();

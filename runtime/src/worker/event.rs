@@ -13,7 +13,9 @@
 //!   service is full (SIGUSR2: at `process_limit`, no free slot, a client
 //!   waiting), a full worker keeps accepting and, for each new client,
 //!   closes the connection idle longest among those the handler has not
-//!   marked established. It reports over the status pipe whether it can
+//!   marked established (idle at least 50 ms, so a client just accepted is
+//!   never the one closed; without such a client it pauses accepting until
+//!   one is). It reports over the status pipe whether it can
 //!   make room, so the master neither warns nor drops the queue then.
 //! * Lingering close: flush, `shutdown(SHUT_WR)`, read and discard until EOF,
 //!   `linger_read` per read, `linger_total` and `linger_bytes` in all, then
@@ -44,6 +46,10 @@ use crate::sys;
 const SIGNAL: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1;
 const EMFILE_PAUSE: Duration = Duration::from_millis(100);
+/// A client is closed to make room only after it has been idle this long,
+/// so a worker never closes a client it has just accepted (another worker
+/// may still hold older idle ones).
+const MIN_IDLE_TO_EVICT: Duration = Duration::from_millis(50);
 
 fn listener_token(i: usize) -> Token {
     Token(LISTENER_BASE - i)
@@ -127,6 +133,9 @@ struct Worker<H: EventHandler> {
     evicted_unlogged: u64,
     evicted_total: u64,
     evict_log: RateLimit,
+    /// Full, evictable clients, but none idle long enough yet: accepting
+    /// waits until then.
+    room_wait_until: Option<Instant>,
     status: StatusPipe,
     status_due: Option<Instant>,
     drain: Option<OwnedFd>,
@@ -180,6 +189,7 @@ impl<H: EventHandler> Worker<H> {
             evicted_unlogged: 0,
             evicted_total: 0,
             evict_log: RateLimit::default(),
+            room_wait_until: None,
             status,
             status_due: None,
             drain: env.drain,
@@ -244,6 +254,10 @@ impl<H: EventHandler> Worker<H> {
                     self.set_listening(false);
                 }
             }
+            if self.room_wait_until.is_some_and(|t| now >= t) {
+                self.room_wait_until = None;
+                self.set_listening(false);
+            }
             self.accept_loop();
             self.report(Instant::now());
             self.compact_timers();
@@ -264,9 +278,14 @@ impl<H: EventHandler> Worker<H> {
             return Some(Duration::ZERO);
         }
         let mut next: Option<Instant> = self.timers.next();
-        for t in [self.emfile_until, self.status_due, self.trim_at]
-            .into_iter()
-            .flatten()
+        for t in [
+            self.emfile_until,
+            self.status_due,
+            self.trim_at,
+            self.room_wait_until,
+        ]
+        .into_iter()
+        .flatten()
         {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
@@ -333,7 +352,8 @@ impl<H: EventHandler> Worker<H> {
         let want = !self.done_accepting
             && !self.stopping
             && self.emfile_until.is_none()
-            && (self.avail() > 0 || (self.overflow && self.can_make_room()));
+            && (self.avail() > 0
+                || (self.overflow && self.can_make_room() && self.room_wait_until.is_none()));
         if force_off && self.listening {
             self.deregister_listeners();
         }
@@ -388,13 +408,23 @@ impl<H: EventHandler> Worker<H> {
             if !self.listener_ready[idx] {
                 continue;
             }
+            // Full: choose whom to close before taking the new client.
+            let victim = if self.active >= self.client_limit() {
+                match self.victim(Instant::now()) {
+                    Ok(v) => Some(v),
+                    Err(wait) => {
+                        self.room_wait_until = wait;
+                        self.deregister_listeners();
+                        break;
+                    }
+                }
+            } else {
+                None
+            };
             match sys::io::accept(self.listeners[idx].as_fd()) {
                 Ok(fd) => {
-                    if self.active >= self.client_limit() && !self.make_room() {
-                        // Nothing left to evict (raced with the handler
-                        // marking the last one established): refuse.
-                        drop(fd);
-                        continue;
+                    if let Some(v) = victim {
+                        self.evict(v);
                     }
                     self.accepted += 1;
                     if self.spec.service_count > 0
@@ -450,19 +480,27 @@ impl<H: EventHandler> Worker<H> {
         }
     }
 
-    /// Closes the active connection idle longest that the handler has not
-    /// marked established, to make room for a new client. Returns false
-    /// when there is none.
-    fn make_room(&mut self) -> bool {
-        let victim = self
+    /// The connection to close for a new client: the active one idle
+    /// longest (at least [`MIN_IDLE_TO_EVICT`]) that the handler has not
+    /// marked established. Without one: when one becomes eligible, if any.
+    fn victim(&self, now: Instant) -> Result<usize, Option<Instant>> {
+        let (key, e) = self
             .conns
             .iter()
             .filter(|(_, e)| e.phase == Phase::Active && e.evictable && !e.io.close_req)
             .min_by_key(|(_, e)| e.last_active)
-            .map(|(k, _)| k);
-        let Some(key) = victim else {
-            return false;
-        };
+            .ok_or(None)?;
+        let eligible = e.last_active + MIN_IDLE_TO_EVICT;
+        if now >= eligible {
+            Ok(key)
+        } else {
+            Err(Some(eligible))
+        }
+    }
+
+    /// Closes `key` to make room for a new client; logs at most once a
+    /// second, with counts.
+    fn evict(&mut self, key: usize) {
         self.remove(key);
         self.evicted_unlogged += 1;
         self.evicted_total += 1;
@@ -481,7 +519,6 @@ impl<H: EventHandler> Worker<H> {
             );
             self.evicted_unlogged = 0;
         }
-        true
     }
 
     // ---- connections ----------------------------------------------------

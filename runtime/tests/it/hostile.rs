@@ -227,13 +227,13 @@ fn a_flood_of_silent_connects_is_absorbed_and_a_normal_client_served() {
         "--service",
         "http",
         "handler=http",
-        "cl=16",
+        "cl=64",
         "pl=2",
         "listen=127.0.0.1:0",
     ]);
     let addr = srv.addr("http");
     // Fill every slot, then flood: 400 connects that never send.
-    let mut held: Vec<TcpStream> = (0..32).map(|_| connect(addr)).collect();
+    let mut held: Vec<TcpStream> = (0..128).map(|_| connect(addr)).collect();
     let full = wait_for(Duration::from_secs(10), || {
         (srv.workers().len() == 2).then_some(())
     });
