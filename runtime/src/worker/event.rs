@@ -563,6 +563,10 @@ impl<H: EventHandler> Worker<H> {
             self.conns[key].shutdown_pending = true;
         }
         self.after_callback(key, now);
+        // What the client sent before the accept is usually here already:
+        // serve it now, within a long accept batch, so that a waiting
+        // request never looks idle (and so evictable) before its first read.
+        self.call_readable(key, now);
     }
 
     /// The state machine after every handler callback.
@@ -645,7 +649,9 @@ impl<H: EventHandler> Worker<H> {
     }
 
     fn call_readable(&mut self, key: usize, now: Instant) {
-        let e = &mut self.conns[key];
+        let Some(e) = self.conns.get_mut(key) else {
+            return;
+        };
         if e.phase != Phase::Active || e.io.close_req {
             return;
         }
