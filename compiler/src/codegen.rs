@@ -263,6 +263,13 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     let n = services.len();
     let base_dir = &g.base_dir.value;
+    // Only when the config names one: Dovecot's default user (`dovecot`)
+    // may not exist where the binary runs; the runtime then uses `nobody`.
+    let internal_user = opt(g
+        .all
+        .get("default_internal_user")
+        .map(|v| v.value.as_str())
+        .unwrap_or(""));
     let config_text = crate::model::print::render(&checked.model, map);
     let hash = config_hash(map);
     let version = env!("CARGO_PKG_VERSION");
@@ -275,6 +282,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
             static APP: #krate::runtime::spec::AppSpec = #krate::runtime::spec::AppSpec {
                 services: &SERVICES,
                 base_dir: #base_dir,
+                internal_user: #internal_user,
                 config_text: #config_text,
                 config_hash: #hash,
                 svcc_version: #version,
@@ -353,6 +361,34 @@ fn service_tokens(
     let user = opt(&expand_user(&svc.user.value, model));
     let group = opt(&expand_user(&svc.group.value, model));
     let chroot = opt(&svc.chroot.value);
+    let timeouts = {
+        let t = &svc.timeouts;
+        let ms = |v: &crate::model::Val<Option<u64>>| {
+            v.value
+                .map(|ms| quote!(::core::time::Duration::from_millis(#ms)))
+        };
+        let mut fields = Vec::new();
+        for (name, v) in [
+            ("idle_client", &t.client_idle),
+            ("first_request", &t.client_request),
+            ("linger_read", &t.linger_read),
+            ("linger_total", &t.linger),
+        ] {
+            if let Some(d) = ms(v) {
+                let name = format_ident!("{}", name);
+                fields.push(quote!(#name: #d,));
+            }
+        }
+        if let Some(b) = t.linger_max_bytes.value {
+            fields.push(quote!(linger_bytes: #b,));
+        }
+        quote! {
+            #krate::runtime::spec::Timeouts {
+                #(#fields)*
+                ..#krate::runtime::spec::Timeouts::DEFAULT
+            }
+        }
+    };
     quote! {
         #krate::runtime::spec::ServiceSpec {
             name: #name,
@@ -367,7 +403,7 @@ fn service_tokens(
             group: #group,
             chroot: #chroot,
             handler: #handler,
-            timeouts: #krate::runtime::spec::Timeouts::DEFAULT,
+            timeouts: #timeouts,
         }
     }
 }

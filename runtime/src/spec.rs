@@ -22,6 +22,11 @@ pub struct AppSpec {
     pub svcc_version: &'static str,
     /// Warnings the checker found at build time; printed again at start-up.
     pub warnings: &'static [&'static str],
+    /// The unprivileged user the linger drainer runs as when the master is
+    /// root (Dovecot's `default_internal_user`); `None` = `nobody`. The
+    /// drainer reads bytes from network clients, so it never keeps root:
+    /// it takes this user's uid and primary gid and no other group.
+    pub internal_user: Option<&'static str>,
 }
 
 /// One service: Dovecot's `service NAME { ... }` with every value resolved.
@@ -56,24 +61,40 @@ pub struct ServiceSpec {
     pub timeouts: Timeouts,
 }
 
-/// Per-connection timeouts.
+/// Per-connection timeouts and limits the runtime applies. Each is a
+/// setting of the service (Dovecot-style name in brackets, with its
+/// default); [`Timeouts::DEFAULT`] holds the defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
-    /// A client that sends nothing for this long is closed.
+    /// `client_idle_timeout` (60 s, as nginx's `keepalive_timeout`/
+    /// `client_body_timeout`): a client that sends nothing for this long is
+    /// closed (an event handler may answer first in
+    /// [`EventHandler::timeout`](crate::handler::EventHandler::timeout)).
     pub idle_client: Duration,
-    /// Lingering close: longest wait for one read while draining.
+    /// `client_request_timeout` (60 s, as nginx's `client_header_timeout`):
+    /// the whole first request must arrive within this long after the
+    /// accept, however often the client sends a byte. Applies to handlers
+    /// with [`EventHandler::FIRST_REQUEST_DEADLINE`](crate::handler::EventHandler::FIRST_REQUEST_DEADLINE)
+    /// (the built-in `http`), until they call
+    /// [`Conn::request_done`](crate::handler::Conn::request_done) or
+    /// [`Conn::set_established`](crate::handler::Conn::set_established).
+    pub first_request: Duration,
+    /// `linger_read_timeout` (2 s): lingering close, longest wait for one read
+    /// while draining.
     pub linger_read: Duration,
-    /// Lingering close: longest total drain time.
+    /// `linger_timeout` (30 s): lingering close, longest total drain time.
     pub linger_total: Duration,
-    /// Lingering close: most bytes drained before giving up.
+    /// `linger_max_bytes` (1 MiB): lingering close, most bytes drained before
+    /// giving up.
     pub linger_bytes: u64,
 }
 
 impl Timeouts {
-    /// svcc's defaults: 5 min idle clients, 2 s per lingering read, 30 s and
-    /// 1 MiB in total.
+    /// svcc's defaults: 60 s idle clients, 60 s for the first request, 2 s
+    /// per lingering read, 30 s and 1 MiB in total.
     pub const DEFAULT: Timeouts = Timeouts {
-        idle_client: Duration::from_secs(300),
+        idle_client: Duration::from_secs(60),
+        first_request: Duration::from_secs(60),
         linger_read: Duration::from_secs(2),
         linger_total: Duration::from_secs(30),
         linger_bytes: 1 << 20,
@@ -236,16 +257,8 @@ impl std::fmt::Debug for HandlerSpec {
 }
 
 impl ServiceSpec {
-    /// The listen backlog: `client_limit × process_limit`, at least 4, at
-    /// most `i32::MAX` (Dovecot's rule).
+    /// The listen backlog ([`svcc_facts::listen_backlog`]).
     pub const fn backlog(&self) -> u32 {
-        let b = self.client_limit as u64 * self.process_limit as u64;
-        if b < 4 {
-            4
-        } else if b > i32::MAX as u64 {
-            i32::MAX as u32
-        } else {
-            b as u32
-        }
+        svcc_facts::listen_backlog(self.client_limit, self.process_limit)
     }
 }
