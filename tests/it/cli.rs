@@ -184,6 +184,20 @@ fn sarif_is_one_document_with_rules_and_located_results() {
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let v: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
     assert_eq!(v["version"], "2.1.0");
+    // Valid against the SARIF 2.1.0 schema (test data from npm's
+    // @microsoft/jest-sarif, MIT). Its `run.language` pattern has a stray
+    // `]` that a strict meta-schema check refuses; svcc never sets it.
+    let schema_text = include_str!("../data/sarif-2.1.0-rtm.5.json").replace(
+        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
+        r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#,
+    );
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     let run = &v["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "svcc");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
