@@ -330,8 +330,7 @@ fn service_tokens(
     let name = &svc.name;
     let listeners = svc.listeners.iter().filter(|l| l.enabled()).filter_map(|l| match l.kind {
         ListenerKind::Inet => {
-            let list = if l.address.value.trim().is_empty() { &g.listen.value } else { &l.address.value };
-            let addrs: Vec<&str> = list.split([',', ' ']).filter(|a| !a.is_empty()).collect();
+            let addrs = l.addresses(g);
             let lname = &l.name;
             let port = l.port.value;
             Some(quote! {

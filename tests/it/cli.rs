@@ -263,3 +263,56 @@ fn suppressions_silence_and_no_suppressions_shows_all() {
         "{text}"
     );
 }
+
+#[test]
+fn unit_files_pass_systemd_analyze_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    svcc()
+        .args([
+            "unit",
+            "../examples/echo/echo.conf",
+            "--exec",
+            "/bin/true",
+            "-o",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let service = std::fs::read_to_string(dir.path().join("echo.service")).unwrap();
+    assert!(
+        service.contains("Sockets=echo-echo.socket echo-echo.sock.socket"),
+        "{service}"
+    );
+    let socket = std::fs::read_to_string(dir.path().join("echo-echo.socket")).unwrap();
+    assert!(
+        socket.contains("ListenStream=127.0.0.1:7007")
+            && socket.contains("FileDescriptorName=echo")
+            && socket.contains("Backlog=400"),
+        "{socket}"
+    );
+    if std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "systemd-analyze is missing: .ci/run installs systemd"
+        );
+        return;
+    }
+    let out = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("echo.service"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // systemd before 253 does not know Type=notify-reload; nothing else
+    // may be wrong.
+    let problems: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("notify-reload") && !l.trim().is_empty())
+        .collect();
+    assert!(out.status.success() && problems.is_empty(), "{err}");
+}

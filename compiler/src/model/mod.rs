@@ -178,6 +178,17 @@ impl Listener {
         }
     }
 
+    /// The addresses of an inet listener: its `address`, else the global
+    /// `listen` (comma or blank separated).
+    pub fn addresses<'a>(&'a self, g: &'a Globals) -> Vec<&'a str> {
+        let list = if self.address.value.trim().is_empty() {
+            &g.listen.value
+        } else {
+            &self.address.value
+        };
+        list.split([',', ' ']).filter(|a| !a.is_empty()).collect()
+    }
+
     /// Whether the listener is active (a unix/fifo mode or an inet port of 0
     /// disables it).
     pub fn enabled(&self) -> bool {
