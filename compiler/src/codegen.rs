@@ -63,7 +63,7 @@ pub fn diagnostics(
             None => d,
         };
         d = if disabled.is_empty() {
-            d.help("add a `service NAME { executable = echo|discard|banner|http|<your handler> ... }` block")
+            d.help("add a `service NAME { executable = echo|discard|banner|http|peer|<your handler> ... }` block")
         } else {
             d.help(format!(
                 "{} not run: give each an `executable`, and add its `protocol` to `protocols` (or remove the `protocol` line)",
@@ -248,6 +248,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                         "echo" => quote!(Echo),
                         "discard" => quote!(Discard),
                         "banner" => quote!(Banner),
+                        "peer" => quote!(Peer),
                         "http" => quote!(Http),
                         // diagnostics() made any other name an error.
                         other => {
