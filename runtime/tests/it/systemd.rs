@@ -146,3 +146,37 @@ fn notify_sequence_ready_watchdog_reloading_stopping() {
     recv_until("STOPPING=1", &mut got);
     srv.wait_exit(Duration::from_secs(15)).expect("exits");
 }
+
+#[test]
+fn logs_name_the_binary_and_carry_journal_priorities() {
+    let srv = Server::start(&["--service", "web", "handler=echo", "listen=127.0.0.1:0"]);
+    let log = srv.log();
+    assert!(log.contains("svcc-testd["), "{log}");
+    assert!(!log.contains("<6>"), "{log}");
+    drop(srv);
+    // stderr is the journal: JOURNAL_STREAM names its device and inode.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal");
+    let file = std::fs::File::create(&path).unwrap();
+    let meta = std::os::unix::fs::MetadataExt::dev(&file.metadata().unwrap());
+    let ino = std::os::unix::fs::MetadataExt::ino(&file.metadata().unwrap());
+    let mut child = std::process::Command::new(TESTD)
+        .args(["--service", "web", "handler=echo", "listen=127.0.0.1:0"])
+        .env("JOURNAL_STREAM", format!("{meta}:{ino}"))
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    let started = wait_for(Duration::from_secs(10), || {
+        let t = std::fs::read_to_string(&path).unwrap();
+        t.contains("master: started").then_some(t)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = started.expect("the server starts");
+    assert!(
+        text.lines().all(|l| l.starts_with("<6>svcc-testd[")
+            || l.starts_with("<4>")
+            || l.starts_with("<3>")),
+        "{text}"
+    );
+}
