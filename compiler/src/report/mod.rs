@@ -165,6 +165,59 @@ pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// Counts each file's problems at one stage; past
+/// [`MAX_DIAGNOSTICS_PER_FILE`](crate::syntax::MAX_DIAGNOSTICS_PER_FILE)
+/// a problem is only counted, before anything is formatted for it.
+#[derive(Debug, Default)]
+pub(crate) struct FileBudget {
+    /// Per file: described, counted only, where the first counted one is.
+    files: std::collections::HashMap<FileId, (usize, usize, Span)>,
+}
+
+impl FileBudget {
+    /// Whether to describe a problem at `at` (else it is counted).
+    pub(crate) fn admit(&mut self, at: Span) -> bool {
+        let e = self.files.entry(at.file).or_insert((0, 0, at));
+        if e.0 < crate::syntax::MAX_DIAGNOSTICS_PER_FILE {
+            e.0 += 1;
+            true
+        } else {
+            if e.1 == 0 {
+                e.2 = at;
+            }
+            e.1 += 1;
+            false
+        }
+    }
+
+    /// Whether file `file` has used up its budget.
+    pub(crate) fn full(&self, file: FileId) -> bool {
+        self.files
+            .get(&file)
+            .is_some_and(|e| e.0 >= crate::syntax::MAX_DIAGNOSTICS_PER_FILE)
+    }
+
+    /// One `svcc::limit` error per file with problems only counted.
+    pub(crate) fn finish(self, diags: &mut Vec<Diagnostic>) {
+        let mut over: Vec<_> = self.files.into_values().filter(|e| e.1 > 0).collect();
+        over.sort_by_key(|e| (e.2.file, e.2.start));
+        for (_, n, at) in over {
+            let s = if n == 1 { "" } else { "s" };
+            diags.push(
+                Diagnostic::error(
+                    crate::check::codes::LIMIT,
+                    format!(
+                        "{n} more problem{s} in this file not described: svcc describes at most {} per file",
+                        crate::syntax::MAX_DIAGNOSTICS_PER_FILE
+                    ),
+                )
+                .label(at, "the first one not described")
+                .help("fix the problems reported above and check again; a file this broken is probably not a Dovecot config"),
+            );
+        }
+    }
+}
+
 /// Most diagnostics `svcc check` prints per file; the rest are counted in
 /// one "N more" line (a file of garbage has a diagnostic per line).
 pub const MAX_PRINTED_PER_FILE: usize = 200;
@@ -186,7 +239,8 @@ pub enum Printed<'a> {
 
 /// At most `max` diagnostics per file (the first ones, in the order given),
 /// each file's left-out ones counted in a [`Printed::More`] after its last
-/// printed one.
+/// printed one. `svcc::limit` diagnostics are always printed: they say
+/// what svcc did not look at.
 pub fn cap_per_file(diags: &[Diagnostic], max: usize) -> Vec<Printed<'_>> {
     let mut out = Vec::new();
     let mut shown: std::collections::HashMap<FileId, usize> = Default::default();
@@ -199,7 +253,9 @@ pub fn cap_per_file(diags: &[Diagnostic], max: usize) -> Vec<Printed<'_>> {
             run = Some(file);
         }
         let n = shown.entry(file).or_default();
-        if *n < max {
+        if d.code == crate::check::codes::LIMIT {
+            out.push(Printed::Diagnostic(d));
+        } else if *n < max {
             *n += 1;
             out.push(Printed::Diagnostic(d));
         } else {

@@ -349,9 +349,9 @@ fn did_you_mean_is_linear() {
     // to compare with every earlier setting (minutes in a debug build).
     let text: String = (0..20_000).map(|i| format!("k{i} = $zz{i}\n")).collect();
     let c = check_within(30, "<chain>", &text);
-    assert_eq!(c.diagnostics.len(), 20_000);
-    assert!(c
-        .diagnostics
+    // 1,000 described (the per-file budget), the rest counted.
+    assert_eq!(c.diagnostics.len(), 1001);
+    assert!(c.diagnostics[..1000]
         .iter()
         .all(|d| d.code == "svcc::undefined-variable"));
 }
@@ -435,8 +435,16 @@ fn rendering_is_linear_in_the_number_of_diagnostics() {
     // build). Now each report reads only its own lines.
     let line = format!("bad {}\n", "x".repeat(95));
     let text = line.repeat(20_000);
-    let c = check_str("<garbage>", &text, &Options::default());
-    assert_eq!(c.diagnostics.len(), 20_000);
+    let mut c = check_str("<garbage>", &text, &Options::default());
+    // The checker describes 1,000 per file; render one per line anyway.
+    let file = c.diagnostics[0].labels[0].span.file;
+    c.diagnostics = (0..20_000)
+        .map(|i| {
+            let at = i * line.len();
+            svcc_compiler::Diagnostic::error("svcc::syntax", "bad line")
+                .label(svcc_compiler::syntax::Span::new(file, at, at + 3), "here")
+        })
+        .collect();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut bytes = 0;
@@ -496,5 +504,56 @@ fn printing_is_capped_per_file() {
     assert!(matches!(
         printed[MAX_PRINTED_PER_FILE],
         Printed::More { count: 300, .. }
+    ));
+}
+
+#[test]
+fn problems_described_per_file_are_capped() {
+    // A file of garbage: one problem per line, millions in 16 MiB. The
+    // first 1,000 are described, the rest counted in one limit error.
+    let c = check_str("<garbage>", &"k v\n".repeat(100_000), &Options::default());
+    assert_eq!(c.diagnostics.len(), 1001);
+    let last = c.diagnostics.last().unwrap();
+    assert_eq!(last.code, "svcc::limit");
+    assert!(
+        last.message.starts_with("99000 more problems"),
+        "{}",
+        last.message
+    );
+    // The same for every kind of line: `}`, `$name`, values, unknown settings.
+    for (line, code) in [
+        ("}\n", "svcc::unexpected-close"),
+        ("x = $nope\n", "svcc::undefined-variable"),
+        ("default_process_limit = x\n", "svcc::invalid-value"),
+    ] {
+        let c = check_str("<many>", &line.repeat(5_000), &Options::default());
+        let n = c.diagnostics.iter().filter(|d| d.code == code).count();
+        assert_eq!(n, 1000, "{line:?}");
+        assert!(
+            c.diagnostics.iter().any(|d| d.code == "svcc::limit"),
+            "{line:?}"
+        );
+    }
+    let text = "service x {\n".to_string() + &"bogus = 1\n".repeat(5_000) + "}\n";
+    let c = check_str("<many>", &text, &Options::default());
+    assert_eq!(
+        codes(&c)
+            .iter()
+            .filter(|c| **c == "svcc::unknown-setting")
+            .count(),
+        1000
+    );
+    // Recovery goes on past the budget: the section still closes.
+    let text = "k v\n".repeat(2_000) + "service imap {\n  client_limit = 5\n}\n";
+    let c = check_str("<many>", &text, &Options::default());
+    assert!(
+        codes(&c).contains(&"svcc::blocking-client-limit"),
+        "{:?}",
+        codes(&c).last()
+    );
+    // Limit errors are always printed, past the per-file print cap.
+    let printed = svcc_compiler::report::cap_per_file(&c.diagnostics, 200);
+    assert!(printed.iter().any(
+        |p| matches!(p, svcc_compiler::report::Printed::Diagnostic(d) if d.code == "svcc::limit")
     ));
 }
