@@ -27,7 +27,7 @@
 # edited while this runs: the script snapshots the working tree (tracked and
 # untracked, git-ignored files excluded) into a temp dir and points
 # SVCC_SOURCE_DIR at it, so no rebuild picks up someone's half-made edit.
-# Needs: cargo, gcc, python3, wrk, nstat, /work/shared/ceiling (or $CEILING).
+# Needs: cargo, gcc, python3, wrk, nstat, ../shared/ceiling (or $CEILING).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,7 +38,7 @@ STARTUP_RUNS=${STARTUP_RUNS:-15}
 CODEGEN_ITER=${CODEGEN_ITER:-20}
 SECS=${SECS:-4}
 STOCK=${STOCK:-/usr/share/dovecot/dovecot.conf}
-CEILING=${CEILING:-/work/shared/ceiling}
+CEILING=${CEILING:-$ROOT/../shared/ceiling}
 BIN=$ROOT/bench/out/ceiling
 if [ "$RUNS" -lt 5 ] || [ "$COLD_RUNS" -lt 1 ] || [ "$STARTUP_RUNS" -lt 10 ]; then
   echo "build.sh: RUNS >= 5, COLD_RUNS >= 1 and STARTUP_RUNS >= 10 please" >&2
@@ -266,7 +266,7 @@ fi
 # ---- tailored vs hand-written specs ----------------------------------------------
 if has tailored; then
   CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
-  cargo build -q -p svcc-runtime --release --bin svcc-testd
+  cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
   cp "$ROOT/target/release/svcc-testd" "$TMP/svcc-testd"
   TESTD=$TMP/svcc-testd
   # The tailored binaries get Dovecot's defaults idle_kill = 60 secs and

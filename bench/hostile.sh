@@ -1,69 +1,55 @@
 #!/usr/bin/env bash
-# bench/hostile.sh: `svcc check` on hostile configs (issue 8, "bounded work,
-# no panic, no hang, on any input"), every format. Not a test; not run by CI.
+# bench/hostile.sh: probe latency of svcc's http handler and of nginx (1
+# worker) while hostile clients hold them (bench/hostile.py: 3000
+# slowloris clients sending a byte every 5 s, then a flood of 20000
+# silent connects), on loopback. Not a test; not run by CI. ~2 minutes.
 #
-#   bash bench/hostile.sh                  # svcc from target/release
-#   SVCC=/path/to/old/svcc bash bench/hostile.sh   # e.g. a build of an older commit
-#
-# Each config is checked once per format with `timeout $LIMIT` (default 60 s);
-# reported: wall time and peak RSS (GNU time), or TIMEOUT / the exit status of
-# a crash. Output goes to /dev/null. The FIFO, /proc and /dev cases are only
-# run when NASTY=1: an svcc without the regular-file check blocks on them,
-# and as root it reads /proc/kmsg (consuming the kernel log) or opens every
-# device under /dev.
+#   bash bench/hostile.sh
+#   TESTD=/path/to/other/svcc-testd bash bench/hostile.sh   # e.g. an older build
+#   SLOWLORIS=4000 SECS=20 bash bench/hostile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-LIMIT=${LIMIT:-60}
-if [ -z "${SVCC:-}" ]; then
-  cargo build -q --release -p svcc-compiler
-  SVCC=$ROOT/target/release/svcc
+if [ -z "${TESTD:-}" ]; then
+  cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
+  TESTD=$ROOT/target/release/svcc-testd
 fi
-command -v /usr/bin/time >/dev/null || { echo "hostile.sh: GNU time (/usr/bin/time) not found" >&2; exit 2; }
-# shellcheck source=lib.sh
-. "$ROOT/bench/lib.sh"
+SECS=${SECS:-20}
+SLOWLORIS=${SLOWLORIS:-3000}
+. "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
+ulimit -n "$(ulimit -Hn)"
 
-python3 - "$TMP" <<'PY'
-import os, random, sys
-d = sys.argv[1]
-def w(name, text):
-    with open(os.path.join(d, name), "w") as f:
-        f.write(text)
-w("braces24.conf", "!include_try /nonexistent/" + "x{a,b}" * 24 + "\n")
-w("brace-groups.conf", "!include_try /nonexistent/" + "{a}" * 30000 + "\n")
-w("brace-deep.conf", "!include_try /x/" + "{" * 1000000 + "y" + "}" * 1000000 + "\n")
-w("glob-root.conf", "!include_try /*/*/*/*/*/*\n")
-w("vars31.conf", "x = a\n" + "x = $x $x\n" * 31)
-w("errors40k.conf", "k v\n" * 40000)
-random.seed(1)
-w("garbage2m.conf", "".join(random.choice("abc {}=#$!\\\"' \t\n") for _ in range(2 << 20)))
-w("chain10k.conf", "".join(f"k{i} = $zz{i}\n" for i in range(10000)))
-w("col70k.conf", "x = " + "a" * 70000 + " $nope\n")
-w("valid16m.conf", "a = 1\n" * ((16 << 20) // 6 - 1))
-w("garbage16m.conf", "k v\n" * ((4 << 20) - 1))
-w("vars16m.conf", "".join(f"k{i} = $zz{i}\n" for i in range(1000000))[: (16 << 20) - 100])
-w("line16m.conf", "x = " + "$a " * (5 << 20) + "\n")
-os.mkfifo(os.path.join(d, "fifo.conf"))
-w("fifo-include.conf", "!include fifo.conf\n")
-w("proc.conf", "!include_try /proc/*\n")
-w("dev.conf", "!include_try /dev/*\n")
-PY
+# client_limit x process_limit = 3000 slots, as many as slowloris clients.
+start_server "$TMP/svcc.log" "$TESTD" --service http handler=http cl=1000 pl=3 min=1 \
+  listen=127.0.0.1:18480
+wait_port 18480
+python3 bench/hostile.py 18480 --secs "$SECS" --slowloris "$SLOWLORIS" --label "svcc http, client_limit 1000 x process_limit 3"
+echo "svcc \"make room\" log lines: $(grep -c "to make room" "$TMP/svcc.log" || true)"
+grep "to make room" "$TMP/svcc.log" | tail -1 || true
+stop_server
 
-CASES="braces24 brace-groups brace-deep glob-root vars31 errors40k garbage2m chain10k col70k valid16m garbage16m vars16m line16m"
-[ "${NASTY:-0}" = 1 ] && CASES="$CASES fifo-include proc dev"
-printf '%-14s %-24s %-24s %-24s\n' config human short json
-for c in $CASES; do
-  row=$(printf '%-14s' "$c")
-  for fmt in human short json; do
-    set +e
-    /usr/bin/time -f '%e %M' -o "$TMP/time" timeout "$LIMIT" "$SVCC" check --format "$fmt" "$TMP/$c.conf" >/dev/null 2>&1
-    rc=$?
-    set -e
-    if [ "$rc" = 124 ]; then cell="TIMEOUT (>${LIMIT} s)"
-    elif [ "$rc" -gt 2 ]; then cell="crash (status $rc)"
-    else cell=$(tail -1 "$TMP/time" | awk '{ printf "%.2f s, %d MiB", $1, $2 / 1024 }')
-    fi
-    row="$row $(printf '%-24s' "$cell")"
-  done
-  echo "$row"
-done
+mkdir -p "$TMP/nginx"
+cat >"$TMP/nginx/nginx.conf" <<NGX
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx/body;
+  proxy_temp_path $TMP/nginx/proxy;
+  fastcgi_temp_path $TMP/nginx/fastcgi;
+  uwsgi_temp_path $TMP/nginx/uwsgi;
+  scgi_temp_path $TMP/nginx/scgi;
+  server {
+    listen 127.0.0.1:18481 backlog=3000;
+    location / { return 200 "hello\n"; }
+  }
+}
+NGX
+start_server "$TMP/nginx.log" nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx"
+wait_port 18481
+python3 bench/hostile.py 18481 --secs "$SECS" --slowloris "$SLOWLORIS" --label "nginx 1 worker, worker_connections 4096"
+stop_server

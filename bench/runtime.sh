@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/runtime.sh: svcc's runtime against the C ceiling (/work/shared/ceiling
+# bench/runtime.sh: svcc's runtime against the C ceiling (../shared/ceiling
 # or $CEILING) and nginx, on loopback. Not a test; not run by CI.
 #
 #   bash bench/runtime.sh            # RUNS=5 SECS=4 by default
@@ -18,11 +18,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUNS=${RUNS:-5}
 SECS=${SECS:-4}
-CEILING=${CEILING:-/work/shared/ceiling}
+CEILING=${CEILING:-$ROOT/../shared/ceiling}
 OUT=$ROOT/bench/out
 BIN=$OUT/ceiling
 CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
-cargo build -q -p svcc-runtime --release --bin svcc-testd
+cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
 TESTD=$ROOT/target/release/svcc-testd
 . "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
 

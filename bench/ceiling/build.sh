@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # bench/ceiling/build.sh [OUTDIR]: builds the C ceiling prototypes from
-# /work/shared/ceiling (or $CEILING) with gcc -O2 into OUTDIR (default
+# ../shared/ceiling beside the repository (or $CEILING) with gcc -O2 into OUTDIR (default
 # bench/out/ceiling, git-ignored). The C sources are never copied into the repo.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CEILING=${CEILING:-/work/shared/ceiling}
+CEILING=${CEILING:-$PWD/../shared/ceiling}
 OUT=${1:-bench/out/ceiling}
 mkdir -p "$OUT"
 for p in single prefork_reuse prefork_once; do

@@ -25,7 +25,8 @@ pub struct Handler {
 
 /// What to generate code for.
 pub struct Input<'a> {
-    /// The checked config.
+    /// The checked config, checked with [`crate::Options::for_build`] and
+    /// the handlers' names in [`crate::Options::handlers`].
     pub checked: &'a Checked,
     /// Handlers given to the macro (they may shadow built-ins).
     pub handlers: &'a [Handler],
@@ -40,9 +41,15 @@ pub fn runnable(model: &Model) -> impl Iterator<Item = &Service> {
 }
 
 /// Problems only the code generator sees: executables that name no handler,
-/// listeners the runtime cannot serve.
-pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+/// listeners the runtime cannot serve, settings it would not honour.
+/// `handlers` names the handlers given to the macro. The checker runs this
+/// when [`crate::Options::for_build`] is set, before suppressions apply.
+pub fn diagnostics(
+    doc: &crate::syntax::Document,
+    model: &Model,
+    handlers: &[&str],
+) -> Vec<Diagnostic> {
+    let mut out = crate::check::unsupported::check(doc, model);
     if runnable(model).next().is_none() {
         let mut d = Diagnostic::error(codes::NO_SERVICES, "the config has no service to run");
         let disabled: Vec<&str> = model
@@ -67,7 +74,7 @@ pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
     }
     let known: Vec<&str> = handlers
         .iter()
-        .map(|h| h.name.as_str())
+        .copied()
         .chain(BUILTIN_HANDLERS.iter().copied())
         .collect();
     for svc in runnable(model) {
@@ -110,14 +117,41 @@ pub fn diagnostics(model: &Model, handlers: &[Handler]) -> Vec<Diagnostic> {
 
 /// FNV-1a over every file read: the config hash `--version` shows.
 pub fn config_hash(map: &SourceMap) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = svcc_facts::Fnv1a::default();
     for (_, f) in map.files() {
-        for b in f.name.bytes().chain([0]).chain(f.text.bytes()) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        h.write(f.name.as_bytes())
+            .write(&[0])
+            .write(f.text.as_bytes());
     }
-    format!("{h:016x}")
+    format!("{:016x}", h.finish())
+}
+
+/// A diagnostic as a `compile_error!` text: rustc prints `error: ` itself,
+/// so the text starts with the code.
+fn error_text(map: &SourceMap, d: &Diagnostic) -> String {
+    let plain = render_plain(map, d);
+    match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
+        Some(rest) => format!("{}: {rest}", d.code),
+        None => plain,
+    }
+}
+
+/// The config given to `svcc::main!` cannot be read at all: one error and a
+/// skeleton `main`, rendered like every other diagnostic. `base` is the
+/// directory the path was resolved against.
+pub fn load_failure(config: &str, error: &dyn std::fmt::Display, base: &str) -> TokenStream {
+    let d = Diagnostic::error(
+        codes::INCLUDE_NOT_FOUND,
+        format!("cannot read config `{config}`: {error}"),
+    )
+    .help(format!(
+        "the path is relative to the crate's Cargo.toml ({base})"
+    ));
+    let text = error_text(&SourceMap::default(), &d);
+    quote! {
+        compile_error!(#text);
+        fn main() {}
+    }
 }
 
 /// Generates `fn main` (or, after errors, one `compile_error!` per error and
@@ -126,8 +160,9 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
     let checked = input.checked;
     let map = &checked.doc.sources;
     let krate = &input.krate;
-    let mut diags: Vec<Diagnostic> = checked.diagnostics.clone();
-    diags.extend(diagnostics(&checked.model, input.handlers));
+    // `checked` was made with `Options::for_build`: the build-only findings
+    // are there, suppressions applied.
+    let diags = &checked.diagnostics;
 
     // Rebuild when any file read changes.
     let tracked: Vec<TokenStream> = map
@@ -145,12 +180,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     if !errors.is_empty() {
         let errs = errors.iter().map(|d| {
-            // rustc prints `error: ` itself: start with the code.
-            let plain = render_plain(map, d);
-            let text = match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
-                Some(rest) => format!("{}: {rest}", d.code),
-                None => plain,
-            };
+            let text = error_text(map, d);
             quote! { compile_error!(#text); }
         });
         return quote! {
@@ -185,32 +215,33 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
             let handler = match input.handlers.iter().find(|h| h.name == exe) {
                 Some(h) => {
                     let ty = &h.ty;
-                    if svc.configured_client_limit(g).value > 1 {
-                        let d = Diagnostic::error(
-                            codes::BLOCKING_CLIENT_LIMIT,
-                            format!(
-                                "service `{}` runs blocking handler `{exe}` but client_limit is {}",
-                                svc.name,
-                                svc.configured_client_limit(g).value
-                            ),
-                        );
-                        let d = crate::check::label_client_limit(d, svc, g).help(
-                            "set `client_limit = 1` for this service: a blocking handler serves one client at a time, the others would stall",
-                        );
-                        let msg = render_plain(map, &d);
+                    let cl = svc.configured_client_limit(g).value;
+                    // Whether the handler blocks is known only when rustc
+                    // compiles the generated code: assert the rule there.
+                    if !svcc_facts::client_limit_fits(true, cl) {
+                        // Only an event handler may serve this service: a
+                        // bound whose failure reads as svcc's diagnostic
+                        // (code first, the config's location), on the type
+                        // the user named.
+                        let why = format!("its handler `{exe}` blocks");
+                        let d = crate::check::blocking_client_limit(svc, g, &why);
+                        let msg = error_text(map, &d).replace('{', "{{").replace('}', "}}");
                         asserts.push(quote! {
                             const _: () = {
-                                #[allow(unused_imports)]
-                                use #krate::runtime::spec::__private::EventProbe as _;
-                                assert!(!<#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(), "{}", #msg);
+                                #[diagnostic::on_unimplemented(
+                                    message = #msg,
+                                    label = "a blocking handler serves one client per process",
+                                    note = "svcc runs a handler implementing `BlockingHandler` one client per process; implement `EventHandler` instead to serve many"
+                                )]
+                                trait SvccEventHandlerRequired {}
+                                #[diagnostic::do_not_recommend]
+                                impl<T: #krate::runtime::handler::EventHandler> SvccEventHandlerRequired for T {}
+                                fn required<T: SvccEventHandlerRequired>() {}
+                                let _ = required::<#ty>;
                             };
                         });
                     }
-                    quote! {{
-                        #[allow(unused_imports)]
-                        use #krate::runtime::spec::__private::EventProbe as _;
-                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.named(#exe)
-                    }}
+                    quote! { #krate::runtime::spec::__private::spec::<#ty, _>(#exe) }
                 }
                 None => {
                     let ty = match exe {
@@ -232,6 +263,13 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     let n = services.len();
     let base_dir = &g.base_dir.value;
+    // Only when the config names one: Dovecot's default user (`dovecot`)
+    // may not exist where the binary runs; the runtime then uses `nobody`.
+    let internal_user = opt(g
+        .all
+        .get("default_internal_user")
+        .map(|v| v.value.as_str())
+        .unwrap_or(""));
     let config_text = crate::model::print::render(&checked.model, map);
     let hash = config_hash(map);
     let version = env!("CARGO_PKG_VERSION");
@@ -244,6 +282,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
             static APP: #krate::runtime::spec::AppSpec = #krate::runtime::spec::AppSpec {
                 services: &SERVICES,
                 base_dir: #base_dir,
+                internal_user: #internal_user,
                 config_text: #config_text,
                 config_hash: #hash,
                 svcc_version: #version,
@@ -291,8 +330,7 @@ fn service_tokens(
     let name = &svc.name;
     let listeners = svc.listeners.iter().filter(|l| l.enabled()).filter_map(|l| match l.kind {
         ListenerKind::Inet => {
-            let list = if l.address.value.trim().is_empty() { &g.listen.value } else { &l.address.value };
-            let addrs: Vec<&str> = list.split([',', ' ']).filter(|a| !a.is_empty()).collect();
+            let addrs = l.addresses(g);
             let lname = &l.name;
             let port = l.port.value;
             Some(quote! {
@@ -322,6 +360,34 @@ fn service_tokens(
     let user = opt(&expand_user(&svc.user.value, model));
     let group = opt(&expand_user(&svc.group.value, model));
     let chroot = opt(&svc.chroot.value);
+    let timeouts = {
+        let t = &svc.timeouts;
+        let ms = |v: &crate::model::Val<Option<u64>>| {
+            v.value
+                .map(|ms| quote!(::core::time::Duration::from_millis(#ms)))
+        };
+        let mut fields = Vec::new();
+        for (name, v) in [
+            ("idle_client", &t.client_idle),
+            ("first_request", &t.client_request),
+            ("linger_read", &t.linger_read),
+            ("linger_total", &t.linger),
+        ] {
+            if let Some(d) = ms(v) {
+                let name = format_ident!("{}", name);
+                fields.push(quote!(#name: #d,));
+            }
+        }
+        if let Some(b) = t.linger_max_bytes.value {
+            fields.push(quote!(linger_bytes: #b,));
+        }
+        quote! {
+            #krate::runtime::spec::Timeouts {
+                #(#fields)*
+                ..#krate::runtime::spec::Timeouts::DEFAULT
+            }
+        }
+    };
     quote! {
         #krate::runtime::spec::ServiceSpec {
             name: #name,
@@ -336,7 +402,7 @@ fn service_tokens(
             group: #group,
             chroot: #chroot,
             handler: #handler,
-            timeouts: #krate::runtime::spec::Timeouts::DEFAULT,
+            timeouts: #timeouts,
         }
     }
 }
@@ -346,7 +412,12 @@ mod tests {
     use super::*;
 
     fn gen(conf: &str, handlers: &[Handler]) -> String {
-        let checked = crate::check_str("<test>", conf, &crate::Options::default());
+        let opts = crate::Options {
+            for_build: true,
+            handlers: handlers.iter().map(|h| (h.name.clone(), false)).collect(),
+            ..Default::default()
+        };
+        let checked = crate::check_str("<test>", conf, &opts);
         generate(&Input {
             checked: &checked,
             handlers,
@@ -397,8 +468,8 @@ mod tests {
             "service kv {\n  executable = kv\n  client_limit = 5\n}\n",
             &h,
         );
-        assert!(out.contains("Probe < crate :: Kv >"), "{out}");
-        assert!(out.contains("is_blocking"), "{out}");
+        assert!(out.contains("spec :: < crate :: Kv , _ >"), "{out}");
+        assert!(out.contains("SvccEventHandlerRequired"), "{out}");
         assert!(out.contains("svcc::blocking-client-limit"), "{out}");
     }
 

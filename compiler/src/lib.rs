@@ -13,9 +13,12 @@
 
 pub mod check;
 pub mod codegen;
+pub mod ide;
 pub mod model;
 pub mod report;
+pub mod suppress;
 pub mod syntax;
+pub mod unit;
 
 pub use check::{HostLimits, Options};
 pub use report::{Diagnostic, Severity};
@@ -49,6 +52,23 @@ pub fn check_path(path: &str, opts: &Options) -> Result<Checked, syntax::LoadErr
     Ok(finish(doc, diags, opts))
 }
 
+/// Checks the config at `path` as an editor has it: a file whose path is a
+/// key of `overlay` is read from there (an unsaved buffer) instead of disk.
+/// A top file that cannot be read is checked as empty.
+pub fn check_with_overlay(path: &str, overlay: &syntax::Overlay, opts: &Options) -> Checked {
+    let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
+    let disk;
+    let text = match overlay.get(&canon) {
+        Some(text) => text.as_str(),
+        None => {
+            disk = std::fs::read_to_string(path).unwrap_or_default();
+            disk.as_str()
+        }
+    };
+    let (doc, diags) = syntax::load_overlay(path, text, overlay);
+    finish(doc, diags, opts)
+}
+
 /// Checks a config given as text (includes relative to `name`'s directory).
 pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
     let (doc, diags) = syntax::load_str(name, text);
@@ -59,7 +79,14 @@ fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> 
     let (model, more) = model::build(&doc);
     diags.extend(more);
     diags.extend(check::run(&model, opts));
+    if opts.for_build {
+        let names: Vec<&str> = opts.handlers.iter().map(|(n, _)| n.as_str()).collect();
+        diags.extend(codegen::diagnostics(&doc, &model, &names));
+    }
     report::sort(&mut diags);
+    if !opts.no_suppressions {
+        diags = suppress::apply(&doc.sources, diags);
+    }
     Checked {
         doc,
         model,

@@ -37,6 +37,15 @@ pub trait EventHandler: Default + 'static {
     /// Per-connection state, created by [`EventHandler::open`].
     type State: 'static;
 
+    /// Whether the client must send its whole first request within the
+    /// service's `client_request_timeout`
+    /// ([`crate::spec::Timeouts::first_request`]), counted from the accept
+    /// and not reset by each byte (nginx's `client_header_timeout`). The
+    /// handler ends the deadline with [`Conn::request_done`] (or
+    /// [`Conn::set_established`]). Off by default; the built-in `http` sets
+    /// it.
+    const FIRST_REQUEST_DEADLINE: bool = false;
+
     /// A new client was accepted. Writes queued here go out at once.
     fn open(&mut self, conn: &mut Conn<'_>) -> Self::State;
 
@@ -102,6 +111,10 @@ pub(crate) struct ConnIo {
     pub blocked_write: bool,
     /// The handler received [`EventHandler::shutdown`].
     pub told_shutdown: bool,
+    /// The handler marked the connection established: never evicted.
+    pub established: bool,
+    /// The handler said the first request is complete.
+    pub request_done: bool,
 }
 
 impl ConnIo {
@@ -117,6 +130,8 @@ impl ConnIo {
             close_req: false,
             blocked_write: false,
             told_shutdown: false,
+            established: false,
+            request_done: false,
         }
     }
 
@@ -250,21 +265,61 @@ impl Conn<'_> {
     pub fn shutting_down(&self) -> bool {
         self.io.told_shutdown
     }
+
+    /// The client's first request is complete: ends the first-request
+    /// deadline ([`EventHandler::FIRST_REQUEST_DEADLINE`]). The connection
+    /// stays evictable.
+    pub fn request_done(&mut self) {
+        self.io.request_done = true;
+    }
+
+    /// Marks the connection established (say, a logged-in client): it is
+    /// never closed to make room for a new client, and the first-request
+    /// deadline ends. Until then, when the service is full and a new client
+    /// waits, the connection idle longest is closed to make room (as
+    /// Dovecot's login processes do with clients that have not logged in).
+    pub fn set_established(&mut self) {
+        self.io.established = true;
+        self.io.request_done = true;
+    }
+
+    /// True once [`Conn::set_established`] was called.
+    pub fn is_established(&self) -> bool {
+        self.io.established
+    }
 }
 
 /// The blocking client stream given to a [`BlockingHandler`].
+///
+/// Reads wait at most the idle timeout. Once the worker is told to stop
+/// (SIGTERM, SIGHUP's replacement), a read fails at once with
+/// `ConnectionAborted`, checked before every read and without a window
+/// for the signal to slip in (the wait is a `ppoll` that unblocks the stop
+/// signals atomically); except that a client that has sent nothing yet is
+/// still waited for, up to the shutdown deadline, so a client accepted just
+/// before a reload is served rather than closed unanswered.
 #[derive(Debug)]
 pub struct Stream {
     sock: socket2::Socket,
+    idle: Duration,
+    grace: Duration,
+    got_data: bool,
+    /// When the stop flag was first seen during a read.
+    stop_deadline: Option<std::time::Instant>,
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd, idle: Duration) -> io::Result<Self> {
+    pub(crate) fn new(fd: OwnedFd, idle: Duration, grace: Duration) -> io::Result<Self> {
         let sock = socket2::Socket::from(fd);
         sock.set_nonblocking(false)?;
-        sock.set_read_timeout(Some(idle))?;
         sock.set_write_timeout(Some(idle))?;
-        Ok(Stream { sock })
+        Ok(Stream {
+            sock,
+            idle,
+            grace,
+            got_data: false,
+            stop_deadline: None,
+        })
     }
 
     pub(crate) fn into_fd(self) -> OwnedFd {
@@ -279,17 +334,46 @@ impl Stream {
 
 impl io::Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let aborted =
+            || io::Error::new(io::ErrorKind::ConnectionAborted, "worker is shutting down");
+        let started = std::time::Instant::now();
         loop {
-            match sys::io::recv(self.sock.as_fd(), buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    if crate::sys::proc::STOP_FLAG.load(std::sync::atomic::Ordering::Relaxed) {
-                        return Err(io::Error::new(
-                            io::ErrorKind::ConnectionAborted,
-                            "worker is shutting down",
-                        ));
-                    }
+            // The stop signals are blocked from the flag check until the
+            // wait, which lets them in atomically.
+            let _guard = sys::proc::FlagSignalsBlocked::new();
+            let mut wait = self.idle.saturating_sub(started.elapsed());
+            if sys::proc::STOP_FLAG.load(std::sync::atomic::Ordering::Relaxed) {
+                if self.got_data {
+                    return Err(aborted());
                 }
-                r => return r,
+                let until = *self
+                    .stop_deadline
+                    .get_or_insert_with(|| std::time::Instant::now() + self.grace);
+                wait = wait.min(until.saturating_duration_since(std::time::Instant::now()));
+                if wait.is_zero() {
+                    return Err(aborted());
+                }
+            }
+            if wait.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            match sys::io::wait_readable(self.sock.as_fd(), wait) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            drop(_guard);
+            match sys::io::recv(self.sock.as_fd(), buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => {
+                    self.got_data |= n > 0;
+                    return Ok(n);
+                }
+                Err(e) => return Err(e),
             }
         }
     }

@@ -132,6 +132,12 @@ codes! {
     NO_SERVICES = "svcc::no-services", Error,
         "The config has no service a tailored binary could run (svcc build and svcc::main! only).",
         "A service runs when it has an `executable` and its `protocol` is empty or listed in `protocols`. A binary built from a config where none does would start, bind nothing and serve nothing.";
+    UNSUPPORTED_SETTING = "svcc::unsupported-setting", Error,
+        "A setting the tailored binary would not honour (svcc build and svcc::main! only).",
+        "Every setting a config accepts must mean what it says in the binary that runs it. Some settings svcc parses (and `svcc check` checks for Dovecot) have no effect in svcc's runtime: `ssl = yes` on an inet_listener (TLS is not implemented yet: the listener would serve plaintext), `haproxy = yes` (clients would see the PROXY header as data), `reuse_port`, `type`, `privileged_group`, `extra_groups`, `drop_priv_before_exec`, top-level Dovecot settings and sections that no service reads (mail, auth, ssl, `protocol`/`local`/`remote` filters, ...). Rather than ignore them silently, `svcc build` and `svcc::main!` refuse them, each diagnostic saying what svcc does instead. `svcc check` stays quiet about them: a config checked for Dovecot runs on Dovecot. Global settings another value refers to as `$name` are read through that reference and are fine.";
+    UNUSED_SUPPRESSION = "svcc::unused-suppression", Warning,
+        "A `# svcc: disable=` comment that silenced nothing (or names no code).",
+        "`# svcc: disable=CODE[,CODE]` at the end of a line, or alone on the line before it, silences those codes on that line; `# svcc: disable-file=CODE` among a file's first comment lines silences them in the file. A suppression whose finding is gone would silently hide the next, different problem on that line, so it is reported: remove it. `--no-suppressions` shows every finding regardless.";
     LIMIT = "svcc::limit", Error,
         "Includes nest too deep, too many files, or a file too large.",
         "svcc bounds the work one config can cause: at most 32 nested includes, 4096 files, and 16 MiB per file.";

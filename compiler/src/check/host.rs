@@ -5,20 +5,17 @@ use super::{codes, label_val, Options};
 use crate::model::{Globals, Service};
 use crate::report::{Diagnostic, Severity};
 
-/// Descriptors a worker holds besides its clients: stdio, the status and
-/// master pipes, logging, the event loop and a margin.
-pub const OWN_FDS: u64 = 16;
+use svcc_facts::OWN_FDS;
 
-/// The listen backlog Dovecot uses: client_limit × process_limit (after the
-/// service_count cap), at least 4, at most INT_MAX.
+/// The listen backlog of a service ([`svcc_facts::listen_backlog`] of its
+/// effective limits).
 pub fn backlog(svc: &Service, g: &Globals) -> u64 {
-    let b = svc.eff_client_limit(g) as u64 * svc.eff_process_limit(g).value as u64;
-    b.clamp(4, i32::MAX as u64)
+    svcc_facts::listen_backlog(svc.eff_client_limit(g), svc.eff_process_limit(g).value) as u64
 }
 
 pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Diagnostic>) {
     let name = &svc.name;
-    let listeners = svc.listeners.iter().filter(|l| l.enabled()).count() as u64;
+    let listeners = svc.listeners.iter().filter(|l| l.enabled()).count();
     let cl = svc.configured_client_limit(g);
     let pl = svc.eff_process_limit(g);
     if let Some(max) = opts.host.somaxconn {
@@ -47,7 +44,7 @@ pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Di
         }
     }
     if let Some(nofile) = opts.host.nofile {
-        let need = svc.eff_client_limit(g) as u64 + listeners + OWN_FDS;
+        let need = svcc_facts::fds_needed(svc.eff_client_limit(g), listeners);
         if nofile < need {
             let sev = Severity::Warning;
             let mut d = Diagnostic::new(

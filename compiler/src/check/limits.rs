@@ -2,7 +2,7 @@
 //! the service_count cap, single-process services, vsz_limit, type, chroot.
 
 use super::{codes, is_blocking, label_val, Options};
-use crate::model::{catalogue, Model, Service};
+use crate::model::{catalogue, Globals, Model, Service};
 use crate::report::Diagnostic;
 
 pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<Diagnostic>) {
@@ -10,11 +10,10 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
     let name = &svc.name;
     let pl = svc.eff_process_limit(g);
     let cl = svc.configured_client_limit(g);
-    let eff_cl = svc.eff_client_limit(g);
 
     // The configured value counts, not the service_count cap: the cap hides
     // the problem only until the service switches to performance mode.
-    let blocking_error = is_blocking(svc, opts) && cl.value > 1;
+    let blocking_error = !svcc_facts::client_limit_fits(is_blocking(svc, opts), cl.value);
     if blocking_error {
         let why = if svc.blocking.origin.is_config() {
             "it sets `blocking = yes`".to_string()
@@ -23,32 +22,7 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         } else {
             format!("its handler `{}` blocks", svc.executable.value)
         };
-        let mut d = Diagnostic::error(
-            codes::BLOCKING_CLIENT_LIMIT,
-            format!(
-                "service `{name}` is blocking but client_limit is {}: while one client's request blocks, {}",
-                cl.value,
-                if cl.value == 2 {
-                    "the other client of that process stalls".to_string()
-                } else {
-                    format!("the other {} clients of that process stall", cl.value - 1)
-                }
-            ),
-        );
-        if eff_cl < cl.value {
-            d = d.note(format!(
-                "service_count = {} caps it to {eff_cl} for now, but the stall returns as soon as service_count is raised or set to 0 (Dovecot's performance mode)",
-                svc.service_count.value
-            ));
-        }
-        d = label_val(d, svc, "client_limit", &cl, g);
-        if let Some(s) = svc.blocking.origin.span() {
-            d = d.label(s, "blocking = yes");
-        }
-        d = d.help(format!(
-            "set `client_limit = 1` in `service {name}` ({why}) and raise `process_limit` for concurrency: a blocking process can serve only one client at a time"
-        ));
-        out.push(d);
+        out.push(blocking_client_limit(svc, g, &why));
     }
 
     if svc.process_min_avail.value > pl.value {
@@ -147,4 +121,38 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         };
         out.push(d);
     }
+}
+
+/// The `svcc::blocking-client-limit` finding for a blocking service; `why`
+/// says what makes it blocking. Also used by codegen for a user's handler
+/// that turns out to block at compile time.
+pub fn blocking_client_limit(svc: &Service, g: &Globals, why: &str) -> Diagnostic {
+    let name = &svc.name;
+    let cl = svc.configured_client_limit(g);
+    let eff_cl = svc.eff_client_limit(g);
+    let mut d = Diagnostic::error(
+        codes::BLOCKING_CLIENT_LIMIT,
+        format!(
+            "service `{name}` is blocking but client_limit is {}: while one client's request blocks, {}",
+            cl.value,
+            if cl.value == 2 {
+                "the other client of that process stalls".to_string()
+            } else {
+                format!("the other {} clients of that process stall", cl.value - 1)
+            }
+        ),
+    );
+    if eff_cl < cl.value {
+        d = d.note(format!(
+            "service_count = {} caps it to {eff_cl} for now, but the stall returns as soon as service_count is raised or set to 0 (Dovecot's performance mode)",
+            svc.service_count.value
+        ));
+    }
+    d = label_val(d, svc, "client_limit", &cl, g);
+    if let Some(s) = svc.blocking.origin.span() {
+        d = d.label(s, "blocking = yes");
+    }
+    d.help(format!(
+        "set `client_limit = 1` in `service {name}` ({why}) and raise `process_limit` for concurrency: a blocking process can serve only one client at a time"
+    ))
 }

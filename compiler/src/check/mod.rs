@@ -8,6 +8,7 @@ mod globals;
 mod host;
 mod limits;
 mod listeners;
+pub mod unsupported;
 
 use crate::model::{Globals, Model, Origin, Service, Val};
 use crate::report::Diagnostic;
@@ -29,6 +30,12 @@ pub struct Options {
     pub host: HostLimits,
     /// Handlers the build knows beyond the built-ins: (name, blocking).
     pub handlers: Vec<(String, bool)>,
+    /// Also what only `svcc build` and `svcc::main!` care about: executables
+    /// that name no handler, nothing to run, settings the binary would not
+    /// honour.
+    pub for_build: bool,
+    /// Ignore `# svcc: disable=` comments (`--no-suppressions`).
+    pub no_suppressions: bool,
 }
 
 /// svcc's built-in handlers (`executable = NAME`); none blocks.
@@ -144,8 +151,4 @@ fn global_name(g: &Globals, span: Span) -> Option<&'static str> {
     }
 }
 
-/// Labels a service's client_limit (where it is set, or its default).
-pub fn label_client_limit(d: Diagnostic, svc: &Service, g: &Globals) -> Diagnostic {
-    let cl = svc.configured_client_limit(g);
-    label_val(d, svc, "client_limit", &cl, g)
-}
+pub use limits::blocking_client_limit;

@@ -25,95 +25,137 @@ pub enum Kind {
     Port,
 }
 
+/// What the tailored binary does with a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// The value reaches the runtime.
+    Honoured,
+    /// Set by the block's header (`service NAME {`); the runtime honours
+    /// the header, so a different value in the block is refused.
+    FromHeader,
+    /// The runtime cannot honour it: `svcc build` and `svcc::main!` refuse
+    /// any value but `off` (`svcc::unsupported-setting`); `instead` says
+    /// what svcc does and what to change. `svcc check` stays quiet: the
+    /// config is still right for Dovecot.
+    Refused {
+        /// The one value that asks for nothing (the default).
+        off: &'static str,
+        /// What svcc does instead, and what to do.
+        instead: &'static str,
+    },
+}
+
+/// One setting of a `service` or listener block: the one row every layer
+/// reads (parsing and typing, "did you mean", `svcc build`'s refusals).
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDef {
+    /// The name.
+    pub name: &'static str,
+    /// The value type.
+    pub kind: Kind,
+    /// What it means.
+    pub doc: &'static str,
+    /// What the tailored binary does with it.
+    pub runtime: Runtime,
+}
+
+impl SettingDef {
+    const fn new(name: &'static str, kind: Kind, doc: &'static str) -> Self {
+        SettingDef {
+            name,
+            kind,
+            doc,
+            runtime: Runtime::Honoured,
+        }
+    }
+
+    const fn refused(mut self, off: &'static str, instead: &'static str) -> Self {
+        self.runtime = Runtime::Refused { off, instead };
+        self
+    }
+
+    const fn set_by_header(mut self) -> Self {
+        self.runtime = Runtime::FromHeader;
+        self
+    }
+}
+
+/// The global settings the tailored binary honours, and how; every other
+/// top-level setting is refused by `svcc build` unless another value
+/// refers to it as `$name`.
+pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
+    ("protocols", "which services run"),
+    (
+        "base_dir",
+        "where relative unix listener paths live (`--base-dir` overrides)",
+    ),
+    (
+        "listen",
+        "the addresses of inet listeners without `address`",
+    ),
+    (
+        "default_process_limit",
+        "process_limit of services that set none",
+    ),
+    (
+        "default_client_limit",
+        "client_limit of services that set none",
+    ),
+    ("default_idle_kill", "idle_kill of services that set none"),
+    ("default_vsz_limit", "vsz_limit of services that set none"),
+    (
+        "default_internal_user",
+        "the user the linger drainer runs as (else `nobody`)",
+    ),
+];
+
 /// Settings of a `service` block: name, type, what it means.
-pub const SERVICE_SETTINGS: &[(&str, Kind, &str)] = &[
-    (
-        "protocol",
-        Kind::Text,
-        "the protocol that must be in `protocols` for the service to run",
-    ),
-    (
-        "type",
-        Kind::Text,
-        "service type: empty, log, config, anvil, login, startup or worker",
-    ),
-    (
-        "executable",
-        Kind::Text,
-        "the program (Dovecot) or svcc handler that serves connections",
-    ),
-    ("user", Kind::Text, "user the processes run as"),
-    ("group", Kind::Text, "group the processes run as"),
-    (
-        "privileged_group",
-        Kind::Text,
-        "group the process may switch to",
-    ),
-    ("extra_groups", Kind::Text, "supplementary groups"),
-    ("chroot", Kind::Text, "directory to chroot into"),
-    (
-        "drop_priv_before_exec",
-        Kind::Bool,
-        "drop privileges before exec",
-    ),
-    ("process_min_avail", Kind::Uint, "idle processes kept ready"),
-    ("process_limit", Kind::Uint, "maximum number of processes"),
-    (
-        "client_limit",
-        Kind::Uint,
-        "connections one process serves at once",
-    ),
-    (
-        "service_count",
-        Kind::Uint,
-        "connections a process serves before it exits",
-    ),
-    (
-        "idle_kill",
-        Kind::Time,
-        "idle processes exit after this long",
-    ),
-    ("vsz_limit", Kind::Size, "address-space limit of a process"),
-    (
-        "blocking",
-        Kind::Bool,
-        "svcc: the service does blocking I/O (one client per process)",
-    ),
-    (
-        "name",
-        Kind::Text,
-        "the service name (set by the block's header)",
-    ),
+pub const SERVICE_SETTINGS: &[SettingDef] = &[
+    SettingDef::new("protocol", Kind::Text, "the protocol that must be in `protocols` for the service to run"),
+    SettingDef::new("type", Kind::Text, "service type: empty, log, config, anvil, login, startup or worker").refused("", "svcc runs every service the same way (its process model is Dovecot's for all of them); remove `type`"),
+    SettingDef::new("executable", Kind::Text, "the program (Dovecot) or svcc handler that serves connections"),
+    SettingDef::new("user", Kind::Text, "user the processes run as"),
+    SettingDef::new("group", Kind::Text, "group the processes run as"),
+    SettingDef::new("privileged_group", Kind::Text, "group the process may switch to").refused("", "svcc's workers run with `user`/`group` only; remove `privileged_group`"),
+    SettingDef::new("extra_groups", Kind::Text, "supplementary groups").refused("", "svcc's workers drop every supplementary group and keep only `group`; remove `extra_groups`"),
+    SettingDef::new("chroot", Kind::Text, "directory to chroot into"),
+    SettingDef::new("drop_priv_before_exec", Kind::Bool, "drop privileges before exec").refused("no", "svcc never execs: workers drop privileges right after fork, before any handler code runs; remove the setting"),
+    SettingDef::new("process_min_avail", Kind::Uint, "idle processes kept ready"),
+    SettingDef::new("process_limit", Kind::Uint, "maximum number of processes"),
+    SettingDef::new("client_limit", Kind::Uint, "connections one process serves at once"),
+    SettingDef::new("service_count", Kind::Uint, "connections a process serves before it exits"),
+    SettingDef::new("idle_kill", Kind::Time, "idle processes exit after this long"),
+    SettingDef::new("vsz_limit", Kind::Size, "address-space limit of a process"),
+    SettingDef::new("blocking", Kind::Bool, "svcc: the service does blocking I/O (one client per process)"),
+    SettingDef::new("client_idle_timeout", Kind::Time, "svcc: a client that sends nothing for this long is closed (default 60 secs)"),
+    SettingDef::new("client_request_timeout", Kind::Time, "svcc: the whole first request must arrive within this long of the connect, as nginx's client_header_timeout (default 60 secs; handlers that ask for it, e.g. http)"),
+    SettingDef::new("linger_read_timeout", Kind::Time, "svcc: lingering close, longest wait for one read while draining (default 2 secs)"),
+    SettingDef::new("linger_timeout", Kind::Time, "svcc: lingering close, longest total drain (default 30 secs)"),
+    SettingDef::new("linger_max_bytes", Kind::Size, "svcc: lingering close, most bytes drained (default 1M)"),
+    SettingDef::new("name", Kind::Text, "the service name (set by the block's header)").set_by_header(),
 ];
 
 /// Settings of `unix_listener` and `fifo_listener` blocks.
-pub const UNIX_LISTENER_SETTINGS: &[(&str, Kind, &str)] = &[
-    (
+pub const UNIX_LISTENER_SETTINGS: &[SettingDef] = &[
+    SettingDef::new(
         "path",
         Kind::Text,
         "the socket path (set by the block's header)",
-    ),
-    ("mode", Kind::Mode, "permissions of the socket file"),
-    ("user", Kind::Text, "owner of the socket file"),
-    ("group", Kind::Text, "group of the socket file"),
+    )
+    .set_by_header(),
+    SettingDef::new("mode", Kind::Mode, "permissions of the socket file"),
+    SettingDef::new("user", Kind::Text, "owner of the socket file"),
+    SettingDef::new("group", Kind::Text, "group of the socket file"),
 ];
 
 /// Settings of `inet_listener` blocks.
-pub const INET_LISTENER_SETTINGS: &[(&str, Kind, &str)] = &[
-    (
-        "name",
-        Kind::Text,
-        "the listener name (set by the block's header)",
-    ),
-    (
-        "address",
-        Kind::Text,
-        "addresses to listen on (default: `listen`)",
-    ),
-    ("port", Kind::Port, "TCP port (0 disables the listener)"),
-    ("ssl", Kind::Bool, "TLS on this listener"),
-    ("reuse_port", Kind::Bool, "SO_REUSEPORT per process"),
-    ("haproxy", Kind::Bool, "expect the HAProxy protocol"),
+pub const INET_LISTENER_SETTINGS: &[SettingDef] = &[
+    SettingDef::new("name", Kind::Text, "the listener name (set by the block's header)").set_by_header(),
+    SettingDef::new("address", Kind::Text, "addresses to listen on (default: `listen`)"),
+    SettingDef::new("port", Kind::Port, "TCP port (0 disables the listener)"),
+    SettingDef::new("ssl", Kind::Bool, "TLS on this listener").refused("no", "TLS is not implemented yet: this listener would serve plaintext; remove `ssl = yes` or terminate TLS in front of svcc (e.g. HAProxy)"),
+    SettingDef::new("reuse_port", Kind::Bool, "SO_REUSEPORT per process").refused("no", "svcc's master binds each listener once and every worker accepts on it; remove `reuse_port`"),
+    SettingDef::new("haproxy", Kind::Bool, "expect the HAProxy protocol").refused("no", "the PROXY protocol is not implemented yet: clients would see the proxy's header as data; remove `haproxy = yes`"),
 ];
 
 /// Dovecot services whose `process_limit` must be 1 (`doveconf`:
@@ -150,6 +192,11 @@ fn names() -> &'static HashSet<&'static str> {
 /// Whether Dovecot 2.3 knows a setting of this name (outside service blocks).
 pub fn is_dovecot_setting(name: &str) -> bool {
     names().contains(name)
+}
+
+/// Every setting name Dovecot 2.3 knows (outside service blocks).
+pub fn dovecot_setting_names() -> impl Iterator<Item = &'static str> {
+    names().iter().copied()
 }
 
 /// The closest known name, for "did you mean".

@@ -98,7 +98,7 @@ pub struct Globals {
 impl Default for Globals {
     fn default() -> Self {
         Globals {
-            // Debian's build, which DOVECOT.md was checked against, defaults to none
+            // Debian's build of Dovecot 2.3 defaults to none
             // (upstream: `imap pop3 lmtp`); stock configs add them in protocols.d.
             protocols: Val::default(Vec::new()),
             base_dir: Val::default("/run/dovecot".into()),
@@ -178,6 +178,17 @@ impl Listener {
         }
     }
 
+    /// The addresses of an inet listener: its `address`, else the global
+    /// `listen` (comma or blank separated).
+    pub fn addresses<'a>(&'a self, g: &'a Globals) -> Vec<&'a str> {
+        let list = if self.address.value.trim().is_empty() {
+            &g.listen.value
+        } else {
+            &self.address.value
+        };
+        list.split([',', ' ']).filter(|a| !a.is_empty()).collect()
+    }
+
     /// Whether the listener is active (a unix/fifo mode or an inet port of 0
     /// disables it).
     pub fn enabled(&self) -> bool {
@@ -226,6 +237,9 @@ pub struct Service {
     pub vsz_limit: Val<Option<u64>>,
     /// svcc's `blocking` (built-in blocking services default to yes).
     pub blocking: Val<bool>,
+    /// svcc's client and lingering-close timeouts as set (`None`: the
+    /// runtime's default).
+    pub timeouts: Timeouts,
     /// The listeners, in order.
     pub listeners: Vec<Listener>,
 }
@@ -250,6 +264,7 @@ impl Service {
             idle_kill: Val::default(0),
             vsz_limit: Val::default(None),
             blocking: Val::default(false),
+            timeouts: Timeouts::default(),
             listeners: Vec::new(),
         }
     }
@@ -324,6 +339,28 @@ impl Service {
     /// The span to point at for this service: its header.
     pub fn anchor(&self) -> Option<Span> {
         self.header
+    }
+}
+
+/// svcc's own per-service timeouts, in milliseconds (bytes for
+/// `linger_max_bytes`); `None` leaves the runtime's default.
+#[derive(Debug, Clone, Default)]
+pub struct Timeouts {
+    /// `client_idle_timeout`.
+    pub client_idle: Val<Option<u64>>,
+    /// `client_request_timeout`.
+    pub client_request: Val<Option<u64>>,
+    /// `linger_read_timeout`.
+    pub linger_read: Val<Option<u64>>,
+    /// `linger_timeout`.
+    pub linger: Val<Option<u64>>,
+    /// `linger_max_bytes`.
+    pub linger_max_bytes: Val<Option<u64>>,
+}
+
+impl<T: Default> Default for Val<T> {
+    fn default() -> Self {
+        Val::default(T::default())
     }
 }
 
@@ -754,7 +791,7 @@ impl Builder {
         }
     }
 
-    fn unknown(&mut self, s: &Setting, place: &str, known: &[(&str, Kind, &str)]) {
+    fn unknown(&mut self, s: &Setting, place: &str, known: &[catalogue::SettingDef]) {
         if !self.budget.admit(s.key_span) {
             return;
         }
@@ -763,7 +800,7 @@ impl Builder {
             format!("unknown setting `{}` in {place}", s.key),
         )
         .label(s.key_span, "not a setting of this block");
-        let names = known.iter().map(|k| k.0);
+        let names = known.iter().map(|k| k.name);
         d = match catalogue::suggest(&s.key, names) {
             Some(m) => d.help(format!(
                 "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {}\"",
@@ -771,14 +808,16 @@ impl Builder {
             )),
             None => d.help(format!(
                 "the settings of {place} are: {}",
-                known.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+                known.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
             )),
         };
         self.diags.push(d);
     }
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
-        let Some(&(key, kind, _)) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.0 == s.key)
+        let Some(&catalogue::SettingDef {
+            name: key, kind, ..
+        }) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == s.key)
         else {
             let place = format!("service `{}`", self.model.services[idx].name);
             self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
@@ -820,6 +859,31 @@ impl Builder {
                 }
             }
             "blocking" => set!(blocking, value::boolean),
+            "client_idle_timeout"
+            | "client_request_timeout"
+            | "linger_read_timeout"
+            | "linger_timeout"
+            | "linger_max_bytes" => {
+                let parse = if key == "linger_max_bytes" {
+                    value::size
+                } else {
+                    value::time
+                };
+                if let Some(x) = self.typed(s, &v, parse) {
+                    let t = &mut self.model.services[idx].timeouts;
+                    let field = match key {
+                        "client_idle_timeout" => &mut t.client_idle,
+                        "client_request_timeout" => &mut t.client_request,
+                        "linger_read_timeout" => &mut t.linger_read,
+                        "linger_timeout" => &mut t.linger,
+                        _ => &mut t.linger_max_bytes,
+                    };
+                    *field = Val {
+                        value: Some(x),
+                        origin,
+                    };
+                }
+            }
             _ => {}
         }
     }
@@ -875,7 +939,7 @@ impl Builder {
         for item in &sec.items {
             match item {
                 Item::Setting(s) => {
-                    if !known.iter().any(|k| k.0 == s.key) {
+                    if !known.iter().any(|k| k.name == s.key) {
                         let place = format!(
                             "`{} {}`",
                             sec.kind, self.model.services[idx].listeners[li].name

@@ -17,20 +17,51 @@ fn origin(map: &SourceMap, o: &Origin, default_what: &str) -> String {
     }
 }
 
+/// One effective setting of a service (or of one of its listeners).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective {
+    /// The listener (`unix_listener NAME`, ...) it belongs to, if any.
+    pub listener: Option<String>,
+    /// The setting.
+    pub key: String,
+    /// Its effective value as `svcc config` shows it.
+    pub shown: String,
+    /// Where it came from: `FILE:LINE`, or which default.
+    pub origin: String,
+}
+
 struct W<'a> {
     out: String,
     map: &'a SourceMap,
+    entries: Vec<Effective>,
+    listener: Option<String>,
 }
 
 impl W<'_> {
     fn line<T>(&mut self, indent: usize, key: &str, v: &Val<T>, shown: String, what: &str) {
         let left = format!("{:indent$}{key} = {shown}", "", indent = indent);
-        let _ = writeln!(
-            self.out,
-            "{left:<44} # {}",
-            origin(self.map, &v.origin, what)
-        );
+        let origin = origin(self.map, &v.origin, what);
+        let _ = writeln!(self.out, "{left:<44} # {origin}");
+        self.entries.push(Effective {
+            listener: self.listener.clone(),
+            key: key.to_string(),
+            shown,
+            origin,
+        });
     }
+}
+
+/// The effective settings of one service and its listeners, each with its
+/// origin: what `svcc config` prints for it (and an editor's hover shows).
+pub fn effective(model: &Model, map: &SourceMap, svc: &Service) -> Vec<Effective> {
+    let mut w = W {
+        out: String::new(),
+        map,
+        entries: Vec::new(),
+        listener: None,
+    };
+    service(&mut w, svc, &model.globals);
+    w.entries
 }
 
 /// Renders the effective settings of the config's services.
@@ -39,6 +70,8 @@ pub fn render(model: &Model, map: &SourceMap) -> String {
     let mut w = W {
         out: String::new(),
         map,
+        entries: Vec::new(),
+        listener: None,
     };
     let _ = writeln!(
         w.out,
@@ -140,6 +173,23 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
         None => g.default_vsz_limit.clone(),
     };
     w.line(2, "vsz_limit", &vsz_v, size(vsz), " (default_vsz_limit)");
+    let t = &svc.timeouts;
+    for (key, v, is_size) in [
+        ("client_idle_timeout", &t.client_idle, false),
+        ("client_request_timeout", &t.client_request, false),
+        ("linger_read_timeout", &t.linger_read, false),
+        ("linger_timeout", &t.linger, false),
+        ("linger_max_bytes", &t.linger_max_bytes, true),
+    ] {
+        if let Some(x) = v.value {
+            let shown = match (is_size, x % 1000) {
+                (true, _) => size(x),
+                (false, 0) => format!("{} secs", x / 1000),
+                (false, _) => format!("{x} msecs"),
+            };
+            w.line(2, key, v, shown, "");
+        }
+    }
     for l in &svc.listeners {
         listener(w, l);
     }
@@ -159,6 +209,7 @@ fn listener(w: &mut W<'_>, l: &Listener) {
         "{:<44} # {at}",
         format!("  {} {} {{", l.kind.keyword(), l.name)
     );
+    w.listener = Some(format!("{} {}", l.kind.keyword(), l.name));
     match l.kind {
         ListenerKind::Inet => {
             if !l.address.value.is_empty() {
@@ -189,6 +240,7 @@ fn listener(w: &mut W<'_>, l: &Listener) {
         }
     }
     let _ = writeln!(w.out, "  }}");
+    w.listener = None;
 }
 
 fn yes_no(b: bool) -> String {

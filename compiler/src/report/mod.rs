@@ -1,23 +1,30 @@
 //! Diagnostics and their renderers: `human` (miette's graphical report),
-//! `short` (`FILE:LINE:COL: SEVERITY[CODE]: MESSAGE`) and `json` (NDJSON).
+//! `short` (`FILE:LINE:COL: SEVERITY[CODE]: MESSAGE`), `json` (NDJSON),
+//! `sarif` (SARIF 2.1.0) and `github` (Actions workflow commands).
 //!
 //! A [`Diagnostic`] stores byte spans only; each renderer converts them to
 //! lines and columns through the [`SourceMap`]'s line index.
 
 #[cfg(feature = "cli")]
 mod excerpt;
+mod github;
 #[cfg(feature = "cli")]
 mod human;
 #[cfg(feature = "cli")]
 mod json;
 mod plain;
+#[cfg(feature = "cli")]
+mod sarif;
 mod short;
 
+pub use github::render_github;
 #[cfg(feature = "cli")]
 pub use human::{render_human, HumanOptions};
 #[cfg(feature = "cli")]
 pub use json::render_json;
 pub use plain::render_plain;
+#[cfg(feature = "cli")]
+pub use sarif::render_sarif;
 pub use short::render_short;
 
 use crate::syntax::{FileId, SourceMap, Span};

@@ -104,7 +104,14 @@ pub struct Document {
     pub sources: SourceMap,
     /// The top level's entries.
     pub items: Vec<Item>,
+    /// Every `!include`/`!include_try`: its pattern's span and the files it
+    /// read.
+    pub includes: Vec<(Span, Vec<FileId>)>,
 }
+
+/// Unsaved editor buffers by canonical path: read instead of the files on
+/// disk.
+pub type Overlay = std::collections::HashMap<PathBuf, String>;
 
 /// Why the top file could not be read at all (exit status 2).
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +170,7 @@ pub fn load_path(path: &str) -> Result<(Document, Vec<Diagnostic>), LoadError> {
         })?;
         (path.to_string(), std::fs::canonicalize(path).ok(), bytes)
     };
-    Ok(load_bytes(name, canon, bytes))
+    Ok(load_bytes(name, canon, bytes, &Overlay::new()))
 }
 
 /// The top file: named by the user, so a pipe (`svcc check <(cmd)`) or
@@ -185,12 +192,25 @@ fn read_top(path: &Path) -> Result<Vec<u8>, ReadError> {
 /// Reads a config given as text; includes are resolved relative to `name`'s
 /// directory.
 pub fn load_str(name: &str, text: &str) -> (Document, Vec<Diagnostic>) {
-    let canon = std::fs::canonicalize(name).ok();
-    load_bytes(name.to_string(), canon, text.as_bytes().to_vec())
+    load_overlay(name, text, &Overlay::new())
 }
 
-fn load_bytes(name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> (Document, Vec<Diagnostic>) {
+/// Like [`load_str`], with included files read from `overlay` where it has
+/// them (an editor's unsaved buffers).
+pub fn load_overlay(name: &str, text: &str, overlay: &Overlay) -> (Document, Vec<Diagnostic>) {
+    let canon = std::fs::canonicalize(name).ok();
+    load_bytes(name.to_string(), canon, text.as_bytes().to_vec(), overlay)
+}
+
+fn load_bytes(
+    name: String,
+    canon: Option<PathBuf>,
+    bytes: Vec<u8>,
+    overlay: &Overlay,
+) -> (Document, Vec<Diagnostic>) {
     let mut loader = Loader {
+        overlay,
+        includes: Vec::new(),
         sources: SourceMap::default(),
         diags: Vec::new(),
         stack: Vec::new(),
@@ -213,12 +233,17 @@ fn load_bytes(name: String, canon: Option<PathBuf>, bytes: Vec<u8>) -> (Document
         Document {
             sources: loader.sources,
             items,
+            includes: loader.includes,
         },
         loader.diags,
     )
 }
 
-struct Loader {
+struct Loader<'o> {
+    /// Unsaved buffers read instead of disk.
+    overlay: &'o Overlay,
+    /// Each include and the files it read.
+    includes: Vec<(Span, Vec<FileId>)>,
     sources: SourceMap,
     diags: Vec<Diagnostic>,
     /// Canonical paths of the files being read (cycle detection).
@@ -244,7 +269,7 @@ struct Open {
     section: Section,
 }
 
-impl Loader {
+impl Loader<'_> {
     fn add_file(&mut self, name: String, canon: Option<PathBuf>, mut bytes: Vec<u8>) -> FileId {
         self.total_bytes += bytes.len() as u64;
         // A byte-order mark becomes blanks (offsets stay), with a warning.
@@ -793,6 +818,8 @@ impl Loader {
                 return;
             }
         };
+        let inc = self.includes.len();
+        self.includes.push((pat_span, Vec::new()));
         if found.paths.is_empty() {
             if !try_ {
                 let mut d = match found.problems.first() {
@@ -871,9 +898,14 @@ impl Loader {
                     continue;
                 }
             }
-            match read_regular(Path::new(&path)) {
+            let read = match canon.as_ref().and_then(|c| self.overlay.get(c)) {
+                Some(text) => Ok(text.clone().into_bytes()),
+                None => read_regular(Path::new(&path)),
+            };
+            match read {
                 Ok(bytes) => {
                     let fid = self.add_file(path.clone(), canon.clone(), bytes);
+                    self.includes[inc].1.push(fid);
                     if let Some(c) = canon {
                         self.stack.push((c, path.clone()));
                     }

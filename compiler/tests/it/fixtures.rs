@@ -25,7 +25,7 @@ pub fn options_for(text: &str) -> Options {
     }
     Options {
         host,
-        handlers: Vec::new(),
+        ..Options::default()
     }
 }
 
@@ -72,7 +72,9 @@ fn every_fixture_matches_its_snapshots() {
         insta::assert_snapshot!(format!("{name}.json"), json);
     }
     // The limit check is exercised in `robustness` (it needs generated files),
-    // unknown-executable in codegen's tests and the macro's trybuild cases.
+    // unknown-executable, no-services and unsupported-setting (build-only
+    // codes) in codegen's tests, the `svcc build` tests and the macro's
+    // trybuild cases.
     let missing: Vec<&str> = codes::ALL
         .iter()
         .map(|c| c.code)
@@ -81,6 +83,7 @@ fn every_fixture_matches_its_snapshots() {
                 && *c != codes::LIMIT
                 && *c != codes::UNKNOWN_EXECUTABLE
                 && *c != codes::NO_SERVICES
+                && *c != codes::UNSUPPORTED_SETTING
         })
         .collect();
     assert!(missing.is_empty(), "codes without a fixture: {missing:?}");

@@ -21,7 +21,7 @@ fn stock_dovecot_config_has_no_errors() {
             somaxconn: Some(4096),
             nofile: Some(65536),
         },
-        handlers: Vec::new(),
+        ..Options::default()
     };
     let checked = svcc_compiler::check_path(STOCK, &opts).unwrap();
     let bad: Vec<_> = checked

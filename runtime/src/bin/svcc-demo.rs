@@ -58,6 +58,7 @@ static APP: AppSpec = AppSpec {
     config_hash: "d3m0c0nf",
     svcc_version: "0.1.0",
     warnings: &["this is the demo binary's build-time warning"],
+    internal_user: None,
 };
 
 fn main() -> std::process::ExitCode {

@@ -5,10 +5,12 @@
 mod burst;
 mod cli;
 mod handlers;
+mod hostile;
 mod identity;
 mod linger;
 mod process;
 mod signals;
+mod systemd;
 mod util;
 
 /// The test driver: specs from command-line arguments.

@@ -2,6 +2,7 @@
 //! service settings, or build a tailored server binary.
 
 mod build;
+mod lsp;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -47,6 +48,22 @@ enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Print systemd units (a .service and a .socket per listener) for the binary built from a config.
+    Unit {
+        /// The config file.
+        config: String,
+        /// The binary's name (default: the config's file stem, as `svcc build` names it).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where the binary is installed (default: /usr/local/bin/NAME).
+        #[arg(long, value_name = "PATH")]
+        exec: Option<String>,
+        /// Write the unit files into DIR instead of printing them.
+        #[arg(short, long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Serve the Language Server Protocol on stdin/stdout (diagnostics as you type, hover, completion, ...).
+    Lsp,
     /// Print the effective service settings, each annotated with where it came from.
     Config {
         /// The config file (`-` for stdin).
@@ -70,6 +87,9 @@ struct CheckArgs {
     /// Warnings also fail the check (exit 1).
     #[arg(short = 'D', long)]
     deny_warnings: bool,
+    /// Ignore `# svcc: disable=CODE` comments: show every finding.
+    #[arg(long)]
+    no_suppressions: bool,
     /// Also what only `svcc build` cares about (executables that name no
     /// handler).
     #[arg(skip)]
@@ -84,6 +104,10 @@ enum Format {
     Short,
     /// One JSON object per diagnostic (NDJSON) on stdout.
     Json,
+    /// One SARIF 2.1.0 document on stdout (code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands on stdout (annotations).
+    Github,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +124,13 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Config { file } => config(&file),
+        Command::Lsp => lsp::run(),
+        Command::Unit {
+            config,
+            name,
+            exec,
+            out,
+        } => unit(&config, name, exec, out),
         Command::Build { config, out, debug } => {
             let args = CheckArgs {
                 file: config.clone(),
@@ -107,6 +138,7 @@ fn main() -> ExitCode {
                 somaxconn: None,
                 nofile: None,
                 deny_warnings: false,
+                no_suppressions: false,
                 for_build: true,
             };
             let code = check(args);
@@ -119,11 +151,7 @@ fn main() -> ExitCode {
 }
 
 fn host_limits(args: &CheckArgs) -> HostLimits {
-    let somaxconn = args.somaxconn.or_else(|| {
-        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-    });
+    let somaxconn = args.somaxconn.or_else(svcc_facts::read_somaxconn);
     let nofile = args.nofile.or_else(|| {
         nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
             .ok()
@@ -142,17 +170,14 @@ fn load(file: &str, opts: &Options) -> Result<Checked, ExitCode> {
 fn check(args: CheckArgs) -> ExitCode {
     let opts = Options {
         host: host_limits(&args),
-        handlers: Vec::new(),
+        for_build: args.for_build,
+        no_suppressions: args.no_suppressions,
+        ..Options::default()
     };
-    let mut checked = match load(&args.file, &opts) {
+    let checked = match load(&args.file, &opts) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if args.for_build {
-        let more = svcc_compiler::codegen::diagnostics(&checked.model, &[]);
-        checked.diagnostics.extend(more);
-        report::sort(&mut checked.diagnostics);
-    }
     let map = &checked.doc.sources;
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -174,7 +199,14 @@ fn check(args: CheckArgs) -> ExitCode {
                 let rendered = report::render_human(map, d, HumanOptions::default());
                 let _ = writeln!(out, "{}", report::render_json(map, d, &rendered));
             }
+            Format::Github => {
+                let _ = writeln!(out, "{}", report::render_github(map, d));
+            }
+            Format::Sarif => {}
         }
+    }
+    if matches!(args.format, Format::Sarif) {
+        let _ = writeln!(out, "{}", report::render_sarif(map, &checked.diagnostics));
     }
     let _ = out.flush();
     let (e, w, a) = (
@@ -257,6 +289,52 @@ fn config(file: &str) -> ExitCode {
     if errors > 0 {
         eprintln!("svcc: {file}: {errors} error(s); run `svcc check {file}` for details");
         return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn unit(
+    file: &str,
+    name: Option<String>,
+    exec: Option<String>,
+    out: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let checked = match load(file, &Options::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let errors = checked.count(Severity::Error);
+    if errors > 0 {
+        eprintln!("svcc: {file}: {errors} error(s); run `svcc check {file}` for details");
+        return ExitCode::from(1);
+    }
+    let name = name.unwrap_or_else(|| {
+        std::path::Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "svcc-app".into())
+    });
+    let exec = exec.unwrap_or_else(|| format!("/usr/local/bin/{name}"));
+    let units = svcc_compiler::unit::units(&checked.model, &name, &exec);
+    match out {
+        None => {
+            for (i, u) in units.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                println!("### {}\n{}", u.file, u.text.trim_end());
+            }
+        }
+        Some(dir) => {
+            for u in &units {
+                let path = dir.join(&u.file);
+                if let Err(e) = std::fs::write(&path, &u.text) {
+                    eprintln!("svcc: error: cannot write {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+                eprintln!("svcc: wrote {}", path.display());
+            }
+        }
     }
     ExitCode::SUCCESS
 }

@@ -1,0 +1,301 @@
+//! Settings the tailored binary would not honour (`svcc build` and
+//! `svcc::main!` only): nothing a config says may be silently ignored by the
+//! binary that runs it.
+//!
+//! What the runtime does with each service and listener setting is a column
+//! of the catalogue ([`catalogue::Runtime`]); the global settings it reads
+//! are [`catalogue::HONOURED_GLOBALS`]. A top-level setting that another
+//! value refers to as `$name` is read through that reference.
+
+use super::codes;
+use crate::model::catalogue::{self, Runtime, SettingDef};
+use crate::model::Model;
+use crate::report::Diagnostic;
+use crate::syntax::{Document, Item, Section, Setting};
+use std::collections::HashSet;
+
+/// Every refusal in the document for the services `model` runs.
+pub fn check(doc: &Document, model: &Model) -> Vec<Diagnostic> {
+    let runnable: HashSet<&str> = crate::codegen::runnable(model)
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut referenced = HashSet::new();
+    references(&doc.items, &mut referenced);
+    let mut out = Vec::new();
+    for item in &doc.items {
+        match item {
+            Item::Setting(s) => {
+                let honoured = catalogue::HONOURED_GLOBALS
+                    .iter()
+                    .any(|(name, _)| *name == s.key)
+                    || referenced.contains(s.key.as_str());
+                if !honoured {
+                    out.push(global(s));
+                }
+            }
+            Item::Section(sec) if sec.kind == "service" => {
+                if sec.name.as_deref().is_some_and(|n| runnable.contains(n)) {
+                    block(sec, catalogue::SERVICE_SETTINGS, &mut out);
+                    for item in &sec.items {
+                        if let Item::Section(l) = item {
+                            let table = match l.kind.as_str() {
+                                "inet_listener" => catalogue::INET_LISTENER_SETTINGS,
+                                "unix_listener" | "fifo_listener" => {
+                                    catalogue::UNIX_LISTENER_SETTINGS
+                                }
+                                _ => continue, // reported by the model
+                            };
+                            block(l, table, &mut out);
+                        }
+                    }
+                }
+            }
+            Item::Section(sec) => out.push(section(sec)),
+        }
+    }
+    out
+}
+
+/// Names referred to as `$name` in unquoted values (quoted values are never
+/// expanded).
+fn references<'a>(items: &'a [Item], out: &mut HashSet<&'a str>) {
+    for item in items {
+        match item {
+            Item::Setting(s) if !s.quoted => {
+                let mut rest = s.value.as_str();
+                while let Some(i) = rest.find('$') {
+                    rest = &rest[i + 1..];
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    if end > 0 {
+                        out.insert(&rest[..end]);
+                    }
+                    rest = &rest[end..];
+                }
+            }
+            Item::Setting(_) => {}
+            Item::Section(sec) => references(&sec.items, out),
+        }
+    }
+}
+
+fn honoured_globals() -> String {
+    catalogue::HONOURED_GLOBALS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn global(s: &Setting) -> Diagnostic {
+    Diagnostic::error(
+        codes::UNSUPPORTED_SETTING,
+        format!("`{}` has no effect in a tailored svcc binary", s.key),
+    )
+    .label(s.span(), "no service of the binary reads this")
+    .help(format!(
+        "svcc's runtime reads only these global settings: {} (and any setting another value refers to as `$name`); remove `{}` from the config you build, or keep it in a separate file that only Dovecot includes",
+        honoured_globals(),
+        s.key
+    ))
+}
+
+fn section(sec: &Section) -> Diagnostic {
+    let what = match &sec.name {
+        Some(n) => format!("`{} {n}`", sec.kind),
+        None => format!("`{}`", sec.kind),
+    };
+    let why = match sec.kind.as_str() {
+        "protocol" | "local" | "local_name" | "remote" => {
+            "its settings are Dovecot's per-protocol or per-address overrides"
+        }
+        _ => "its settings belong to Dovecot's mail, auth or plugin processes",
+    };
+    Diagnostic::error(
+        codes::UNSUPPORTED_SETTING,
+        format!("the section {what} has no effect in a tailored svcc binary"),
+    )
+    .label(sec.header, "nothing in the binary reads this section")
+    .help(format!(
+        "{why}, which svcc's runtime does not run; remove the section from the config you build, or keep it in a separate file that only Dovecot includes"
+    ))
+}
+
+/// Refusals among the settings of one service or listener block.
+fn block(sec: &Section, table: &[SettingDef], out: &mut Vec<Diagnostic>) {
+    for item in &sec.items {
+        let Item::Setting(s) = item else { continue };
+        let Some(def) = table.iter().find(|d| d.name == s.key) else {
+            continue; // an unknown setting: the model reports it
+        };
+        let value = s.value.trim();
+        let place = format!("{} `{}`", sec.kind, sec.name.as_deref().unwrap_or(""));
+        match def.runtime {
+            Runtime::Honoured => {}
+            Runtime::FromHeader => {
+                if Some(value) != sec.name.as_deref() {
+                    out.push(
+                        Diagnostic::error(
+                            codes::UNSUPPORTED_SETTING,
+                            format!(
+                                "`{} = {value}` in {place}: svcc takes the {} from the block's header",
+                                s.key, s.key
+                            ),
+                        )
+                        .label(s.span(), "differs from the header")
+                        .label(sec.header, "the header")
+                        .help(format!(
+                            "remove this line, or rename the block itself (`{} {value} {{`)",
+                            sec.kind
+                        )),
+                    );
+                }
+            }
+            Runtime::Refused { off, instead } => {
+                if !value.eq_ignore_ascii_case(off) {
+                    let mut d = Diagnostic::error(
+                        codes::UNSUPPORTED_SETTING,
+                        format!(
+                            "`{} = {value}` in {place} would be ignored by svcc's runtime",
+                            s.key
+                        ),
+                    )
+                    .label(s.span(), "svcc cannot honour this");
+                    d = d.help(instead);
+                    out.push(d);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::catalogue::{self, Kind, Runtime, SettingDef};
+    use quote::quote;
+
+    /// A service the probes change one setting of.
+    /// Each block ends in a comment the probes put their setting before.
+    const BASE: &str = "protocols = imap\nservice t {\n  protocol = imap\n  executable = echo\n  inet_listener t {\n    port = 7000\n    # inet\n  }\n  unix_listener t.sock {\n    # unix\n  }\n  # service\n}\n";
+
+    /// What reaches the runtime: the generated specs (or errors), without
+    /// the embedded config text and its hash.
+    fn runtime_part(conf: &str) -> (String, Vec<String>) {
+        let plain = crate::check_str("<test>", conf, &crate::Options::default());
+        let quiet = plain
+            .diagnostics
+            .iter()
+            .all(|d| d.code != super::codes::UNSUPPORTED_SETTING);
+        assert!(quiet, "svcc check must stay quiet about:\n{conf}");
+        let opts = crate::Options {
+            for_build: true,
+            ..Default::default()
+        };
+        let checked = crate::check_str("<test>", conf, &opts);
+        let refusals = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == super::codes::UNSUPPORTED_SETTING)
+            .map(|d| d.message.clone())
+            .collect();
+        let out = crate::codegen::generate(&crate::codegen::Input {
+            checked: &checked,
+            handlers: &[],
+            krate: quote!(::svcc),
+        })
+        .to_string();
+        let out = match (out.find("static SERVICES"), out.find("config_text")) {
+            (Some(a), Some(b)) => out[a..b].to_string(),
+            _ => out,
+        };
+        (out, refusals)
+    }
+
+    fn sample(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Text => "nobody",
+            Kind::Uint => "3",
+            Kind::Size => "64M",
+            Kind::Time => "7 secs",
+            Kind::Bool => "yes",
+            Kind::Mode => "0640",
+            Kind::Port => "7001",
+        }
+    }
+
+    /// Sets `key = value` last in the block that ends in `# {block}`.
+    fn probe(block: &str, key: &str, value: &str) -> String {
+        let end = format!("# {block}\n");
+        BASE.replacen(&end, &format!("{key} = {value}\n{end}"), 1)
+    }
+
+    fn honoured_or_refused(conf: &str, key: &str, base: &str) {
+        let (out, refusals) = runtime_part(conf);
+        let refused = refusals.iter().any(|m| m.contains(&format!("`{key}")));
+        assert!(
+            refused || out != base,
+            "`{key}` is neither honoured (the generated specs are unchanged) nor refused:\n{conf}"
+        );
+    }
+
+    #[test]
+    fn every_catalogue_setting_reaches_the_runtime_or_is_refused() {
+        let (base, refusals) = runtime_part(BASE);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        let blocks: [(&str, &[SettingDef]); 3] = [
+            ("service", catalogue::SERVICE_SETTINGS),
+            ("inet", catalogue::INET_LISTENER_SETTINGS),
+            ("unix", catalogue::UNIX_LISTENER_SETTINGS),
+        ];
+        for (anchor, table) in blocks {
+            for def in table {
+                let conf = probe(anchor, def.name, sample(def.kind));
+                honoured_or_refused(&conf, def.name, &base);
+                // The value that asks for nothing is never refused.
+                if let Runtime::Refused { off, .. } = def.runtime {
+                    let (_, refusals) = runtime_part(&probe(anchor, def.name, off));
+                    assert!(refusals.is_empty(), "`{} = {off}`: {refusals:?}", def.name);
+                }
+            }
+        }
+        let globals = catalogue::dovecot_setting_names()
+            .chain(catalogue::HONOURED_GLOBALS.iter().map(|(n, _)| *n));
+        for name in globals {
+            let value = match name {
+                "protocols" => "pop3",
+                "listen" => "127.0.0.9",
+                "default_process_limit" | "default_client_limit" => "7",
+                "default_idle_kill" => "7 secs",
+                "default_vsz_limit" => "64M",
+                _ => "/x",
+            };
+            let conf = format!("{BASE}{name} = {value}\n");
+            honoured_or_refused(&conf, name, &base);
+        }
+    }
+
+    #[test]
+    fn ssl_and_haproxy_are_refused_with_what_svcc_does_instead() {
+        for key in ["ssl", "haproxy"] {
+            let (_, refusals) = runtime_part(&probe("inet", key, "yes"));
+            assert_eq!(refusals.len(), 1, "{refusals:?}");
+            assert!(
+                refusals[0].contains(&format!("`{key} = yes`")),
+                "{refusals:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_global_read_through_a_reference_is_honoured() {
+        let conf = BASE.replace(
+            "executable = echo",
+            "executable = echo\n  user = $my_user",
+        ) + "my_user = nobody\nmail_location = maildir:~/Maildir\nnamespace inbox {\n  inbox = yes\n}\n";
+        let (_, refusals) = runtime_part(&conf);
+        assert_eq!(refusals.len(), 2, "{refusals:?}");
+        assert!(refusals[0].contains("`mail_location`"), "{refusals:?}");
+        assert!(refusals[1].contains("`namespace inbox`"), "{refusals:?}");
+    }
+}

@@ -1,0 +1,110 @@
+//! The facts svcc's checker and its runtime both rely on, each stated once:
+//! how many descriptors a worker needs, the listen backlog Dovecot asks
+//! for, where the kernel's cap on it is read, and the hash that names a
+//! config (and a generated crate).
+//!
+//! No dependencies and no configuration parsing: the runtime links this,
+//! and so do the compiler and the `svcc` command.
+#![deny(missing_docs)]
+
+/// Descriptors a worker holds besides its clients and listeners: stdio, the
+/// status and master pipes, the event loop, the signalfd, logging and a
+/// margin.
+pub const OWN_FDS: u64 = 16;
+
+/// The descriptors one worker process needs: one per client, one per
+/// listener, and [`OWN_FDS`].
+pub const fn fds_needed(client_limit: u32, listeners: usize) -> u64 {
+    client_limit as u64 + listeners as u64 + OWN_FDS
+}
+
+/// The listen backlog Dovecot's master asks for: `client_limit ×
+/// process_limit` (the client limit after the `service_count` cap), at
+/// least 4 and at most `INT_MAX` (what `listen(2)` takes).
+pub const fn listen_backlog(client_limit: u32, process_limit: u32) -> u32 {
+    let b = client_limit as u64 * process_limit as u64;
+    if b < 4 {
+        4
+    } else if b > i32::MAX as u64 {
+        i32::MAX as u32
+    } else {
+        b as u32
+    }
+}
+
+/// Whether a service may have this client limit: a blocking handler serves
+/// one client at a time, so with more than one client per process every
+/// other client of the process stalls behind a blocking request. The rule
+/// behind `svcc::blocking-client-limit`, the compile-time check of a user's
+/// handler, and the runtime's refusal to start.
+pub const fn client_limit_fits(blocking: bool, client_limit: u32) -> bool {
+    !blocking || client_limit <= 1
+}
+
+/// Where Linux publishes `net.core.somaxconn`, the cap on every listen
+/// queue.
+pub const SOMAXCONN_PATH: &str = "/proc/sys/net/core/somaxconn";
+
+/// This host's `net.core.somaxconn`, if it can be read.
+pub fn read_somaxconn() -> Option<u32> {
+    std::fs::read_to_string(SOMAXCONN_PATH)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free hash for naming things (a
+/// config's digest, a generated crate's directory). Not for security.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    /// Feeds bytes.
+    pub fn write(&mut self, bytes: &[u8]) -> &mut Self {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+
+    /// The hash so far.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+
+    /// The hash of one byte string, as 16 hex digits.
+    pub fn hex(bytes: &[u8]) -> String {
+        format!("{:016x}", Fnv1a::default().write(bytes).finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backlog_is_clamped_like_dovecot() {
+        assert_eq!(listen_backlog(1, 1), 4);
+        assert_eq!(listen_backlog(1000, 100), 100_000);
+        assert_eq!(listen_backlog(u32::MAX, u32::MAX), i32::MAX as u32);
+    }
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        // Test vectors of the FNV reference implementation.
+        assert_eq!(Fnv1a::default().finish(), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(Fnv1a::default().write(b"a").finish(), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(Fnv1a::hex(b"foobar"), "85944171f73967e8");
+    }
+
+    #[test]
+    fn fds_needed_counts_clients_listeners_and_own() {
+        assert_eq!(fds_needed(1000, 2), 1000 + 2 + OWN_FDS);
+    }
+}

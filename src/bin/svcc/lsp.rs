@@ -1,0 +1,666 @@
+//! `svcc lsp`: the Language Server Protocol over stdio (lsp-server, the
+//! synchronous main loop rust-analyzer and ruff use).
+//!
+//! The server keeps every open buffer and re-checks on open, change and
+//! save. A config is checked from its *root*: the open file (or the
+//! `dovecot.conf` beside or above it) that includes it, so a `conf.d/`
+//! file sees the variables and defaults its root sets, and a change in an
+//! included file re-checks the files that include it. Unsaved buffers
+//! replace the files on disk for every check. Everything the server knows
+//! about the language comes from `svcc_compiler::ide`; here are only
+//! positions (UTF-16, as LSP requires), URIs and the protocol.
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+use svcc_compiler::syntax::{FileId, SourceFile, Span};
+use svcc_compiler::{ide, Checked, HostLimits, Options, Severity};
+
+/// Runs the server on stdin/stdout until the client says `exit`.
+pub fn run() -> ExitCode {
+    let (conn, io) = Connection::stdio();
+    let code = match serve(conn) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("svcc lsp: {e}");
+            ExitCode::from(1)
+        }
+    };
+    let _ = io.join();
+    code
+}
+
+fn capabilities() -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+            lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::FULL),
+                save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec!["=".into(), " ".into()]),
+            ..Default::default()
+        }),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+        inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        ..Default::default()
+    }
+}
+
+/// Serves one client over `conn` (stdio, or memory in tests).
+pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let caps = serde_json::to_value(capabilities())?;
+    conn.initialize(caps)?;
+    let mut s = Server {
+        docs: code_docs(),
+        ..Server::default()
+    };
+    for msg in &conn.receiver {
+        match msg {
+            Message::Request(req) => {
+                // After `shutdown`, a client that closes the pipe instead of
+                // sending `exit` is done with us too.
+                match conn.handle_shutdown(&req) {
+                    Ok(true) | Err(_) if req.method == lsp::request::Shutdown::METHOD => {
+                        return Ok(())
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                let resp = s.request(req);
+                conn.sender.send(Message::Response(resp))?;
+            }
+            Message::Notification(n) => {
+                if n.method == lsp::notification::Exit::METHOD {
+                    return Ok(());
+                }
+                if s.notification(n) {
+                    for note in s.publish() {
+                        conn.sender.send(Message::Notification(note))?;
+                    }
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes each code's explanation (what `svcc explain CODE` prints) as a
+/// Markdown page into the cache directory, so a diagnostic's code can link
+/// to its documentation without a network; returns code → page URI.
+fn code_docs() -> HashMap<&'static str, lsp::Uri> {
+    use svcc_compiler::check::codes;
+    let dir = crate::build::cache_dir()
+        .join("docs")
+        .join(env!("CARGO_PKG_VERSION"));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return HashMap::new();
+    }
+    let mut out = HashMap::new();
+    for c in codes::ALL {
+        let path = dir.join(format!("{}.md", c.code.replace("::", "-")));
+        let text = format!(
+            "# {} ({})\n\n{}\n\n{}\n",
+            c.code,
+            c.severity.as_str(),
+            c.summary,
+            c.explanation
+        );
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str())
+            || std::fs::write(&path, text).is_ok()
+        {
+            out.insert(c.code, uri_of(&path));
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Server {
+    /// Where each code's documentation page is.
+    docs: HashMap<&'static str, lsp::Uri>,
+    /// Open buffers by path.
+    open: BTreeMap<PathBuf, String>,
+    /// The latest check of each root.
+    roots: BTreeMap<PathBuf, Checked>,
+    /// Files we published diagnostics for (to clear them when they go).
+    published: Vec<PathBuf>,
+}
+
+fn path_of(uri: &lsp::Uri) -> Option<PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    use std::os::unix::ffi::OsStringExt;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
+}
+
+fn uri_of(path: &Path) -> lsp::Uri {
+    use std::os::unix::ffi::OsStrExt;
+    let mut s = String::from("file://");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    lsp::Uri::from_str(&s).unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a valid URI"))
+}
+
+/// UTF-16 position of a byte offset in a file.
+fn position(f: &SourceFile, offset: u32) -> lsp::Position {
+    let lc = f.line_col(offset);
+    let start = f.line_range(lc.line).start;
+    let end = (offset as usize).clamp(start, f.text.len());
+    let end = (start..=end)
+        .rev()
+        .find(|&i| f.text.is_char_boundary(i))
+        .unwrap_or(start);
+    let character = f.text[start..end].encode_utf16().count() as u32;
+    lsp::Position::new(lc.line as u32 - 1, character)
+}
+
+/// Byte offset of a UTF-16 position in `text`.
+fn offset(text: &str, pos: lsp::Position) -> usize {
+    let mut line_start = 0;
+    for _ in 0..pos.line {
+        match text[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let mut units = 0;
+    for (i, c) in text[line_start..line_end].char_indices() {
+        if units >= pos.character as usize {
+            return line_start + i;
+        }
+        units += c.len_utf16();
+    }
+    line_end
+}
+
+fn range(checked: &Checked, span: Span) -> lsp::Range {
+    let f = checked.doc.sources.get(span.file);
+    lsp::Range::new(position(f, span.start), position(f, span.end))
+}
+
+fn file_path(f: &SourceFile) -> Option<PathBuf> {
+    f.path
+        .clone()
+        .or_else(|| std::fs::canonicalize(&f.name).ok())
+}
+
+impl Server {
+    fn host() -> HostLimits {
+        HostLimits {
+            somaxconn: svcc_facts::read_somaxconn(),
+            nofile: None,
+        }
+    }
+
+    fn check(&self, root: &Path) -> Checked {
+        let opts = Options {
+            host: Self::host(),
+            ..Options::default()
+        };
+        let name = root.to_string_lossy();
+        let overlay: HashMap<PathBuf, String> = self
+            .open
+            .iter()
+            .map(|(p, t)| (p.clone(), t.clone()))
+            .collect();
+        svcc_compiler::check_with_overlay(&name, &overlay, &opts)
+    }
+
+    /// Re-checks every root.
+    fn recheck(&mut self) {
+        // Candidates: every open file, and the dovecot.conf beside or above it.
+        let mut candidates: Vec<PathBuf> = self.open.keys().cloned().collect();
+        for p in self.open.keys() {
+            for dir in p.ancestors().skip(1).take(2) {
+                let c = dir.join("dovecot.conf");
+                if c.is_file() && !candidates.contains(&c) {
+                    candidates.push(c);
+                }
+            }
+        }
+        let checks: Vec<(PathBuf, Checked)> = candidates
+            .into_iter()
+            .map(|c| (c.clone(), self.check(&c)))
+            .collect();
+        let includes = |c: &Checked, p: &Path| {
+            c.doc
+                .sources
+                .files()
+                .skip(1)
+                .any(|(_, f)| file_path(f).as_deref() == Some(p))
+        };
+        let keep: Vec<bool> = checks
+            .iter()
+            .map(|(path, checked)| {
+                let included = checks
+                    .iter()
+                    .any(|(other, c)| other != path && includes(c, path));
+                // A candidate that is not open matters only if it includes
+                // an open file.
+                let useful =
+                    self.open.contains_key(path) || self.open.keys().any(|o| includes(checked, o));
+                !included && useful
+            })
+            .collect();
+        self.roots = checks
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(c, k)| k.then_some(c))
+            .collect();
+    }
+
+    /// The root check that holds `path`, and the file's id there.
+    fn find(&self, path: &Path) -> Option<(&Checked, FileId)> {
+        self.roots.values().find_map(|c| {
+            c.doc
+                .sources
+                .files()
+                .find(|(_, f)| file_path(f).as_deref() == Some(path))
+                .map(|(id, _)| (c, id))
+        })
+    }
+
+    fn publish(&mut self) -> Vec<Notification> {
+        let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
+        for checked in self.roots.values() {
+            let map = &checked.doc.sources;
+            for (_, f) in map.files() {
+                if let Some(p) = file_path(f) {
+                    by_file.entry(p).or_default();
+                }
+            }
+            for d in &checked.diagnostics {
+                let (path, rng) = match d.primary() {
+                    Some(span) => (file_path(map.get(span.file)), range(checked, span)),
+                    None => (
+                        map.files().next().and_then(|(_, f)| file_path(f)),
+                        lsp::Range::default(),
+                    ),
+                };
+                let Some(path) = path else { continue };
+                let mut message = d.full_message();
+                if let Some(h) = &d.help {
+                    message.push_str("\nhelp: ");
+                    message.push_str(h);
+                }
+                let related: Vec<lsp::DiagnosticRelatedInformation> = d
+                    .labels
+                    .iter()
+                    .filter_map(|l| {
+                        let p = file_path(map.get(l.span.file))?;
+                        Some(lsp::DiagnosticRelatedInformation {
+                            location: lsp::Location::new(uri_of(&p), range(checked, l.span)),
+                            message: l.message.clone(),
+                        })
+                    })
+                    .collect();
+                by_file.entry(path).or_default().push(lsp::Diagnostic {
+                    range: rng,
+                    severity: Some(match d.severity {
+                        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+                        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+                        Severity::Advice => lsp::DiagnosticSeverity::HINT,
+                    }),
+                    code: Some(lsp::NumberOrString::String(d.code.to_string())),
+                    code_description: self
+                        .docs
+                        .get(d.code)
+                        .map(|href| lsp::CodeDescription { href: href.clone() }),
+                    source: Some("svcc".into()),
+                    message,
+                    related_information: (!related.is_empty()).then_some(related),
+                    ..Default::default()
+                });
+            }
+        }
+        let mut out = Vec::new();
+        for gone in self.published.iter().filter(|p| !by_file.contains_key(*p)) {
+            by_file_clear(&mut out, gone);
+        }
+        self.published = by_file.keys().cloned().collect();
+        for (path, diagnostics) in by_file {
+            let params = lsp::PublishDiagnosticsParams {
+                uri: uri_of(&path),
+                diagnostics,
+                version: None,
+            };
+            out.push(Notification::new(
+                lsp::notification::PublishDiagnostics::METHOD.into(),
+                params,
+            ));
+        }
+        out
+    }
+
+    /// Handles a notification; true when diagnostics are to be published.
+    fn notification(&mut self, n: Notification) -> bool {
+        use lsp::notification as N;
+        match n.method.as_str() {
+            N::DidOpenTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params)
+                else {
+                    return false;
+                };
+                let Some(path) = path_of(&p.text_document.uri) else {
+                    return false;
+                };
+                self.open.insert(path, p.text_document.text);
+            }
+            N::DidChangeTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params)
+                else {
+                    return false;
+                };
+                let Some(path) = path_of(&p.text_document.uri) else {
+                    return false;
+                };
+                if let Some(c) = p.content_changes.into_iter().last() {
+                    self.open.insert(path, c.text);
+                }
+            }
+            N::DidSaveTextDocument::METHOD => {}
+            N::DidCloseTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params)
+                else {
+                    return false;
+                };
+                if let Some(path) = path_of(&p.text_document.uri) {
+                    self.open.remove(&path);
+                }
+            }
+            _ => return false,
+        }
+        self.recheck();
+        true
+    }
+
+    fn request(&mut self, req: Request) -> Response {
+        use lsp::request as R;
+        let id = req.id.clone();
+        let result = match req.method.as_str() {
+            R::HoverRequest::METHOD => self
+                .hover(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            R::Completion::METHOD => self
+                .completion(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            R::GotoDefinition::METHOD => self
+                .definition(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            R::DocumentSymbolRequest::METHOD => self
+                .document_symbols(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            R::WorkspaceSymbolRequest::METHOD => self
+                .workspace_symbols(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            R::InlayHintRequest::METHOD => self
+                .inlay_hints(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            R::CodeActionRequest::METHOD => self
+                .code_actions(req)
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+            _ => {
+                return Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::MethodNotFound as i32,
+                    format!("svcc lsp: {} is not supported", req.method),
+                )
+            }
+        };
+        match result {
+            Ok(v) => Response::new_ok(id, v),
+            Err(e) => Response::new_err(id, lsp_server::ErrorCode::InvalidParams as i32, e),
+        }
+    }
+
+    fn at(&self, doc: &lsp::TextDocumentPositionParams) -> Option<(&Checked, FileId, u32)> {
+        let path = path_of(&doc.text_document.uri)?;
+        let (c, id) = self.find(&path)?;
+        let off = offset(&c.doc.sources.get(id).text, doc.position) as u32;
+        Some((c, id, off))
+    }
+
+    fn hover(&self, req: Request) -> Result<Option<lsp::Hover>, String> {
+        let p: lsp::HoverParams = params(req)?;
+        let Some((c, id, off)) = self.at(&p.text_document_position_params) else {
+            return Ok(None);
+        };
+        Ok(
+            ide::hover(c, id, off, Self::host()).map(|(span, text)| lsp::Hover {
+                contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                    kind: lsp::MarkupKind::Markdown,
+                    value: text,
+                }),
+                range: Some(range(c, span)),
+            }),
+        )
+    }
+
+    fn completion(&self, req: Request) -> Result<Option<lsp::CompletionResponse>, String> {
+        let p: lsp::CompletionParams = params(req)?;
+        let pos = &p.text_document_position;
+        let Some(path) = path_of(&pos.text_document.uri) else {
+            return Ok(None);
+        };
+        let text = match self.open.get(&path) {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(&path).unwrap_or_default(),
+        };
+        let off = offset(&text, pos.position);
+        let items = ide::completions(&text, off, &[])
+            .into_iter()
+            .map(|c| lsp::CompletionItem {
+                label: c.label,
+                detail: Some(c.detail),
+                kind: Some(if c.is_setting {
+                    lsp::CompletionItemKind::PROPERTY
+                } else {
+                    lsp::CompletionItemKind::VALUE
+                }),
+                ..Default::default()
+            })
+            .collect();
+        Ok(Some(lsp::CompletionResponse::Array(items)))
+    }
+
+    fn definition(&self, req: Request) -> Result<Option<lsp::GotoDefinitionResponse>, String> {
+        let p: lsp::GotoDefinitionParams = params(req)?;
+        let Some((c, id, off)) = self.at(&p.text_document_position_params) else {
+            return Ok(None);
+        };
+        let locs: Vec<lsp::Location> = ide::definition(c, id, off)
+            .into_iter()
+            .filter_map(|s| {
+                let f = c.doc.sources.get(s.file);
+                let p = file_path(f)?;
+                Some(lsp::Location::new(uri_of(&p), range(c, s)))
+            })
+            .collect();
+        Ok((!locs.is_empty()).then_some(lsp::GotoDefinitionResponse::Array(locs)))
+    }
+
+    fn document_symbols(
+        &self,
+        req: Request,
+    ) -> Result<Option<lsp::DocumentSymbolResponse>, String> {
+        let p: lsp::DocumentSymbolParams = params(req)?;
+        let Some(path) = path_of(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some((c, id)) = self.find(&path) else {
+            return Ok(None);
+        };
+        #[allow(deprecated)] // `deprecated` is a required field of the struct
+        fn conv(c: &Checked, s: &ide::Symbol, id: FileId) -> Option<lsp::DocumentSymbol> {
+            (s.header.file == id).then(|| lsp::DocumentSymbol {
+                name: s.name.clone(),
+                detail: None,
+                kind: if s.children.is_empty() && !s.name.starts_with("service") {
+                    lsp::SymbolKind::FIELD
+                } else {
+                    lsp::SymbolKind::MODULE
+                },
+                tags: None,
+                deprecated: None,
+                range: range(c, s.extent),
+                selection_range: range(c, s.header),
+                children: Some(s.children.iter().filter_map(|k| conv(c, k, id)).collect()),
+            })
+        }
+        let syms = ide::symbols(c)
+            .iter()
+            .filter_map(|s| conv(c, s, id))
+            .collect();
+        Ok(Some(lsp::DocumentSymbolResponse::Nested(syms)))
+    }
+
+    fn workspace_symbols(
+        &self,
+        req: Request,
+    ) -> Result<Option<lsp::WorkspaceSymbolResponse>, String> {
+        let p: lsp::WorkspaceSymbolParams = params(req)?;
+        let mut out = Vec::new();
+        for c in self.roots.values() {
+            let mut stack: Vec<&ide::Symbol> = Vec::new();
+            let all = ide::symbols(c);
+            stack.extend(all.iter());
+            while let Some(s) = stack.pop() {
+                stack.extend(s.children.iter());
+                if !s.name.contains(&p.query) {
+                    continue;
+                }
+                let Some(path) = file_path(c.doc.sources.get(s.header.file)) else {
+                    continue;
+                };
+                #[allow(deprecated)] // `deprecated` is a required field
+                out.push(lsp::SymbolInformation {
+                    name: s.name.clone(),
+                    kind: lsp::SymbolKind::MODULE,
+                    tags: None,
+                    deprecated: None,
+                    location: lsp::Location::new(uri_of(&path), range(c, s.header)),
+                    container_name: None,
+                });
+            }
+        }
+        Ok(Some(lsp::WorkspaceSymbolResponse::Flat(out)))
+    }
+
+    fn inlay_hints(&self, req: Request) -> Result<Option<Vec<lsp::InlayHint>>, String> {
+        let p: lsp::InlayHintParams = params(req)?;
+        let Some(path) = path_of(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some((c, id)) = self.find(&path) else {
+            return Ok(None);
+        };
+        let f = c.doc.sources.get(id);
+        Ok(Some(
+            ide::inlay_hints(c, id)
+                .into_iter()
+                .map(|(off, label)| lsp::InlayHint {
+                    position: position(f, off),
+                    label: lsp::InlayHintLabel::String(label),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: None,
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                })
+                .collect(),
+        ))
+    }
+
+    fn code_actions(&self, req: Request) -> Result<Option<lsp::CodeActionResponse>, String> {
+        let p: lsp::CodeActionParams = params(req)?;
+        let Some(path) = path_of(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some((c, id)) = self.find(&path) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for d in &c.diagnostics {
+            let Some(span) = d.primary().filter(|s| s.file == id) else {
+                continue;
+            };
+            let r = range(c, span);
+            if r.end < p.range.start || p.range.end < r.start {
+                continue;
+            }
+            for fix in ide::fixes(c, d) {
+                // lsp-types' own map type; its Uri is a plain string inside.
+                #[allow(clippy::mutable_key_type)]
+                let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+                for (s, text) in &fix.edits {
+                    let Some(fp) = file_path(c.doc.sources.get(s.file)) else {
+                        continue;
+                    };
+                    changes
+                        .entry(uri_of(&fp))
+                        .or_default()
+                        .push(lsp::TextEdit::new(range(c, *s), text.clone()));
+                }
+                out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                    title: fix.title,
+                    kind: Some(lsp::CodeActionKind::QUICKFIX),
+                    edit: Some(lsp::WorkspaceEdit::new(changes)),
+                    ..Default::default()
+                }));
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+fn by_file_clear(out: &mut Vec<Notification>, path: &Path) {
+    let params = lsp::PublishDiagnosticsParams {
+        uri: uri_of(path),
+        diagnostics: Vec::new(),
+        version: None,
+    };
+    out.push(Notification::new(
+        lsp::notification::PublishDiagnostics::METHOD.into(),
+        params,
+    ));
+}
+
+fn params<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, String> {
+    serde_json::from_value(req.params).map_err(|e| format!("bad params: {e}"))
+}

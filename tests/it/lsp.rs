@@ -1,0 +1,278 @@
+//! `svcc lsp` as an editor drives it: a real `svcc lsp` process on pipes,
+//! the initialize handshake, documents opened and changed, diagnostics
+//! published for the file and its include tree, hover, completion,
+//! definition, symbols, inlay hints, code actions, shutdown.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Lsp {
+    child: Child,
+    stdin: ChildStdin,
+    rx: mpsc::Receiver<Value>,
+    next: i64,
+}
+
+impl Lsp {
+    fn start() -> Lsp {
+        Self::start_in(&std::env::temp_dir())
+    }
+
+    /// With the cache (code documentation pages) under `dir`.
+    fn start_in(dir: &Path) -> Lsp {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_svcc"))
+            .arg("lsp")
+            .env("SVCC_CACHE_DIR", dir.join("cache"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start svcc lsp");
+        let stdin = child.stdin.take().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if out.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                    len = v.parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            if out.read_exact(&mut body).is_err() {
+                return;
+            }
+            if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                return;
+            }
+        });
+        let mut lsp = Lsp {
+            child,
+            stdin,
+            rx,
+            next: 1,
+        };
+        let init = lsp.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
+        assert!(init["capabilities"]["hoverProvider"].as_bool().unwrap());
+        lsp.notify("initialized", json!({}));
+        lsp
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its result (notifications in between are
+    /// dropped).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let msg = self
+                .rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a response within 10 s");
+            if msg["id"] == json!(id) {
+                assert!(msg.get("error").is_none(), "{msg}");
+                return msg["result"].clone();
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let msg = self
+                .rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("diagnostics within 10 s");
+            if msg["method"] == "textDocument/publishDiagnostics" && msg["params"]["uri"] == uri {
+                return msg["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+}
+
+impl Drop for Lsp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn uri(p: &Path) -> String {
+    format!("file://{}", p.display())
+}
+
+fn codes(diags: &[Value]) -> Vec<(u64, String)> {
+    diags
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn diagnostics_follow_the_buffer_and_the_include_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(dir.join("conf.d")).unwrap();
+    let root = dir.join("dovecot.conf");
+    let part = dir.join("conf.d/10-master.conf");
+    std::fs::write(&root, "default_process_limit = 5\n!include conf.d/*.conf\n").unwrap();
+    std::fs::write(&part, "service store {\n  process_min_avail = 3\n}\n").unwrap();
+    let mut lsp = Lsp::start_in(&dir);
+    // Opening the included file checks it from its root: 3 ≤ 5, no error.
+    let text = "service store {\n  process_min_avail = 3\n}\n";
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(&part), "languageId": "dovecot", "version": 1, "text": text}}));
+    assert_eq!(codes(&lsp.diagnostics(&uri(&part))), vec![]);
+    // An unsaved edit: min_avail above the root's default_process_limit,
+    // and a non-ASCII comment before the finding on its line.
+    let text = "service store {\n  # é😀\n  process_min_avail = 9\n  client_limit = 2\n  blocking = yes\n}\n";
+    lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri(&part), "version": 2}, "contentChanges": [{"text": text}]}));
+    let d = lsp.diagnostics(&uri(&part));
+    let got = codes(&d);
+    assert!(
+        got.contains(&(2, "svcc::min-avail-over-limit".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(3, "svcc::blocking-client-limit".into())),
+        "{got:?}"
+    );
+    // The root's label is related information in the other file.
+    let min = d
+        .iter()
+        .find(|d| d["code"] == "svcc::min-avail-over-limit")
+        .unwrap();
+    let rel = min["relatedInformation"].as_array().unwrap();
+    assert!(
+        rel.iter().any(|r| r["location"]["uri"] == uri(&root)),
+        "{min}"
+    );
+
+    // Hover on `client_limit` (line 3), completion in the service block.
+    let h = lsp.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&part)}, "position": {"line": 3, "character": 4}}),
+    );
+    let hv = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        hv.contains("client_limit") && hv.contains("Effective in `service store`"),
+        "{hv}"
+    );
+    let c = lsp.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&part)}, "position": {"line": 5, "character": 0}}),
+    );
+    assert!(
+        c.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["label"] == "process_limit"),
+        "{c}"
+    );
+    // Definition: the include in the root goes to the file; workspace symbols.
+    let d = lsp.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&root)}, "position": {"line": 1, "character": 12}}),
+    );
+    assert_eq!(d[0]["uri"], uri(&part), "{d}");
+    let w = lsp.request("workspace/symbol", json!({"query": "store"}));
+    assert_eq!(w[0]["name"], "service store", "{w}");
+    // Symbols, inlay hints, and the quick fix for the blocking service.
+    let s = lsp.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&part)}}),
+    );
+    assert_eq!(s[0]["name"], "service store");
+    let hints = lsp.request("textDocument/inlayHint", json!({"textDocument": {"uri": uri(&part)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}}}));
+    assert!(
+        hints[0]["label"]
+            .as_str()
+            .unwrap()
+            .contains("process_limit: 5"),
+        "{hints}"
+    );
+    let actions = lsp.request("textDocument/codeAction", json!({"textDocument": {"uri": uri(&part)}, "range": {"start": {"line": 3, "character": 2}, "end": {"line": 3, "character": 2}}, "context": {"diagnostics": []}}));
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("client_limit = 1"))
+        .expect("a client_limit fix");
+    let edit = &fix["edit"]["changes"][uri(&part)][0];
+    assert_eq!(edit["newText"], "1");
+    assert_eq!(edit["range"]["start"], json!({"line": 3, "character": 17}));
+
+    let r = lsp.request("shutdown", Value::Null);
+    assert!(r.is_null());
+    lsp.notify("exit", Value::Null);
+    let status = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            lsp.child.try_wait().unwrap()
+        })
+        .expect("svcc lsp exits after `exit`");
+    assert!(status.success());
+}
+
+#[test]
+fn positions_are_utf16() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    let f = dir.join("x.conf");
+    // `😀` is two UTF-16 units, `é` one: the bad value starts at UTF-16
+    // column 21 (0-based), byte 24, character 20.
+    let text = "x = \"é😀\" \nservice s {\n  executable = echo\n  process_limit = 7x\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let mut lsp = Lsp::start();
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(&f), "languageId": "dovecot", "version": 1, "text": text}}));
+    let d = lsp.diagnostics(&uri(&f));
+    let bad = d
+        .iter()
+        .find(|d| d["code"] == "svcc::invalid-value")
+        .expect("invalid-value");
+    assert_eq!(bad["range"]["start"], json!({"line": 3, "character": 18}));
+    let text2 = "service s {\n  executable = echo # é😀\n  process_limit = 7x\n}\n";
+    lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri(&f), "version": 2}, "contentChanges": [{"text": text2}]}));
+    let _ = lsp.diagnostics(&uri(&f));
+    // UTF-16 positions map back to the right bytes for requests too.
+    let h = lsp.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&f)}, "position": {"line": 1, "character": 4}}),
+    );
+    assert!(
+        h["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("executable"),
+        "{h}"
+    );
+}

@@ -1,0 +1,1 @@
+svcc::main!(config = "unsupported_setting.conf");
