@@ -471,7 +471,9 @@ pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
             model.implicit.push(s.clone());
         }
     }
-    (model, b.diags)
+    let mut diags = b.diags;
+    b.budget.finish(&mut diags);
+    (model, diags)
 }
 
 struct Builder {
@@ -484,6 +486,8 @@ struct Builder {
     expanded_bytes: usize,
     /// Whether an expansion limit was reported (once is enough).
     expansion_limit_reported: bool,
+    /// Problems described per file.
+    budget: crate::report::FileBudget,
 }
 
 impl Builder {
@@ -495,6 +499,7 @@ impl Builder {
             index: HashMap::new(),
             expanded_bytes: 0,
             expansion_limit_reported: false,
+            budget: Default::default(),
         }
     }
 
@@ -531,7 +536,7 @@ impl Builder {
                     )),
                     _ => None,
                 };
-                if let Some(msg) = bad {
+                if let Some(msg) = bad.filter(|_| self.budget.admit(sec.header)) {
                     self.diags.push(
                         Diagnostic::error(codes::INVALID_FILTER, msg)
                             .label(sec.header, "this filter")
@@ -549,7 +554,7 @@ impl Builder {
                             Err(_) => None,
                         };
                         let ok = matches!((bits.parse::<u32>(), max), (Ok(b), Some(m)) if b <= m);
-                        if !ok {
+                        if !ok && self.budget.admit(span) {
                             self.diags.push(
                                 Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
                                     .label(span, match max {
@@ -578,7 +583,10 @@ impl Builder {
                     let k = sec.kind.to_ascii_lowercase();
                     if !self.builtin
                         && (k == "service"
-                            || (strsim::damerau_levenshtein(&k, "service") <= 2 && k.len() >= 5))
+                            || (k.len() < 64
+                                && strsim::damerau_levenshtein(&k, "service") <= 2
+                                && k.len() >= 5))
+                        && self.budget.admit(sec.kind_span)
                     {
                         self.diags.push(
                             Diagnostic::warning(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
@@ -727,6 +735,7 @@ impl Builder {
     ) -> Option<T> {
         match parse(v) {
             Ok(t) => Some(t),
+            Err(_) if !self.budget.admit(s.value_span) => None,
             Err(e) => {
                 self.diags.push(
                     Diagnostic::error(
@@ -743,6 +752,9 @@ impl Builder {
 
     fn service(&mut self, sec: &Section) {
         let Some(name) = sec.name.clone() else {
+            if !self.budget.admit(sec.header) {
+                return;
+            }
             self.diags.push(
                 Diagnostic::error(codes::MISSING_NAME, "`service` block without a name")
                     .label(sec.header, "name missing")
@@ -780,6 +792,9 @@ impl Builder {
     }
 
     fn unknown(&mut self, s: &Setting, place: &str, known: &[catalogue::SettingDef]) {
+        if !self.budget.admit(s.key_span) {
+            return;
+        }
         let mut d = Diagnostic::error(
             codes::UNKNOWN_SETTING,
             format!("unknown setting `{}` in {place}", s.key),
@@ -878,6 +893,7 @@ impl Builder {
             "unix_listener" => ListenerKind::Unix,
             "fifo_listener" => ListenerKind::Fifo,
             "inet_listener" => ListenerKind::Inet,
+            _ if !self.budget.admit(sec.kind_span) => return,
             other => {
                 let svc = &self.model.services[idx].name;
                 let known = ["unix_listener", "fifo_listener", "inet_listener"];
@@ -949,6 +965,7 @@ impl Builder {
                                 && !m.starts_with('0')
                                 && !m.is_empty()
                                 && m.bytes().all(|b| b.is_ascii_digit())
+                                && self.budget.admit(s.value_span)
                             {
                                 self.diags.push(
                                     Diagnostic::warning(codes::DECIMAL_MODE, format!("mode `{m}` is decimal (0{:o}), not 0{m}", m.parse::<u32>().unwrap_or(0)))
@@ -976,6 +993,7 @@ impl Builder {
                         _ => {}
                     }
                 }
+                Item::Section(inner) if !self.budget.admit(inner.kind_span) => {}
                 Item::Section(inner) => {
                     self.diags.push(
                         Diagnostic::error(
