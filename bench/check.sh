@@ -10,7 +10,7 @@
 # at least 10x faster than `doveconf -n` on the 5,000-service config measured
 # in the same run, and under 2 ms on the stock config.
 #
-# Method: builds `cargo build --release -p svcc-compiler` (target/release/svcc),
+# Method: builds `cargo build --release --bin svcc` (target/release/svcc),
 # generates the configs into a temp dir (17 lines per service, see gen_config)
 # and checks that both tools accept them (exit 0). Then ROUNDS rounds; each
 # round times every command once, one after the other (interleaved, the order
@@ -41,7 +41,7 @@ for tool in cargo hyperfine jq "$DOVECONF"; do
 done
 [ -r "$STOCK" ] || { echo "check.sh: $STOCK not readable" >&2; exit 2; }
 
-cargo build -q --release -p svcc-compiler
+cargo build -q --release --bin svcc
 SVCC=$ROOT/target/release/svcc
 # Host-independent checks for the generated configs: without these the
 # results would depend on this host's somaxconn / RLIMIT_NOFILE.

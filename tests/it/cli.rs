@@ -316,3 +316,21 @@ fn unit_files_pass_systemd_analyze_verify() {
         .collect();
     assert!(out.status.success() && problems.is_empty(), "{err}");
 }
+
+#[test]
+fn printed_findings_are_capped_per_file_with_a_count() {
+    let mut conf = String::from("service x {\n");
+    for i in 0..500 {
+        conf.push_str(&format!("  bad{i} = 1\n"));
+    }
+    conf.push_str("}\n");
+    let out = svcc()
+        .args(["check", "--format", "short", "-"])
+        .write_stdin(conf)
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 201, "{text}");
+    assert!(lines[200].contains("300 more"), "{}", lines[200]);
+}

@@ -183,7 +183,32 @@ fn check(args: CheckArgs) -> ExitCode {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for d in &checked.diagnostics {
+    // At most MAX_PRINTED_PER_FILE findings per file, then one "N more"
+    // line (SARIF, one document for machines, stays whole).
+    let printed = if matches!(args.format, Format::Sarif) {
+        Vec::new()
+    } else {
+        report::cap_per_file(&checked.diagnostics, report::MAX_PRINTED_PER_FILE)
+    };
+    for p in printed {
+        let d = match p {
+            report::Printed::Diagnostic(d) => d,
+            report::Printed::More { file, count } => {
+                let line = report::render_more(map, file, count, report::MAX_PRINTED_PER_FILE);
+                match args.format {
+                    // Not FILE:LINE:COL, so problem matchers skip it.
+                    Format::Short => {
+                        let _ = writeln!(out, "{line}");
+                    }
+                    Format::Github => {
+                        let _ = writeln!(out, "::notice::{line}");
+                    }
+                    // stdout stays NDJSON.
+                    _ => eprintln!("{line}"),
+                }
+                continue;
+            }
+        };
         match args.format {
             Format::Human => {
                 let opts = HumanOptions {
