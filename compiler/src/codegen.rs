@@ -7,6 +7,7 @@
 //! Plain proc-macro2 + quote: unit-tested as text, no `proc_macro` here.
 
 use crate::check::{codes, BUILTIN_HANDLERS};
+use crate::model::tls::{self, SslMode, Tls};
 use crate::model::{ListenerKind, Model, Service};
 use crate::report::{render_plain, render_short, Diagnostic, Severity};
 use crate::syntax::SourceMap;
@@ -243,6 +244,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
     let config_text = crate::model::print::render(&checked.model, map);
     let hash = config_hash(map);
     let version = env!("CARGO_PKG_VERSION");
+    let tls = tls_tokens(&checked.model.tls, krate);
     quote! {
         fn main() -> ::std::process::ExitCode {
             #(#tracked)*
@@ -256,8 +258,67 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                 config_hash: #hash,
                 svcc_version: #version,
                 warnings: &[#(#warn_lines),*],
+                tls: #tls,
             };
             #krate::runtime::main(&APP)
+        }
+    }
+}
+
+/// The TLS settings as a `TlsSpec`: paths (never file contents), rustls
+/// names for the cipher, suite and group lists.
+fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
+    let mode = match t.ssl.value {
+        SslMode::No => quote!(No),
+        SslMode::Yes => quote!(Yes),
+        SslMode::Required => quote!(Required),
+    };
+    let path = |f: &Option<tls::FileRef>| {
+        f.as_ref()
+            .filter(|f| f.is_file)
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
+    };
+    let cert = path(&t.global.cert);
+    let key = path(&t.global.key);
+    let ca = opt(&path(&t.ca));
+    let verify = t.verify_client_cert.value;
+    let min = match tls::min_protocol(&t.min_protocol.value) {
+        Ok(tls::MinProtocol::Tls13) => quote!(Tls13),
+        _ => quote!(Tls12),
+    };
+    let tls13 = tls::map_cipher_suites(&t.cipher_suites.value).names;
+    let tls12 = tls::map_cipher_list(&t.cipher_list.value).names;
+    let groups = tls::map_curve_list(&t.curve_list.value).names;
+    let prefer = t.prefer_server_ciphers.value;
+    let filters = |list: &[tls::FilterCert]| -> Vec<TokenStream> {
+        list.iter()
+            .map(|f| {
+                let sel = &f.selector;
+                let c = path(&f.pair.cert);
+                let k = path(&f.pair.key);
+                let c = if c.is_empty() { cert.clone() } else { c };
+                let k = if k.is_empty() { key.clone() } else { k };
+                quote! { #krate::runtime::spec::TlsCert { selector: &[#(#sel),*], cert: #c, key: #k } }
+            })
+            .collect()
+    };
+    let names = filters(&t.names);
+    let locals = filters(&t.locals);
+    quote! {
+        #krate::runtime::spec::TlsSpec {
+            mode: #krate::runtime::spec::SslMode::#mode,
+            cert: #cert,
+            key: #key,
+            ca: #ca,
+            verify_client_cert: #verify,
+            min_protocol: #krate::runtime::spec::TlsVersion::#min,
+            tls12_suites: &[#(#tls12),*],
+            tls13_suites: &[#(#tls13),*],
+            groups: &[#(#groups),*],
+            prefer_server_ciphers: #prefer,
+            names: &[#(#names),*],
+            locals: &[#(#locals),*],
         }
     }
 }
@@ -303,8 +364,14 @@ fn service_tokens(
             let addrs: Vec<&str> = list.split([',', ' ']).filter(|a| !a.is_empty()).collect();
             let lname = &l.name;
             let port = l.port.value;
+            let ssl = l.ssl.value;
+            // Dovecot's master skips `ssl = yes` listeners while `ssl = no`:
+            // such a port is never served, least of all in plaintext.
+            if ssl && model.tls.ssl.value == SslMode::No {
+                return None;
+            }
             Some(quote! {
-                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port }
+                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port, ssl: #ssl }
             })
         }
         ListenerKind::Unix => {

@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
 use svcc_runtime::handlers::{Banner, Discard, Echo, Http};
-use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts};
+use svcc_runtime::spec::{
+    AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert, TlsSpec,
+    TlsVersion,
+};
 use svcc_runtime::RunOptions;
 
 /// Writes `pid=P uid=U gid=G\r\n`, then closes: shows which worker served.
@@ -178,7 +181,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
             "linger-read-ms" => s.timeouts.linger_read = Duration::from_millis(num(k, v)?),
             "linger-total-ms" => s.timeouts.linger_total = Duration::from_millis(num(k, v)?),
             "linger-bytes" => s.timeouts.linger_bytes = num(k, v)?,
-            "listen" => {
+            "listen" | "tls-listen" => {
                 let (addr, port) = v
                     .rsplit_once(':')
                     .ok_or_else(|| format!("bad listen {v}"))?;
@@ -188,6 +191,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
                     name: leak_str(name),
                     addresses: addrs,
                     port: num(k, port)?,
+                    ssl: k == "tls-listen",
                 });
             }
             "unix" => {
@@ -215,6 +219,8 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
 fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     let mut opts = RunOptions::from_env();
     let mut services = Vec::new();
+    let mut tls = TlsSpec::NONE;
+    let mut names = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -232,6 +238,25 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--drop-after-ms" => opts.drop_queued_after = Duration::from_millis(num(a, &val()?)?),
             "--backlog" => opts.backlog_override = Some(num(a, &val()?)?),
             "--plain-close" => opts.plain_close = true,
+            "--tls-cert" => {
+                tls.mode = SslMode::Yes;
+                tls.cert = leak_str(&val()?);
+            }
+            "--tls-key" => tls.key = leak_str(&val()?),
+            "--ssl-required" => tls.mode = SslMode::Required,
+            "--tls13-only" => tls.min_protocol = TlsVersion::Tls13,
+            // --tls-sni NAME[,NAME...]=CERT,KEY
+            "--tls-sni" => {
+                let v = val()?;
+                let (sel, files) = v.split_once('=').ok_or("--tls-sni NAMES=CERT,KEY")?;
+                let (c, k) = files.split_once(',').ok_or("--tls-sni NAMES=CERT,KEY")?;
+                let sel: Vec<&'static str> = sel.split(',').map(leak_str).collect();
+                names.push(TlsCert {
+                    selector: Box::leak(sel.into_boxed_slice()),
+                    cert: leak_str(c),
+                    key: leak_str(k),
+                });
+            }
             "--nofile" => {
                 let n: u64 = num(a, &val()?)?;
                 nix_setrlimit_nofile(n)?;
@@ -257,6 +282,10 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
         config_hash: "testd",
         svcc_version: env!("CARGO_PKG_VERSION"),
         warnings: &[],
+        tls: TlsSpec {
+            names: Box::leak(names.into_boxed_slice()),
+            ..tls
+        },
     };
     Ok((app, opts))
 }

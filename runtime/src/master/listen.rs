@@ -29,6 +29,8 @@ pub(crate) struct Bound {
     pub unix_path: Option<PathBuf>,
     /// The queue length the kernel granted, when it could be read back.
     pub effective_backlog: Option<u32>,
+    /// `ssl = yes`: TLS from the first byte.
+    pub ssl: bool,
 }
 
 /// Reads `/proc/sys/net/core/somaxconn`.
@@ -108,6 +110,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         desc: local.to_string(),
         unix_path: None,
         effective_backlog,
+        ssl: false,
     })
 }
 
@@ -212,6 +215,7 @@ pub(crate) fn bind_unix(
         desc: format!("unix:{shown}"),
         unix_path: Some(path.to_path_buf()),
         effective_backlog,
+        ssl: false,
     })
 }
 
@@ -226,10 +230,15 @@ pub(crate) fn bind_all(
     for l in listeners {
         match *l {
             ListenerSpec::Inet {
-                addresses, port, ..
+                addresses,
+                port,
+                ssl,
+                ..
             } => {
                 for addr in inet_addrs(addresses, port)? {
-                    out.push(bind_inet(addr, backlog)?);
+                    let mut b = bind_inet(addr, backlog)?;
+                    b.ssl = ssl;
+                    out.push(b);
                 }
             }
             ListenerSpec::Unix {

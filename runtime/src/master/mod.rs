@@ -120,6 +120,9 @@ pub(crate) struct Master {
     retire_deadline: Option<Instant>,
     pid: Pid,
     tick_now: bool,
+    /// The TLS settings and the contexts loaded from them.
+    tls_spec: &'static crate::spec::TlsSpec,
+    tls: Option<crate::tls::Contexts>,
 }
 
 /// A fatal start-up error.
@@ -152,6 +155,24 @@ impl Master {
                 ));
             }
         }
+        // Certificates and keys: read before any fork (they are usually
+        // readable by root only); an `ssl = yes` listener never starts
+        // without them.
+        let any_ssl = app.services.iter().any(|s| {
+            s.listeners
+                .iter()
+                .any(|l| matches!(l, ListenerSpec::Inet { ssl: true, .. }))
+        });
+        if any_ssl && app.tls.mode == crate::spec::SslMode::No {
+            return Err("a listener has ssl = yes, but ssl = no".into());
+        }
+        let tls = if crate::tls::Contexts::wanted(&app.tls, any_ssl) {
+            let t = crate::tls::Contexts::load(&app.tls).map_err(|e| format!("TLS: {e}"))?;
+            log_master!("TLS: certificates loaded");
+            Some(t)
+        } else {
+            None
+        };
         let root = sys::proc::is_root();
         raise_nofile(app);
         let base_dir = opts
@@ -264,6 +285,8 @@ impl Master {
             retire_deadline: None,
             pid: nix::unistd::getpid(),
             tick_now: true,
+            tls_spec: &app.tls,
+            tls,
         };
         m.spawn_drainer();
         log_master!("started: {} service(s)", m.services.len());
@@ -785,6 +808,17 @@ impl Master {
             return;
         }
         log_master!("SIGHUP received - replacing all workers on the same listeners");
+        if self.tls.is_some() {
+            // Renewed certificates: new workers get them; a failure keeps
+            // the old ones (no listener is ever left without).
+            match crate::tls::Contexts::load(self.tls_spec) {
+                Ok(t) => {
+                    self.tls = Some(t);
+                    log_master!("TLS: certificates reloaded");
+                }
+                Err(e) => log_master!("TLS: reload failed, keeping the old certificates: {e}"),
+            }
+        }
         for (pid, p) in self.procs.iter_mut() {
             if p.retiring {
                 continue;
@@ -947,6 +981,8 @@ impl Master {
             drain,
             plain_close: self.opts.plain_close,
             shutdown_grace: self.opts.shutdown_timeout,
+            tls: self.tls.clone(),
+            listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
         };
         (spec.handler.entry())(env)
     }

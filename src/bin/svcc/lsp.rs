@@ -237,8 +237,8 @@ impl Server {
                     .any(|(other, c)| other != path && includes(c, path));
                 // A candidate that is not open matters only if it includes
                 // an open file.
-                let useful = self.open.contains_key(path)
-                    || self.open.keys().any(|o| includes(checked, o));
+                let useful =
+                    self.open.contains_key(path) || self.open.keys().any(|o| includes(checked, o));
                 !included && useful
             })
             .collect();
