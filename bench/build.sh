@@ -266,7 +266,7 @@ fi
 # ---- tailored vs hand-written specs ----------------------------------------------
 if has tailored; then
   CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
-  cargo build -q -p svcc-runtime --release --bin svcc-testd
+  cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
   cp "$ROOT/target/release/svcc-testd" "$TMP/svcc-testd"
   TESTD=$TMP/svcc-testd
   # The tailored binaries get Dovecot's defaults idle_kill = 60 secs and

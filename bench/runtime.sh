@@ -22,7 +22,7 @@ CEILING=${CEILING:-$ROOT/../shared/ceiling}
 OUT=$ROOT/bench/out
 BIN=$OUT/ceiling
 CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
-cargo build -q -p svcc-runtime --release --bin svcc-testd
+cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
 TESTD=$ROOT/target/release/svcc-testd
 . "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
 

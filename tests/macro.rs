@@ -11,6 +11,8 @@ fn ui() {
     t.compile_fail("tests/ui/missing_config.rs");
     t.compile_fail("tests/ui/include_no_match.rs");
     t.compile_fail("tests/ui/unsupported_setting.rs");
+    t.compile_fail("tests/ui/unquoted_key.rs");
+    t.compile_fail("tests/ui/not_a_handler.rs");
     t.pass("tests/ui/pass_echo.rs");
     t.pass("tests/ui/pass_custom_handler.rs");
     t.pass("tests/ui/pass_mail_login.rs");

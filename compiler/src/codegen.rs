@@ -127,6 +127,34 @@ pub fn config_hash(map: &SourceMap) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// A diagnostic as a `compile_error!` text: rustc prints `error: ` itself,
+/// so the text starts with the code.
+fn error_text(map: &SourceMap, d: &Diagnostic) -> String {
+    let plain = render_plain(map, d);
+    match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
+        Some(rest) => format!("{}: {rest}", d.code),
+        None => plain,
+    }
+}
+
+/// The config given to `svcc::main!` cannot be read at all: one error and a
+/// skeleton `main`, rendered like every other diagnostic. `base` is the
+/// directory the path was resolved against.
+pub fn load_failure(config: &str, error: &dyn std::fmt::Display, base: &str) -> TokenStream {
+    let d = Diagnostic::error(
+        codes::INCLUDE_NOT_FOUND,
+        format!("cannot read config `{config}`: {error}"),
+    )
+    .help(format!(
+        "the path is relative to the crate's Cargo.toml ({base})"
+    ));
+    let text = error_text(&SourceMap::default(), &d);
+    quote! {
+        compile_error!(#text);
+        fn main() {}
+    }
+}
+
 /// Generates `fn main` (or, after errors, one `compile_error!` per error and
 /// a skeleton `main`).
 pub fn generate(input: &Input<'_>) -> TokenStream {
@@ -153,12 +181,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     if !errors.is_empty() {
         let errs = errors.iter().map(|d| {
-            // rustc prints `error: ` itself: start with the code.
-            let plain = render_plain(map, d);
-            let text = match plain.strip_prefix(&format!("error[{}]: ", d.code)) {
-                Some(rest) => format!("{}: {rest}", d.code),
-                None => plain,
-            };
+            let text = error_text(map, d);
             quote! { compile_error!(#text); }
         });
         return quote! {
@@ -197,29 +220,29 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                     // Whether the handler blocks is known only when rustc
                     // compiles the generated code: assert the rule there.
                     if !svcc_facts::client_limit_fits(true, cl) {
+                        // Only an event handler may serve this service: a
+                        // bound whose failure reads as svcc's diagnostic
+                        // (code first, the config's location), on the type
+                        // the user named.
                         let why = format!("its handler `{exe}` blocks");
                         let d = crate::check::blocking_client_limit(svc, g, &why);
-                        let msg = render_plain(map, &d);
+                        let msg = error_text(map, &d).replace('{', "{{").replace('}', "}}");
                         asserts.push(quote! {
                             const _: () = {
-                                #[allow(unused_imports)]
-                                use #krate::runtime::spec::__private::EventProbe as _;
-                                assert!(
-                                    #krate::runtime::facts::client_limit_fits(
-                                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.is_blocking(),
-                                        #cl,
-                                    ),
-                                    "{}",
-                                    #msg
-                                );
+                                #[diagnostic::on_unimplemented(
+                                    message = #msg,
+                                    label = "a blocking handler serves one client per process",
+                                    note = "svcc runs a handler implementing `BlockingHandler` one client per process; implement `EventHandler` instead to serve many"
+                                )]
+                                trait SvccEventHandlerRequired {}
+                                #[diagnostic::do_not_recommend]
+                                impl<T: #krate::runtime::handler::EventHandler> SvccEventHandlerRequired for T {}
+                                fn required<T: SvccEventHandlerRequired>() {}
+                                let _ = required::<#ty>;
                             };
                         });
                     }
-                    quote! {{
-                        #[allow(unused_imports)]
-                        use #krate::runtime::spec::__private::EventProbe as _;
-                        <#krate::runtime::spec::__private::Probe<#ty>>::SPEC.named(#exe)
-                    }}
+                    quote! { #krate::runtime::spec::__private::spec::<#ty, _>(#exe) }
                 }
                 None => {
                     let ty = match exe {
@@ -241,6 +264,13 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     let n = services.len();
     let base_dir = &g.base_dir.value;
+    // Only when the config names one: Dovecot's default user (`dovecot`)
+    // may not exist where the binary runs; the runtime then uses `nobody`.
+    let internal_user = opt(g
+        .all
+        .get("default_internal_user")
+        .map(|v| v.value.as_str())
+        .unwrap_or(""));
     let config_text = crate::model::print::render(&checked.model, map);
     let hash = config_hash(map);
     let version = env!("CARGO_PKG_VERSION");
@@ -254,6 +284,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
             static APP: #krate::runtime::spec::AppSpec = #krate::runtime::spec::AppSpec {
                 services: &SERVICES,
                 base_dir: #base_dir,
+                internal_user: #internal_user,
                 config_text: #config_text,
                 config_hash: #hash,
                 svcc_version: #version,
@@ -397,6 +428,34 @@ fn service_tokens(
     let user = opt(&expand_user(&svc.user.value, model));
     let group = opt(&expand_user(&svc.group.value, model));
     let chroot = opt(&svc.chroot.value);
+    let timeouts = {
+        let t = &svc.timeouts;
+        let ms = |v: &crate::model::Val<Option<u64>>| {
+            v.value
+                .map(|ms| quote!(::core::time::Duration::from_millis(#ms)))
+        };
+        let mut fields = Vec::new();
+        for (name, v) in [
+            ("idle_client", &t.client_idle),
+            ("first_request", &t.client_request),
+            ("linger_read", &t.linger_read),
+            ("linger_total", &t.linger),
+        ] {
+            if let Some(d) = ms(v) {
+                let name = format_ident!("{}", name);
+                fields.push(quote!(#name: #d,));
+            }
+        }
+        if let Some(b) = t.linger_max_bytes.value {
+            fields.push(quote!(linger_bytes: #b,));
+        }
+        quote! {
+            #krate::runtime::spec::Timeouts {
+                #(#fields)*
+                ..#krate::runtime::spec::Timeouts::DEFAULT
+            }
+        }
+    };
     quote! {
         #krate::runtime::spec::ServiceSpec {
             name: #name,
@@ -411,7 +470,7 @@ fn service_tokens(
             group: #group,
             chroot: #chroot,
             handler: #handler,
-            timeouts: #krate::runtime::spec::Timeouts::DEFAULT,
+            timeouts: #timeouts,
         }
     }
 }
@@ -477,8 +536,8 @@ mod tests {
             "service kv {\n  executable = kv\n  client_limit = 5\n}\n",
             &h,
         );
-        assert!(out.contains("Probe < crate :: Kv >"), "{out}");
-        assert!(out.contains("is_blocking"), "{out}");
+        assert!(out.contains("spec :: < crate :: Kv , _ >"), "{out}");
+        assert!(out.contains("SvccEventHandlerRequired"), "{out}");
         assert!(out.contains("svcc::blocking-client-limit"), "{out}");
     }
 

@@ -82,7 +82,12 @@ impl Parse for Args {
 pub fn main(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let args = match syn::parse::<Args>(input) {
         Ok(a) => a,
-        Err(e) => return e.to_compile_error().into(),
+        Err(e) => {
+            // The error, and the `main` the macro would have made, so it
+            // is the only error.
+            let err = e.to_compile_error();
+            return quote!(#err fn main() {}).into();
+        }
     };
     expand(args).into()
 }
@@ -135,11 +140,8 @@ fn expand(args: Args) -> TokenStream {
     let mut checked = match svcc_compiler::check_path(&path.to_string_lossy(), &opts) {
         Ok(c) => c,
         Err(e) => {
-            let msg = format!("error[svcc::include-not-found]: cannot read config `{rel}`: {e}\n  = help: the path is relative to the crate's Cargo.toml ({})", base.map(|b| b.display().to_string()).unwrap_or_default());
-            return quote! {
-                compile_error!(#msg);
-                fn main() {}
-            };
+            let base = base.map(|b| b.display().to_string()).unwrap_or_default();
+            return codegen::load_failure(&rel, &e, &base);
         }
     };
     if let Some(base) = base {

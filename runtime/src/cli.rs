@@ -124,11 +124,11 @@ fn host_check(app: &AppSpec, opts: &RunOptions) -> bool {
         .base_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(app.base_dir));
-    let somax = listen::somaxconn();
+    let somax = svcc_facts::read_somaxconn();
     let (soft, hard) = sys::proc::nofile().unwrap_or((0, 0));
     for s in app.services {
         let name = s.name;
-        if s.handler.is_blocking() && s.client_limit > 1 {
+        if !svcc_facts::client_limit_fits(s.handler.is_blocking(), s.client_limit) {
             errors += 1;
             println!(
                 "error: service({name}): blocking handler {} needs client_limit = 1 (is {})",
@@ -152,7 +152,7 @@ fn host_check(app: &AppSpec, opts: &RunOptions) -> bool {
                 println!("warning: service({name}): cannot read /proc/sys/net/core/somaxconn");
             }
         }
-        let need = s.client_limit as u64 + crate::master::OWN_FDS + s.listeners.len() as u64;
+        let need = svcc_facts::fds_needed(s.client_limit, s.listeners.len());
         if hard < need {
             errors += 1;
             println!(

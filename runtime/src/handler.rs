@@ -40,6 +40,15 @@ pub trait EventHandler: Default + 'static {
     /// Per-connection state, created by [`EventHandler::open`].
     type State: 'static;
 
+    /// Whether the client must send its whole first request within the
+    /// service's `client_request_timeout`
+    /// ([`crate::spec::Timeouts::first_request`]), counted from the accept
+    /// and not reset by each byte (nginx's `client_header_timeout`). The
+    /// handler ends the deadline with [`Conn::request_done`] (or
+    /// [`Conn::set_established`]). Off by default; the built-in `http` sets
+    /// it.
+    const FIRST_REQUEST_DEADLINE: bool = false;
+
     /// A new client was accepted. Writes queued here go out at once.
     fn open(&mut self, conn: &mut Conn<'_>) -> Self::State;
 
@@ -105,6 +114,10 @@ pub(crate) struct ConnIo {
     pub blocked_write: bool,
     /// The handler received [`EventHandler::shutdown`].
     pub told_shutdown: bool,
+    /// The handler marked the connection established: never evicted.
+    pub established: bool,
+    /// The handler said the first request is complete.
+    pub request_done: bool,
     /// TLS on this connection (from the accept, or after STARTTLS).
     pub tls: Option<Box<ServerConnection>>,
     /// The context STARTTLS uses (`None`: TLS is not configured).
@@ -148,6 +161,8 @@ impl ConnIo {
             close_req: false,
             blocked_write: false,
             told_shutdown: false,
+            established: false,
+            request_done: false,
             tls: None,
             starttls: None,
             ssl_required: false,
@@ -443,6 +458,28 @@ impl Conn<'_> {
         self.io.told_shutdown
     }
 
+    /// The client's first request is complete: ends the first-request
+    /// deadline ([`EventHandler::FIRST_REQUEST_DEADLINE`]). The connection
+    /// stays evictable.
+    pub fn request_done(&mut self) {
+        self.io.request_done = true;
+    }
+
+    /// Marks the connection established (say, a logged-in client): it is
+    /// never closed to make room for a new client, and the first-request
+    /// deadline ends. Until then, when the service is full and a new client
+    /// waits, the connection idle longest is closed to make room (as
+    /// Dovecot's login processes do with clients that have not logged in).
+    pub fn set_established(&mut self) {
+        self.io.established = true;
+        self.io.request_done = true;
+    }
+
+    /// True once [`Conn::set_established`] was called.
+    pub fn is_established(&self) -> bool {
+        self.io.established
+    }
+
     /// True when the connection is encrypted (an `ssl = yes` listener, or
     /// after [`Conn::start_tls`]).
     pub fn is_tls(&self) -> bool {
@@ -486,72 +523,54 @@ impl Conn<'_> {
 /// The blocking client stream given to a [`BlockingHandler`].
 #[derive(Debug)]
 pub struct Stream {
-    sock: socket2::Socket,
+    plain: Plain,
     tls: Option<Box<ServerConnection>>,
     starttls: Option<Arc<ServerConfig>>,
     ssl_required: bool,
 }
 
-/// The blocking socket as rustls's transport.
-struct BlockingSock<'a>(&'a socket2::Socket);
-
-impl io::Read for BlockingSock<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        plain_read(self.0, buf)
-    }
-}
-
-impl io::Write for BlockingSock<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        plain_write(self.0, buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn plain_read(sock: &socket2::Socket, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match sys::io::recv(sock.as_fd(), buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                if crate::sys::proc::STOP_FLAG.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "worker is shutting down",
-                    ));
-                }
-            }
-            r => return r,
-        }
-    }
-}
-
-fn plain_write(sock: &socket2::Socket, buf: &[u8]) -> io::Result<usize> {
-    loop {
-        match sys::io::send(sock.as_fd(), buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            r => return r,
-        }
-    }
+/// The socket itself: reads bounded by the idle timeout and the stop flag.
+#[derive(Debug)]
+struct Plain {
+    sock: socket2::Socket,
+    idle: Duration,
+    grace: Duration,
+    got_data: bool,
+    /// When the stop flag was first seen during a read.
+    stop_deadline: Option<std::time::Instant>,
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd, idle: Duration) -> io::Result<Self> {
+    pub(crate) fn new(fd: OwnedFd, idle: Duration, grace: Duration) -> io::Result<Self> {
         let sock = socket2::Socket::from(fd);
         sock.set_nonblocking(false)?;
-        sock.set_read_timeout(Some(idle))?;
         sock.set_write_timeout(Some(idle))?;
         Ok(Stream {
-            sock,
+            plain: Plain {
+                sock,
+                idle,
+                grace,
+                got_data: false,
+                stop_deadline: None,
+            },
             tls: None,
             starttls: None,
             ssl_required: false,
         })
     }
 
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.plain.sock.into()
+    }
+
+    /// The client's address (`None` for unnamed unix peers).
+    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        self.plain.sock.peer_addr().ok().and_then(|a| a.as_socket())
+    }
+
     pub(crate) fn local_ip(&self) -> Option<std::net::IpAddr> {
-        self.sock
+        self.plain
+            .sock
             .local_addr()
             .ok()
             .and_then(|a| a.as_socket())
@@ -564,13 +583,12 @@ impl Stream {
     }
 
     /// Runs the server side of a handshake to its end (bounded by the
-    /// socket's timeouts).
+    /// idle timeout).
     pub(crate) fn accept_tls(&mut self, cfg: Arc<ServerConfig>) -> io::Result<()> {
         let mut c = ServerConnection::new(cfg).map_err(io::Error::other)?;
         c.set_buffer_limit(None);
-        let mut sock = BlockingSock(&self.sock);
         while c.is_handshaking() {
-            match c.complete_io(&mut sock) {
+            match c.complete_io(&mut self.plain) {
                 Ok((0, 0)) if c.is_handshaking() => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -580,7 +598,7 @@ impl Stream {
                 Ok(_) => {}
                 Err(e) => {
                     // Send the alert, if any.
-                    let _ = c.write_tls(&mut sock);
+                    let _ = c.write_tls(&mut self.plain);
                     return Err(e);
                 }
             }
@@ -593,9 +611,8 @@ impl Stream {
     pub(crate) fn finish_tls(&mut self) {
         if let Some(c) = self.tls.as_mut() {
             c.send_close_notify();
-            let mut sock = BlockingSock(&self.sock);
             while c.wants_write() {
-                if c.write_tls(&mut sock).is_err() {
+                if c.write_tls(&mut self.plain).is_err() {
                     break;
                 }
             }
@@ -632,27 +649,17 @@ impl Stream {
         };
         self.accept_tls(cfg)
     }
-
-    pub(crate) fn into_fd(self) -> OwnedFd {
-        self.sock.into()
-    }
-
-    /// The client's address (`None` for unnamed unix peers).
-    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        self.sock.peer_addr().ok().and_then(|a| a.as_socket())
-    }
 }
 
 impl io::Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.tls.as_mut() {
-            Some(c) => match rustls::Stream::new(&mut **c, &mut BlockingSock(&self.sock)).read(buf)
-            {
+            Some(c) => match rustls::Stream::new(&mut **c, &mut self.plain).read(buf) {
                 // Closed without close_notify: the end, all the same.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
                 r => r,
             },
-            None => plain_read(&self.sock, buf),
+            None => self.plain.read(buf),
         }
     }
 }
@@ -662,13 +669,74 @@ impl io::Write for Stream {
         match self.tls.as_mut() {
             Some(c) => {
                 let n = c.writer().write(buf)?;
-                let mut sock = BlockingSock(&self.sock);
                 while c.wants_write() {
-                    c.write_tls(&mut sock)?;
+                    c.write_tls(&mut self.plain)?;
                 }
                 Ok(n)
             }
-            None => plain_write(&self.sock, buf),
+            None => self.plain.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl io::Read for Plain {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let aborted =
+            || io::Error::new(io::ErrorKind::ConnectionAborted, "worker is shutting down");
+        let started = std::time::Instant::now();
+        loop {
+            // The stop signals are blocked from the flag check until the
+            // wait, which lets them in atomically.
+            let _guard = sys::proc::FlagSignalsBlocked::new();
+            let mut wait = self.idle.saturating_sub(started.elapsed());
+            if sys::proc::STOP_FLAG.load(std::sync::atomic::Ordering::Relaxed) {
+                if self.got_data {
+                    return Err(aborted());
+                }
+                let until = *self
+                    .stop_deadline
+                    .get_or_insert_with(|| std::time::Instant::now() + self.grace);
+                wait = wait.min(until.saturating_duration_since(std::time::Instant::now()));
+                if wait.is_zero() {
+                    return Err(aborted());
+                }
+            }
+            if wait.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            match sys::io::wait_readable(self.sock.as_fd(), wait) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            drop(_guard);
+            match sys::io::recv(self.sock.as_fd(), buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => {
+                    self.got_data |= n > 0;
+                    return Ok(n);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl io::Write for Plain {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match sys::io::send(self.sock.as_fd(), buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
         }
     }
 

@@ -33,6 +33,7 @@
 //!     svcc_version: "0.1.0",
 //!     warnings: &[],
 //!     tls: TlsSpec::NONE,
+//!     internal_user: None,
 //! };
 //!
 //! fn main() -> std::process::ExitCode {
@@ -70,9 +71,11 @@ pub use svcc_facts as facts;
 pub struct RunOptions {
     /// Overrides [`spec::AppSpec::base_dir`] (`--base-dir`).
     pub base_dir: Option<PathBuf>,
-    /// **Tests only**: close connections with a plain `close()` instead of a
-    /// lingering close, so a test can show the data loss lingering prevents.
-    /// Set from `SVCC_TEST_PLAIN_CLOSE=1` by [`RunOptions::from_env`].
+    /// **Tests only** (feature `test-switches`): close connections with a
+    /// plain `close()` instead of a lingering close, so a test can show the
+    /// data loss lingering prevents. Set from `SVCC_TEST_PLAIN_CLOSE=1` by
+    /// [`RunOptions::from_env`].
+    #[cfg(feature = "test-switches")]
     pub plain_close: bool,
     /// After SIGTERM/SIGINT (and for old workers after SIGHUP), how long
     /// open connections may take before their processes are killed.
@@ -80,8 +83,9 @@ pub struct RunOptions {
     /// How long a service must sit at `process_limit` before queued
     /// connections are accepted and closed (Dovecot: 10 s).
     pub drop_queued_after: Duration,
-    /// **Tests only**: listen backlog to use instead of
-    /// `client_limit × process_limit`.
+    /// **Tests only** (feature `test-switches`): listen backlog to use
+    /// instead of `client_limit × process_limit`.
+    #[cfg(feature = "test-switches")]
     pub backlog_override: Option<u32>,
 }
 
@@ -89,22 +93,42 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             base_dir: None,
+            #[cfg(feature = "test-switches")]
             plain_close: false,
             shutdown_timeout: Duration::from_secs(10),
             drop_queued_after: Duration::from_secs(10),
+            #[cfg(feature = "test-switches")]
             backlog_override: None,
         }
     }
 }
 
 impl RunOptions {
-    /// The defaults, plus the test switch `SVCC_TEST_PLAIN_CLOSE=1` from the
-    /// environment.
+    /// The defaults; with the `test-switches` feature (tests and
+    /// `svcc-testd` only), also the test switch `SVCC_TEST_PLAIN_CLOSE=1`
+    /// from the environment. A tailored binary ignores that variable.
     pub fn from_env() -> Self {
         RunOptions {
+            #[cfg(feature = "test-switches")]
             plain_close: std::env::var_os("SVCC_TEST_PLAIN_CLOSE").is_some_and(|v| v == "1"),
             ..RunOptions::default()
         }
+    }
+
+    /// The plain-close test switch (always off without `test-switches`).
+    pub(crate) fn plain_close(&self) -> bool {
+        #[cfg(feature = "test-switches")]
+        return self.plain_close;
+        #[cfg(not(feature = "test-switches"))]
+        false
+    }
+
+    /// The backlog test override (always `None` without `test-switches`).
+    pub(crate) fn backlog_override(&self) -> Option<u32> {
+        #[cfg(feature = "test-switches")]
+        return self.backlog_override;
+        #[cfg(not(feature = "test-switches"))]
+        None
     }
 }
 
@@ -127,8 +151,31 @@ impl std::error::Error for Error {}
 /// fails (nothing is forked then).
 ///
 /// Must be called from a single-threaded process: the master forks without
-/// `exec`.
+/// `exec`, and a child forked from a process with other threads can
+/// deadlock on a lock one of them held (the allocator's, stdio's). It
+/// refuses to start, with an error saying so, when the process has more
+/// than one thread (a `#[tokio::main]`, a logging thread).
 pub fn run(app: &'static spec::AppSpec, opts: &RunOptions) -> Result<(), Error> {
+    match sys::proc::thread_count() {
+        Ok(1) => {}
+        Ok(n) => {
+            return Err(Error {
+                message: format!(
+                    "refusing to start: this process has {n} threads, but svcc's master \
+                     forks its workers without exec, which is only sound in a \
+                     single-threaded process (a forked worker could deadlock on a lock \
+                     another thread held, such as the allocator's); call \
+                     svcc_runtime::main/run from a plain fn main before any thread is \
+                     started (no #[tokio::main], no logging or metrics thread)"
+                ),
+            })
+        }
+        Err(e) => {
+            return Err(Error {
+                message: format!("cannot count this process's threads: {e}"),
+            })
+        }
+    }
     let m = master::Master::start(app, opts).map_err(|message| Error { message })?;
     m.run().map_err(|message| Error { message })
 }

@@ -24,6 +24,11 @@ pub struct AppSpec {
     pub warnings: &'static [&'static str],
     /// TLS for `ssl = yes` listeners and STARTTLS ([`TlsSpec::NONE`]: none).
     pub tls: TlsSpec,
+    /// The unprivileged user the linger drainer runs as when the master is
+    /// root (Dovecot's `default_internal_user`); `None` = `nobody`. The
+    /// drainer reads bytes from network clients, so it never keeps root:
+    /// it takes this user's uid and primary gid and no other group.
+    pub internal_user: Option<&'static str>,
 }
 
 /// Dovecot's global `ssl` setting.
@@ -155,24 +160,40 @@ pub struct ServiceSpec {
     pub timeouts: Timeouts,
 }
 
-/// Per-connection timeouts.
+/// Per-connection timeouts and limits the runtime applies. Each is a
+/// setting of the service (Dovecot-style name in brackets, with its
+/// default); [`Timeouts::DEFAULT`] holds the defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
-    /// A client that sends nothing for this long is closed.
+    /// `client_idle_timeout` (60 s, as nginx's `keepalive_timeout`/
+    /// `client_body_timeout`): a client that sends nothing for this long is
+    /// closed (an event handler may answer first in
+    /// [`EventHandler::timeout`](crate::handler::EventHandler::timeout)).
     pub idle_client: Duration,
-    /// Lingering close: longest wait for one read while draining.
+    /// `client_request_timeout` (60 s, as nginx's `client_header_timeout`):
+    /// the whole first request must arrive within this long after the
+    /// accept, however often the client sends a byte. Applies to handlers
+    /// with [`EventHandler::FIRST_REQUEST_DEADLINE`](crate::handler::EventHandler::FIRST_REQUEST_DEADLINE)
+    /// (the built-in `http`), until they call
+    /// [`Conn::request_done`](crate::handler::Conn::request_done) or
+    /// [`Conn::set_established`](crate::handler::Conn::set_established).
+    pub first_request: Duration,
+    /// `linger_read_timeout` (2 s): lingering close, longest wait for one read
+    /// while draining.
     pub linger_read: Duration,
-    /// Lingering close: longest total drain time.
+    /// `linger_timeout` (30 s): lingering close, longest total drain time.
     pub linger_total: Duration,
-    /// Lingering close: most bytes drained before giving up.
+    /// `linger_max_bytes` (1 MiB): lingering close, most bytes drained before
+    /// giving up.
     pub linger_bytes: u64,
 }
 
 impl Timeouts {
-    /// svcc's defaults: 5 min idle clients, 2 s per lingering read, 30 s and
-    /// 1 MiB in total.
+    /// svcc's defaults: 60 s idle clients, 60 s for the first request, 2 s
+    /// per lingering read, 30 s and 1 MiB in total.
     pub const DEFAULT: Timeouts = Timeouts {
-        idle_client: Duration::from_secs(300),
+        idle_client: Duration::from_secs(60),
+        first_request: Duration::from_secs(60),
         linger_read: Duration::from_secs(2),
         linger_total: Duration::from_secs(30),
         linger_bytes: 1 << 20,
@@ -262,39 +283,49 @@ impl HandlerSpec {
 /// A handler type given to the macro implements either
 /// [`EventHandler`](crate::handler::EventHandler) or
 /// [`BlockingHandler`](crate::handler::BlockingHandler); the macro cannot see
-/// which. `<Probe<T>>::SPEC` picks the right constructor at compile time: an
-/// inherent associated const (for blocking handlers) takes precedence over
-/// the trait's (for event handlers), and a type that implements neither is a
-/// compile error naming `EventHandler`.
+/// which. [`Handler<K>`](__private::Handler) is implemented for each with a
+/// different marker `K`, so `spec::<T, _>()` infers the one that applies and
+/// picks the right constructor at compile time; a type that implements
+/// neither is one error naming it and both traits.
 #[doc(hidden)]
 pub mod __private {
     use super::HandlerSpec;
     use crate::handler::{BlockingHandler, EventHandler};
-    use std::marker::PhantomData;
 
-    /// Compile-time handler-kind probe.
-    pub struct Probe<T>(PhantomData<T>);
+    /// Marker: an [`EventHandler`].
+    pub enum Event {}
+    /// Marker: a [`BlockingHandler`].
+    pub enum Blocking {}
 
-    impl<T: BlockingHandler> Probe<T> {
-        /// A blocking handler's spec.
-        pub const SPEC: HandlerSpec = HandlerSpec::blocking::<T>("");
-    }
-
-    /// The fallback: event-driven handlers.
-    pub trait EventProbe {
-        /// An event handler's spec.
+    /// A handler type of kind `K`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not an svcc handler: implement `svcc::runtime::handler::EventHandler` or `svcc::runtime::handler::BlockingHandler`",
+        label = "named as a handler in svcc::main!",
+        note = "`EventHandler`: callbacks on readiness, many clients per process; `BlockingHandler`: a blocking `serve` on a stream, one client per process"
+    )]
+    pub trait Handler<K> {
+        /// Its spec (name filled in by the caller).
         const SPEC: HandlerSpec;
     }
 
-    impl<T: EventHandler> EventProbe for Probe<T> {
+    #[diagnostic::do_not_recommend]
+    impl<T: EventHandler> Handler<Event> for T {
         const SPEC: HandlerSpec = HandlerSpec::event::<T>("");
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<T: BlockingHandler> Handler<Blocking> for T {
+        const SPEC: HandlerSpec = HandlerSpec::blocking::<T>("");
+    }
+
+    /// The spec of handler type `T`, named `name`.
+    pub const fn spec<T: Handler<K>, K>(name: &'static str) -> HandlerSpec {
+        T::SPEC.named(name)
     }
 
     #[cfg(test)]
     mod tests {
-        #[allow(unused_imports)]
-        use super::EventProbe as _;
-        use super::Probe;
+        use super::spec;
         use crate::handler::{BlockingHandler, Stream};
 
         #[derive(Default)]
@@ -305,11 +336,11 @@ pub mod __private {
             }
         }
 
-        const EV: super::HandlerSpec = <Probe<crate::handlers::Echo>>::SPEC.named("echo");
-        const BL: super::HandlerSpec = <Probe<B>>::SPEC.named("b");
+        const EV: super::HandlerSpec = spec::<crate::handlers::Echo, _>("echo");
+        const BL: super::HandlerSpec = spec::<B, _>("b");
 
         #[test]
-        fn probe_picks_the_kind_at_compile_time() {
+        fn the_kind_is_picked_at_compile_time() {
             assert!(!EV.is_blocking());
             assert!(BL.is_blocking());
             assert_eq!(BL.name, "b");
@@ -327,16 +358,8 @@ impl std::fmt::Debug for HandlerSpec {
 }
 
 impl ServiceSpec {
-    /// The listen backlog: `client_limit × process_limit`, at least 4, at
-    /// most `i32::MAX` (Dovecot's rule).
+    /// The listen backlog ([`svcc_facts::listen_backlog`]).
     pub const fn backlog(&self) -> u32 {
-        let b = self.client_limit as u64 * self.process_limit as u64;
-        if b < 4 {
-            4
-        } else if b > i32::MAX as u64 {
-            i32::MAX as u32
-        } else {
-            b as u32
-        }
+        svcc_facts::listen_backlog(self.client_limit, self.process_limit)
     }
 }

@@ -19,8 +19,14 @@ struct Lsp {
 
 impl Lsp {
     fn start() -> Lsp {
+        Self::start_in(&std::env::temp_dir())
+    }
+
+    /// With the cache (code documentation pages) under `dir`.
+    fn start_in(dir: &Path) -> Lsp {
         let mut child = Command::new(env!("CARGO_BIN_EXE_svcc"))
             .arg("lsp")
+            .env("SVCC_CACHE_DIR", dir.join("cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -141,7 +147,7 @@ fn diagnostics_follow_the_buffer_and_the_include_tree() {
     let part = dir.join("conf.d/10-master.conf");
     std::fs::write(&root, "default_process_limit = 5\n!include conf.d/*.conf\n").unwrap();
     std::fs::write(&part, "service store {\n  process_min_avail = 3\n}\n").unwrap();
-    let mut lsp = Lsp::start();
+    let mut lsp = Lsp::start_in(&dir);
     // Opening the included file checks it from its root: 3 ≤ 5, no error.
     let text = "service store {\n  process_min_avail = 3\n}\n";
     lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(&part), "languageId": "dovecot", "version": 1, "text": text}}));
@@ -192,6 +198,14 @@ fn diagnostics_follow_the_buffer_and_the_include_tree() {
             .any(|i| i["label"] == "process_limit"),
         "{c}"
     );
+    // Definition: the include in the root goes to the file; workspace symbols.
+    let d = lsp.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&root)}, "position": {"line": 1, "character": 12}}),
+    );
+    assert_eq!(d[0]["uri"], uri(&part), "{d}");
+    let w = lsp.request("workspace/symbol", json!({"query": "store"}));
+    assert_eq!(w[0]["name"], "service store", "{w}");
     // Symbols, inlay hints, and the quick fix for the blocking service.
     let s = lsp.request(
         "textDocument/documentSymbol",

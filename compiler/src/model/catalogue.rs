@@ -103,6 +103,10 @@ pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
     ),
     ("default_idle_kill", "idle_kill of services that set none"),
     ("default_vsz_limit", "vsz_limit of services that set none"),
+    (
+        "default_internal_user",
+        "the user the linger drainer runs as (else `nobody`)",
+    ),
 ];
 
 /// Settings of a `service` block: name, type, what it means.
@@ -123,6 +127,11 @@ pub const SERVICE_SETTINGS: &[SettingDef] = &[
     SettingDef::new("idle_kill", Kind::Time, "idle processes exit after this long"),
     SettingDef::new("vsz_limit", Kind::Size, "address-space limit of a process"),
     SettingDef::new("blocking", Kind::Bool, "svcc: the service does blocking I/O (one client per process)"),
+    SettingDef::new("client_idle_timeout", Kind::Time, "svcc: a client that sends nothing for this long is closed (default 60 secs)"),
+    SettingDef::new("client_request_timeout", Kind::Time, "svcc: the whole first request must arrive within this long of the connect, as nginx's client_header_timeout (default 60 secs; handlers that ask for it, e.g. http)"),
+    SettingDef::new("linger_read_timeout", Kind::Time, "svcc: lingering close, longest wait for one read while draining (default 2 secs)"),
+    SettingDef::new("linger_timeout", Kind::Time, "svcc: lingering close, longest total drain (default 30 secs)"),
+    SettingDef::new("linger_max_bytes", Kind::Size, "svcc: lingering close, most bytes drained (default 1M)"),
     SettingDef::new("name", Kind::Text, "the service name (set by the block's header)").set_by_header(),
 ];
 

@@ -229,6 +229,9 @@ pub struct Service {
     pub vsz_limit: Val<Option<u64>>,
     /// svcc's `blocking` (built-in blocking services default to yes).
     pub blocking: Val<bool>,
+    /// svcc's client and lingering-close timeouts as set (`None`: the
+    /// runtime's default).
+    pub timeouts: Timeouts,
     /// The listeners, in order.
     pub listeners: Vec<Listener>,
 }
@@ -253,6 +256,7 @@ impl Service {
             idle_kill: Val::default(0),
             vsz_limit: Val::default(None),
             blocking: Val::default(false),
+            timeouts: Timeouts::default(),
             listeners: Vec::new(),
         }
     }
@@ -327,6 +331,28 @@ impl Service {
     /// The span to point at for this service: its header.
     pub fn anchor(&self) -> Option<Span> {
         self.header
+    }
+}
+
+/// svcc's own per-service timeouts, in milliseconds (bytes for
+/// `linger_max_bytes`); `None` leaves the runtime's default.
+#[derive(Debug, Clone, Default)]
+pub struct Timeouts {
+    /// `client_idle_timeout`.
+    pub client_idle: Val<Option<u64>>,
+    /// `client_request_timeout`.
+    pub client_request: Val<Option<u64>>,
+    /// `linger_read_timeout`.
+    pub linger_read: Val<Option<u64>>,
+    /// `linger_timeout`.
+    pub linger: Val<Option<u64>>,
+    /// `linger_max_bytes`.
+    pub linger_max_bytes: Val<Option<u64>>,
+}
+
+impl<T: Default> Default for Val<T> {
+    fn default() -> Self {
+        Val::default(T::default())
     }
 }
 
@@ -909,6 +935,31 @@ impl Builder<'_> {
                 }
             }
             "blocking" => set!(blocking, value::boolean),
+            "client_idle_timeout"
+            | "client_request_timeout"
+            | "linger_read_timeout"
+            | "linger_timeout"
+            | "linger_max_bytes" => {
+                let parse = if key == "linger_max_bytes" {
+                    value::size
+                } else {
+                    value::time
+                };
+                if let Some(x) = self.typed(s, &v, parse) {
+                    let t = &mut self.model.services[idx].timeouts;
+                    let field = match key {
+                        "client_idle_timeout" => &mut t.client_idle,
+                        "client_request_timeout" => &mut t.client_request,
+                        "linger_read_timeout" => &mut t.linger_read,
+                        "linger_timeout" => &mut t.linger,
+                        _ => &mut t.linger_max_bytes,
+                    };
+                    *field = Val {
+                        value: Some(x),
+                        origin,
+                    };
+                }
+            }
             _ => {}
         }
     }

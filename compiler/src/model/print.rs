@@ -173,6 +173,23 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
         None => g.default_vsz_limit.clone(),
     };
     w.line(2, "vsz_limit", &vsz_v, size(vsz), " (default_vsz_limit)");
+    let t = &svc.timeouts;
+    for (key, v, is_size) in [
+        ("client_idle_timeout", &t.client_idle, false),
+        ("client_request_timeout", &t.client_request, false),
+        ("linger_read_timeout", &t.linger_read, false),
+        ("linger_timeout", &t.linger, false),
+        ("linger_max_bytes", &t.linger_max_bytes, true),
+    ] {
+        if let Some(x) = v.value {
+            let shown = match (is_size, x % 1000) {
+                (true, _) => size(x),
+                (false, 0) => format!("{} secs", x / 1000),
+                (false, _) => format!("{x} msecs"),
+            };
+            w.line(2, key, v, shown, "");
+        }
+    }
     for l in &svc.listeners {
         listener(w, l);
     }

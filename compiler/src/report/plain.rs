@@ -56,12 +56,9 @@ pub fn render_plain(map: &SourceMap, d: &Diagnostic) -> String {
         );
     }
     if d.labels.is_empty() {
-        let name = map
-            .files()
-            .next()
-            .map(|(_, f)| f.name.as_str())
-            .unwrap_or("");
-        let _ = write!(out, "\n --> {name}");
+        if let Some((_, f)) = map.files().next() {
+            let _ = write!(out, "\n --> {}", f.name);
+        }
     }
     for n in &d.notes {
         let _ = write!(out, "\n{:pad$} = note: {n}", "");

@@ -371,6 +371,14 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
     if let Some(k) = kind_of(meta.file_type()) {
         return Err(ReadError::NotRegular(k));
     }
+    // `/dev/stdout`, `/dev/fd/N` and the like are links to whatever the
+    // running svcc has open (a terminal, a pipe, its own log file): never a
+    // config file, whatever they point at.
+    if path.starts_with("/dev") {
+        return Err(ReadError::NotRegular(
+            "a link under /dev to a file svcc has open",
+        ));
+    }
     let fd = rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,

@@ -13,16 +13,18 @@ pub struct Mailbox;
 impl BlockingHandler for Mailbox {
     fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
         stream.write_all(b"* OK mailbox ready\r\n")?;
+        // One reader for the whole session: a client may pipeline commands
+        // (`STATUS alice\nLOGOUT\n` in one write), and what the reader
+        // buffered past the first line is the next command, not to be lost.
+        let mut reader = BufReader::new(stream);
         let mut line = String::new();
         loop {
             line.clear();
-            // A reader per line keeps nothing buffered across commands.
-            let n = BufReader::new(&mut *stream)
-                .take(4096)
-                .read_line(&mut line)?;
+            let n = (&mut reader).take(4096).read_line(&mut line)?;
             if n == 0 {
                 return Ok(());
             }
+            let stream = reader.get_mut();
             let cmd = line.trim_end();
             if cmd == "LOGOUT" {
                 return stream.write_all(b"* BYE\r\n");

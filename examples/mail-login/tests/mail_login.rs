@@ -68,14 +68,15 @@ fn login_greets_and_the_blocking_backend_answers() {
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
     assert_eq!(line, "* OK mailbox ready\r\n");
-    w.write_all(b"STATUS alice\n").unwrap();
+    // Pipelined: both commands in one write, as a real client may send
+    // them; neither may be lost.
+    w.write_all(b"STATUS alice\nLOGOUT\n").unwrap();
     line.clear();
     r.read_line(&mut line).unwrap();
     assert!(line.starts_with("* STATUS alice pid="), "{line}");
-    w.write_all(b"LOGOUT\n").unwrap();
     line.clear();
     r.read_line(&mut line).unwrap();
-    assert_eq!(line, "* BYE\r\n");
+    assert_eq!(line, "* BYE\r\n", "the pipelined LOGOUT is answered");
     assert_eq!(
         child.terminate().code(),
         Some(0),

@@ -60,6 +60,7 @@ static APP: AppSpec = AppSpec {
     svcc_version: "0.1.0",
     warnings: &["this is the demo binary's build-time warning"],
     tls: TlsSpec::NONE,
+    internal_user: None,
 };
 
 fn main() -> std::process::ExitCode {

@@ -4,11 +4,12 @@
 //!
 //! ```text
 //! svcc-testd [--base-dir DIR] [--shutdown-timeout-ms N] [--drop-after-ms N]
-//!            [--backlog N] [--nofile N] [--plain-close]
+//!            [--backlog N] [--nofile N] [--plain-close] [--internal-user USER]
+//!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
-//!           fail-first
-//! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms
+//!           fail-first login busy-blocking stubborn
+//! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
 //! ```
@@ -89,6 +90,77 @@ impl BlockingHandler for EchoBlocking {
     }
 }
 
+/// Echo that marks a connection established once it has sent `LOGIN`
+/// (a logged-in client: never closed to make room).
+#[derive(Default)]
+struct Login;
+
+impl EventHandler for Login {
+    type State = Vec<u8>;
+    fn open(&mut self, _: &mut Conn<'_>) -> Vec<u8> {
+        Vec::new()
+    }
+    fn readable(&mut self, seen: &mut Vec<u8>, conn: &mut Conn<'_>) {
+        let mut buf = [0u8; 4096];
+        loop {
+            match conn.read(&mut buf) {
+                Ok(0) => return conn.close(),
+                Ok(n) => {
+                    if !conn.is_established() {
+                        seen.extend_from_slice(&buf[..n]);
+                        if seen.windows(5).any(|w| w == b"LOGIN") {
+                            conn.set_established();
+                        }
+                    }
+                    conn.write(&buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => return conn.close(),
+            }
+        }
+    }
+}
+
+/// Blocking: for each line, works for 500 ms (busy, not reading), then
+/// answers `done\r\n`; ends at EOF.
+#[derive(Default)]
+struct BusyBlocking;
+
+impl BlockingHandler for BusyBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        let mut buf = [0u8; 1024];
+        loop {
+            if stream.read(&mut buf)? == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            stream.write_all(b"done\r\n")?;
+        }
+    }
+}
+
+/// Echo whose shutdown hangs (a stuck worker): it stays until the master
+/// kills it at the shutdown deadline.
+#[derive(Default)]
+struct Stubborn;
+
+impl EventHandler for Stubborn {
+    type State = ();
+    fn open(&mut self, _: &mut Conn<'_>) {}
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = conn.read(&mut buf) {
+            if n == 0 {
+                return conn.close();
+            }
+            conn.write(&buf[..n]);
+        }
+    }
+    fn shutdown(&mut self, _: &mut (), _: &mut Conn<'_>) {
+        std::thread::sleep(Duration::from_secs(30));
+    }
+}
+
 /// Panics when a worker creates it: a worker that fails at start-up.
 struct PanicStart;
 
@@ -129,6 +201,9 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "banner" => HandlerSpec::event::<Banner>("banner"),
         "http" => HandlerSpec::event::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
+        "login" => HandlerSpec::event::<Login>("login"),
+        "stubborn" => HandlerSpec::event::<Stubborn>("stubborn"),
+        "busy-blocking" => HandlerSpec::blocking::<BusyBlocking>("busy-blocking"),
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),
@@ -178,6 +253,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
             "group" => s.group = Some(leak_str(v)),
             "chroot" => s.chroot = Some(leak_str(v)),
             "idle-ms" => s.timeouts.idle_client = Duration::from_millis(num(k, v)?),
+            "request-ms" => s.timeouts.first_request = Duration::from_millis(num(k, v)?),
             "linger-read-ms" => s.timeouts.linger_read = Duration::from_millis(num(k, v)?),
             "linger-total-ms" => s.timeouts.linger_total = Duration::from_millis(num(k, v)?),
             "linger-bytes" => s.timeouts.linger_bytes = num(k, v)?,
@@ -221,6 +297,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     let mut services = Vec::new();
     let mut tls = TlsSpec::NONE;
     let mut names = Vec::new();
+    let mut internal_user = None;
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -257,6 +334,13 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
                     key: leak_str(k),
                 });
             }
+            "--internal-user" => internal_user = Some(leak_str(&val()?)),
+            // A second thread, as a #[tokio::main] or a logger would start.
+            "--spawn-thread" => {
+                std::thread::spawn(|| loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                });
+            }
             "--nofile" => {
                 let n: u64 = num(a, &val()?)?;
                 nix_setrlimit_nofile(n)?;
@@ -286,6 +370,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             names: Box::leak(names.into_boxed_slice()),
             ..tls
         },
+        internal_user,
     };
     Ok((app, opts))
 }

@@ -3,6 +3,7 @@ use std::io::{self, Write as _};
 use crate::handler::{Conn, EventHandler};
 
 /// Largest request head (request line plus headers) accepted.
+/// Requests are parsed with `httparse` (RFC 9112; see [`parse`]).
 const MAX_HEAD: usize = 16 << 10;
 /// Largest request body accepted; more gives `413` and a close.
 pub const MAX_BODY: u64 = 64 << 10;
@@ -27,9 +28,18 @@ static PATTERN: [u8; 16 << 10] = {
 ///   produced as the client reads, never buffered whole.
 /// * `HEAD` of either: the same headers, no body.
 /// * A `Content-Length` over 64 KiB → `413` and close; a chunked body → `411`
-///   and close; other methods → `405` (body read and dropped); other paths →
-///   `404`; a malformed request → `400` and close; a head over 16 KiB → `431`
-///   and close.
+///   and close (chunked request bodies are refused, not decoded); other
+///   methods → `405` (body read and dropped); other paths → `404`; a head
+///   over 16 KiB → `431` and close.
+/// * Parsing is `httparse`'s, plus RFC 9112's rules for servers: a malformed
+///   request line or field (a blank before the colon, NUL or other controls,
+///   obsolete folding), a missing or repeated `Host` in HTTP/1.1, or
+///   `Content-Length`s that are not plain digits or disagree → `400` and
+///   close. Lines may end in a bare LF. A request line that can never be
+///   valid (HTTP/0.9's `GET /`) is answered `400` as soon as it is complete;
+///   another version → `505`.
+/// * The whole first request head must arrive within the service's
+///   `client_request_timeout` (nginx's `client_header_timeout`).
 /// * `Connection: close` (or HTTP/1.0 without `Connection: keep-alive`): the
 ///   response says `Connection: close` and the server closes after it.
 /// * Pipelined requests are answered in order.
@@ -49,6 +59,8 @@ pub struct HttpState {
     /// How much of `buf` is known to hold no head end: a head arriving a
     /// byte at a time is scanned once, not once per byte.
     scanned: usize,
+    /// The current request's line is complete and was checked.
+    line_checked: bool,
 }
 
 struct Request {
@@ -66,6 +78,9 @@ struct Request {
 
 impl EventHandler for Http {
     type State = HttpState;
+    /// The first request head must arrive within `client_request_timeout`
+    /// (nginx's `client_header_timeout`).
+    const FIRST_REQUEST_DEADLINE: bool = true;
 
     fn open(&mut self, _conn: &mut Conn<'_>) -> HttpState {
         HttpState::default()
@@ -112,7 +127,16 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
             let from = st.scanned.saturating_sub(3).min(limit);
             let complete = find_head_end(&st.buf[from..limit]).is_some();
             st.scanned = if complete { 0 } else { limit };
-            if let Some(req) = complete.then(|| parse(&st.buf)).flatten() {
+            let early = if complete || st.line_checked {
+                None
+            } else {
+                let r = check_request_line(&st.buf[..limit]);
+                st.line_checked = st.buf[..limit].contains(&b'\n');
+                r
+            };
+            if let Some(req) = early.or_else(|| complete.then(|| parse(&st.buf)).flatten()) {
+                st.line_checked = false;
+                conn.request_done();
                 st.buf.drain(..req.head_len);
                 respond(st, conn, &req);
                 continue;
@@ -242,8 +266,19 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// The end of a request head (just past its empty line) in `buf`. Lines
+/// end in CRLF or, as RFC 9112 §2.2 allows a recipient to accept, a bare LF.
 fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+    let mut i = 0;
+    while let Some(p) = buf[i..].iter().position(|b| *b == b'\n') {
+        let nl = i + p;
+        match buf.get(nl + 1) {
+            Some(b'\n') => return Some(nl + 2),
+            Some(b'\r') if buf.get(nl + 2) == Some(&b'\n') => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
 }
 
 fn bad(head_len: usize, status: u16, body: &'static [u8]) -> Request {
@@ -260,45 +295,95 @@ fn bad(head_len: usize, status: u16, body: &'static [u8]) -> Request {
     }
 }
 
-/// Parses one complete request head at the start of `buf`.
+/// Most header fields in one request head.
+const MAX_HEADERS: usize = 64;
+
+/// Checks a request line as soon as it is complete, before the rest of the
+/// head: a request that can never be valid (an HTTP/0.9 `GET /`, a bad
+/// method or version) is answered at once instead of waiting for a head end
+/// that will never come. `buf` holds at least one whole line.
+fn check_request_line(buf: &[u8]) -> Option<Request> {
+    let line_end = buf.iter().position(|b| *b == b'\n')? + 1;
+    let mut headers = [httparse::EMPTY_HEADER; 1];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(&buf[..line_end]) {
+        Ok(_) => None,
+        Err(e) => Some(parse_error(line_end, &buf[..line_end], e)),
+    }
+}
+
+fn parse_error(head_len: usize, head: &[u8], e: httparse::Error) -> Request {
+    match e {
+        httparse::Error::TooManyHeaders => bad(head_len, 431, b"too many header fields\n"),
+        // `HTTP/2`, `HTTP/1.2`: a version we do not speak (not a
+        // malformed line).
+        httparse::Error::Version if names_other_version(head) => {
+            bad(head_len, 505, b"HTTP/1.0 or 1.1 only\n")
+        }
+        _ => bad(head_len, 400, b"bad request\n"),
+    }
+}
+
+/// True when the request line ends in `HTTP/<digit>...` (a well-formed
+/// version other than 1.0/1.1).
+fn names_other_version(head: &[u8]) -> bool {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let version = line.rsplit(|b| *b == b' ').next().unwrap_or_default();
+    version.len() > 5
+        && version.starts_with(b"HTTP/")
+        && version[5..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || *b == b'.')
+}
+
+/// A `Content-Length` value: 1*DIGIT (RFC 9110 §8.6), nothing else (no
+/// sign, no blanks inside, no list).
+fn content_length_value(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+/// Parses one complete request head (found by [`find_head_end`]) at the
+/// start of `buf` with `httparse`, and applies RFC 9112's rules for a
+/// server: a malformed line or field (blank before the colon, control
+/// characters, obsolete line folding), a missing or repeated `Host` in
+/// HTTP/1.1, or `Content-Length`s that are invalid or disagree give `400`
+/// and a close. Any `Transfer-Encoding` gives `411` and a close (request
+/// bodies must come with a `Content-Length`: chunked bodies are refused,
+/// not decoded).
 fn parse(buf: &[u8]) -> Option<Request> {
     let head_len = find_head_end(&buf[..buf.len().min(MAX_HEAD + 4)])?;
-    let head = &buf[..head_len - 4];
-    let mut lines = head
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(|b| *b == b' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let head = &buf[..head_len];
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut r = httparse::Request::new(&mut headers);
+    match r.parse(head) {
+        Ok(httparse::Status::Complete(n)) if n == head_len => {}
+        Ok(_) => return Some(bad(head_len, 400, b"bad request\n")),
+        Err(e) => return Some(parse_error(head_len, head, e)),
+    }
+    let (Some(method), Some(target), Some(minor)) = (r.method, r.path, r.version) else {
         return Some(bad(head_len, 400, b"bad request\n"));
     };
-    let http10 = match version {
-        b"HTTP/1.1" => false,
-        b"HTTP/1.0" => true,
-        _ => return Some(bad(head_len, 505, b"HTTP/1.0 or 1.1 only\n")),
-    };
+    let http10 = minor == 0;
     let mut close = http10;
-    let mut content_length: u64 = 0;
-    for l in lines {
-        let Some(colon) = l.iter().position(|b| *b == b':') else {
-            return Some(bad(head_len, 400, b"bad header\n"));
-        };
-        let name = &l[..colon];
-        let value = l[colon + 1..].trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            match std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                Some(n) => content_length = n,
-                None => return Some(bad(head_len, 400, b"bad content-length\n")),
+    let mut content_length: Option<u64> = None;
+    let mut hosts = 0;
+    for h in r.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            // Repeats are allowed only when they agree (RFC 9112 §6.3).
+            match content_length_value(h.value) {
+                Some(n) if content_length.is_none_or(|c| c == n) => content_length = Some(n),
+                _ => return Some(bad(head_len, 400, b"bad content-length\n")),
             }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             return Some(bad(head_len, 411, b"chunked bodies are not supported\n"));
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for tok in value.split(|b| *b == b',') {
+        } else if h.name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            for tok in h.value.split(|b| *b == b',') {
                 let tok = tok.trim_ascii();
                 if tok.eq_ignore_ascii_case(b"close") {
                     close = true;
@@ -308,10 +393,15 @@ fn parse(buf: &[u8]) -> Option<Request> {
             }
         }
     }
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
+    if hosts > 1 || (hosts == 0 && !http10) {
+        return Some(bad(head_len, 400, b"bad host\n"));
+    }
+    let content_length = content_length.unwrap_or(0);
     if content_length > MAX_BODY {
         return Some(bad(head_len, 413, b"request body over 64 KiB\n"));
     }
-    let head_only = method == b"HEAD";
+    let head_only = method == "HEAD";
     let mut req = Request {
         head_len,
         status: 200,
@@ -323,19 +413,16 @@ fn parse(buf: &[u8]) -> Option<Request> {
         content_length,
         fatal: false,
     };
-    if method != b"GET" && !head_only {
+    if method != "GET" && !head_only {
         req.status = 405;
         req.body = b"GET or HEAD only\n";
         return Some(req);
     }
-    if target == b"/" {
+    if target == "/" {
         return Some(req);
     }
-    if let Some(n) = target.strip_prefix(b"/bytes/") {
-        if let Some(n) = std::str::from_utf8(n)
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
+    if let Some(n) = target.strip_prefix("/bytes/") {
+        if let Some(n) = content_length_value(n.as_bytes()) {
             req.body = b"";
             req.bytes = n;
             return Some(req);
@@ -361,7 +448,7 @@ mod tests {
 
     #[test]
     fn parses_bytes_and_connection_close() {
-        let r = parse(b"GET /bytes/123 HTTP/1.1\r\nConnection: Close\r\n\r\n").unwrap();
+        let r = parse(b"GET /bytes/123 HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n").unwrap();
         assert_eq!((r.status, r.bytes, r.close), (200, 123, true));
     }
 
@@ -377,10 +464,10 @@ mod tests {
 
     #[test]
     fn large_body_is_413_and_fatal() {
-        let r = parse(b"POST / HTTP/1.1\r\nContent-Length: 65537\r\n\r\n").unwrap();
+        let r = parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n").unwrap();
         assert_eq!(r.status, 413);
         assert!(r.fatal && r.close);
-        let r = parse(b"POST / HTTP/1.1\r\nContent-Length: 65536\r\n\r\n").unwrap();
+        let r = parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n").unwrap();
         assert_eq!(r.status, 405);
         assert_eq!(r.content_length, 65536);
     }
@@ -389,8 +476,81 @@ mod tests {
     fn incomplete_and_malformed() {
         assert!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n").is_none());
         assert_eq!(parse(b"garbage\r\n\r\n").unwrap().status, 400);
-        assert_eq!(parse(b"GET /nope HTTP/1.1\r\n\r\n").unwrap().status, 404);
+        assert_eq!(
+            parse(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap()
+                .status,
+            404
+        );
         assert_eq!(parse(b"GET / HTTP/2\r\n\r\n").unwrap().status, 505);
+    }
+
+    fn status(req: &[u8]) -> (u16, bool) {
+        let r = parse(req).expect("complete head");
+        (r.status, r.fatal)
+    }
+
+    #[test]
+    fn rfc9112_rejections_are_400_and_fatal() {
+        for req in [
+            // A blank before the colon: smuggling behind a proxy.
+            &b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 36\r\n\r\n"[..],
+            // Two different lengths.
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\n",
+            // A sign, a blank inside, empty.
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 5\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n",
+            // NUL and other controls in a field value or name.
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX\0A: ab\r\n\r\n",
+            // Obsolete line folding.
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+            // No Host, or two, in HTTP/1.1.
+            b"GET / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+            // A line with no colon.
+            b"GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n",
+        ] {
+            assert_eq!(
+                status(req),
+                (400, true),
+                "{:?}",
+                String::from_utf8_lossy(req)
+            );
+        }
+    }
+
+    #[test]
+    fn agreeing_lengths_and_bare_lf_are_accepted() {
+        let r =
+            parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")
+                .unwrap();
+        assert_eq!((r.status, r.content_length, r.fatal), (405, 5, false));
+        let r = parse(b"GET / HTTP/1.1\nHost: x\n\nrest").unwrap();
+        assert_eq!((r.status, r.head_len), (200, 24));
+        let r = parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n").unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), (200, false));
+    }
+
+    #[test]
+    fn transfer_encoding_is_refused_with_411() {
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            (411, true)
+        );
+    }
+
+    #[test]
+    fn a_request_line_that_cannot_be_valid_is_answered_at_once() {
+        // HTTP/0.9 has no version and no head end.
+        assert_eq!(check_request_line(b"GET /\r\n").unwrap().status, 400);
+        assert_eq!(check_request_line(b"GET /\n").unwrap().status, 400);
+        assert_eq!(check_request_line(b"GET / HTTP/2\r\n").unwrap().status, 505);
+        assert!(check_request_line(b"GET / HTTP/1.1\r\n").is_none());
+        assert!(check_request_line(b"GET / HTTP/1.1\n").is_none());
     }
 
     #[test]

@@ -33,13 +33,6 @@ pub(crate) struct Bound {
     pub ssl: bool,
 }
 
-/// Reads `/proc/sys/net/core/somaxconn`.
-pub(crate) fn somaxconn() -> Option<u32> {
-    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-}
-
 /// Resolves the addresses of an inet listener.
 pub(crate) fn inet_addrs(addresses: &[&str], port: u16) -> Result<Vec<SocketAddr>, String> {
     let list: Vec<&str> = if addresses.is_empty() {

@@ -1,6 +1,6 @@
 //! The master: binds every listener, forks workers on demand, reaps them.
 //!
-//! It follows Dovecot's master (the project's `shared/DOVECOT.md` §F):
+//! It follows Dovecot's master process model:
 //!
 //! * Workers report their free slots over one shared status pipe. The
 //!   master watches a service's listeners only while none of its workers
@@ -18,15 +18,19 @@
 //!   SIGTERM/SIGINT shut down gracefully, SIGHUP replaces every worker on
 //!   the same listening sockets.
 //!
-//! Its one event loop handles a closed set of events: a signal, status
-//! records, a listener becoming readable, and timers.
+//! Its one event loop (this file) handles a closed set of events: a signal,
+//! status records, a listener becoming readable, and timers. Along its
+//! seams: `listen.rs` binds, `spawn.rs` forks (a worker or the drainer, the
+//! child's set-up, identities), `lifecycle.rs` keeps the process count
+//! right (prefork, idle kill, reap, throttle, shutdown, reload).
 
+mod lifecycle;
 pub(crate) mod listen;
+mod spawn;
 
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -34,16 +38,17 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use nix::sys::signal::Signal;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use crate::log::{log_master, log_svc, RateLimit};
-use crate::spec::{AppSpec, ListenerSpec, ServiceSpec};
+use crate::spec::{AppSpec, ServiceSpec};
 use crate::sys;
 use crate::sys::proc::Identity;
-use crate::worker::{self, status, ChildEnv, EXIT_PANIC, EXIT_STARTUP_FAILED};
+use crate::worker::status;
 use crate::RunOptions;
+use lifecycle::s_needs_prefork;
 use listen::Bound;
+use spawn::{has_inet, internal_identity, resolve_identity};
 
 const SIGNAL: Token = Token(usize::MAX);
 const STATUS: Token = Token(usize::MAX - 1);
@@ -55,9 +60,9 @@ const THROTTLE_MAX: Duration = Duration::from_secs(60);
 /// this within one second, before any clean exit, throttle the service.
 const MAX_EXIT_FAILURES_IN_SEC: u32 = 10;
 const EXIT_FAILURE_WINDOW: Duration = Duration::from_secs(1);
-/// File descriptors a worker needs besides its clients (std streams, epoll,
-/// signalfd, status pipe, drainer channel, and some slack).
-pub(crate) const OWN_FDS: u64 = 16;
+/// How often, at most, the master tells a full service's workers to make
+/// room while clients keep waiting.
+const FULL_NOTICE_EVERY: Duration = Duration::from_millis(100);
 
 fn listener_token(svc: usize, l: usize) -> Token {
     Token((svc << 16) | l)
@@ -91,11 +96,17 @@ struct Svc {
 struct Proc {
     svc: usize,
     avail: u32,
+    /// Full, but has clients it may close for a new one (status
+    /// [`status::MAKE_ROOM`]).
+    can_make_room: bool,
     got_status: bool,
     retiring: bool,
     idle_since: Option<Instant>,
     idle_kill_sent: bool,
     started: Instant,
+    /// The master sent SIGKILL because a shutdown or reload deadline
+    /// passed (so a SIGKILL death is not a memory limit).
+    deadline_killed: bool,
 }
 
 pub(crate) struct Master {
@@ -113,6 +124,8 @@ pub(crate) struct Master {
     drainer_retry_at: Option<Instant>,
     /// The drainer that was sent SIGTERM at shutdown.
     drainer_told: Option<Pid>,
+    /// The drainer's unprivileged identity (when the master is root).
+    drainer_identity: Option<Identity>,
     services: Vec<Svc>,
     procs: HashMap<i32, Proc>,
     stopping: Option<Instant>,
@@ -135,7 +148,7 @@ impl Master {
         }
         // Validate before binding anything.
         for s in app.services {
-            if s.handler.is_blocking() && s.client_limit > 1 {
+            if !svcc_facts::client_limit_fits(s.handler.is_blocking(), s.client_limit) {
                 return Err(format!(
                     "service({}): handler {} is blocking and needs client_limit = 1, \
                      but client_limit is {}",
@@ -161,7 +174,7 @@ impl Master {
         let any_ssl = app.services.iter().any(|s| {
             s.listeners
                 .iter()
-                .any(|l| matches!(l, ListenerSpec::Inet { ssl: true, .. }))
+                .any(|l| matches!(l, crate::spec::ListenerSpec::Inet { ssl: true, .. }))
         });
         if any_ssl && app.tls.mode == crate::spec::SslMode::No {
             return Err("a listener has ssl = yes, but ssl = no".into());
@@ -179,7 +192,12 @@ impl Master {
             .base_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(app.base_dir));
-        let somax = listen::somaxconn();
+        let drainer_identity = if root {
+            Some(internal_identity(app.internal_user)?)
+        } else {
+            None
+        };
+        let somax = svcc_facts::read_somaxconn();
         let mut services = Vec::new();
         for s in app.services {
             let (identity, chroot) = resolve_identity(s, root, &base_dir)?;
@@ -190,7 +208,7 @@ impl Master {
                      serve network clients as root (set user = ...)"
                 );
             }
-            let backlog = opts.backlog_override.unwrap_or_else(|| s.backlog());
+            let backlog = opts.backlog_override().unwrap_or_else(|| s.backlog());
             if let Some(max) = somax {
                 if backlog > max {
                     log_svc!(
@@ -258,7 +276,7 @@ impl Master {
                 Interest::READABLE,
             )
             .map_err(|e| format!("epoll: {e}"))?;
-        let (drain_tx, drain_rx) = if opts.plain_close {
+        let (drain_tx, drain_rx) = if opts.plain_close() {
             log_master!("SVCC_TEST_PLAIN_CLOSE is set: closing without lingering (tests only)");
             (None, None)
         } else {
@@ -278,6 +296,7 @@ impl Master {
             drainer_restarts: RateLimit::default(),
             drainer_retry_at: None,
             drainer_told: None,
+            drainer_identity,
             services,
             procs: HashMap::new(),
             stopping: None,
@@ -312,7 +331,8 @@ impl Master {
                         "shutdown deadline reached: killing {} process(es)",
                         self.procs.len() + self.drainer.is_some() as usize
                     );
-                    for pid in self.procs.keys() {
+                    for (pid, p) in self.procs.iter_mut() {
+                        p.deadline_killed = true;
                         let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGKILL);
                     }
                     if let Some(d) = self.drainer {
@@ -396,8 +416,9 @@ impl Master {
         if let Some(t) = self.retire_deadline {
             if now >= t {
                 self.retire_deadline = None;
-                for (pid, p) in &self.procs {
+                for (pid, p) in self.procs.iter_mut() {
                     if p.retiring {
+                        p.deadline_killed = true;
                         log_svc!(
                             self.services[p.svc].spec.name,
                             "process {pid} still running after SIGHUP grace period: killing it"
@@ -446,57 +467,6 @@ impl Master {
         }
     }
 
-    fn prefork(&mut self, i: usize) {
-        let mut forked = 0;
-        loop {
-            let s = &self.services[i];
-            if s.throttle_until.is_some()
-                || s.avail_procs >= s.spec.process_min_avail
-                || s.count >= s.spec.process_limit
-            {
-                return;
-            }
-            if forked == MAX_FORKS_PER_TICK {
-                self.tick_now = true;
-                return;
-            }
-            if !self.fork_worker(i) {
-                return;
-            }
-            forked += 1;
-        }
-    }
-
-    fn idle_kill(&mut self, i: usize, now: Instant) {
-        let s = &self.services[i];
-        let Some(after) = s.spec.idle_kill else {
-            return;
-        };
-        let min = s.spec.process_min_avail;
-        let mut spare = s.avail_procs.saturating_sub(min);
-        if spare == 0 {
-            return;
-        }
-        let mut idle: Vec<(Instant, i32)> = self
-            .procs
-            .iter()
-            .filter(|(_, p)| p.svc == i && !p.retiring && !p.idle_kill_sent && p.got_status)
-            .filter_map(|(pid, p)| p.idle_since.map(|t| (t, *pid)))
-            .filter(|(t, _)| now >= *t + after)
-            .collect();
-        idle.sort();
-        for (_, pid) in idle {
-            if spare == 0 {
-                break;
-            }
-            spare -= 1;
-            if let Some(p) = self.procs.get_mut(&pid) {
-                p.idle_kill_sent = true;
-            }
-            let _ = sys::proc::kill(Pid::from_raw(pid), Signal::SIGUSR1);
-        }
-    }
-
     fn update_watch(&mut self, i: usize) {
         let s = &mut self.services[i];
         let want = self.stopping.is_none()
@@ -541,7 +511,25 @@ impl Master {
             self.update_watch(i);
             return;
         }
-        // At process_limit with no free slot anywhere.
+        // At process_limit with no free slot anywhere. Workers that can
+        // close an idle or unfinished client make room, as Dovecot's login
+        // processes do when the master says the service is full.
+        let room: Vec<i32> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.svc == i && !p.retiring && p.can_make_room)
+            .map(|(pid, _)| *pid)
+            .collect();
+        let s = &mut self.services[i];
+        if !room.is_empty() {
+            for pid in room {
+                let _ = sys::proc::kill(Pid::from_raw(pid), Signal::SIGUSR2);
+            }
+            s.saturated_since = None;
+            s.drop_pause_until = Some(now + FULL_NOTICE_EVERY);
+            self.update_watch(i);
+            return;
+        }
         let spec = s.spec;
         if s.drop_warn.ready(now, Duration::from_secs(1)) {
             let (what, n) = if spec.process_limit > 1 {
@@ -608,6 +596,8 @@ impl Master {
         };
         p.got_status = true;
         let was = p.avail;
+        p.can_make_room = avail == status::MAKE_ROOM;
+        let avail = if p.can_make_room { 0 } else { avail };
         p.avail = avail;
         let s = &mut self.services[p.svc];
         let full = s.spec.client_limit.max(1);
@@ -651,464 +641,6 @@ impl Master {
         // SIGCHLD may coalesce with others; reap anyway.
         self.reap();
     }
-
-    fn reap(&mut self) {
-        loop {
-            let st = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(_) => return,
-                Ok(st) => st,
-            };
-            let (pid, code, signal) = match st {
-                WaitStatus::Exited(pid, code) => (pid, Some(code), None),
-                WaitStatus::Signaled(pid, sig, _) => (pid, None, Some(sig)),
-                _ => continue,
-            };
-            if Some(pid) == self.drainer {
-                self.drainer = None;
-                if self.stopping.is_none() {
-                    log_master!(
-                        "linger drainer {pid} exited ({}); restarting it",
-                        describe(code, signal)
-                    );
-                    self.spawn_drainer();
-                }
-                continue;
-            }
-            // A worker writes its status before it exits: take those records
-            // now (the child is gone, so they are in the pipe), or a fast
-            // worker would look like one that died before reporting.
-            self.read_status();
-            let Some(p) = self.procs.remove(&pid.as_raw()) else {
-                continue;
-            };
-            let i = p.svc;
-            let s = &mut self.services[i];
-            if !p.retiring {
-                s.count -= 1;
-                if p.avail > 0 {
-                    s.avail_procs -= 1;
-                }
-            }
-            let clean = code == Some(0);
-            let early = !p.got_status && self.stopping.is_none() && !p.retiring;
-            if !clean || early {
-                let extra = match code {
-                    Some(c) if c == EXIT_PANIC => " (handler panicked)",
-                    Some(c) if c == EXIT_STARTUP_FAILED => " (start-up failed)",
-                    _ if signal == Some(Signal::SIGKILL) && s.spec.vsz_limit > 0 => {
-                        " (killed: out of memory? see vsz_limit)"
-                    }
-                    _ => "",
-                };
-                let when = if early {
-                    " before its first status report"
-                } else {
-                    ""
-                };
-                log_svc!(
-                    s.spec.name,
-                    "child {pid} {}{extra}{when}",
-                    describe(code, signal)
-                );
-            }
-            if early {
-                self.throttle(i);
-            } else if clean && p.got_status {
-                let s = &mut self.services[i];
-                s.throttle_next = THROTTLE_FIRST;
-                if !p.retiring {
-                    s.had_clean_exit = true;
-                    s.exit_failures_in_window = 0;
-                }
-            } else if !clean && !p.retiring && self.stopping.is_none() {
-                self.exit_failure(i);
-            }
-            self.tick_now = true;
-        }
-    }
-
-    /// Counts a failed exit of a worker that had reported its status;
-    /// throttles on more than [`MAX_EXIT_FAILURES_IN_SEC`] in one second
-    /// until the service's first clean exit.
-    fn exit_failure(&mut self, i: usize) {
-        let s = &mut self.services[i];
-        if s.had_clean_exit {
-            return;
-        }
-        let now = Instant::now();
-        match s.exit_failure_window {
-            Some(start) if now < start + EXIT_FAILURE_WINDOW => {}
-            _ => {
-                s.exit_failure_window = Some(now);
-                s.exit_failures_in_window = 0;
-            }
-        }
-        s.exit_failures_in_window += 1;
-        if s.exit_failures_in_window > MAX_EXIT_FAILURES_IN_SEC {
-            s.exit_failures_in_window = 0;
-            s.exit_failure_window = None;
-            self.throttle(i);
-        }
-    }
-
-    fn throttle(&mut self, i: usize) {
-        let s = &mut self.services[i];
-        if s.throttle_until.is_some() {
-            return;
-        }
-        let d = s.throttle_next;
-        log_svc!(
-            s.spec.name,
-            "command startup failed, throttling for {}.{:03} secs",
-            d.as_secs(),
-            d.subsec_millis()
-        );
-        s.throttle_until = Some(Instant::now() + d);
-        s.throttle_next = (d * 2).min(THROTTLE_MAX);
-        self.update_watch(i);
-    }
-
-    fn begin_shutdown(&mut self, why: &str) {
-        if self.stopping.is_some() {
-            return;
-        }
-        let grace = self.opts.shutdown_timeout;
-        log_master!(
-            "{why} received - shutting down: stop accepting, finish open connections \
-             (at most {} ms)",
-            grace.as_millis()
-        );
-        self.stopping = Some(Instant::now() + grace);
-        for i in 0..self.services.len() {
-            self.update_watch(i);
-            for l in self.services[i].listeners.drain(..) {
-                if let Some(p) = &l.unix_path {
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-        }
-        for pid in self.procs.keys() {
-            let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGTERM);
-        }
-        self.tick_now = true;
-    }
-
-    /// Asks the drainer to finish (once per drainer).
-    fn stop_drainer(&mut self) {
-        if let Some(d) = self.drainer {
-            if !self.killed_all && self.drainer_told != Some(d) {
-                self.drainer_told = Some(d);
-                let _ = sys::proc::kill(d, Signal::SIGTERM);
-            }
-        }
-    }
-
-    fn reload(&mut self) {
-        if self.stopping.is_some() {
-            return;
-        }
-        log_master!("SIGHUP received - replacing all workers on the same listeners");
-        if self.tls.is_some() {
-            // Renewed certificates: new workers get them; a failure keeps
-            // the old ones (no listener is ever left without).
-            match crate::tls::Contexts::load(self.tls_spec) {
-                Ok(t) => {
-                    self.tls = Some(t);
-                    log_master!("TLS: certificates reloaded");
-                }
-                Err(e) => log_master!("TLS: reload failed, keeping the old certificates: {e}"),
-            }
-        }
-        for (pid, p) in self.procs.iter_mut() {
-            if p.retiring {
-                continue;
-            }
-            p.retiring = true;
-            let s = &mut self.services[p.svc];
-            s.count -= 1;
-            if p.avail > 0 {
-                s.avail_procs -= 1;
-            }
-            let _ = sys::proc::kill(Pid::from_raw(*pid), Signal::SIGTERM);
-        }
-        for s in &mut self.services {
-            s.throttle_until = None;
-            s.throttle_next = THROTTLE_FIRST;
-            s.exit_failure_window = None;
-            s.exit_failures_in_window = 0;
-            s.had_clean_exit = false;
-            s.saturated_since = None;
-            s.drop_pause_until = None;
-        }
-        self.retire_deadline = Some(Instant::now() + self.opts.shutdown_timeout);
-        self.tick_now = true;
-    }
-
-    // ---- forking --------------------------------------------------------
-
-    /// Forks one worker of service `i`. Returns false when the fork failed.
-    fn fork_worker(&mut self, i: usize) -> bool {
-        match sys::proc::fork() {
-            Ok(sys::proc::Forked::Parent(pid)) => {
-                let s = &mut self.services[i];
-                let full = s.spec.client_limit.max(1);
-                s.count += 1;
-                s.avail_procs += 1;
-                self.procs.insert(
-                    pid.as_raw(),
-                    Proc {
-                        svc: i,
-                        avail: full,
-                        got_status: false,
-                        retiring: false,
-                        idle_since: Some(Instant::now()),
-                        idle_kill_sent: false,
-                        started: Instant::now(),
-                    },
-                );
-                true
-            }
-            Ok(sys::proc::Forked::Child) => {
-                let code = std::panic::catch_unwind(AssertUnwindSafe(|| self.child(i)))
-                    .unwrap_or(EXIT_PANIC);
-                sys::proc::exit_now(code)
-            }
-            Err(e) => {
-                log_svc!(self.services[i].spec.name, "fork() failed: {e}");
-                self.throttle(i);
-                false
-            }
-        }
-    }
-
-    /// Closes, in a forked child, every descriptor that belongs to the
-    /// master (its epoll, signalfd, status read end, the drainer's
-    /// receiving end, other services' listeners). `keep_listeners` names the
-    /// service whose listeners stay.
-    fn close_master_fds(&self, keep_listeners: Option<usize>) {
-        sys::io::close_raw(self.poll.as_raw_fd());
-        sys::io::close_raw(self.sigfd.as_fd().as_raw_fd());
-        sys::io::close_raw(self.status_rd.as_raw_fd());
-        if let Some(rx) = &self.drain_rx {
-            sys::io::close_raw(rx.as_raw_fd());
-        }
-        for (k, s) in self.services.iter().enumerate() {
-            if Some(k) != keep_listeners {
-                for l in &s.listeners {
-                    sys::io::close_raw(l.fd.as_raw_fd());
-                }
-            }
-        }
-    }
-
-    /// Runs in the forked child; returns its exit code.
-    fn child(&self, i: usize) -> i32 {
-        let s = &self.services[i];
-        let spec = s.spec;
-        if sys::proc::parent_death_signal().is_err() || nix::unistd::getppid() != self.pid {
-            return EXIT_STARTUP_FAILED;
-        }
-        self.close_master_fds(Some(i));
-        let dup = |fd: &OwnedFd| fd.try_clone();
-        let listeners: io::Result<Vec<OwnedFd>> = s.listeners.iter().map(|l| dup(&l.fd)).collect();
-        let status = dup(&self.status_wr);
-        let drain = self.drain_tx.as_ref().map(dup).transpose();
-        let (Ok(listeners), Ok(status), Ok(drain)) = (listeners, status, drain) else {
-            log_svc!(
-                spec.name,
-                "worker start-up failed: cannot duplicate descriptors"
-            );
-            return EXIT_STARTUP_FAILED;
-        };
-        // The originals are the master's; close them (their owners are never
-        // dropped here: the child leaves with _exit).
-        for l in &s.listeners {
-            sys::io::close_raw(l.fd.as_raw_fd());
-        }
-        sys::io::close_raw(self.status_wr.as_raw_fd());
-        if let Some(tx) = &self.drain_tx {
-            sys::io::close_raw(tx.as_raw_fd());
-        }
-        if spec.vsz_limit > 0 {
-            if let Err(e) = sys::proc::set_address_space_limit(spec.vsz_limit) {
-                log_svc!(
-                    spec.name,
-                    "setrlimit(RLIMIT_AS, {}) failed: {e}",
-                    spec.vsz_limit
-                );
-                return EXIT_STARTUP_FAILED;
-            }
-        }
-        if let Some(id) = &s.identity {
-            if let Err(e) = sys::proc::apply_identity(s.chroot.as_deref(), id) {
-                log_svc!(
-                    spec.name,
-                    "cannot drop privileges (user {:?}, group {:?}, chroot {:?}): {e}; not serving",
-                    spec.user,
-                    spec.group,
-                    spec.chroot
-                );
-                return EXIT_STARTUP_FAILED;
-            }
-        } else if let Some(dir) = &s.chroot {
-            if let Err(e) = sys::proc::apply_identity(
-                Some(dir),
-                &Identity {
-                    uid: None,
-                    gid: None,
-                    groups: Vec::new(),
-                },
-            ) {
-                log_svc!(
-                    spec.name,
-                    "chroot({}) failed: {e}; not serving",
-                    dir.display()
-                );
-                return EXIT_STARTUP_FAILED;
-            }
-        }
-        // Changing the uid or gid clears the parent-death signal: set it
-        // again, so no worker outlives a master that was killed outright.
-        if s.identity.is_some()
-            && (sys::proc::parent_death_signal().is_err() || nix::unistd::getppid() != self.pid)
-        {
-            return EXIT_STARTUP_FAILED;
-        }
-        let env = ChildEnv {
-            service: spec,
-            listeners,
-            status,
-            drain,
-            plain_close: self.opts.plain_close,
-            shutdown_grace: self.opts.shutdown_timeout,
-            tls: self.tls.clone(),
-            listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
-        };
-        (spec.handler.entry())(env)
-    }
-
-    fn spawn_drainer(&mut self) {
-        let Some(rx) = &self.drain_rx else {
-            return;
-        };
-        if !self
-            .drainer_restarts
-            .ready(Instant::now(), Duration::from_secs(1))
-        {
-            // Restarted less than a second ago: try again in a second (the
-            // master's timer), meanwhile the queue waits for it.
-            log_master!("linger drainer keeps failing; restarting it in 1 s");
-            self.drainer_retry_at = Some(Instant::now() + Duration::from_secs(1));
-            return;
-        }
-        self.drainer_retry_at = None;
-        match sys::proc::fork() {
-            Ok(sys::proc::Forked::Parent(pid)) => {
-                log_master!("linger drainer started (pid {pid})");
-                self.drainer = Some(pid);
-            }
-            Ok(sys::proc::Forked::Child) => {
-                let code = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    if sys::proc::parent_death_signal().is_err()
-                        || nix::unistd::getppid() != self.pid
-                    {
-                        return EXIT_STARTUP_FAILED;
-                    }
-                    let Ok(chan) = rx.try_clone() else {
-                        return EXIT_STARTUP_FAILED;
-                    };
-                    self.close_master_fds(None);
-                    sys::io::close_raw(self.status_wr.as_raw_fd());
-                    if let Some(tx) = &self.drain_tx {
-                        sys::io::close_raw(tx.as_raw_fd());
-                    }
-                    worker::drainer::run(chan, self.opts.shutdown_timeout)
-                }))
-                .unwrap_or(EXIT_PANIC);
-                sys::proc::exit_now(code)
-            }
-            Err(e) => {
-                log_master!("fork() of the linger drainer failed: {e}; retrying in 1 s");
-                self.drainer_retry_at = Some(Instant::now() + Duration::from_secs(1));
-            }
-        }
-    }
-}
-
-fn s_needs_prefork(s: &Svc) -> bool {
-    s.throttle_until.is_none()
-        && s.avail_procs < s.spec.process_min_avail
-        && s.count < s.spec.process_limit
-}
-
-fn describe(code: Option<i32>, signal: Option<Signal>) -> String {
-    match (code, signal) {
-        (Some(0), _) => "exited normally".to_string(),
-        (Some(c), _) => format!("returned error {c}"),
-        (_, Some(s)) => format!("killed with signal {} ({s})", s as i32),
-        _ => "ended".to_string(),
-    }
-}
-
-fn has_inet(s: &ServiceSpec) -> bool {
-    s.listeners
-        .iter()
-        .any(|l| matches!(l, ListenerSpec::Inet { .. }))
-}
-
-/// Resolves a service's user, group and chroot in the master (so the child
-/// reads no files). Without root, user and group are not applied.
-fn resolve_identity(
-    s: &ServiceSpec,
-    root: bool,
-    base_dir: &std::path::Path,
-) -> Result<(Option<Identity>, Option<PathBuf>), StartError> {
-    let chroot = s
-        .chroot
-        .filter(|c| !c.is_empty())
-        .map(|c| listen::unix_path(base_dir, c));
-    if s.user.is_none() && s.group.is_none() {
-        return Ok((None, chroot));
-    }
-    if !root {
-        log_svc!(
-            s.name,
-            "warning: user/group set but the master is not root: running as the master's user"
-        );
-        return Ok((None, chroot));
-    }
-    let mut uid = None;
-    let mut gid = None;
-    let mut groups = Vec::new();
-    if let Some(u) = s.user {
-        let (u_id, g_id) = sys::proc::lookup_user(u)
-            .map_err(|e| format!("service({}) cannot look up user {u}: {e}", s.name))?
-            .ok_or_else(|| {
-                format!(
-                    "service({}) User doesn't exist: {u} (See service {} {{ user }} setting)",
-                    s.name, s.name
-                )
-            })?;
-        uid = Some(u_id);
-        gid = Some(g_id);
-        // Supplementary groups are dropped, as in Dovecot: the worker keeps
-        // only its (primary or `group`) gid, never the user's other groups.
-    }
-    if let Some(g) = s.group {
-        let g_id = sys::proc::lookup_group(g)
-            .map_err(|e| format!("service({}) cannot look up group {g}: {e}", s.name))?
-            .ok_or_else(|| {
-                format!(
-                    "service({}) Group doesn't exist: {g} (See service {} {{ group }} setting)",
-                    s.name, s.name
-                )
-            })?;
-        gid = Some(g_id);
-        if !groups.contains(&g_id) {
-            groups.insert(0, g_id);
-        }
-    }
-    Ok((Some(Identity { uid, gid, groups }), chroot))
 }
 
 /// Raises `RLIMIT_NOFILE` to its hard limit and warns when that is still
@@ -1125,7 +657,7 @@ fn raise_nofile(app: &AppSpec) {
         }
     }
     for s in app.services {
-        let need = s.client_limit as u64 + OWN_FDS + s.listeners.len() as u64;
+        let need = svcc_facts::fds_needed(s.client_limit, s.listeners.len());
         if now < need {
             log_svc!(
                 s.name,

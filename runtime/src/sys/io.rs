@@ -51,6 +51,18 @@ pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     })
 }
 
+/// `ppoll` for `POLLIN` on `fd` for at most `timeout`, with every signal
+/// unblocked during the wait only (so a signal blocked by the caller before
+/// it checked its flags interrupts the wait instead of being missed).
+/// `Ok(false)` on timeout; `Interrupted` when a signal arrived.
+pub fn wait_readable(fd: BorrowedFd<'_>, timeout: std::time::Duration) -> io::Result<bool> {
+    use nix::poll::{PollFd, PollFlags};
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    let ts = nix::sys::time::TimeSpec::from_duration(timeout);
+    let n = nix::poll::ppoll(&mut fds, Some(ts), Some(nix::sys::signal::SigSet::empty()))?;
+    Ok(n > 0)
+}
+
 /// `shutdown(fd, SHUT_WR)`: sends FIN after everything queued.
 pub fn shutdown_write(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: shutdown only acts on the borrowed, open descriptor.

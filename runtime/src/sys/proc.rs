@@ -29,6 +29,16 @@ pub fn fork() -> io::Result<Forked> {
     }
 }
 
+/// How many threads this process has (`Threads:` in `/proc/self/status`).
+pub fn thread_count() -> io::Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| io::Error::other("no Threads: line in /proc/self/status"))
+}
+
 /// `_exit(code)`: leaves a forked child without running the parent's
 /// destructors or `atexit` handlers.
 pub fn exit_now(code: i32) -> ! {
@@ -36,7 +46,13 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// The signals the master and the event workers take through a signalfd.
+/// The one signal set of the runtime: what the master blocks (and reads
+/// from its signalfd) before it forks, so every child starts with these
+/// blocked, and what the event workers and the drainer read from theirs.
+///
+/// SIGCHLD (master: reap), SIGTERM/SIGINT (stop), SIGHUP (master: reload;
+/// workers: stop), SIGUSR1 (idle kill), SIGUSR2 (master to workers: the
+/// service is full, make room).
 pub fn handled_signals() -> SigSet {
     let mut s = SigSet::empty();
     for sig in [
@@ -45,10 +61,45 @@ pub fn handled_signals() -> SigSet {
         Signal::SIGINT,
         Signal::SIGHUP,
         Signal::SIGUSR1,
+        Signal::SIGUSR2,
     ] {
         s.add(sig);
     }
     s
+}
+
+/// The signals a blocking worker handles with flags: they stay blocked
+/// outside a wait, and `ppoll`/the client read let them in.
+pub fn flag_signals() -> SigSet {
+    let mut s = SigSet::empty();
+    for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGUSR1] {
+        s.add(sig);
+    }
+    s
+}
+
+/// Blocks [`flag_signals`] until dropped, then restores the previous mask
+/// (a blocking worker's client read: check the stop flag, then wait with
+/// [`crate::sys::io::wait_readable`], which lets them in atomically).
+pub struct FlagSignalsBlocked {
+    old: Option<SigSet>,
+}
+
+impl FlagSignalsBlocked {
+    /// Blocks the flag signals.
+    pub fn new() -> Self {
+        FlagSignalsBlocked {
+            old: block_signals(&flag_signals()).ok(),
+        }
+    }
+}
+
+impl Drop for FlagSignalsBlocked {
+    fn drop(&mut self) {
+        if let Some(old) = self.old.take() {
+            let _ = set_signal_mask(&old);
+        }
+    }
 }
 
 /// Blocks `set` for this (single) thread; returns the previous mask.
@@ -105,10 +156,9 @@ pub fn install_flag_handlers() -> io::Result<()> {
         sigaction(Signal::SIGTERM, &stop)?;
         sigaction(Signal::SIGINT, &stop)?;
         sigaction(Signal::SIGUSR1, &idle)?;
-        sigaction(
-            Signal::SIGHUP,
-            &SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty()),
-        )?;
+        let ign = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+        sigaction(Signal::SIGHUP, &ign)?;
+        sigaction(Signal::SIGUSR2, &ign)?;
     }
     Ok(())
 }

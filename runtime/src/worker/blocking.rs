@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
+use super::linger::{self, Drain};
 use super::status::StatusPipe;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
 use crate::handler::{BlockingHandler, Stream};
@@ -33,6 +34,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         plain_close,
         tls,
         listener_ssl,
+        shutdown_grace: grace,
         ..
     } = env;
     let mut tls_log = TlsLog::default();
@@ -45,14 +47,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
     // lets them in, atomically: one arriving between the flag check and the
     // wait is never lost. While serving they are unblocked, so a read that
     // waits for the client is interrupted by SIGTERM.
-    let mut flag_signals = nix::sys::signal::SigSet::empty();
-    for sig in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-        nix::sys::signal::Signal::SIGUSR1,
-    ] {
-        flag_signals.add(sig);
-    }
+    let flag_signals = sys::proc::flag_signals();
     let mut status = StatusPipe::new(status, 1);
     if send_status(&mut status, 1).is_err() {
         return EXIT_STARTUP_FAILED;
@@ -124,6 +119,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             spec,
             plain_close,
             drain.as_ref(),
+            grace,
             conn_tls,
         );
         if last {
@@ -171,10 +167,11 @@ fn serve_one<H: BlockingHandler>(
     spec: &ServiceSpec,
     plain_close: bool,
     drain: Option<&OwnedFd>,
+    grace: Duration,
     tls: ConnTls<'_>,
 ) {
     let t = spec.timeouts;
-    let mut stream = match Stream::new(fd, t.idle_client) {
+    let mut stream = match Stream::new(fd, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,
     };
@@ -226,7 +223,7 @@ fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
     let start = Instant::now();
     let mut left = t.linger_bytes;
     let mut buf = [0u8; 8192];
-    if !discard_ready(&fd, &mut buf, &mut left) {
+    if linger::discard(fd.as_fd(), &mut buf, &mut left) == Drain::Done {
         return;
     }
     if let Some(chan) = drain {
@@ -253,28 +250,8 @@ fn linger(fd: OwnedFd, spec: &ServiceSpec, drain: Option<&OwnedFd>) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return,
         }
-        if !discard_ready(&fd, &mut buf, &mut left) {
+        if linger::discard(fd.as_fd(), &mut buf, &mut left) == Drain::Done {
             return;
-        }
-    }
-}
-
-/// Reads and discards what the socket holds now. Returns false when the
-/// lingering close is over (EOF, the byte budget spent, or an error), true
-/// when the socket would block.
-fn discard_ready(fd: &OwnedFd, buf: &mut [u8], left: &mut u64) -> bool {
-    loop {
-        match sys::io::recv(fd.as_fd(), buf) {
-            Ok(0) => return false,
-            Ok(n) => {
-                *left = left.saturating_sub(n as u64);
-                if *left == 0 {
-                    return false;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-            Err(_) => return false,
         }
     }
 }

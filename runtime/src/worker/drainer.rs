@@ -7,18 +7,17 @@
 //! deadline or the byte budget, then closes. The master holds the receiving
 //! end too, so a restarted drainer picks up whatever was queued.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use slab::Slab;
 
+use super::linger::{self, Drain};
+use super::timers::Timers;
 use super::{parse_drain_msg, DRAIN_MSG_LEN, EXIT_STARTUP_FAILED};
 use crate::log::line;
 use crate::sys;
@@ -54,7 +53,7 @@ struct Drainer {
     chan: OwnedFd,
     sigfd: SignalFd,
     conns: Slab<Drained>,
-    timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    timers: Timers,
     gen: u64,
     stopping: Option<Instant>,
     grace: Duration,
@@ -64,15 +63,7 @@ struct Drainer {
 impl Drainer {
     fn new(chan: OwnedFd, grace: Duration) -> io::Result<Self> {
         let poll = Poll::new()?;
-        let mut mask = SigSet::empty();
-        for s in [
-            Signal::SIGTERM,
-            Signal::SIGINT,
-            Signal::SIGHUP,
-            Signal::SIGUSR1,
-        ] {
-            mask.add(s);
-        }
+        let mask = sys::proc::handled_signals();
         let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
         poll.registry().register(
             &mut SourceFd(&sigfd.as_fd().as_raw_fd()),
@@ -86,7 +77,7 @@ impl Drainer {
             chan,
             sigfd,
             conns: Slab::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             gen: 0,
             stopping: None,
             grace,
@@ -101,9 +92,10 @@ impl Drainer {
                 return 0;
             }
             let now = Instant::now();
-            let timeout = self.timers.peek().map(|Reverse((t, _, _))| {
-                t.saturating_duration_since(now) + Duration::from_micros(500)
-            });
+            let timeout = self
+                .timers
+                .next()
+                .map(|t| t.saturating_duration_since(now) + Duration::from_micros(500));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     return 1;
@@ -121,6 +113,12 @@ impl Drainer {
                 self.receive();
             }
             self.expire(Instant::now());
+            let conns = &self.conns;
+            self.timers.compact(conns.len(), |at, key, gen| {
+                conns
+                    .get(key)
+                    .is_some_and(|c| c.gen == gen && c.deadline == at)
+            });
         }
     }
 
@@ -137,7 +135,7 @@ impl Drainer {
                     c.until = c.until.min(deadline);
                     if c.deadline > c.until {
                         c.deadline = c.until;
-                        self.timers.push(Reverse((c.deadline, k, c.gen)));
+                        self.timers.push(c.deadline, k, c.gen);
                     }
                 }
             }
@@ -189,38 +187,20 @@ impl Drainer {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
-        loop {
-            match sys::io::recv(c.fd.as_fd(), &mut self.buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    c.bytes_left = c.bytes_left.saturating_sub(n as u64);
-                    if c.bytes_left == 0 {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let now = Instant::now();
-                    let at = (now + c.read_timeout).min(c.until);
-                    if at <= now {
-                        break;
-                    }
-                    c.deadline = at;
-                    self.timers.push(Reverse((at, key, c.gen)));
-                    return;
-                }
-                Err(_) => break,
+        if linger::discard(c.fd.as_fd(), &mut self.buf, &mut c.bytes_left) == Drain::WouldBlock {
+            let now = Instant::now();
+            let at = (now + c.read_timeout).min(c.until);
+            if at > now {
+                c.deadline = at;
+                self.timers.push(at, key, c.gen);
+                return;
             }
         }
         self.conns.remove(key);
     }
 
     fn expire(&mut self, now: Instant) {
-        while let Some(Reverse((at, key, gen))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, key, gen)) = self.timers.pop_due(now) {
             match self.conns.get(key) {
                 Some(c) if c.gen == gen && c.deadline == at => {
                     self.conns.remove(key);

@@ -5,7 +5,18 @@
 //!   count over the status pipe.
 //! * `EMFILE`/`ENFILE` from `accept` pause accepting for a moment (listeners
 //!   deregistered, a timer, a rate-limited log line) instead of spinning.
-//! * Idle clients are closed after `idle_client`.
+//! * Idle clients are closed after `idle_client`; with a handler that sets
+//!   `FIRST_REQUEST_DEADLINE`, a client whose first request is not complete
+//!   `first_request` after the accept is closed too (however often it
+//!   sends a byte).
+//! * Making room (Dovecot's login processes): when the master says the
+//!   service is full (SIGUSR2: at `process_limit`, no free slot, a client
+//!   waiting), a full worker keeps accepting and, for each new client,
+//!   closes the connection idle longest among those the handler has not
+//!   marked established (idle at least 50 ms, so a client just accepted is
+//!   never the one closed; without such a client it pauses accepting until
+//!   one is). It reports over the status pipe whether it can
+//!   make room, so the master neither warns nor drops the queue then.
 //! * Lingering close: flush, `shutdown(SHUT_WR)`, read and discard until EOF,
 //!   `linger_read` per read, `linger_total` and `linger_bytes` in all, then
 //!   `close()`. A lingering connection no longer holds a client slot. When
@@ -14,19 +25,18 @@
 //!   `SCM_RIGHTS`, so a `service_count = 1` worker never holds a process
 //!   slot while a slow client says goodbye.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use nix::sys::signal::Signal;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use slab::Slab;
 
-use super::status::StatusPipe;
+use super::linger::{self, Drain};
+use super::status::{self, StatusPipe};
+use super::timers::Timers;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
 use crate::handler::{Conn, ConnIo, EventHandler, Handshake};
 use crate::log::{log_svc, RateLimit};
@@ -36,6 +46,10 @@ use crate::sys;
 const SIGNAL: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1;
 const EMFILE_PAUSE: Duration = Duration::from_millis(100);
+/// A client is closed to make room only after it has been idle this long,
+/// so a worker never closes a client it has just accepted (another worker
+/// may still hold older idle ones).
+const MIN_IDLE_TO_EVICT: Duration = Duration::from_millis(50);
 
 fn listener_token(i: usize) -> Token {
     Token(LISTENER_BASE - i)
@@ -52,6 +66,21 @@ struct Entry<S> {
     state: Option<S>,
     phase: Phase,
     deadline: Instant,
+    /// The first request must be complete by then (when the handler asks
+    /// for that deadline and has not said the request is done).
+    first_deadline: Option<Instant>,
+    /// Last time the client sent something or took some output: the
+    /// eviction order.
+    last_active: Instant,
+    /// Counted in [`Worker::evictable`].
+    evictable: bool,
+    /// The client has sent something.
+    got_data: bool,
+    /// The worker is stopping, but this client had sent nothing yet: it
+    /// is told to shut down after its first bytes (or at the stop
+    /// deadline), so a client that connected just before a reload is
+    /// served, not closed unanswered.
+    shutdown_pending: bool,
     gen: u64,
     /// When this entry's timer sits in the heap (at most one live timer).
     heap_at: Option<Instant>,
@@ -80,7 +109,7 @@ struct Worker<H: EventHandler> {
     listener_ready: Vec<bool>,
     listening: bool,
     conns: Slab<Entry<H::State>>,
-    timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    timers: Timers,
     pending: Vec<usize>,
     next_gen: u64,
     active: u32,
@@ -96,6 +125,17 @@ struct Worker<H: EventHandler> {
     /// Whether the heap was trimmed since the worker last had a client.
     trimmed: bool,
     emfile_log: RateLimit,
+    /// The master said the service is full: make room for new clients.
+    overflow: bool,
+    /// Active connections the handler has not marked established.
+    evictable: u32,
+    /// Connections closed to make room since the last log line, and in all.
+    evicted_unlogged: u64,
+    evicted_total: u64,
+    evict_log: RateLimit,
+    /// Full, evictable clients, but none idle long enough yet: accepting
+    /// waits until then.
+    room_wait_until: Option<Instant>,
     status: StatusPipe,
     status_due: Option<Instant>,
     drain: Option<OwnedFd>,
@@ -115,15 +155,7 @@ impl<H: EventHandler> Worker<H> {
         let name = spec.name;
         let err = |e: io::Error| (name, e);
         let poll = Poll::new().map_err(err)?;
-        let mut mask = nix::sys::signal::SigSet::empty();
-        for s in [
-            Signal::SIGTERM,
-            Signal::SIGINT,
-            Signal::SIGUSR1,
-            Signal::SIGHUP,
-        ] {
-            mask.add(s);
-        }
+        let mask = sys::proc::handled_signals();
         let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
             .map_err(|e| err(e.into()))?;
         poll.registry()
@@ -144,7 +176,7 @@ impl<H: EventHandler> Worker<H> {
             listener_ready: vec![true; n],
             listening: false,
             conns: Slab::with_capacity((spec.client_limit as usize).min(1024)),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             pending: Vec::new(),
             next_gen: 0,
             active: 0,
@@ -157,6 +189,12 @@ impl<H: EventHandler> Worker<H> {
             trim_at: None,
             trimmed: true,
             emfile_log: RateLimit::default(),
+            overflow: false,
+            evictable: 0,
+            evicted_unlogged: 0,
+            evicted_total: 0,
+            evict_log: RateLimit::default(),
+            room_wait_until: None,
             status,
             status_due: None,
             drain: env.drain,
@@ -225,6 +263,10 @@ impl<H: EventHandler> Worker<H> {
                     self.set_listening(false);
                 }
             }
+            if self.room_wait_until.is_some_and(|t| now >= t) {
+                self.room_wait_until = None;
+                self.set_listening(false);
+            }
             self.accept_loop();
             self.report(Instant::now());
             self.compact_timers();
@@ -244,36 +286,31 @@ impl<H: EventHandler> Worker<H> {
         if !self.pending.is_empty() {
             return Some(Duration::ZERO);
         }
-        let mut next: Option<Instant> = self.timers.peek().map(|Reverse((t, _, _))| *t);
-        for t in [self.emfile_until, self.status_due, self.trim_at]
-            .into_iter()
-            .flatten()
+        let mut next: Option<Instant> = self.timers.next();
+        for t in [
+            self.emfile_until,
+            self.status_due,
+            self.trim_at,
+            self.room_wait_until,
+        ]
+        .into_iter()
+        .flatten()
         {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
         next.map(|t| t.saturating_duration_since(now) + Duration::from_micros(500))
     }
 
-    /// Drops the timer entries of connections that are gone. Entries are
-    /// invalidated lazily (a closed connection's entry stays until its
-    /// deadline, up to the idle timeout), so under a high connection rate
-    /// the heap would otherwise grow by one entry per connection served in
-    /// the last idle-timeout period. Amortised O(1): it runs only when at
-    /// least half the entries are stale.
+    /// Drops the timer entries of connections that are gone (see
+    /// [`Timers::compact`]): a closed connection's entry would otherwise
+    /// stay until its deadline, up to the idle timeout.
     fn compact_timers(&mut self) {
-        if self.timers.len() <= 2 * self.conns.len() + 64 {
-            return;
-        }
         let conns = &self.conns;
-        self.timers.retain(|Reverse((at, key, gen))| {
+        self.timers.compact(conns.len(), |at, key, gen| {
             conns
-                .get(*key)
-                .is_some_and(|e| e.gen == *gen && e.heap_at == Some(*at))
+                .get(key)
+                .is_some_and(|e| e.gen == gen && e.heap_at == Some(at))
         });
-        let keep = 2 * self.timers.len() + 64;
-        if self.timers.capacity() > 4 * keep {
-            self.timers.shrink_to(keep);
-        }
     }
 
     /// One second after the last client left, returns the heap the burst
@@ -295,9 +332,24 @@ impl<H: EventHandler> Worker<H> {
         }
     }
 
+    /// Whether a new client can get a slot by closing an evictable one.
+    fn can_make_room(&self) -> bool {
+        !self.done_accepting && !self.stopping && self.evictable > 0
+    }
+
     fn report(&mut self, now: Instant) {
         let avail = self.avail();
-        self.status_due = self.status.update(avail, now);
+        if avail > 0 {
+            // Room again after the loop turn (not just the slot an eviction
+            // freed for the client it accepted): the "full" notice is spent.
+            self.overflow = false;
+        }
+        let v = if avail == 0 && self.can_make_room() {
+            status::MAKE_ROOM
+        } else {
+            avail
+        };
+        self.status_due = self.status.update(v, now);
     }
 
     // ---- listeners ------------------------------------------------------
@@ -309,7 +361,8 @@ impl<H: EventHandler> Worker<H> {
         let want = !self.done_accepting
             && !self.stopping
             && self.emfile_until.is_none()
-            && self.avail() > 0;
+            && (self.avail() > 0
+                || (self.overflow && self.can_make_room() && self.room_wait_until.is_none()));
         if force_off && self.listening {
             self.deregister_listeners();
         }
@@ -352,7 +405,10 @@ impl<H: EventHandler> Worker<H> {
             return;
         }
         let mut i = 0;
-        while self.listening && self.avail() > 0 && !self.listeners.is_empty() {
+        while self.listening
+            && (self.avail() > 0 || (self.overflow && self.can_make_room()))
+            && !self.listeners.is_empty()
+        {
             if !self.listener_ready.iter().any(|r| *r) {
                 break;
             }
@@ -361,8 +417,24 @@ impl<H: EventHandler> Worker<H> {
             if !self.listener_ready[idx] {
                 continue;
             }
+            // Full: choose whom to close before taking the new client.
+            let victim = if self.active >= self.client_limit() {
+                match self.victim(Instant::now()) {
+                    Ok(v) => Some(v),
+                    Err(wait) => {
+                        self.room_wait_until = wait;
+                        self.deregister_listeners();
+                        break;
+                    }
+                }
+            } else {
+                None
+            };
             match sys::io::accept(self.listeners[idx].as_fd()) {
                 Ok(fd) => {
+                    if let Some(v) = victim {
+                        self.evict(v);
+                    }
                     self.accepted += 1;
                     if self.spec.service_count > 0
                         && self.accepted >= self.spec.service_count as u64
@@ -418,6 +490,47 @@ impl<H: EventHandler> Worker<H> {
         }
     }
 
+    /// The connection to close for a new client: the active one idle
+    /// longest (at least [`MIN_IDLE_TO_EVICT`]) that the handler has not
+    /// marked established. Without one: when one becomes eligible, if any.
+    fn victim(&self, now: Instant) -> Result<usize, Option<Instant>> {
+        let (key, e) = self
+            .conns
+            .iter()
+            .filter(|(_, e)| e.phase == Phase::Active && e.evictable && !e.io.close_req)
+            .min_by_key(|(_, e)| e.last_active)
+            .ok_or(None)?;
+        let eligible = e.last_active + MIN_IDLE_TO_EVICT;
+        if now >= eligible {
+            Ok(key)
+        } else {
+            Err(Some(eligible))
+        }
+    }
+
+    /// Closes `key` to make room for a new client; logs at most once a
+    /// second, with counts.
+    fn evict(&mut self, key: usize) {
+        self.remove(key);
+        self.evicted_unlogged += 1;
+        self.evicted_total += 1;
+        let now = Instant::now();
+        if self.evict_log.ready(now, Duration::from_secs(1)) {
+            log_svc!(
+                self.spec.name,
+                "client_limit ({}) reached and the service is full: closed {} connection(s) \
+                 idle longest or without a complete first request to make room for new \
+                 clients ({} in all; {} open, {} of them protected)",
+                self.client_limit(),
+                self.evicted_unlogged,
+                self.evicted_total,
+                self.active,
+                self.active - self.evictable
+            );
+            self.evicted_unlogged = 0;
+        }
+    }
+
     // ---- connections ----------------------------------------------------
 
     fn new_conn(&mut self, fd: OwnedFd, ssl: bool) {
@@ -465,12 +578,19 @@ impl<H: EventHandler> Worker<H> {
             state: None,
             phase: Phase::Active,
             deadline: now + self.spec.timeouts.idle_client,
+            first_deadline: H::FIRST_REQUEST_DEADLINE
+                .then(|| now + self.spec.timeouts.first_request),
+            last_active: now,
+            evictable: true,
+            got_data: false,
+            shutdown_pending: false,
             gen: self.next_gen,
             heap_at: None,
             queued: false,
             write_interest: false,
         });
         self.active += 1;
+        self.evictable += 1;
         if self.conns[key].io.handshaking() {
             // The handler sees the connection once the handshake is done.
             self.set_deadline(key, now + self.spec.timeouts.idle_client);
@@ -486,13 +606,14 @@ impl<H: EventHandler> Worker<H> {
         let state = self.handler.open(&mut Conn { io: &mut e.io });
         e.state = Some(state);
         if self.stopping {
-            let e = &mut self.conns[key];
-            e.io.told_shutdown = true;
-            if let Some(st) = e.state.as_mut() {
-                self.handler.shutdown(st, &mut Conn { io: &mut e.io });
-            }
+            // Nothing read yet: shut down after the first bytes.
+            self.conns[key].shutdown_pending = true;
         }
         self.after_callback(key, now);
+        // What the client sent before the accept is usually here already:
+        // serve it now, within a long accept batch, so that a waiting
+        // request never looks idle (and so evictable) before its first read.
+        self.call_readable(key, now);
     }
 
     /// Drives a TLS handshake (at accept, or after STARTTLS) on a readiness
@@ -570,6 +691,24 @@ impl<H: EventHandler> Worker<H> {
             self.remove(key);
             return;
         }
+        if e.io.did_read {
+            e.last_active = now;
+            e.got_data = true;
+        }
+        if e.shutdown_pending && (e.got_data || e.io.eof) && !e.io.close_req {
+            e.shutdown_pending = false;
+            e.io.told_shutdown = true;
+            if let Some(st) = e.state.as_mut() {
+                self.handler.shutdown(st, &mut Conn { io: &mut e.io });
+            }
+        }
+        if e.io.request_done {
+            e.first_deadline = None;
+        }
+        if e.io.established && e.evictable {
+            e.evictable = false;
+            self.evictable -= 1;
+        }
         self.watch_writes(key);
         let e = &mut self.conns[key];
         if e.io.close_req {
@@ -597,7 +736,20 @@ impl<H: EventHandler> Worker<H> {
             e.queued = true;
             self.pending.push(key);
         }
-        self.set_deadline(key, now + self.spec.timeouts.idle_client);
+        self.set_deadline(key, self.active_deadline(key, now));
+    }
+
+    /// When an active connection times out: idle for `idle_client`, or its
+    /// first request's deadline, whichever comes first.
+    fn active_deadline(&self, key: usize, now: Instant) -> Instant {
+        let mut at = now + self.spec.timeouts.idle_client;
+        if let Some(f) = self.conns[key].first_deadline {
+            at = at.min(f);
+        }
+        if let Some(d) = self.stop_deadline {
+            at = at.min(d);
+        }
+        at
     }
 
     fn set_deadline(&mut self, key: usize, at: Instant) {
@@ -605,12 +757,14 @@ impl<H: EventHandler> Worker<H> {
         e.deadline = at;
         if e.heap_at.is_none_or(|h| at < h) {
             e.heap_at = Some(at);
-            self.timers.push(Reverse((at, key, e.gen)));
+            self.timers.push(at, key, e.gen);
         }
     }
 
     fn call_readable(&mut self, key: usize, now: Instant) {
-        let e = &mut self.conns[key];
+        let Some(e) = self.conns.get_mut(key) else {
+            return;
+        };
         if e.phase != Phase::Active || e.io.close_req {
             return;
         }
@@ -647,6 +801,7 @@ impl<H: EventHandler> Worker<H> {
                 return;
             }
             if done {
+                e.last_active = now;
                 if e.io.close_req {
                     self.begin_linger(key, now);
                     return;
@@ -663,7 +818,8 @@ impl<H: EventHandler> Worker<H> {
                     return;
                 }
             } else {
-                self.set_deadline(key, now + self.spec.timeouts.idle_client);
+                e.last_active = now;
+                self.set_deadline(key, self.active_deadline(key, now));
             }
         }
         if readable {
@@ -700,11 +856,7 @@ impl<H: EventHandler> Worker<H> {
     }
 
     fn expire(&mut self, now: Instant) {
-        while let Some(Reverse((at, key, gen))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, key, gen)) = self.timers.pop_due(now) {
             let Some(e) = self.conns.get_mut(key) else {
                 continue;
             };
@@ -713,13 +865,15 @@ impl<H: EventHandler> Worker<H> {
             }
             if e.deadline > now {
                 e.heap_at = Some(e.deadline);
-                self.timers.push(Reverse((e.deadline, key, gen)));
+                self.timers.push(e.deadline, key, gen);
                 continue;
             }
             e.heap_at = None;
             match e.phase {
                 Phase::Linger { .. } => self.remove(key),
                 Phase::Active if e.io.close_req => self.remove(key),
+                // Past the stop deadline the handler has had its chance.
+                Phase::Active if self.stop_deadline.is_some_and(|d| now >= d) => self.remove(key),
                 Phase::Active if e.io.handshaking() => {
                     let peer = socket2::SockRef::from(&e.io.fd)
                         .peer_addr()
@@ -733,6 +887,12 @@ impl<H: EventHandler> Worker<H> {
                     self.remove(key);
                 }
                 Phase::Active => {
+                    // A missed first-request deadline fires once; after it
+                    // only the idle timeout applies (the default `timeout`
+                    // closes anyway).
+                    if e.first_deadline.is_some_and(|f| f <= now) {
+                        e.first_deadline = None;
+                    }
                     if let Some(st) = e.state.as_mut() {
                         self.handler.timeout(st, &mut Conn { io: &mut e.io });
                     }
@@ -760,6 +920,9 @@ impl<H: EventHandler> Worker<H> {
             until,
             bytes_left: t.linger_bytes,
         };
+        if std::mem::take(&mut e.evictable) {
+            self.evictable -= 1;
+        }
         self.active -= 1;
         self.lingering += 1;
         self.drain(key, now);
@@ -773,25 +936,11 @@ impl<H: EventHandler> Worker<H> {
         let Phase::Linger { until, bytes_left } = &mut e.phase else {
             return;
         };
-        loop {
-            match sys::io::recv(e.io.fd.as_fd(), &mut self.scratch) {
-                Ok(0) => break,
-                Ok(n) => {
-                    *bytes_left = bytes_left.saturating_sub(n as u64);
-                    if *bytes_left == 0 {
-                        break;
-                    }
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    let at = (now + read_timeout).min(*until);
-                    if at <= now {
-                        break;
-                    }
-                    self.set_deadline(key, at);
-                    return;
-                }
-                Err(_) => break,
+        if linger::discard(e.io.fd.as_fd(), &mut self.scratch, bytes_left) == Drain::WouldBlock {
+            let at = (now + read_timeout).min(*until);
+            if at > now {
+                self.set_deadline(key, at);
+                return;
             }
         }
         self.remove(key);
@@ -802,6 +951,9 @@ impl<H: EventHandler> Worker<H> {
             return;
         }
         let mut e = self.conns.remove(key);
+        if e.evictable {
+            self.evictable -= 1;
+        }
         match e.phase {
             Phase::Active => self.active -= 1,
             Phase::Linger { .. } => self.lingering -= 1,
@@ -853,6 +1005,11 @@ impl<H: EventHandler> Worker<H> {
                 libc::SIGTERM | libc::SIGINT | libc::SIGHUP => self.begin_stop(),
                 // Idle kill: only when no client is being served.
                 libc::SIGUSR1 if self.active == 0 => self.begin_stop(),
+                // The master: the service is full and a client waits.
+                libc::SIGUSR2 => {
+                    self.overflow = true;
+                    self.set_listening(false);
+                }
                 _ => {}
             }
         }
@@ -879,6 +1036,12 @@ impl<H: EventHandler> Worker<H> {
                     if e.deadline > until {
                         self.set_deadline(key, until);
                     }
+                }
+                Phase::Active if !e.got_data && !e.io.eof => {
+                    // Accepted, but its first bytes have not arrived: not
+                    // finished. Told after them, or cut at the deadline.
+                    e.shutdown_pending = true;
+                    self.set_deadline(key, self.active_deadline(key, now));
                 }
                 Phase::Active => {
                     e.io.told_shutdown = true;

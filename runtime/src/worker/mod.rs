@@ -4,12 +4,15 @@
 //! [`blocking`] the one-client-at-a-time loop for
 //! [`crate::handler::BlockingHandler`]s, [`drainer`] the long-lived process
 //! that finishes lingering closes for workers that exit, and [`status`] the
-//! worker's side of the status pipe.
+//! worker's side of the status pipe. The lingering drain step lives once,
+//! in [`linger`], and the connection timer heap once, in [`timers`].
 
 pub(crate) mod blocking;
 pub(crate) mod drainer;
 pub(crate) mod event;
+pub(crate) mod linger;
 pub(crate) mod status;
+pub(crate) mod timers;
 
 use std::os::fd::OwnedFd;
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! The worker's side of the status pipe.
 //!
 //! Every record is 8 bytes, `{pid: i32, available: u32}` in native byte
-//! order, written with one `write(2)` (atomic below `PIPE_BUF`, so many
+//! order (`available` is [`MAKE_ROOM`] for a full worker that can make
+//! room), written with one `write(2)` (atomic below `PIPE_BUF`, so many
 //! workers share one pipe). As in Dovecot, a change that moves the count to
 //! or from 0 (or to "fully idle") goes out at once; other changes at most
 //! once a second.
@@ -11,6 +12,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::sys;
+
+/// The `available` value of a worker that is full but can make room (it
+/// has connections it may close for a new client): the master then tells
+/// it to, instead of warning and dropping the queue.
+pub(crate) const MAKE_ROOM: u32 = 1 << 31;
 
 /// Size of one status record.
 pub(crate) const RECORD_LEN: usize = 8;
@@ -32,7 +38,9 @@ pub(crate) fn parse(r: &[u8]) -> (i32, u32) {
 }
 
 fn class(avail: u32, full: u32) -> u8 {
-    if avail == 0 {
+    if avail == MAKE_ROOM {
+        3
+    } else if avail == 0 {
         0
     } else if avail >= full {
         2

@@ -111,7 +111,7 @@ fn read_response(s: &mut impl Read) -> (String, Vec<u8>) {
 fn http_keep_alive_pipelining_and_bytes() {
     let srv = http_server();
     let mut s = connect(srv.addr("http"));
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/100000 HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\n\r\n")
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/100000 HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let (h, b) = read_response(&mut s);
     assert!(h.starts_with("HTTP/1.1 200 OK\r\n"), "{h}");
@@ -129,14 +129,14 @@ fn http_keep_alive_pipelining_and_bytes() {
     s.read_exact(&mut head).unwrap();
     assert!(head.starts_with(b"HTTP/1.1 200 OK"));
     // Still open: one more request on the same connection.
-    s.write_all(b"GET /nope HTTP/1.1\r\n\r\n").ok();
+    s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").ok();
 }
 
 #[test]
 fn http_connection_close_is_honoured() {
     let srv = http_server();
     let mut s = connect(srv.addr("http"));
-    s.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .unwrap();
     let (got, err) = read_all(&mut s);
     assert!(err.is_none(), "{err:?}");
@@ -166,7 +166,7 @@ fn http_connection_close_is_honoured() {
 fn http_large_body_is_413_and_closed_small_body_ok() {
     let srv = http_server();
     let mut s = connect(srv.addr("http"));
-    s.write_all(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\n\r\n")
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let (h, _) = read_response(&mut s);
     assert!(h.starts_with("HTTP/1.1 405"), "{h}");
@@ -176,8 +176,14 @@ fn http_large_body_is_413_and_closed_small_body_ok() {
 
     let mut s = connect(srv.addr("http"));
     let body = vec![b'z'; 70_000];
-    s.write_all(format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes())
-        .unwrap();
+    s.write_all(
+        format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
     let _ = s.write_all(&body);
     let (got, err) = read_all(&mut s);
     assert!(
@@ -193,7 +199,8 @@ fn http_large_body_is_413_and_closed_small_body_ok() {
 fn http_404_and_bad_request() {
     let srv = http_server();
     let mut s = connect(srv.addr("http"));
-    s.write_all(b"GET /missing HTTP/1.1\r\n\r\n").unwrap();
+    s.write_all(b"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let (h, _) = read_response(&mut s);
     assert!(h.starts_with("HTTP/1.1 404"), "{h}");
     s.write_all(b"nonsense\r\n\r\n").unwrap();
@@ -206,7 +213,7 @@ fn http_head_arriving_a_byte_at_a_time_is_answered() {
     let srv = http_server();
     let mut s = connect(srv.addr("http"));
     s.set_nodelay(true).unwrap();
-    for b in b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /bytes/3 HTTP/1.1\r\n\r" {
+    for b in b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: t\r\n\r" {
         s.write_all(&[*b]).unwrap();
     }
     let (h, b) = read_response(&mut s);
@@ -217,4 +224,53 @@ fn http_head_arriving_a_byte_at_a_time_is_answered() {
     let (h, b) = read_response(&mut s);
     assert!(h.starts_with("HTTP/1.1 200"), "{h}");
     assert_eq!(b, b"abc");
+}
+
+/// Sends `req` and reads until the server closes (4 s at most).
+fn exchange(srv: &Server, req: &[u8]) -> String {
+    let mut s = connect(srv.addr("http"));
+    s.set_read_timeout(Some(Duration::from_secs(4))).unwrap();
+    s.write_all(req).unwrap();
+    let (got, err) = read_all(&mut s);
+    assert!(err.is_none(), "the server answers and closes: {err:?}");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn http_smuggling_attempts_get_one_400_and_a_close() {
+    let srv = http_server();
+    // A blank before the colon: the length must not be ignored, and the
+    // body must never be read as a second request.
+    let body = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    let got = exchange(
+        &srv,
+        format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length : {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(got.starts_with("HTTP/1.1 400 "), "{got}");
+    assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "one response: {got}");
+    for req in [
+        &b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 36\r\n\r\n"[..],
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+    ] {
+        let got = exchange(&srv, req);
+        assert!(got.starts_with("HTTP/1.1 400 "), "{got}");
+        assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "one response: {got}");
+    }
+}
+
+#[test]
+fn http_bare_lf_is_served_and_http09_refused_at_once() {
+    let srv = http_server();
+    let start = std::time::Instant::now();
+    let got = exchange(&srv, b"GET / HTTP/1.1\nHost: x\nConnection: close\n\n");
+    assert!(got.starts_with("HTTP/1.1 200 "), "{got}");
+    assert!(got.ends_with("hello\n"), "{got}");
+    let got = exchange(&srv, b"GET /\r\n");
+    assert!(got.starts_with("HTTP/1.1 400 "), "{got}");
+    assert!(start.elapsed() < Duration::from_secs(4));
 }

@@ -185,3 +185,103 @@ fn chroot_into_a_missing_directory_fails_the_worker_and_serves_nothing() {
         srv.workers()
     );
 }
+
+/// The drainer's pid, from the master's log.
+fn drainer_of(srv: &Server) -> i32 {
+    srv.drainer().expect("linger drainer started")
+}
+
+fn assert_unprivileged(pid: i32, uid: u32, gid: u32) {
+    assert_eq!(status_ids(pid, "Uid:"), vec![uid; 4], "drainer {pid} uids");
+    assert_eq!(status_ids(pid, "Gid:"), vec![gid; 4], "drainer {pid} gids");
+    let groups = status_ids(pid, "Groups:");
+    assert!(
+        groups.iter().all(|g| *g == gid),
+        "drainer {pid}: supplementary groups {groups:?}"
+    );
+}
+
+#[test]
+fn the_linger_drainer_runs_unprivileged_across_sighup() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let (Some(uid), Some(gid)) = (etc_id("passwd", "nobody"), etc_id("group", "nogroup")) else {
+        eprintln!("skipped: no user nobody or group nogroup");
+        return;
+    };
+    // Every service sets a user; the drainer defaults to nobody.
+    let srv = Server::start(&[
+        "--service",
+        "http",
+        "handler=http",
+        "user=nobody",
+        "sc=1",
+        "cl=1",
+        "pl=2",
+        "listen=127.0.0.1:0",
+    ]);
+    let d = drainer_of(&srv);
+    let ok = wait_for(Duration::from_secs(5), || {
+        (status_ids(d, "Uid:") == vec![uid; 4]).then_some(())
+    });
+    assert!(ok.is_some(), "drainer drops to nobody");
+    assert_unprivileged(d, uid, gid);
+    srv.signal(libc::SIGHUP);
+    srv.wait_log("SIGHUP received", Duration::from_secs(5))
+        .unwrap();
+    // The same drainer, still unprivileged, still finishing lingering
+    // closes (service_count = 1 workers hand every socket over).
+    let (n, intact, err) = fetch_with_junk(srv.addr("http"), 4 << 20);
+    assert!(err.is_none() && n == 4 << 20 && intact, "{n} {err:?}");
+    assert_eq!(drainer_of(&srv), d);
+    assert_unprivileged(d, uid, gid);
+}
+
+#[test]
+fn the_linger_drainer_takes_the_internal_user() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let Some(uid) = etc_id("passwd", "daemon") else {
+        eprintln!("skipped: no user daemon");
+        return;
+    };
+    let text = std::fs::read_to_string("/etc/passwd").unwrap();
+    let gid: u32 = text
+        .lines()
+        .find(|l| l.starts_with("daemon:"))
+        .and_then(|l| l.split(':').nth(3))
+        .and_then(|g| g.parse().ok())
+        .unwrap();
+    let srv = Server::start(&[
+        "--internal-user",
+        "daemon",
+        "--service",
+        "echo",
+        "handler=echo",
+        "listen=127.0.0.1:0",
+    ]);
+    let d = drainer_of(&srv);
+    let ok = wait_for(Duration::from_secs(5), || {
+        (status_ids(d, "Uid:") == vec![uid; 4]).then_some(())
+    });
+    assert!(ok.is_some(), "drainer runs as daemon");
+    assert_unprivileged(d, uid, gid);
+    let (code, srv) = Server::start_failing(&[
+        "--internal-user",
+        "no-such-user-svcc",
+        "--service",
+        "echo",
+        "handler=echo",
+        "listen=127.0.0.1:0",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        srv.log().contains("default_internal_user doesn't exist"),
+        "{}",
+        srv.log()
+    );
+}

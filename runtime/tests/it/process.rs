@@ -83,7 +83,8 @@ fn process_limit_warns_and_closes_the_queue_instead_of_hanging() {
         "1000",
         "--service",
         "echo",
-        "handler=echo",
+        // Blocking workers never close a client to make room.
+        "handler=echo-blocking",
         "cl=1",
         "pl=2",
         "listen=127.0.0.1:0",
@@ -495,4 +496,23 @@ fn worker_memory_does_not_grow_with_connections_served() {
         growth < 128 * 1024 + served as u64 * 8,
         "worker RSS grew {before} -> {after} KiB over {served} connections"
     );
+}
+
+#[test]
+fn a_process_with_a_second_thread_is_refused() {
+    let (code, srv) = Server::start_failing(&[
+        "--spawn-thread",
+        "--service",
+        "echo",
+        "handler=echo",
+        "listen=127.0.0.1:0",
+    ]);
+    assert_eq!(code, Some(1), "{}", srv.log());
+    assert!(
+        srv.log()
+            .contains("refusing to start: this process has 2 threads"),
+        "{}",
+        srv.log()
+    );
+    assert!(!srv.log().contains("master: started"));
 }

@@ -43,7 +43,7 @@ fn sigterm_lets_a_response_in_progress_complete() {
 fn sigterm_with_idle_keepalive_client_exits_promptly() {
     let mut srv = Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"]);
     let mut s = connect(srv.addr("http"));
-    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut buf = [0u8; 256];
     let _ = s.read(&mut buf).unwrap();
     srv.signal(libc::SIGTERM);
@@ -123,4 +123,146 @@ fn sighup_under_load_refuses_nothing_and_replaces_workers() {
         let p = pid_of(addr).unwrap();
         assert!(!old.contains(&p), "served by an old worker {p}");
     }
+}
+
+/// One echo exchange on a fresh connection: connect, wait `gap` (the
+/// client is slow to send its first bytes), send a line, read it back.
+fn echo_once(addr: SocketAddr, gap: Duration, n: u64) -> Result<(), String> {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    if !gap.is_zero() {
+        std::thread::sleep(gap);
+    }
+    let msg = format!("line {n}\n");
+    s.write_all(msg.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
+    let mut got = vec![0u8; msg.len()];
+    s.read_exact(&mut got).map_err(|e| format!("read: {e}"))?;
+    (got == msg.as_bytes())
+        .then_some(())
+        .ok_or_else(|| "wrong echo".to_string())
+}
+
+/// Reloads every 50 ms for 4 s under a steady load of 4 echo clients,
+/// half of them slow to send their first line, and counts lost exchanges.
+fn reload_storm(handler: &str, extra: &[&str]) {
+    let mut args = vec!["--service", "echo"];
+    let h = format!("handler={handler}");
+    args.push(&h);
+    args.extend_from_slice(extra);
+    args.push("listen=127.0.0.1:0");
+    let srv = Server::start(&args);
+    let addr = srv.addr("echo");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut loaders = Vec::new();
+    for t in 0..4u64 {
+        let stop = stop.clone();
+        loaders.push(std::thread::spawn(move || {
+            let (mut ok, mut lost) = (0u64, Vec::new());
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) && n < 200_000 {
+                n += 1;
+                let gap = if t % 2 == 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(n % 3)
+                };
+                match echo_once(addr, gap, n) {
+                    Ok(()) => ok += 1,
+                    Err(e) => lost.push(e),
+                }
+            }
+            (ok, lost)
+        }));
+    }
+    let start = std::time::Instant::now();
+    let mut reloads = 0;
+    while start.elapsed() < Duration::from_secs(4) {
+        std::thread::sleep(Duration::from_millis(50));
+        srv.signal(libc::SIGHUP);
+        reloads += 1;
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let (mut ok, mut lost) = (0, Vec::new());
+    for l in loaders {
+        let (o, mut f) = l.join().unwrap();
+        ok += o;
+        lost.append(&mut f);
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} exchanges lost over {reloads} reloads: {:?}",
+        lost.len(),
+        ok + lost.len() as u64,
+        &lost[..lost.len().min(5)]
+    );
+    assert!(ok > 100, "the load ran ({ok} exchanges)");
+}
+
+#[test]
+fn repeated_reloads_under_echo_load_lose_no_connection() {
+    reload_storm("echo", &["cl=100", "pl=4"]);
+}
+
+#[test]
+fn repeated_reloads_under_blocking_echo_load_lose_no_connection() {
+    reload_storm("echo-blocking", &["cl=1", "pl=16"]);
+}
+
+#[test]
+fn sigterm_while_a_blocking_handler_is_busy_stops_promptly() {
+    let mut srv = Server::start(&[
+        "--shutdown-timeout-ms",
+        "8000",
+        "--service",
+        "busy",
+        "handler=busy-blocking",
+        "cl=1",
+        "listen=127.0.0.1:0",
+    ]);
+    let mut s = connect(srv.addr("busy"));
+    s.write_all(b"work\n").unwrap();
+    // The handler is busy for 500 ms; SIGTERM arrives meanwhile, so its
+    // next read must fail at once instead of waiting for the client.
+    std::thread::sleep(Duration::from_millis(150));
+    let start = std::time::Instant::now();
+    srv.signal(libc::SIGTERM);
+    assert_eq!(
+        read_line(&mut s),
+        "done\r\n",
+        "the work in progress completes"
+    );
+    let st = srv
+        .wait_exit(Duration::from_secs(12))
+        .expect("master exits");
+    assert_eq!(st.code(), Some(0));
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "stopped after {:?}, not at the 8 s kill deadline",
+        start.elapsed()
+    );
+    assert!(!srv.log().contains("killing"), "{}", srv.log());
+}
+
+#[test]
+fn a_worker_killed_at_the_shutdown_deadline_is_logged_as_such() {
+    let mut srv = Server::start(&[
+        "--shutdown-timeout-ms",
+        "500",
+        "--service",
+        "stubborn",
+        "handler=stubborn",
+        "vsz=1073741824",
+        "listen=127.0.0.1:0",
+    ]);
+    let mut s = connect(srv.addr("stubborn"));
+    echo_roundtrip(&mut s, b"hi\n");
+    srv.signal(libc::SIGTERM);
+    srv.wait_exit(Duration::from_secs(10))
+        .expect("master exits");
+    let log = srv.log();
+    assert!(log.contains("shutdown deadline passed"), "{log}");
+    assert!(!log.contains("out of memory"), "{log}");
 }

@@ -57,7 +57,7 @@ fn svcc_source(cache: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// `$SVCC_CACHE_DIR`, else `$XDG_CACHE_HOME/svcc`, else `~/.cache/svcc`.
-fn cache_dir() -> PathBuf {
+pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("SVCC_CACHE_DIR") {
         return PathBuf::from(d);
     }

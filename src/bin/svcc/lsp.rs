@@ -63,7 +63,10 @@ fn capabilities() -> lsp::ServerCapabilities {
 pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let caps = serde_json::to_value(capabilities())?;
     conn.initialize(caps)?;
-    let mut s = Server::default();
+    let mut s = Server {
+        docs: code_docs(),
+        ..Server::default()
+    };
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
@@ -95,8 +98,40 @@ pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + 
     Ok(())
 }
 
+/// Writes each code's explanation (what `svcc explain CODE` prints) as a
+/// Markdown page into the cache directory, so a diagnostic's code can link
+/// to its documentation without a network; returns code → page URI.
+fn code_docs() -> HashMap<&'static str, lsp::Uri> {
+    use svcc_compiler::check::codes;
+    let dir = crate::build::cache_dir()
+        .join("docs")
+        .join(env!("CARGO_PKG_VERSION"));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return HashMap::new();
+    }
+    let mut out = HashMap::new();
+    for c in codes::ALL {
+        let path = dir.join(format!("{}.md", c.code.replace("::", "-")));
+        let text = format!(
+            "# {} ({})\n\n{}\n\n{}\n",
+            c.code,
+            c.severity.as_str(),
+            c.summary,
+            c.explanation
+        );
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str())
+            || std::fs::write(&path, text).is_ok()
+        {
+            out.insert(c.code, uri_of(&path));
+        }
+    }
+    out
+}
+
 #[derive(Default)]
 struct Server {
+    /// Where each code's documentation page is.
+    docs: HashMap<&'static str, lsp::Uri>,
     /// Open buffers by path.
     open: BTreeMap<PathBuf, String>,
     /// The latest check of each root.
@@ -302,6 +337,10 @@ impl Server {
                         Severity::Advice => lsp::DiagnosticSeverity::HINT,
                     }),
                     code: Some(lsp::NumberOrString::String(d.code.to_string())),
+                    code_description: self
+                        .docs
+                        .get(d.code)
+                        .map(|href| lsp::CodeDescription { href: href.clone() }),
                     source: Some("svcc".into()),
                     message,
                     related_information: (!related.is_empty()).then_some(related),

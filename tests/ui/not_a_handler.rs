@@ -1,0 +1,4 @@
+#[derive(Default)]
+struct Store;
+
+svcc::main!(config = "not_a_handler.conf", handlers = { "store" => Store });
