@@ -307,7 +307,7 @@ fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
     let path = |f: &Option<tls::FileRef>| {
         f.as_ref()
             .filter(|f| f.is_file)
-            .map(|f| f.path.clone())
+            .map(|f| f.abs.clone())
             .unwrap_or_default()
     };
     let cert = path(&t.global.cert);

@@ -728,6 +728,7 @@ impl Builder<'_> {
             Some(map) => tls::file_ref(map, v, origin, s.value_span),
             None => tls::FileRef {
                 path: v.trim().trim_start_matches('<').to_string(),
+                abs: v.trim().trim_start_matches('<').to_string(),
                 is_file: v.trim().starts_with('<'),
                 origin,
             },

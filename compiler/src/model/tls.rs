@@ -47,8 +47,11 @@ impl SslMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRef {
     /// The path, resolved against the directory of the config file that
-    /// sets it (absolute when that file's location is known).
+    /// sets it, as that file's path was given (for messages and reading).
     pub path: String,
+    /// The same path made absolute (for the tailored binary, which runs
+    /// elsewhere).
+    pub abs: String,
     /// Whether the value was a `<path` reference; `false` means the value
     /// is the PEM text itself, which svcc does not embed.
     pub is_file: bool,
@@ -158,16 +161,36 @@ pub enum MinProtocolError {
 pub(super) fn file_ref(map: &SourceMap, value: &str, origin: Origin, at: Span) -> FileRef {
     match value.trim().strip_prefix('<') {
         Some(p) => FileRef {
-            path: resolve(map, at, p.trim()),
+            path: shown(map, at, p.trim()),
+            abs: resolve(map, at, p.trim()),
             is_file: true,
             origin,
         },
         None => FileRef {
             path: String::new(),
+            abs: String::new(),
             is_file: false,
             origin,
         },
     }
+}
+
+/// A path relative to the config file that holds `at`, as Dovecot (and the
+/// syntax layer's `<path` check) resolve it.
+fn shown(map: &SourceMap, at: Span, path: &str) -> String {
+    let p = std::path::Path::new(path);
+    if p.is_absolute() || map.files().next().is_none() {
+        return path.to_string();
+    }
+    let name = &map.get(at.file).name;
+    let dir = if name == "<stdin>" {
+        std::path::Path::new("")
+    } else {
+        std::path::Path::new(name)
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+    };
+    dir.join(p).to_string_lossy().into_owned()
 }
 
 /// A path relative to the config file that holds `at`, made absolute when

@@ -10,6 +10,7 @@ mod identity;
 mod linger;
 mod process;
 mod signals;
+mod tls;
 mod util;
 
 /// The test driver: specs from command-line arguments.
