@@ -557,4 +557,25 @@ mod tests {
         assert!(out.contains("deprecated"), "{out}");
         assert!(out.contains("svcc::client-limit-capped"), "{out}");
     }
+
+    #[test]
+    fn tls_is_paths_and_choices_and_ssl_no_skips_tls_listeners() {
+        let conf = "ssl_cert = </etc/ssl/a.pem\nssl_key = </etc/ssl/a.key\nssl_min_protocol = TLSv1.3\nssl_curve_list = X25519:prime256v1\nlocal_name mail.example.com {\n  ssl_cert = </etc/ssl/m.pem\n  ssl_key = </etc/ssl/m.key\n}\nservice web {\n  executable = http\n  inet_listener https {\n    port = 8443\n    ssl = yes\n  }\n  inet_listener http {\n    port = 8080\n  }\n}\n";
+        let out = gen(conf, &[]);
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("cert : \"/etc/ssl/a.pem\""), "{out}");
+        assert!(out.contains("TlsVersion :: Tls13"), "{out}");
+        assert!(
+            out.contains("groups : & [\"X25519\" , \"secp256r1\"]"),
+            "{out}"
+        );
+        assert!(out.contains("selector : & [\"mail.example.com\"]"), "{out}");
+        assert!(out.contains("port : 8443u16 , ssl : true"), "{out}");
+        // No certificate contents, ever.
+        assert!(!out.contains("BEGIN"), "{out}");
+        let off = gen(&format!("ssl = no\n{conf}"), &[]);
+        assert!(!off.contains("port : 8443u16"), "{off}");
+        assert!(off.contains("port : 8080u16 , ssl : false"), "{off}");
+        assert!(off.contains("SslMode :: No"), "{off}");
+    }
 }

@@ -41,8 +41,11 @@ fn start(cert: &Path, key: &Path, handler: &str, extra: &[&str]) -> Server {
         key.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let h = format!("handler={handler}");
+    // `handler` may carry more service settings: "echo-blocking cl=1".
+    let mut words = handler.split(' ');
+    let h = format!("handler={}", words.next().unwrap());
     args.extend_from_slice(&["--service", "svc", &h, "pl=2", "tls-listen=127.0.0.1:0"]);
+    args.extend(words);
     Server::start(&args)
 }
 
@@ -345,4 +348,56 @@ fn a_missing_key_refuses_to_start() {
     ]);
     assert_ne!(code, Some(0));
     assert!(srv.log().contains("nope.key"), "{}", srv.log());
+}
+
+#[test]
+fn blocking_handlers_get_tls_too() {
+    let dir = temp_dir();
+    let (c, k) = write_cert(dir.path(), "global", &["localhost"]);
+    let srv = start(&c, &k, "echo-blocking cl=1", &[]);
+    let cfg = client_config(&c);
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(cfg, name).unwrap();
+    let sock = TcpStream::connect(srv.addr("svc")).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(b"over tls\n").unwrap();
+    let mut buf = [0u8; 9];
+    tls.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"over tls\n");
+    // And no plaintext on that port either.
+    let got = plaintext_exchange(srv.addr("svc"), b"plain\n");
+    assert!(!contains(&got, b"plain"), "{got:?}");
+}
+
+#[test]
+fn a_stalled_handshake_ends_at_the_idle_timeout() {
+    let dir = temp_dir();
+    let (c, k) = write_cert(dir.path(), "global", &["localhost"]);
+    let mut args = vec![
+        "--tls-cert",
+        c.to_str().unwrap(),
+        "--tls-key",
+        k.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&[
+        "--service",
+        "svc",
+        "handler=http",
+        "idle-ms=300",
+        "tls-listen=127.0.0.1:0",
+    ]);
+    let srv = Server::start(&args);
+    let start = Instant::now();
+    // Connected, never says hello.
+    let got = plaintext_exchange(srv.addr("svc"), b"");
+    assert!(got.is_empty(), "{got:?}");
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(srv
+        .wait_log(
+            "timed out (the client sent no complete handshake)",
+            Duration::from_secs(5)
+        )
+        .is_some());
 }
