@@ -322,6 +322,7 @@ fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
     let tls12 = tls::map_cipher_list(&t.cipher_list.value).names;
     let groups = tls::map_curve_list(&t.curve_list.value).names;
     let prefer = t.prefer_server_ciphers.value;
+    let no_ticket = t.options.value.split([' ', ',']).any(|o| o == "no_ticket");
     let filters = |list: &[tls::FilterCert]| -> Vec<TokenStream> {
         list.iter()
             .map(|f| {
@@ -348,6 +349,7 @@ fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
             tls13_suites: &[#(#tls13),*],
             groups: &[#(#groups),*],
             prefer_server_ciphers: #prefer,
+            no_ticket: #no_ticket,
             names: &[#(#names),*],
             locals: &[#(#locals),*],
         }

@@ -195,8 +195,11 @@ impl ConnIo {
         }
     }
 
+    /// TLS output below this much waits for the end of the callback.
+    pub const TLS_DEFER: usize = 16 << 10;
+
     /// Sends queued output unless a send is already waiting for the socket.
-    fn send_queued(&mut self) {
+    pub fn send_queued(&mut self) {
         if !self.blocked_write {
             self.flush();
         }
@@ -407,7 +410,13 @@ impl Conn<'_> {
             // Buffered in plaintext until the handshake is done.
             let _ = io::Write::write_all(&mut t.writer(), data);
             self.io.tls_out();
-            self.io.send_queued();
+            // Small records wait for the end of the callback, so that a
+            // response and the close_notify after it leave in one send (a
+            // client that closes once it has the response then finds no
+            // unread record, and sends no RST).
+            if self.io.pending() >= ConnIo::TLS_DEFER {
+                self.io.send_queued();
+            }
             return;
         }
         let mut data = data;

@@ -93,6 +93,9 @@ pub struct TlsSpec {
     pub groups: &'static [&'static str],
     /// `ssl_prefer_server_ciphers`.
     pub prefer_server_ciphers: bool,
+    /// `ssl_options = no_ticket`: no session tickets (so no TLS 1.3
+    /// resumption); every handshake is a full one.
+    pub no_ticket: bool,
     /// `local_name NAMES { ssl_cert ssl_key }`: chosen by SNI.
     pub names: &'static [TlsCert],
     /// `local NET { ssl_cert ssl_key }`: chosen by the local address.
@@ -112,6 +115,7 @@ impl TlsSpec {
         tls13_suites: &[],
         groups: &[],
         prefer_server_ciphers: false,
+        no_ticket: false,
         names: &[],
         locals: &[],
     };

@@ -180,6 +180,9 @@ fn config(
     };
     let mut cfg = builder.with_cert_resolver(Arc::new(Resolver { default, names }));
     cfg.ignore_client_order = spec.prefer_server_ciphers;
+    if spec.no_ticket {
+        cfg.send_tls13_tickets = 0;
+    }
     Ok(Arc::new(cfg))
 }
 

@@ -191,6 +191,24 @@ fn tls(model: &Model, out: &mut Vec<Diagnostic>) {
             .help(format!("rustls offers only ECDHE with AES-GCM or ChaCha20-Poly1305 and does not evaluate OpenSSL's selector syntax (ALL, HIGH, !aNULL, @STRENGTH); name {what} rustls has, or remove `{key}` to use rustls's defaults")),
         );
     }
+    if let Some(span) = m.options.origin.span() {
+        let other: Vec<&str> = m
+            .options
+            .value
+            .split([' ', ','])
+            .filter(|o| !o.is_empty() && *o != "no_ticket")
+            .collect();
+        if !other.is_empty() {
+            out.push(
+                Diagnostic::warning(
+                    codes::SSL_IGNORED,
+                    format!("`ssl_options`: svcc ignores {}", other.join(" ")),
+                )
+                .label(span, "svcc honours only no_ticket")
+                .help("rustls never compresses (`compression`) and has no other OpenSSL option to switch; remove them from the config you build"),
+            );
+        }
+    }
     if let Some(dh) = model.globals.all.get("ssl_dh") {
         if let Some(span) = dh.origin.span() {
             out.push(

@@ -145,6 +145,10 @@ pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
         "the server's suite order wins over the client's",
     ),
     (
+        "ssl_options",
+        "`no_ticket`: no session tickets (other options are reported as ignored)",
+    ),
+    (
         "ssl_dh",
         "accepted and not needed: rustls offers only ECDHE key exchange",
     ),

@@ -771,6 +771,7 @@ impl Builder<'_> {
             "ssl_cipher_list" => self.model.tls.cipher_list = text(v),
             "ssl_cipher_suites" => self.model.tls.cipher_suites = text(v),
             "ssl_curve_list" => self.model.tls.curve_list = text(v),
+            "ssl_options" => self.model.tls.options = text(v),
             _ => {}
         }
     }

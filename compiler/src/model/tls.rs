@@ -104,6 +104,8 @@ pub struct Tls {
     pub curve_list: Val<String>,
     /// `ssl_prefer_server_ciphers`.
     pub prefer_server_ciphers: Val<bool>,
+    /// `ssl_options` (svcc honours `no_ticket`).
+    pub options: Val<String>,
     /// Per-name certificates.
     pub names: Vec<FilterCert>,
     /// Per-address certificates.
@@ -122,6 +124,7 @@ impl Default for Tls {
             cipher_suites: Val::default(String::new()),
             curve_list: Val::default(String::new()),
             prefer_server_ciphers: Val::default(false),
+            options: Val::default(String::new()),
             names: Vec::new(),
             locals: Vec::new(),
         }

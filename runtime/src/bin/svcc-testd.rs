@@ -322,6 +322,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--tls-key" => tls.key = leak_str(&val()?),
             "--ssl-required" => tls.mode = SslMode::Required,
             "--tls13-only" => tls.min_protocol = TlsVersion::Tls13,
+            "--tls-no-ticket" => tls.no_ticket = true,
             // --tls-sni NAME[,NAME...]=CERT,KEY
             "--tls-sni" => {
                 let v = val()?;

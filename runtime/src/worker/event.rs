@@ -709,6 +709,15 @@ impl<H: EventHandler> Worker<H> {
             e.evictable = false;
             self.evictable -= 1;
         }
+        let e = &mut self.conns[key];
+        if !e.io.close_req && e.io.tls.is_some() {
+            // What the callback wrote (see `Conn::write`).
+            e.io.send_queued();
+            if e.io.broken {
+                self.remove(key);
+                return;
+            }
+        }
         self.watch_writes(key);
         let e = &mut self.conns[key];
         if e.io.close_req {
