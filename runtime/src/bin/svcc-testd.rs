@@ -390,7 +390,13 @@ fn nix_setrlimit_nofile(n: u64) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `svcc-testd SPECS -- FLAGS`: the tailored binary's command line
+    // (`--check`, `--print-config`) over the specs.
+    let cli: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--")
+        .map(|i| args.split_off(i).into_iter().skip(1).collect());
     let (app, opts) = match parse(args) {
         Ok(x) => x,
         Err(e) => {
@@ -399,6 +405,9 @@ fn main() -> ExitCode {
         }
     };
     let app: &'static AppSpec = Box::leak(Box::new(app));
+    if let Some(cli) = cli {
+        return svcc_runtime::main_with_args(app, cli.into_iter().map(Into::into));
+    }
     match svcc_runtime::run(app, &opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -178,12 +178,21 @@ fn a_plaintext_client_on_a_tls_port_gets_no_plaintext() {
     assert!(!contains(&got, b"svcc ready"), "{got:?}");
     let srv = start(&c, &k, "http", &[]);
     let got = plaintext_exchange(srv.addr("svc"), GET.as_bytes());
+    let workers = srv.workers();
+    assert!(!workers.is_empty());
     assert!(
         !contains(&got, b"HTTP/1.1") && !contains(&got, b"hello"),
         "{got:?}"
     );
     // At most a TLS alert record (content type 21).
     assert!(got.is_empty() || got[0] == 21, "{got:?}");
+    // Failed handshakes never kill a worker.
+    for _ in 0..50 {
+        let _ = plaintext_exchange(srv.addr("svc"), b"\x16\x03\x01\x00\x05hello garbage\r\n");
+    }
+    assert_eq!(srv.workers(), workers);
+    let (out, _) = s_client(srv.addr("svc"), &["-servername", "localhost"]);
+    assert!(out.contains("HTTP/1.1 200"), "{out}");
     // Counted and logged (rate-limited) with the client's address.
     assert!(
         srv.wait_log("TLS handshake with 127.0.0.1:", Duration::from_secs(5))
@@ -329,6 +338,50 @@ fn sighup_rotates_the_certificate_under_load_without_a_failed_handshake() {
     for _ in 0..5 {
         assert_eq!(fetch(&cfg, addr).unwrap(), new);
     }
+}
+
+#[test]
+fn check_flag_loads_the_certificates() {
+    let dir = temp_dir();
+    let (c, _) = write_cert(dir.path(), "a", &["localhost"]);
+    let (_, other_key) = write_cert(dir.path(), "b", &["localhost"]);
+    let out = Command::new(crate::TESTD)
+        .args(["--tls-cert", c.to_str().unwrap(), "--tls-key"])
+        .arg(&other_key)
+        .args([
+            "--service",
+            "svc",
+            "handler=http",
+            "tls-listen=127.0.0.1:0",
+            "--",
+            "--check",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error: TLS: key file") && text.contains("does not belong"),
+        "{text}"
+    );
+    let ok = Command::new(crate::TESTD)
+        .args(["--tls-cert", c.to_str().unwrap(), "--tls-key"])
+        .arg(c.with_extension("key"))
+        .args([
+            "--service",
+            "svc",
+            "handler=http",
+            "tls-listen=127.0.0.1:0",
+            "--",
+            "--check",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        text.contains("ok: TLS: certificates and keys load and match"),
+        "{text}"
+    );
 }
 
 #[test]
