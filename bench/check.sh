@@ -23,6 +23,8 @@
 # start-up plus its built-in defaults) and `svcc --version` (the floor of
 # starting the binary at all) are timed too.
 #
+# Hostile inputs (brace and glob bombs, FIFOs, huge files): bench/hostile-configs.sh.
+#
 # Needs: cargo, hyperfine, jq, doveconf (Debian: dovecot-core) and the stock
 # config /usr/share/dovecot/dovecot.conf (or $STOCK).
 set -euo pipefail

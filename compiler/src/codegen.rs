@@ -64,7 +64,7 @@ pub fn diagnostics(
             None => d,
         };
         d = if disabled.is_empty() {
-            d.help("add a `service NAME { executable = echo|discard|banner|http|<your handler> ... }` block")
+            d.help("add a `service NAME { executable = echo|discard|banner|http|peer|<your handler> ... }` block")
         } else {
             d.help(format!(
                 "{} not run: give each an `executable`, and add its `protocol` to `protocols` (or remove the `protocol` line)",
@@ -249,6 +249,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                         "echo" => quote!(Echo),
                         "discard" => quote!(Discard),
                         "banner" => quote!(Banner),
+                        "peer" => quote!(Peer),
                         "http" => quote!(Http),
                         // diagnostics() made any other name an error.
                         other => {
@@ -391,18 +392,14 @@ fn service_tokens(
 ) -> TokenStream {
     let g = &model.globals;
     let name = &svc.name;
-    let listeners = svc.listeners.iter().filter(|l| l.enabled()).filter_map(|l| match l.kind {
+    let listeners = svc.listeners.iter().filter(|l| l.is_bound(&model.tls)).filter_map(|l| match l.kind {
         ListenerKind::Inet => {
-            let list = if l.address.value.trim().is_empty() { &g.listen.value } else { &l.address.value };
-            let addrs: Vec<&str> = list.split([',', ' ']).filter(|a| !a.is_empty()).collect();
+            let addrs = l.addresses(g);
             let lname = &l.name;
             let port = l.port.value;
+            // `is_bound`: Dovecot's master skips `ssl = yes` listeners while
+            // `ssl = no`; such a port is never served, least of all in plaintext.
             let ssl = l.ssl.value;
-            // Dovecot's master skips `ssl = yes` listeners while `ssl = no`:
-            // such a port is never served, least of all in plaintext.
-            if ssl && model.tls.ssl.value == SslMode::No {
-                return None;
-            }
             Some(quote! {
                 #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port, ssl: #ssl }
             })

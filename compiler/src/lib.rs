@@ -18,6 +18,7 @@ pub mod model;
 pub mod report;
 pub mod suppress;
 pub mod syntax;
+pub mod unit;
 
 pub use check::{HostLimits, Options};
 pub use report::{Diagnostic, Severity};

@@ -27,6 +27,19 @@ pub fn main(app: &'static AppSpec) -> ExitCode {
     main_with_args(app, std::env::args_os().skip(1))
 }
 
+/// The running binary's file name (`argv[0]`'s last component): what its
+/// log lines, usage text and process titles call it.
+pub fn binary_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "svcc-app".into())
+}
+
 /// [`main`] with explicit arguments (without the program name).
 ///
 /// Exit status: 0 after a clean shutdown or a successful `--check`,
@@ -36,14 +49,7 @@ pub fn main_with_args<I>(app: &'static AppSpec, args: I) -> ExitCode
 where
     I: IntoIterator<Item = OsString>,
 {
-    let bin = std::env::args_os()
-        .next()
-        .and_then(|a| {
-            Path::new(&a)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "svcc-app".into());
+    let bin = binary_name();
     let usage = || USAGE.replace("{BIN}", &bin).replace("{BASE}", app.base_dir);
     let mut opts = RunOptions::from_env();
     let mut check = false;

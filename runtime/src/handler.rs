@@ -314,6 +314,22 @@ impl Conn<'_> {
     /// [`EventHandler::readable`] until the client has read some of it.
     pub const HIGH_WATER: usize = 256 << 10;
 
+    /// The client's address (`None` for a unix socket's unnamed peer).
+    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        socket2::SockRef::from(&self.io.fd)
+            .peer_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+    }
+
+    /// The address the client connected to (`None` on a unix socket).
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        socket2::SockRef::from(&self.io.fd)
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+    }
+
     /// Reads into `buf` without blocking. `Ok(0)` means the client closed its
     /// side; `Err(WouldBlock)` means nothing more for now.
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

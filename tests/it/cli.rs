@@ -184,6 +184,20 @@ fn sarif_is_one_document_with_rules_and_located_results() {
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let v: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
     assert_eq!(v["version"], "2.1.0");
+    // Valid against the SARIF 2.1.0 schema (test data from npm's
+    // @microsoft/jest-sarif, MIT). Its `run.language` pattern has a stray
+    // `]` that a strict meta-schema check refuses; svcc never sets it.
+    let schema_text = include_str!("../data/sarif-2.1.0-rtm.5.json").replace(
+        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
+        r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#,
+    );
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     let run = &v["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "svcc");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
@@ -248,4 +262,57 @@ fn suppressions_silence_and_no_suppressions_shows_all() {
         text.contains("error[svcc::blocking-client-limit]"),
         "{text}"
     );
+}
+
+#[test]
+fn unit_files_pass_systemd_analyze_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    svcc()
+        .args([
+            "unit",
+            "../examples/echo/echo.conf",
+            "--exec",
+            "/bin/true",
+            "-o",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let service = std::fs::read_to_string(dir.path().join("echo.service")).unwrap();
+    assert!(
+        service.contains("Sockets=echo-echo.socket echo-echo.sock.socket"),
+        "{service}"
+    );
+    let socket = std::fs::read_to_string(dir.path().join("echo-echo.socket")).unwrap();
+    assert!(
+        socket.contains("ListenStream=127.0.0.1:7007")
+            && socket.contains("FileDescriptorName=echo")
+            && socket.contains("Backlog=400"),
+        "{socket}"
+    );
+    if std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "systemd-analyze is missing: .ci/run installs systemd"
+        );
+        return;
+    }
+    let out = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("echo.service"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // systemd before 253 does not know Type=notify-reload; nothing else
+    // may be wrong.
+    let problems: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("notify-reload") && !l.trim().is_empty())
+        .collect();
+    assert!(out.status.success() && problems.is_empty(), "{err}");
 }

@@ -40,7 +40,7 @@ pub struct Options {
 }
 
 /// svcc's built-in handlers (`executable = NAME`); none blocks.
-pub const BUILTIN_HANDLERS: &[&str] = &["echo", "discard", "banner", "http"];
+pub const BUILTIN_HANDLERS: &[&str] = &["echo", "discard", "banner", "http", "peer"];
 
 /// Runs every check over the model.
 pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {

@@ -181,6 +181,23 @@ impl Listener {
         }
     }
 
+    /// The addresses of an inet listener: its `address`, else the global
+    /// `listen` (comma or blank separated).
+    pub fn addresses<'a>(&'a self, g: &'a Globals) -> Vec<&'a str> {
+        let list = if self.address.value.trim().is_empty() {
+            &g.listen.value
+        } else {
+            &self.address.value
+        };
+        list.split([',', ' ']).filter(|a| !a.is_empty()).collect()
+    }
+
+    /// Whether the tailored binary (and Dovecot's master) binds it: enabled,
+    /// and not an `ssl = yes` listener while the global `ssl = no`.
+    pub fn is_bound(&self, tls: &tls::Tls) -> bool {
+        self.enabled() && !(self.ssl.value && tls.ssl.value == tls::SslMode::No)
+    }
+
     /// Whether the listener is active (a unix/fifo mode or an inet port of 0
     /// disables it).
     pub fn enabled(&self) -> bool {
@@ -466,7 +483,9 @@ pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
             model.implicit.push(s.clone());
         }
     }
-    (model, b.diags)
+    let mut diags = b.diags;
+    b.budget.finish(&mut diags);
+    (model, diags)
 }
 
 struct Builder<'a> {
@@ -481,6 +500,8 @@ struct Builder<'a> {
     expanded_bytes: usize,
     /// Whether an expansion limit was reported (once is enough).
     expansion_limit_reported: bool,
+    /// Problems described per file.
+    budget: crate::report::FileBudget,
 }
 
 impl Builder<'_> {
@@ -493,6 +514,7 @@ impl Builder<'_> {
             index: HashMap::new(),
             expanded_bytes: 0,
             expansion_limit_reported: false,
+            budget: Default::default(),
         }
     }
 
@@ -529,7 +551,7 @@ impl Builder<'_> {
                     )),
                     _ => None,
                 };
-                if let Some(msg) = bad {
+                if let Some(msg) = bad.filter(|_| self.budget.admit(sec.header)) {
                     self.diags.push(
                         Diagnostic::error(codes::INVALID_FILTER, msg)
                             .label(sec.header, "this filter")
@@ -547,7 +569,7 @@ impl Builder<'_> {
                             Err(_) => None,
                         };
                         let ok = matches!((bits.parse::<u32>(), max), (Ok(b), Some(m)) if b <= m);
-                        if !ok {
+                        if !ok && self.budget.admit(span) {
                             self.diags.push(
                                 Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
                                     .label(span, match max {
@@ -581,7 +603,10 @@ impl Builder<'_> {
                     let k = sec.kind.to_ascii_lowercase();
                     if !self.builtin
                         && (k == "service"
-                            || (strsim::damerau_levenshtein(&k, "service") <= 2 && k.len() >= 5))
+                            || (k.len() < 64
+                                && strsim::damerau_levenshtein(&k, "service") <= 2
+                                && k.len() >= 5))
+                        && self.budget.admit(sec.kind_span)
                     {
                         self.diags.push(
                             Diagnostic::warning(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
@@ -820,6 +845,7 @@ impl Builder<'_> {
     ) -> Option<T> {
         match parse(v) {
             Ok(t) => Some(t),
+            Err(_) if !self.budget.admit(s.value_span) => None,
             Err(e) => {
                 self.diags.push(
                     Diagnostic::error(
@@ -836,6 +862,9 @@ impl Builder<'_> {
 
     fn service(&mut self, sec: &Section) {
         let Some(name) = sec.name.clone() else {
+            if !self.budget.admit(sec.header) {
+                return;
+            }
             self.diags.push(
                 Diagnostic::error(codes::MISSING_NAME, "`service` block without a name")
                     .label(sec.header, "name missing")
@@ -873,6 +902,9 @@ impl Builder<'_> {
     }
 
     fn unknown(&mut self, s: &Setting, place: &str, known: &[catalogue::SettingDef]) {
+        if !self.budget.admit(s.key_span) {
+            return;
+        }
         let mut d = Diagnostic::error(
             codes::UNKNOWN_SETTING,
             format!("unknown setting `{}` in {place}", s.key),
@@ -971,6 +1003,7 @@ impl Builder<'_> {
             "unix_listener" => ListenerKind::Unix,
             "fifo_listener" => ListenerKind::Fifo,
             "inet_listener" => ListenerKind::Inet,
+            _ if !self.budget.admit(sec.kind_span) => return,
             other => {
                 let svc = &self.model.services[idx].name;
                 let known = ["unix_listener", "fifo_listener", "inet_listener"];
@@ -1042,6 +1075,7 @@ impl Builder<'_> {
                                 && !m.starts_with('0')
                                 && !m.is_empty()
                                 && m.bytes().all(|b| b.is_ascii_digit())
+                                && self.budget.admit(s.value_span)
                             {
                                 self.diags.push(
                                     Diagnostic::warning(codes::DECIMAL_MODE, format!("mode `{m}` is decimal (0{:o}), not 0{m}", m.parse::<u32>().unwrap_or(0)))
@@ -1069,6 +1103,7 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
+                Item::Section(inner) if !self.budget.admit(inner.kind_span) => {}
                 Item::Section(inner) => {
                     self.diags.push(
                         Diagnostic::error(

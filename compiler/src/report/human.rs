@@ -2,11 +2,11 @@
 //! other files than the primary one become related reports with their own
 //! source.
 
-use super::{Diagnostic, Severity};
+use super::excerpt::Excerpt;
+use super::{escape_controls, Diagnostic, Severity};
 use crate::syntax::{FileId, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
-use std::sync::Arc;
 
 /// How to draw.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +34,7 @@ struct Report {
     code: Option<&'static str>,
     severity: Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -90,26 +90,33 @@ impl miette::Diagnostic for Report {
     }
 }
 
-fn source(map: &SourceMap, id: FileId) -> NamedSource<Arc<str>> {
+/// The excerpt of file `id` this diagnostic's labels need, and the labels
+/// in it.
+fn excerpt(map: &SourceMap, d: &Diagnostic, id: FileId) -> (Excerpt, Vec<LabeledSpan>) {
     let f = map.get(id);
-    NamedSource::new(f.name.clone(), f.text.clone())
-}
-
-fn labels_in(map: &SourceMap, d: &Diagnostic, id: FileId) -> Vec<LabeledSpan> {
-    let _ = map;
-    d.labels
+    let spans: Vec<_> = d
+        .labels
+        .iter()
+        .filter(|l| l.span.file == id)
+        .map(|l| l.span)
+        .collect();
+    let ex = Excerpt::new(&f.name, f, &spans);
+    let labels = d
+        .labels
         .iter()
         .enumerate()
         .filter(|(_, l)| l.span.file == id)
         .map(|(i, l)| {
-            let text = (!l.message.is_empty()).then(|| l.message.clone());
+            let text = (!l.message.is_empty()).then(|| escape_controls(&l.message).into_owned());
+            let span = ex.span(f, &l.span);
             if i == 0 {
-                LabeledSpan::new_primary_with_span(text, (l.span.start as usize, l.span.len()))
+                LabeledSpan::new_primary_with_span(text, span)
             } else {
-                LabeledSpan::new_with_span(text, (l.span.start as usize, l.span.len()))
+                LabeledSpan::new_with_span(text, span)
             }
         })
-        .collect()
+        .collect();
+    (ex, labels)
 }
 
 /// The graphical report for one diagnostic.
@@ -130,23 +137,28 @@ pub fn render_human(map: &SourceMap, d: &Diagnostic, opts: HumanOptions) -> Stri
         {
             continue;
         }
+        let (ex, labels) = excerpt(map, d, f);
         related.push(Report {
-            message: format!("see also {}", map.get(f).name),
+            message: format!("see also {}", escape_controls(&map.get(f).name)),
             code: None,
             severity: Severity::Advice,
             help: None,
-            source: Some(source(map, f)),
-            labels: labels_in(map, d, f),
+            source: Some(ex),
+            labels,
             related: Vec::new(),
         });
     }
+    let (source, labels) = match primary.map(|f| excerpt(map, d, f)) {
+        Some((ex, labels)) => (Some(ex), labels),
+        None => (None, Vec::new()),
+    };
     let report = Report {
-        message: d.full_message(),
+        message: escape_controls(&d.full_message()).into_owned(),
         code: Some(d.code),
         severity: d.severity,
-        help: d.help.clone(),
-        source: primary.map(|f| source(map, f)),
-        labels: primary.map(|f| labels_in(map, d, f)).unwrap_or_default(),
+        help: d.help.as_deref().map(|h| escape_controls(h).into_owned()),
+        source,
+        labels,
         related,
     };
     let theme = match (opts.unicode, opts.color) {
@@ -160,7 +172,12 @@ pub fn render_human(map: &SourceMap, d: &Diagnostic, opts: HumanOptions) -> Stri
         .with_context_lines(1);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message);
+        out = format!(
+            "{}[{}]: {}\n",
+            d.severity.as_str(),
+            d.code,
+            escape_controls(&d.message)
+        );
     }
     out
 }

@@ -5,6 +5,8 @@
 //! A [`Diagnostic`] stores byte spans only; each renderer converts them to
 //! lines and columns through the [`SourceMap`]'s line index.
 
+#[cfg(feature = "cli")]
+mod excerpt;
 mod github;
 #[cfg(feature = "cli")]
 mod human;
@@ -25,7 +27,7 @@ pub use plain::render_plain;
 pub use sarif::render_sarif;
 pub use short::render_short;
 
-use crate::syntax::{SourceMap, Span};
+use crate::syntax::{FileId, SourceMap, Span};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -135,6 +137,161 @@ impl Diagnostic {
         }
         s
     }
+}
+
+/// A character that must not reach a terminal raw, as an escape: C0 and C1
+/// control characters (but tab and newline) as `\x1b`, `\r` or `\u{85}`,
+/// and the bidirectional overrides that can make text read differently
+/// from what it is, as `\u{202e}`.
+pub(crate) fn escape_char(c: char) -> Option<String> {
+    match c {
+        '\t' | '\n' => None,
+        '\r' => Some("\\r".into()),
+        '\0'..='\x1f' | '\x7f' => Some(format!("\\x{:02x}", c as u32)),
+        '\u{80}'..='\u{9f}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => Some(format!("\\u{{{:x}}}", c as u32)),
+        _ => None,
+    }
+}
+
+/// `s` with [`escape_char`] applied (borrowed when nothing needs it).
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| escape_char(c).is_some()) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match escape_char(c) {
+            Some(e) => out.push_str(&e),
+            None => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// Counts each file's problems at one stage; past
+/// [`MAX_DIAGNOSTICS_PER_FILE`](crate::syntax::MAX_DIAGNOSTICS_PER_FILE)
+/// a problem is only counted, before anything is formatted for it.
+#[derive(Debug, Default)]
+pub(crate) struct FileBudget {
+    /// Per file: described, counted only, where the first counted one is.
+    files: std::collections::HashMap<FileId, (usize, usize, Span)>,
+}
+
+impl FileBudget {
+    /// Whether to describe a problem at `at` (else it is counted).
+    pub(crate) fn admit(&mut self, at: Span) -> bool {
+        let e = self.files.entry(at.file).or_insert((0, 0, at));
+        if e.0 < crate::syntax::MAX_DIAGNOSTICS_PER_FILE {
+            e.0 += 1;
+            true
+        } else {
+            if e.1 == 0 {
+                e.2 = at;
+            }
+            e.1 += 1;
+            false
+        }
+    }
+
+    /// Whether file `file` has used up its budget.
+    pub(crate) fn full(&self, file: FileId) -> bool {
+        self.files
+            .get(&file)
+            .is_some_and(|e| e.0 >= crate::syntax::MAX_DIAGNOSTICS_PER_FILE)
+    }
+
+    /// One `svcc::limit` error per file with problems only counted.
+    pub(crate) fn finish(self, diags: &mut Vec<Diagnostic>) {
+        let mut over: Vec<_> = self.files.into_values().filter(|e| e.1 > 0).collect();
+        over.sort_by_key(|e| (e.2.file, e.2.start));
+        for (_, n, at) in over {
+            let s = if n == 1 { "" } else { "s" };
+            diags.push(
+                Diagnostic::error(
+                    crate::check::codes::LIMIT,
+                    format!(
+                        "{n} more problem{s} in this file not described: svcc describes at most {} per file",
+                        crate::syntax::MAX_DIAGNOSTICS_PER_FILE
+                    ),
+                )
+                .label(at, "the first one not described")
+                .help("fix the problems reported above and check again; a file this broken is probably not a Dovecot config"),
+            );
+        }
+    }
+}
+
+/// Most diagnostics `svcc check` prints per file; the rest are counted in
+/// one "N more" line (a file of garbage has a diagnostic per line).
+pub const MAX_PRINTED_PER_FILE: usize = 200;
+
+/// What to print, in order: diagnostics, and after a file's last printed
+/// one, how many more that file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Printed<'a> {
+    /// A diagnostic to render.
+    Diagnostic(&'a Diagnostic),
+    /// `count` more diagnostics of file `file` were left out.
+    More {
+        /// The file (the top file for diagnostics without a place).
+        file: FileId,
+        /// How many were left out.
+        count: usize,
+    },
+}
+
+/// At most `max` diagnostics per file (the first ones, in the order given),
+/// each file's left-out ones counted in a [`Printed::More`] after its last
+/// printed one. `svcc::limit` diagnostics are always printed: they say
+/// what svcc did not look at.
+pub fn cap_per_file(diags: &[Diagnostic], max: usize) -> Vec<Printed<'_>> {
+    let mut out = Vec::new();
+    let mut shown: std::collections::HashMap<FileId, usize> = Default::default();
+    let mut hidden: Vec<(FileId, usize)> = Vec::new();
+    let mut run: Option<FileId> = None;
+    for d in diags {
+        let file = d.primary().map(|s| s.file).unwrap_or_default();
+        if run != Some(file) {
+            flush(&mut out, &mut hidden);
+            run = Some(file);
+        }
+        let n = shown.entry(file).or_default();
+        if d.code == crate::check::codes::LIMIT {
+            out.push(Printed::Diagnostic(d));
+        } else if *n < max {
+            *n += 1;
+            out.push(Printed::Diagnostic(d));
+        } else {
+            match hidden.last_mut() {
+                Some((f, c)) if *f == file => *c += 1,
+                _ => hidden.push((file, 1)),
+            }
+        }
+    }
+    flush(&mut out, &mut hidden);
+    out
+}
+
+fn flush<'a>(out: &mut Vec<Printed<'a>>, hidden: &mut Vec<(FileId, usize)>) {
+    for (file, count) in hidden.drain(..) {
+        out.push(Printed::More { file, count });
+    }
+}
+
+/// The line for a [`Printed::More`]: `FILE: N more diagnostics not shown
+/// (svcc prints at most MAX per file)`.
+pub fn render_more(map: &SourceMap, file: FileId, count: usize, max: usize) -> String {
+    let name = map
+        .files()
+        .find(|(id, _)| *id == file)
+        .map(|(_, f)| escape_controls(&f.name).into_owned())
+        .unwrap_or_default();
+    let s = if count == 1 { "" } else { "s" };
+    format!("{name}: {count} more diagnostic{s} not shown (svcc prints at most {max} per file)")
 }
 
 /// Sorts diagnostics into file order (by file as read, then position), keeping

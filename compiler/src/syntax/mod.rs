@@ -41,6 +41,10 @@ pub const MAX_GLOB_ENTRIES: usize = 100_000;
 pub const MAX_VALUE_SIZE: usize = 64 << 10;
 /// Most bytes `$name` expansion may build, all values together.
 pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
+/// Most problems svcc describes per file at each stage (reading, then
+/// modelling); the others are counted in one `svcc::limit` diagnostic (a
+/// file of garbage has one per line, millions in 16 MiB).
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 1000;
 /// Most `$name` look-ups that get a "did you mean" (each compares the name
 /// with every setting name).
 pub const MAX_SUGGESTIONS: usize = 100;
@@ -216,6 +220,7 @@ fn load_bytes(
         glob_budget: MAX_GLOB_ENTRIES,
         glob_limit_reported: false,
         suggestions: 0,
+        budget: Default::default(),
     };
     let mut items = Vec::new();
     let id = loader.add_file(name, canon.clone(), bytes);
@@ -223,6 +228,7 @@ fn load_bytes(
         loader.stack.push((c, loader.sources.get(id).name.clone()));
     }
     loader.file(id, &mut items, 0, 0);
+    loader.budget.finish(&mut loader.diags);
     (
         Document {
             sources: loader.sources,
@@ -254,6 +260,8 @@ struct Loader<'o> {
     glob_limit_reported: bool,
     /// "Did you mean" look-ups made so far.
     suggestions: usize,
+    /// Problems described per file.
+    budget: crate::report::FileBudget,
 }
 
 /// A section being read, before its `}`.
@@ -340,11 +348,13 @@ impl Loader<'_> {
                             let trimmed = raw[..raw.len() - 1].trim_end();
                             v = trimmed.to_string();
                             value_span = Span::new(id, value.start, value.start + trimmed.len());
+                            if self.budget.admit(Span::new(id, brace, brace + 1)) {
                             self.diags.push(
                                 Diagnostic::error(codes::SYNTAX, "`}` must stand on a line of its own")
                                     .label(Span::new(id, brace, brace + 1), "Dovecot reads this `}` as part of the value")
                                     .help("move the `}` to the next line; as written, Dovecot fails with \"Invalid number\" or keeps the section open"),
                             );
+                            }
                             closes = true;
                         }
                     }
@@ -383,6 +393,9 @@ impl Loader<'_> {
                     if skipped > 0 {
                         skipped -= 1;
                     } else if open.is_empty() {
+                        if !self.budget.admit(Span::new(id, r.start, r.end)) {
+                            continue;
+                        }
                         self.diags.push(
                             Diagnostic::error(codes::UNEXPECTED_CLOSE, "`}` closes no section")
                                 .label(Span::new(id, r.start, r.end), "no section is open here")
@@ -408,10 +421,12 @@ impl Loader<'_> {
                         let l = text[r.clone()].trim();
                         !l.is_empty() && !l.contains(['{', '}', '=', '!', '#'])
                     };
-                    if !self.garbage(id, &text, r.clone(), prev, &mut open, parent, &mut skipped) && header_like {
+                    let muted = !self.budget.admit(Span::new(id, r.start, r.end));
+                    if !self.garbage(id, &text, r.clone(), prev, &mut open, parent, &mut skipped, muted) && header_like {
                         prev_garbage = Some(r);
                     }
                 }
+                Stmt::AmbiguousHash(at) if !self.budget.admit(Span::new(id, at, at + 1)) => {}
                 Stmt::AmbiguousHash(at) => self.diags.push(
                     Diagnostic::warning(codes::AMBIGUOUS_COMMENT, "`#` with no blank before it starts a comment")
                         .label(Span::new(id, at, at + 1), "the rest of the line is ignored")
@@ -446,10 +461,39 @@ impl Loader<'_> {
         open: &mut Vec<Open>,
         parent: &mut Vec<Item>,
         skipped: &mut usize,
+        muted: bool,
     ) -> bool {
         let line = &text[r.clone()];
         let span = Span::new(id, r.start, r.end);
         let code_part = line.split(" #").next().unwrap_or(line).trim_end();
+        if muted {
+            // Past the file's budget: the same recovery, nothing described.
+            if code_part.split_whitespace().next().is_none() {
+                return false;
+            }
+            if code_part == "{" {
+                let (hspan, h) = match &prev {
+                    Some(p) => (
+                        Span::new(id, p.start, p.end),
+                        text[p.clone()].trim().to_string(),
+                    ),
+                    None => (span, String::new()),
+                };
+                self.recover_open(id, hspan, &h, open, skipped);
+                return true;
+            }
+            if line.starts_with('}') {
+                close(open, parent, skipped);
+                return false;
+            }
+            if let Some(brace) = code_part.find('{') {
+                if !code_part.ends_with('}') {
+                    self.recover_open(id, span, code_part[..brace].trim_end(), open, skipped);
+                    return true;
+                }
+            }
+            return false;
+        }
         let first = line.split([' ', '\t']).next().unwrap_or("");
         let words: Vec<&str> = code_part.split_whitespace().collect();
         if words.is_empty() {
@@ -653,9 +697,13 @@ impl Loader<'_> {
             return;
         }
         if let Some(path) = s.value.strip_prefix('<') {
+            // Past the file's budget, not even looked up.
+            if self.budget.full(id) {
+                return;
+            }
             let path = path.trim();
             let full = self.relative_to(id, path);
-            if !Path::new(&full).exists() {
+            if !Path::new(&full).exists() && self.budget.admit(s.value_span) {
                 self.diags.push(
                     Diagnostic::warning(codes::FILE_NOT_FOUND, format!("`{}` reads file `{full}`, which does not exist", s.key))
                         .label(s.value_span, "file reference")
@@ -680,11 +728,12 @@ impl Loader<'_> {
                 // As Dovecot: the whole space-separated token names it.
                 let name_len = rest.find([' ', '\n', '\r']).unwrap_or(rest.len());
                 let name = &rest[..name_len];
+                let span = Span::new(id, base + i, base + i + 1 + name_len);
                 if !name.is_empty()
                     && !self.set_keys.contains(name)
                     && !crate::model::catalogue::is_dovecot_setting(name)
+                    && self.budget.admit(span)
                 {
-                    let span = Span::new(id, base + i, base + i + 1 + name_len);
                     let mut d = Diagnostic::error(
                         codes::UNDEFINED_VARIABLE,
                         format!("unknown variable `${name}`"),
@@ -749,6 +798,8 @@ impl Loader<'_> {
             return;
         }
         let full = self.relative_to(id, pattern);
+        // Messages quote at most a few lines' worth of the pattern.
+        let (pat_s, full_s) = (elide(pattern), elide(&full));
         let found = match expand_glob(&full, &mut self.glob_budget) {
             Ok(found) => found,
             Err(Limit(why)) => {
@@ -760,7 +811,7 @@ impl Loader<'_> {
                     self.glob_limit_reported = true;
                 }
                 self.diags.push(
-                    Diagnostic::error(codes::LIMIT, format!("`{directive} {pattern}` is not expanded: {why}"))
+                    Diagnostic::error(codes::LIMIT, format!("`{directive} {pat_s}` is not expanded: {why}"))
                         .label(pat_span, "this pattern is not read")
                         .help(format!("narrow the pattern; svcc expands at most {MAX_BRACE_RESULTS} `{{…}}` alternatives and looks at most at {MAX_GLOB_ENTRIES} directory entries per config, to bound the work a config can cause")),
                 );
@@ -775,12 +826,12 @@ impl Loader<'_> {
                     // Say what happened, not just that nothing matched.
                     Some((path, e)) => Diagnostic::error(
                         codes::INCLUDE_NOT_FOUND,
-                        format!("`!include {pattern}` matches no readable file: cannot access `{path}`: {}", io_reason(e)),
+                        format!("`!include {pat_s}` matches no readable file: cannot access `{path}`: {}", io_reason(e)),
                     )
-                    .label(pat_span, format!("looked for `{full}`"))
+                    .label(pat_span, format!("looked for `{full_s}`"))
                     .help("make the path accessible to the user running svcc and Dovecot (permissions, symbolic links), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
-                    None => Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pattern}` matches no file"))
-                        .label(pat_span, format!("looked for `{full}`"))
+                    None => Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pat_s}` matches no file"))
+                        .label(pat_span, format!("looked for `{full_s}`"))
                         .help("fix the path (it is relative to the including file's directory), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
                 };
                 if found.problems.len() > 1 {
@@ -887,9 +938,8 @@ impl Loader<'_> {
                 1 => String::new(),
                 n => format!(" (and {} more that are no regular files)", n - 1),
             };
-            let message = format!(
-                "`{directive} {pattern}` matches `{path}`, which is {what}{more}: not read"
-            );
+            let message =
+                format!("`{directive} {pat_s}` matches `{path}`, which is {what}{more}: not read");
             let help = "svcc reads only regular files; point the include at config files (Dovecot would block on a FIFO or device, or read a kernel interface as config)";
             let d = if try_ {
                 Diagnostic::warning(codes::INCLUDE_NOT_FOUND, message)
@@ -902,6 +952,24 @@ impl Loader<'_> {
             );
         }
     }
+}
+
+/// Text from the config quoted in a message, cut in the middle past 160
+/// bytes (a pattern can be megabytes long).
+fn elide(s: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 160;
+    if s.len() <= MAX {
+        return s.into();
+    }
+    let mut head = MAX / 2;
+    while !s.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = s.len() - MAX / 2;
+    while !s.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}…{}", &s[..head], &s[tail..]).into()
 }
 
 /// An OS error as a phrase ("permission denied", "too many levels of

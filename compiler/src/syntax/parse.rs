@@ -69,6 +69,9 @@ pub fn parse(text: &str) -> Vec<Stmt> {
     let mut block: Option<usize> = None;
     let mut pos = 0;
     let mut continued = false;
+    // Lines in the current run: long runs are cut (between statements), so
+    // pest's token queue stays small however long the file.
+    let mut run = 0usize;
     while pos < text.len() {
         let end = text[pos..]
             .find('\n')
@@ -85,16 +88,29 @@ pub fn parse(text: &str) -> Vec<Stmt> {
                 parse_block(text, start, pos, &mut out);
                 block = None;
             }
-            (false, None) => block = Some(pos),
+            (false, None) => {
+                block = Some(pos);
+                run = 0;
+            }
             _ => {}
         }
         pos = end;
+        if let Some(start) = block {
+            run += 1;
+            if run >= MAX_RUN && !continued {
+                parse_block(text, start, pos, &mut out);
+                block = None;
+            }
+        }
     }
     if let Some(start) = block {
         parse_block(text, start, text.len(), &mut out);
     }
     out
 }
+
+/// Most lines parsed by pest at once.
+const MAX_RUN: usize = 512;
 
 /// Parses `text[start..end]` (whole lines) and appends its statements with
 /// offsets into `text`.
@@ -365,6 +381,9 @@ mod tests {
             .collect();
         texts.push(crate::model::catalogue::BUILTIN_SERVICES.to_string());
         texts.push("# c \\\nk = v \\\n  # not a comment\n\n\r\r\n  # x\r\na=b".to_string());
+        // Runs longer than MAX_RUN, cut between statements, never inside a
+        // continued value.
+        texts.push("k = v \\\n  w\n".repeat(700) + &"x y {\n}\n".repeat(600));
         for t in texts {
             let mut whole = Vec::new();
             parse_text(&t, &mut whole);

@@ -70,6 +70,16 @@ pub struct SourceFile {
     /// The text (invalid UTF-8 replaced, and reported).
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// UTF-8 continuation bytes before each multiple of [`BLOCK`], so a
+    /// column costs at most one block's scan, however long the line.
+    continuations: Vec<u32>,
+}
+
+/// The stride of [`SourceFile`]'s continuation-byte index.
+const BLOCK: usize = 4096;
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xc0 == 0x80
 }
 
 impl SourceFile {
@@ -77,12 +87,30 @@ impl SourceFile {
     pub fn new(name: String, path: Option<PathBuf>, text: Arc<str>) -> SourceFile {
         let mut line_starts = vec![0u32];
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
+        let mut continuations = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut n = 0u32;
+        for block in text.as_bytes().chunks(BLOCK) {
+            continuations.push(n);
+            n += block.iter().filter(|&&b| is_continuation(b)).count() as u32;
+        }
         SourceFile {
             name,
             path,
             text,
             line_starts,
+            continuations,
         }
+    }
+
+    /// Continuation bytes in `text[..at]`.
+    fn continuations_before(&self, at: usize) -> usize {
+        let k = at / BLOCK;
+        let base = self.continuations.get(k).copied().unwrap_or(0) as usize;
+        let from = (k * BLOCK).min(at);
+        base + self.text.as_bytes()[from..at]
+            .iter()
+            .filter(|&&b| is_continuation(b))
+            .count()
     }
 
     /// Line and column (both 1-based, column in characters) of a byte offset.
@@ -94,7 +122,8 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let column = self.text[start..end].chars().count() + 1;
+        let column =
+            (end - start) - (self.continuations_before(end) - self.continuations_before(start)) + 1;
         LineCol {
             line: line + 1,
             column,
@@ -163,5 +192,29 @@ impl SourceMap {
     pub fn range(&self, span: Span) -> (LineCol, LineCol) {
         let f = self.get(span.file);
         (f.line_col(span.start), f.line_col(span.end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_across_blocks() {
+        let text: String = (0..3000)
+            .map(|i| match i % 7 {
+                0 => "é",
+                1 => "\n",
+                2 => "€uro",
+                _ => "ab",
+            })
+            .collect::<String>()
+            + &"ü".repeat(5000);
+        let f = SourceFile::new("t".into(), None, Arc::from(text.as_str()));
+        for (at, _) in text.char_indices().step_by(7).chain([(text.len(), ' ')]) {
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let want = text[line_start..at].chars().count() + 1;
+            assert_eq!(f.line_col(at as u32).column, want, "at {at}");
+        }
     }
 }

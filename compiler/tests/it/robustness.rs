@@ -21,8 +21,80 @@ fn check_spans(text: &str) {
                     && f.text.is_char_boundary(l.span.end as usize)
             );
         }
-        let _ = svcc_compiler::report::render_human(map, d, Default::default());
-        let _ = svcc_compiler::report::render_short(map, d);
+        let h = svcc_compiler::report::render_human(map, d, Default::default());
+        let short = svcc_compiler::report::render_short(map, d);
+        let _ = svcc_compiler::report::render_json(map, d, &h);
+        // Every format names the same place, and nothing raw reaches a
+        // terminal.
+        if d.primary().is_some() && !h.contains("see also") {
+            let at = short.split(": ").next().unwrap_or_default();
+            assert_eq!(human_at(&h).as_deref(), Some(at), "{h}");
+        }
+        for out in [&h, &short] {
+            assert!(
+                !out.chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{out:?}"
+            );
+        }
+    }
+}
+
+/// A directory for generated includes: config files, a subdirectory, a
+/// FIFO and a symbolic link loop.
+fn include_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::write(
+            p.join("a.conf"),
+            "a = 1\nservice x {\n  client_limit = 2\n}\n",
+        )
+        .unwrap();
+        std::fs::write(p.join("b.conf"), "b = $a\r\nk v\r").unwrap();
+        std::fs::create_dir(p.join("sub")).unwrap();
+        std::fs::write(p.join("sub/c.conf"), "!include ../a.conf\n").unwrap();
+        let _ = std::process::Command::new("mkfifo")
+            .arg(p.join("f.conf"))
+            .status();
+        let _ = std::os::unix::fs::symlink(p.join("l1"), p.join("l2"));
+        let _ = std::os::unix::fs::symlink(p.join("l2"), p.join("l1"));
+        d
+    })
+    .path()
+}
+
+fn check_spans_in(dir: &std::path::Path, text: &str) {
+    let top = dir.join("top.conf");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (name, owned) = (top.to_string_lossy().into_owned(), text.to_string());
+    std::thread::spawn(move || {
+        check_spans_named(&name, &owned);
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("{text:?} did not finish"));
+}
+
+fn check_spans_named(name: &str, text: &str) {
+    let checked = check_str(name, text, &Options::default());
+    let map = &checked.doc.sources;
+    for d in &checked.diagnostics {
+        for l in &d.labels {
+            let f = map.get(l.span.file);
+            assert!(l.span.start <= l.span.end && l.span.end as usize <= f.text.len());
+        }
+        let h = svcc_compiler::report::render_human(map, d, Default::default());
+        let _ = svcc_compiler::report::render_json(map, d, &h);
+        let short = svcc_compiler::report::render_short(map, d);
+        for out in [&h, &short] {
+            assert!(
+                !out.chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{out:?}"
+            );
+        }
     }
 }
 
@@ -30,8 +102,20 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_text(s in "[ -~\t\n{}=#\"'\\\\$<!é]{0,400}") {
+    fn random_text(s in "[ -~\t\n\r\x1b{}=#\"'\\\\$<!é*?,]{0,400}") {
         check_spans(&s);
+    }
+
+    /// Includes with braces, globs, quotes and carriage returns (the
+    /// brace, glob and FIFO hazards were missed while this never did).
+    #[test]
+    fn includes(lines in proptest::collection::vec(
+        ("!include(_try)? ", "[\"']?", "(sub/\\.\\./|sub/|\\./)?", "[abflsu*?{},\\[\\]\\.12c\r]{0,12}", "(\\.conf)?", "[\"'\r]?")
+            .prop_map(|(d, q1, pre, body, ext, q2)| format!("{d}{q1}{pre}{body}{ext}{q2}")),
+        0..6,
+    ), tail in "[ -~\r\n{}]{0,40}") {
+        let text = lines.join("\n") + "\n" + &tail;
+        check_spans_in(include_dir(), &text);
     }
 
     #[test]
@@ -265,9 +349,211 @@ fn did_you_mean_is_linear() {
     // to compare with every earlier setting (minutes in a debug build).
     let text: String = (0..20_000).map(|i| format!("k{i} = $zz{i}\n")).collect();
     let c = check_within(30, "<chain>", &text);
-    assert_eq!(c.diagnostics.len(), 20_000);
-    assert!(c
-        .diagnostics
+    // 1,000 described (the per-file budget), the rest counted.
+    assert_eq!(c.diagnostics.len(), 1001);
+    assert!(c.diagnostics[..1000]
         .iter()
         .all(|d| d.code == "svcc::undefined-variable"));
+}
+
+fn human(c: &svcc_compiler::Checked, d: &svcc_compiler::Diagnostic) -> String {
+    svcc_compiler::report::render_human(&c.doc.sources, d, Default::default())
+}
+
+/// The `[FILE:LINE:COL]` of a human report.
+fn human_at(rendered: &str) -> Option<String> {
+    let start = rendered.find("─[")? + "─[".len();
+    let end = start + rendered[start..].find(']')?;
+    Some(rendered[start..end].to_string())
+}
+
+#[test]
+fn diagnostics_past_column_65535_render() {
+    // miette pads to a label's column with `{:width$}`, which panics past
+    // 65,535 ("Formatting argument out of range").
+    let text = format!("x = {} $nope\nk v\n", "a".repeat(70_000));
+    let c = check_str("<long>", &text, &Options::default());
+    assert_eq!(codes(&c), ["svcc::undefined-variable", "svcc::syntax"]);
+    for d in &c.diagnostics {
+        let h = human(&c, d);
+        let json = svcc_compiler::report::render_json(&c.doc.sources, d, &h);
+        let short = svcc_compiler::report::render_short(&c.doc.sources, d);
+        assert!(h.len() < 4_000, "the long line is cut: {} bytes", h.len());
+        let at = short.split(": ").next().unwrap();
+        assert_eq!(human_at(&h).as_deref(), Some(at), "{h}");
+        assert!(json.len() < 8_000);
+    }
+    assert!(human(&c, &c.diagnostics[0]).contains("…aaa"));
+}
+
+#[test]
+fn every_format_agrees_on_lines_with_lone_carriage_returns() {
+    // Only `\n` ends a line (as in Dovecot); miette counted a lone `\r` too.
+    for text in [
+        "a = 1\r\rbad line\nk v\n",
+        "\r\r\nk v\n",
+        "x = 1\rservice imap {\n  bogus = 1\n}\nk v\r\n",
+    ] {
+        let c = check_str("<cr>", text, &Options::default());
+        assert!(!c.diagnostics.is_empty(), "{text:?}");
+        for d in &c.diagnostics {
+            let h = human(&c, d);
+            let short = svcc_compiler::report::render_short(&c.doc.sources, d);
+            let at = short.split(": ").next().unwrap();
+            assert_eq!(human_at(&h).as_deref(), Some(at), "{text:?}\n{h}");
+            assert!(!h.contains('\r') && !short.contains('\r'), "{h:?}");
+        }
+    }
+}
+
+#[test]
+fn control_characters_are_escaped() {
+    let text = "k\x1b[2J\x07 v\nservice imap {\n  bad\u{202e}key = 1\n}\n";
+    let c = check_str("<ctl\x1b>", text, &Options::default());
+    assert_eq!(c.diagnostics.len(), 2, "{}", messages(&c));
+    for d in &c.diagnostics {
+        let h = human(&c, d);
+        let short = svcc_compiler::report::render_short(&c.doc.sources, d);
+        for out in [&h, &short] {
+            assert!(
+                !out.chars()
+                    .any(|ch| ch.is_control() && ch != '\n' || ch == '\u{202e}'),
+                "{out:?}"
+            );
+        }
+    }
+    let h = human(&c, &c.diagnostics[0]);
+    assert!(h.contains("k\\x1b[2J\\x07 v"), "{h}");
+    let short = svcc_compiler::report::render_short(&c.doc.sources, &c.diagnostics[0]);
+    assert!(short.starts_with("<ctl\\x1b>:1:1:"), "{short}");
+}
+
+#[test]
+fn rendering_is_linear_in_the_number_of_diagnostics() {
+    // 20,000 bad lines in a 2 MB file: miette read the file from its start
+    // for every diagnostic (20,000 × 1 MB on average; minutes in a debug
+    // build). Now each report reads only its own lines.
+    let line = format!("bad {}\n", "x".repeat(95));
+    let text = line.repeat(20_000);
+    let mut c = check_str("<garbage>", &text, &Options::default());
+    // The checker describes 1,000 per file; render one per line anyway.
+    let file = c.diagnostics[0].labels[0].span.file;
+    c.diagnostics = (0..20_000)
+        .map(|i| {
+            let at = i * line.len();
+            svcc_compiler::Diagnostic::error("svcc::syntax", "bad line")
+                .label(svcc_compiler::syntax::Span::new(file, at, at + 3), "here")
+        })
+        .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = 0;
+        for d in &c.diagnostics {
+            let h = human(&c, d);
+            bytes += svcc_compiler::report::render_json(&c.doc.sources, d, &h).len();
+        }
+        let _ = tx.send(bytes);
+    });
+    let bytes = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("rendering 20,000 diagnostics took over 60 s");
+    assert!(bytes > 0);
+}
+
+#[test]
+fn printing_is_capped_per_file() {
+    use svcc_compiler::report::{cap_per_file, render_more, Printed, MAX_PRINTED_PER_FILE};
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("inc.conf"), "k v\n".repeat(300)).unwrap();
+    let top = tmp.path().join("top.conf");
+    let text = "k v\n".repeat(500) + "!include inc.conf\n";
+    let c = check_str(top.to_str().unwrap(), &text, &Options::default());
+    assert_eq!(c.diagnostics.len(), 800);
+    let printed = cap_per_file(&c.diagnostics, MAX_PRINTED_PER_FILE);
+    let shown = printed
+        .iter()
+        .filter(|p| matches!(p, Printed::Diagnostic(_)))
+        .count();
+    assert_eq!(shown, 2 * MAX_PRINTED_PER_FILE);
+    let more: Vec<String> = printed
+        .iter()
+        .filter_map(|p| match p {
+            Printed::More { file, count } => Some(render_more(
+                &c.doc.sources,
+                *file,
+                *count,
+                MAX_PRINTED_PER_FILE,
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(more.len(), 2, "{more:?}");
+    assert!(
+        more[0].ends_with(
+            "top.conf: 300 more diagnostics not shown (svcc prints at most 200 per file)"
+        ),
+        "{more:?}"
+    );
+    assert!(
+        more[1].ends_with(
+            "inc.conf: 100 more diagnostics not shown (svcc prints at most 200 per file)"
+        ),
+        "{more:?}"
+    );
+    // Each "more" line follows its file's last printed diagnostic.
+    assert!(matches!(
+        printed[MAX_PRINTED_PER_FILE],
+        Printed::More { count: 300, .. }
+    ));
+}
+
+#[test]
+fn problems_described_per_file_are_capped() {
+    // A file of garbage: one problem per line, millions in 16 MiB. The
+    // first 1,000 are described, the rest counted in one limit error.
+    let c = check_str("<garbage>", &"k v\n".repeat(100_000), &Options::default());
+    assert_eq!(c.diagnostics.len(), 1001);
+    let last = c.diagnostics.last().unwrap();
+    assert_eq!(last.code, "svcc::limit");
+    assert!(
+        last.message.starts_with("99000 more problems"),
+        "{}",
+        last.message
+    );
+    // The same for every kind of line: `}`, `$name`, values, unknown settings.
+    for (line, code) in [
+        ("}\n", "svcc::unexpected-close"),
+        ("x = $nope\n", "svcc::undefined-variable"),
+        ("default_process_limit = x\n", "svcc::invalid-value"),
+    ] {
+        let c = check_str("<many>", &line.repeat(5_000), &Options::default());
+        let n = c.diagnostics.iter().filter(|d| d.code == code).count();
+        assert_eq!(n, 1000, "{line:?}");
+        assert!(
+            c.diagnostics.iter().any(|d| d.code == "svcc::limit"),
+            "{line:?}"
+        );
+    }
+    let text = "service x {\n".to_string() + &"bogus = 1\n".repeat(5_000) + "}\n";
+    let c = check_str("<many>", &text, &Options::default());
+    assert_eq!(
+        codes(&c)
+            .iter()
+            .filter(|c| **c == "svcc::unknown-setting")
+            .count(),
+        1000
+    );
+    // Recovery goes on past the budget: the section still closes.
+    let text = "k v\n".repeat(2_000) + "service imap {\n  client_limit = 5\n}\n";
+    let c = check_str("<many>", &text, &Options::default());
+    assert!(
+        codes(&c).contains(&"svcc::blocking-client-limit"),
+        "{:?}",
+        codes(&c).last()
+    );
+    // Limit errors are always printed, past the per-file print cap.
+    let printed = svcc_compiler::report::cap_per_file(&c.diagnostics, 200);
+    assert!(printed.iter().any(
+        |p| matches!(p, svcc_compiler::report::Printed::Diagnostic(d) if d.code == "svcc::limit")
+    ));
 }

@@ -7,7 +7,7 @@
 //!            [--backlog N] [--nofile N] [--plain-close] [--internal-user USER]
 //!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
-//! handlers: echo discard banner http pid pid-blocking echo-blocking panic-start
+//! handlers: echo discard banner http peer pid pid-blocking echo-blocking panic-start
 //!           fail-first login busy-blocking stubborn
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
-use svcc_runtime::handlers::{Banner, Discard, Echo, Http};
+use svcc_runtime::handlers::{Banner, Discard, Echo, Http, Peer};
 use svcc_runtime::spec::{
     AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert, TlsSpec,
     TlsVersion,
@@ -199,6 +199,7 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "echo" => HandlerSpec::event::<Echo>("echo"),
         "discard" => HandlerSpec::event::<Discard>("discard"),
         "banner" => HandlerSpec::event::<Banner>("banner"),
+        "peer" => HandlerSpec::event::<Peer>("peer"),
         "http" => HandlerSpec::event::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
         "login" => HandlerSpec::event::<Login>("login"),

@@ -199,6 +199,7 @@ impl Master {
             grace.as_millis()
         );
         self.stopping = Some(Instant::now() + grace);
+        self.notifier.stopping();
         for i in 0..self.services.len() {
             self.update_watch(i);
             for l in self.services[i].listeners.drain(..) {
@@ -228,6 +229,7 @@ impl Master {
             return;
         }
         log_master!("SIGHUP received - replacing all workers on the same listeners");
+        self.notifier.reloading();
         if self.tls.is_some() {
             // Renewed certificates: new workers get them; a failure keeps
             // the old ones (no listener is ever left without).

@@ -212,24 +212,49 @@ pub(crate) fn bind_unix(
     })
 }
 
-/// Binds every listener of a service.
+/// An inherited (socket-activated) socket as a bound listener.
+fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bound, String> {
+    let fd = super::activation::prepare(sock, backlog)?;
+    let effective_backlog = if unix {
+        sys::net::unix_listen_backlog(fd.as_fd())
+            .ok()
+            .map(|(b, _)| b)
+    } else {
+        sys::net::tcp_listen_backlog(fd.as_fd()).ok()
+    };
+    Ok(Bound {
+        fd,
+        desc: format!("{desc} (from systemd)"),
+        // systemd owns the socket file.
+        unix_path: None,
+        effective_backlog,
+        ssl: false,
+    })
+}
+
+/// Binds every listener of a service, taking the sockets systemd passed
+/// where one matches.
 pub(crate) fn bind_all(
     listeners: &[ListenerSpec],
     base_dir: &Path,
     backlog: u32,
     as_root: bool,
+    from_systemd: &mut super::activation::Inherited,
 ) -> Result<Vec<Bound>, String> {
     let mut out = Vec::new();
     for l in listeners {
         match *l {
             ListenerSpec::Inet {
+                name,
                 addresses,
                 port,
                 ssl,
-                ..
             } => {
                 for addr in inet_addrs(addresses, port)? {
-                    let mut b = bind_inet(addr, backlog)?;
+                    let mut b = match from_systemd.take_inet(name, addr) {
+                        Some((sock, desc)) => inherited(sock, desc, backlog, false)?,
+                        None => bind_inet(addr, backlog)?,
+                    };
                     b.ssl = ssl;
                     out.push(b);
                 }
@@ -240,6 +265,11 @@ pub(crate) fn bind_all(
                 user,
                 group,
             } => {
+                let full = unix_path(base_dir, path);
+                if let Some((sock, desc)) = from_systemd.take_unix(path, &full) {
+                    out.push(inherited(sock, desc, backlog, true)?);
+                    continue;
+                }
                 let owner = if as_root && (user.is_some() || group.is_some()) {
                     let uid = match user {
                         Some(u) => Some(

@@ -24,8 +24,10 @@
 //! child's set-up, identities), `lifecycle.rs` keeps the process count
 //! right (prefork, idle kill, reap, throttle, shutdown, reload).
 
+mod activation;
 mod lifecycle;
 pub(crate) mod listen;
+mod notify;
 mod spawn;
 
 use std::collections::HashMap;
@@ -136,6 +138,24 @@ pub(crate) struct Master {
     /// The TLS settings and the contexts loaded from them.
     tls_spec: &'static crate::spec::TlsSpec,
     tls: Option<crate::tls::Contexts>,
+    notifier: notify::Notifier,
+}
+
+/// `STATUS=` for systemd: per service, processes and clients.
+fn status_line(services: &[Svc], procs: &HashMap<i32, Proc>) -> String {
+    services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mine = procs.values().filter(|p| p.svc == i && !p.retiring);
+            let (n, clients) = mine.fold((0u32, 0u64), |(n, c), p| {
+                let busy = s.spec.client_limit.saturating_sub(p.avail) as u64;
+                (n + 1, c + if p.got_status { busy } else { 0 })
+            });
+            format!("{}: {n} processes, {clients} clients", s.spec.name)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A fatal start-up error.
@@ -198,6 +218,10 @@ impl Master {
             None
         };
         let somax = svcc_facts::read_somaxconn();
+        let mut from_systemd = activation::Inherited::from_env()?;
+        if from_systemd.any() {
+            log_master!("socket activation: taking listeners from systemd");
+        }
         let mut services = Vec::new();
         for s in app.services {
             let (identity, chroot) = resolve_identity(s, root, &base_dir)?;
@@ -221,7 +245,7 @@ impl Master {
                     );
                 }
             }
-            let bound = listen::bind_all(s.listeners, &base_dir, backlog, root)
+            let bound = listen::bind_all(s.listeners, &base_dir, backlog, root, &mut from_systemd)
                 .map_err(|e| format!("service({}): {e}", s.name))?;
             for b in &bound {
                 match b.effective_backlog {
@@ -251,6 +275,7 @@ impl Master {
                 chroot,
             });
         }
+        from_systemd.leftovers()?;
 
         sys::proc::ignore_sigpipe();
         let mask = sys::proc::handled_signals();
@@ -306,6 +331,7 @@ impl Master {
             tick_now: true,
             tls_spec: &app.tls,
             tls,
+            notifier: notify::Notifier::from_env(),
         };
         m.spawn_drainer();
         log_master!("started: {} service(s)", m.services.len());
@@ -317,6 +343,16 @@ impl Master {
         loop {
             let now = Instant::now();
             self.tick(now);
+            if self.stopping.is_none() {
+                let ready = self.services.iter().all(|s| {
+                    s.avail_procs >= s.spec.process_min_avail.min(s.spec.process_limit)
+                        || s.throttle_until.is_some()
+                });
+                let services = &self.services;
+                let procs = &self.procs;
+                self.notifier
+                    .tick(now, ready, || status_line(services, procs));
+            }
             if let Some(deadline) = self.stopping {
                 if self.procs.is_empty() && self.drainer.is_none() {
                     log_master!("all processes finished, exiting");
@@ -344,7 +380,11 @@ impl Master {
                     return Ok(());
                 }
             }
-            let timeout = self.next_timeout(Instant::now());
+            let mut timeout = self.next_timeout(Instant::now());
+            if let Some(at) = self.notifier.next_due() {
+                let d = at.saturating_duration_since(Instant::now());
+                timeout = Some(timeout.map_or(d, |t| t.min(d)));
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     return Err(format!("epoll_wait: {e}"));

@@ -85,6 +85,14 @@ pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     cvt(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
 }
 
+/// Device and inode of stderr (to recognise the journal's stream).
+pub fn stderr_dev_ino() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    let st = nix::sys::stat::fstat(std::io::stderr().as_fd()).ok()?;
+    #[allow(clippy::unnecessary_cast)]
+    Some((st.st_dev as u64, st.st_ino as u64))
+}
+
 /// Writes one log line to stderr with a single `write(2)`, so lines from the
 /// master and its workers never interleave mid-line.
 pub fn write_stderr(buf: &[u8]) {

@@ -272,3 +272,31 @@ pub fn trim_heap() {
         libc::malloc_trim(0);
     }
 }
+
+/// The listening sockets systemd passed (`sd_listen_fds(3)`): descriptors
+/// 3 to 3 + `n` − 1, each made close-on-exec. Call once, and only when
+/// `LISTEN_PID` names this process.
+pub fn take_listen_fds(n: usize) -> Vec<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    const SD_LISTEN_FDS_START: i32 = 3;
+    (0..n as i32)
+        .filter_map(|i| {
+            let raw = SD_LISTEN_FDS_START + i;
+            // A descriptor that is not open is no socket of ours.
+            // SAFETY: F_GETFD only reads the descriptor's flags.
+            if unsafe { libc::fcntl(raw, libc::F_GETFD) } < 0 {
+                return None;
+            }
+            // SAFETY: LISTEN_PID names this process, so by the protocol
+            // descriptors 3.. were opened for it and nothing else owns
+            // them; this runs once at start-up, before any other code could
+            // have taken them, so each becomes owned exactly once.
+            let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+            let _ = nix::fcntl::fcntl(
+                &fd,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            );
+            Some(fd)
+        })
+        .collect()
+}

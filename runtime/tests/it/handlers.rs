@@ -83,6 +83,19 @@ fn banner_greets_and_closes_on_ipv4_and_ipv6() {
     }
 }
 
+#[test]
+fn peer_reports_the_client_address_and_port() {
+    let srv = Server::start(&["--service", "peer", "handler=peer", "listen=127.0.0.1:0"]);
+    let s = connect(srv.addr("peer"));
+    let mine = s.local_addr().unwrap();
+    let (got, err) = read_all(s);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        format!("127.0.0.1 {}\r\n", mine.port())
+    );
+}
+
 fn http_server() -> Server {
     Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"])
 }

@@ -10,6 +10,7 @@ mod identity;
 mod linger;
 mod process;
 mod signals;
+mod systemd;
 mod tls;
 mod util;
 

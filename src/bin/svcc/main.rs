@@ -48,6 +48,20 @@ enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Print systemd units (a .service and a .socket per listener) for the binary built from a config.
+    Unit {
+        /// The config file.
+        config: String,
+        /// The binary's name (default: the config's file stem, as `svcc build` names it).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where the binary is installed (default: /usr/local/bin/NAME).
+        #[arg(long, value_name = "PATH")]
+        exec: Option<String>,
+        /// Write the unit files into DIR instead of printing them.
+        #[arg(short, long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Serve the Language Server Protocol on stdin/stdout (diagnostics as you type, hover, completion, ...).
     Lsp,
     /// Print the effective service settings, each annotated with where it came from.
@@ -111,6 +125,12 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Config { file } => config(&file),
         Command::Lsp => lsp::run(),
+        Command::Unit {
+            config,
+            name,
+            exec,
+            out,
+        } => unit(&config, name, exec, out),
         Command::Build { config, out, debug } => {
             let args = CheckArgs {
                 file: config.clone(),
@@ -269,6 +289,52 @@ fn config(file: &str) -> ExitCode {
     if errors > 0 {
         eprintln!("svcc: {file}: {errors} error(s); run `svcc check {file}` for details");
         return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn unit(
+    file: &str,
+    name: Option<String>,
+    exec: Option<String>,
+    out: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let checked = match load(file, &Options::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let errors = checked.count(Severity::Error);
+    if errors > 0 {
+        eprintln!("svcc: {file}: {errors} error(s); run `svcc check {file}` for details");
+        return ExitCode::from(1);
+    }
+    let name = name.unwrap_or_else(|| {
+        std::path::Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "svcc-app".into())
+    });
+    let exec = exec.unwrap_or_else(|| format!("/usr/local/bin/{name}"));
+    let units = svcc_compiler::unit::units(&checked.model, &name, &exec);
+    match out {
+        None => {
+            for (i, u) in units.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                println!("### {}\n{}", u.file, u.text.trim_end());
+            }
+        }
+        Some(dir) => {
+            for u in &units {
+                let path = dir.join(&u.file);
+                if let Err(e) = std::fs::write(&path, &u.text) {
+                    eprintln!("svcc: error: cannot write {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+                eprintln!("svcc: wrote {}", path.display());
+            }
+        }
     }
     ExitCode::SUCCESS
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# bench/hostile-configs.sh: `svcc check` on hostile configs (issue 8, "bounded work,
+# no panic, no hang, on any input"), every format. Not a test; not run by CI.
+#
+#   bash bench/hostile-configs.sh                  # svcc from target/release
+#   SVCC=/path/to/old/svcc bash bench/hostile-configs.sh   # e.g. a build of an older commit
+#
+# Each config is checked once per format with `timeout $LIMIT` (default 60 s);
+# reported: wall time and peak RSS (GNU time), or TIMEOUT / the exit status of
+# a crash. Output goes to /dev/null. The FIFO, /proc and /dev cases are only
+# run when NASTY=1: an svcc without the regular-file check blocks on them,
+# and as root it reads /proc/kmsg (consuming the kernel log) or opens every
+# device under /dev.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LIMIT=${LIMIT:-60}
+if [ -z "${SVCC:-}" ]; then
+  cargo build -q --release --bin svcc
+  SVCC=$ROOT/target/release/svcc
+fi
+command -v /usr/bin/time >/dev/null || { echo "hostile.sh: GNU time (/usr/bin/time) not found" >&2; exit 2; }
+# shellcheck source=lib.sh
+. "$ROOT/bench/lib.sh"
+
+python3 - "$TMP" <<'PY'
+import os, random, sys
+d = sys.argv[1]
+def w(name, text):
+    with open(os.path.join(d, name), "w") as f:
+        f.write(text)
+w("braces24.conf", "!include_try /nonexistent/" + "x{a,b}" * 24 + "\n")
+w("brace-groups.conf", "!include_try /nonexistent/" + "{a}" * 30000 + "\n")
+w("brace-deep.conf", "!include_try /x/" + "{" * 1000000 + "y" + "}" * 1000000 + "\n")
+w("glob-root.conf", "!include_try /*/*/*/*/*/*\n")
+w("vars31.conf", "x = a\n" + "x = $x $x\n" * 31)
+w("errors40k.conf", "k v\n" * 40000)
+random.seed(1)
+w("garbage2m.conf", "".join(random.choice("abc {}=#$!\\\"' \t\n") for _ in range(2 << 20)))
+w("chain10k.conf", "".join(f"k{i} = $zz{i}\n" for i in range(10000)))
+w("col70k.conf", "x = " + "a" * 70000 + " $nope\n")
+w("valid16m.conf", "a = 1\n" * ((16 << 20) // 6 - 1))
+w("garbage16m.conf", "k v\n" * ((4 << 20) - 1))
+w("vars16m.conf", "".join(f"k{i} = $zz{i}\n" for i in range(1000000))[: (16 << 20) - 100])
+w("line16m.conf", "x = " + "$a " * (5 << 20) + "\n")
+os.mkfifo(os.path.join(d, "fifo.conf"))
+w("fifo-include.conf", "!include fifo.conf\n")
+w("proc.conf", "!include_try /proc/*\n")
+w("dev.conf", "!include_try /dev/*\n")
+PY
+
+CASES="braces24 brace-groups brace-deep glob-root vars31 errors40k garbage2m chain10k col70k valid16m garbage16m vars16m line16m"
+[ "${NASTY:-0}" = 1 ] && CASES="$CASES fifo-include proc dev"
+printf '%-14s %-24s %-24s %-24s\n' config human short json
+for c in $CASES; do
+  row=$(printf '%-14s' "$c")
+  for fmt in human short json; do
+    set +e
+    /usr/bin/time -f '%e %M' -o "$TMP/time" timeout "$LIMIT" "$SVCC" check --format "$fmt" "$TMP/$c.conf" >/dev/null 2>&1
+    rc=$?
+    set -e
+    if [ "$rc" = 124 ]; then cell="TIMEOUT (>${LIMIT} s)"
+    elif [ "$rc" -gt 2 ]; then cell="crash (status $rc)"
+    else cell=$(tail -1 "$TMP/time" | awk '{ printf "%.2f s, %d MiB", $1, $2 / 1024 }')
+    fi
+    row="$row $(printf '%-24s' "$cell")"
+  done
+  echo "$row"
+done
