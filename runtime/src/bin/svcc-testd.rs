@@ -298,6 +298,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     let mut services = Vec::new();
     let mut tls = TlsSpec::NONE;
     let mut names = Vec::new();
+    let mut locals = Vec::new();
     let mut internal_user = None;
     let mut i = 0;
     while i < args.len() {
@@ -324,6 +325,17 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--ssl-required" => tls.mode = SslMode::Required,
             "--tls13-only" => tls.min_protocol = TlsVersion::Tls13,
             "--tls-no-ticket" => tls.no_ticket = true,
+            // --tls-local NET=CERT,KEY
+            "--tls-local" => {
+                let v = val()?;
+                let (net, files) = v.split_once('=').ok_or("--tls-local NET=CERT,KEY")?;
+                let (c, k) = files.split_once(',').ok_or("--tls-local NET=CERT,KEY")?;
+                locals.push(TlsCert {
+                    selector: Box::leak(vec![leak_str(net)].into_boxed_slice()),
+                    cert: leak_str(c),
+                    key: leak_str(k),
+                });
+            }
             // --tls-sni NAME[,NAME...]=CERT,KEY
             "--tls-sni" => {
                 let v = val()?;
@@ -370,6 +382,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
         warnings: &[],
         tls: TlsSpec {
             names: Box::leak(names.into_boxed_slice()),
+            locals: Box::leak(locals.into_boxed_slice()),
             ..tls
         },
         internal_user,

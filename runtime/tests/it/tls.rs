@@ -114,6 +114,29 @@ fn openssl_s_client_tls12_and_tls13_with_sni() {
 }
 
 #[test]
+fn a_local_block_picks_the_certificate_by_local_address() {
+    let dir = temp_dir();
+    let (c, k) = write_cert(dir.path(), "global", &["localhost"]);
+    let (lc, lk) = write_cert(dir.path(), "local", &["local.example.com"]);
+    let (mc, mk) = write_cert(dir.path(), "mail", &["mail.example.com"]);
+    let here = format!("127.0.0.0/8={},{}", lc.display(), lk.display());
+    let sni = format!("mail.example.com={},{}", mc.display(), mk.display());
+    let srv = start(&c, &k, "http", &["--tls-local", &here, "--tls-sni", &sni]);
+    let addr = srv.addr("svc");
+    let (out, err) = s_client(addr, &["-noservername"]);
+    assert!(err.contains("CN = local.example.com"), "{err}");
+    assert!(out.contains("HTTP/1.1 200"), "{out}");
+    // SNI still wins for its name.
+    let (_, err) = s_client(addr, &["-servername", "mail.example.com"]);
+    assert!(err.contains("CN = mail.example.com"), "{err}");
+    // A network the connection is not on leaves the global certificate.
+    let other = format!("192.0.2.0/24={},{}", lc.display(), lk.display());
+    let srv = start(&c, &k, "http", &["--tls-local", &other]);
+    let (_, err) = s_client(srv.addr("svc"), &["-noservername"]);
+    assert!(err.contains("CN = localhost"), "{err}");
+}
+
+#[test]
 fn python_ssl_client_verifies_and_is_served() {
     let dir = temp_dir();
     let (c, k) = write_cert(dir.path(), "global", &["localhost"]);
