@@ -7,6 +7,7 @@
 //! Plain proc-macro2 + quote: unit-tested as text, no `proc_macro` here.
 
 use crate::check::{codes, BUILTIN_HANDLERS};
+use crate::model::tls::{self, SslMode, Tls};
 use crate::model::{ListenerKind, Model, Service};
 use crate::report::{render_plain, render_short, Diagnostic, Severity};
 use crate::syntax::SourceMap;
@@ -274,6 +275,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
     let config_text = crate::model::print::render(&checked.model, map);
     let hash = config_hash(map);
     let version = env!("CARGO_PKG_VERSION");
+    let tls = tls_tokens(&checked.model.tls, krate);
     quote! {
         fn main() -> ::std::process::ExitCode {
             #(#tracked)*
@@ -288,8 +290,69 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                 config_hash: #hash,
                 svcc_version: #version,
                 warnings: &[#(#warn_lines),*],
+                tls: #tls,
             };
             #krate::runtime::main(&APP)
+        }
+    }
+}
+
+/// The TLS settings as a `TlsSpec`: paths (never file contents), rustls
+/// names for the cipher, suite and group lists.
+fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
+    let mode = match t.ssl.value {
+        SslMode::No => quote!(No),
+        SslMode::Yes => quote!(Yes),
+        SslMode::Required => quote!(Required),
+    };
+    let path = |f: &Option<tls::FileRef>| {
+        f.as_ref()
+            .filter(|f| f.is_file)
+            .map(|f| f.abs.clone())
+            .unwrap_or_default()
+    };
+    let cert = path(&t.global.cert);
+    let key = path(&t.global.key);
+    let ca = opt(&path(&t.ca));
+    let verify = t.verify_client_cert.value;
+    let min = match tls::min_protocol(&t.min_protocol.value) {
+        Ok(tls::MinProtocol::Tls13) => quote!(Tls13),
+        _ => quote!(Tls12),
+    };
+    let tls13 = tls::map_cipher_suites(&t.cipher_suites.value).names;
+    let tls12 = tls::map_cipher_list(&t.cipher_list.value).names;
+    let groups = tls::map_curve_list(&t.curve_list.value).names;
+    let prefer = t.prefer_server_ciphers.value;
+    let no_ticket = t.options.value.split([' ', ',']).any(|o| o == "no_ticket");
+    let filters = |list: &[tls::FilterCert]| -> Vec<TokenStream> {
+        list.iter()
+            .map(|f| {
+                let sel = &f.selector;
+                let c = path(&f.pair.cert);
+                let k = path(&f.pair.key);
+                let c = if c.is_empty() { cert.clone() } else { c };
+                let k = if k.is_empty() { key.clone() } else { k };
+                quote! { #krate::runtime::spec::TlsCert { selector: &[#(#sel),*], cert: #c, key: #k } }
+            })
+            .collect()
+    };
+    let names = filters(&t.names);
+    let locals = filters(&t.locals);
+    quote! {
+        #krate::runtime::spec::TlsSpec {
+            mode: #krate::runtime::spec::SslMode::#mode,
+            cert: #cert,
+            key: #key,
+            ca: #ca,
+            verify_client_cert: #verify,
+            min_protocol: #krate::runtime::spec::TlsVersion::#min,
+            tls12_suites: &[#(#tls12),*],
+            tls13_suites: &[#(#tls13),*],
+            groups: &[#(#groups),*],
+            prefer_server_ciphers: #prefer,
+            no_ticket: #no_ticket,
+            names: &[#(#names),*],
+            locals: &[#(#locals),*],
         }
     }
 }
@@ -329,13 +392,16 @@ fn service_tokens(
 ) -> TokenStream {
     let g = &model.globals;
     let name = &svc.name;
-    let listeners = svc.listeners.iter().filter(|l| l.enabled()).filter_map(|l| match l.kind {
+    let listeners = svc.listeners.iter().filter(|l| l.is_bound(&model.tls)).filter_map(|l| match l.kind {
         ListenerKind::Inet => {
             let addrs = l.addresses(g);
             let lname = &l.name;
             let port = l.port.value;
+            // `is_bound`: Dovecot's master skips `ssl = yes` listeners while
+            // `ssl = no`; such a port is never served, least of all in plaintext.
+            let ssl = l.ssl.value;
             Some(quote! {
-                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port }
+                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port, ssl: #ssl }
             })
         }
         ListenerKind::Unix => {
@@ -489,5 +555,26 @@ mod tests {
         let out = gen("protocols = imap\nservice imap-login {\n  executable = banner\n  service_count = 1\n  client_limit = 9\n}\n", &[]);
         assert!(out.contains("deprecated"), "{out}");
         assert!(out.contains("svcc::client-limit-capped"), "{out}");
+    }
+
+    #[test]
+    fn tls_is_paths_and_choices_and_ssl_no_skips_tls_listeners() {
+        let conf = "ssl_cert = </etc/ssl/a.pem\nssl_key = </etc/ssl/a.key\nssl_min_protocol = TLSv1.3\nssl_curve_list = X25519:prime256v1\nlocal_name mail.example.com {\n  ssl_cert = </etc/ssl/m.pem\n  ssl_key = </etc/ssl/m.key\n}\nservice web {\n  executable = http\n  inet_listener https {\n    port = 8443\n    ssl = yes\n  }\n  inet_listener http {\n    port = 8080\n  }\n}\n";
+        let out = gen(conf, &[]);
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("cert : \"/etc/ssl/a.pem\""), "{out}");
+        assert!(out.contains("TlsVersion :: Tls13"), "{out}");
+        assert!(
+            out.contains("groups : & [\"X25519\" , \"secp256r1\"]"),
+            "{out}"
+        );
+        assert!(out.contains("selector : & [\"mail.example.com\"]"), "{out}");
+        assert!(out.contains("port : 8443u16 , ssl : true"), "{out}");
+        // No certificate contents, ever.
+        assert!(!out.contains("BEGIN"), "{out}");
+        let off = gen(&format!("ssl = no\n{conf}"), &[]);
+        assert!(!off.contains("port : 8443u16"), "{off}");
+        assert!(off.contains("port : 8080u16 , ssl : false"), "{off}");
+        assert!(off.contains("SslMode :: No"), "{off}");
     }
 }

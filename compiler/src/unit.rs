@@ -52,7 +52,11 @@ pub fn units(model: &Model, name: &str, exec: &str) -> Vec<Unit> {
         let cl = svc.eff_client_limit(g);
         let pl = svc.eff_process_limit(g).value;
         let backlog = svcc_facts::listen_backlog(cl, pl);
-        let listeners: Vec<_> = svc.listeners.iter().filter(|l| l.enabled()).collect();
+        let listeners: Vec<_> = svc
+            .listeners
+            .iter()
+            .filter(|l| l.is_bound(&model.tls))
+            .collect();
         nofile = nofile.max(svcc_facts::fds_needed(cl, listeners.len()));
         root |= !svc.user.value.is_empty() || !svc.chroot.value.is_empty();
         for l in listeners {

@@ -132,6 +132,23 @@ fn host_check(app: &AppSpec, opts: &RunOptions) -> bool {
         .unwrap_or_else(|| PathBuf::from(app.base_dir));
     let somax = svcc_facts::read_somaxconn();
     let (soft, hard) = sys::proc::nofile().unwrap_or((0, 0));
+    // TLS: every certificate and key readable, parsed, and each key the
+    // one of its certificate (what `svcc check` cannot decide without
+    // crypto is decided here).
+    let any_ssl = app.services.iter().any(|s| {
+        s.listeners
+            .iter()
+            .any(|l| matches!(l, ListenerSpec::Inet { ssl: true, .. }))
+    });
+    if crate::tls::Contexts::wanted(&app.tls, any_ssl) {
+        match crate::tls::Contexts::load(&app.tls) {
+            Ok(_) => println!("ok: TLS: certificates and keys load and match"),
+            Err(e) => {
+                errors += 1;
+                println!("error: TLS: {e}");
+            }
+        }
+    }
     for s in app.services {
         let name = s.name;
         if !svcc_facts::client_limit_fits(s.handler.is_blocking(), s.client_limit) {

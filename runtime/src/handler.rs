@@ -20,8 +20,11 @@
 //! a limit, then `close()`.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::{ServerConfig, ServerConnection};
 
 use crate::sys;
 
@@ -115,6 +118,34 @@ pub(crate) struct ConnIo {
     pub established: bool,
     /// The handler said the first request is complete.
     pub request_done: bool,
+    /// TLS on this connection (from the accept, or after STARTTLS).
+    pub tls: Option<Box<ServerConnection>>,
+    /// The context STARTTLS uses (`None`: TLS is not configured).
+    pub starttls: Option<Arc<ServerConfig>>,
+    /// `ssl = required`.
+    pub ssl_required: bool,
+    /// `close_notify` was queued.
+    pub close_notify_sent: bool,
+}
+
+/// The socket as `Read`/`Write` for rustls.
+struct Sock<'a>(BorrowedFd<'a>);
+
+impl io::Read for Sock<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        sys::io::recv(self.0, buf)
+    }
+}
+
+/// Where a TLS handshake stands.
+#[derive(Debug)]
+pub(crate) enum Handshake {
+    /// Waiting for the client.
+    Pending,
+    /// Finished: the connection carries application data.
+    Done,
+    /// Failed (the reason); any alert is queued.
+    Failed(String),
 }
 
 impl ConnIo {
@@ -132,6 +163,110 @@ impl ConnIo {
             told_shutdown: false,
             established: false,
             request_done: false,
+            tls: None,
+            starttls: None,
+            ssl_required: false,
+            close_notify_sent: false,
+        }
+    }
+
+    /// Starts TLS on this connection (the server side of a handshake).
+    pub fn start_tls(&mut self, cfg: Arc<ServerConfig>) -> io::Result<()> {
+        let mut c = ServerConnection::new(cfg).map_err(io::Error::other)?;
+        // Handlers queue whatever they write, as on plaintext connections.
+        c.set_buffer_limit(None);
+        self.tls = Some(Box::new(c));
+        Ok(())
+    }
+
+    /// Whether a TLS handshake is in progress.
+    pub fn handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    }
+
+    /// Moves what rustls has to send into the output queue.
+    fn tls_out(&mut self) {
+        if let Some(t) = self.tls.as_mut() {
+            while t.wants_write() {
+                if t.write_tls(&mut self.out).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// TLS output below this much waits for the end of the callback.
+    pub const TLS_DEFER: usize = 16 << 10;
+
+    /// Sends queued output unless a send is already waiting for the socket.
+    pub fn send_queued(&mut self) {
+        if !self.blocked_write {
+            self.flush();
+        }
+    }
+
+    /// Reads TLS records from the socket and processes them. `Ok(0)`: the
+    /// client closed the connection.
+    fn tls_read_records(&mut self) -> io::Result<usize> {
+        let Some(t) = self.tls.as_mut() else {
+            return Ok(0);
+        };
+        let n = loop {
+            match t.read_tls(&mut Sock(self.fd.as_fd())) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => break r?,
+            }
+        };
+        let r = t.process_new_packets();
+        self.tls_out();
+        self.send_queued();
+        match r {
+            Ok(_) => Ok(n),
+            Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+        }
+    }
+
+    /// One step of the handshake: reads what the client sent and queues
+    /// (and sends) the answer.
+    pub fn drive_handshake(&mut self) -> Handshake {
+        loop {
+            if !self.handshaking() {
+                return Handshake::Done;
+            }
+            match self.tls_read_records() {
+                Ok(0) => {
+                    self.eof = true;
+                    return Handshake::Failed("the client closed the connection".into());
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.read_ready = false;
+                    return Handshake::Pending;
+                }
+                Err(e) => {
+                    self.broken = true;
+                    return Handshake::Failed(match e.kind() {
+                        io::ErrorKind::InvalidData => e.to_string(),
+                        _ => format!("{e}"),
+                    });
+                }
+            }
+            if self.broken {
+                return Handshake::Failed("the connection broke".into());
+            }
+        }
+    }
+
+    /// Queues TLS's `close_notify` (once) before a close.
+    pub fn queue_close_notify(&mut self) {
+        if self.close_notify_sent || self.broken {
+            return;
+        }
+        if let Some(t) = self.tls.as_mut() {
+            t.send_close_notify();
+            self.close_notify_sent = true;
+            self.tls_out();
+            self.send_queued();
         }
     }
 
@@ -204,6 +339,9 @@ impl Conn<'_> {
         if self.io.broken {
             return Err(io::ErrorKind::ConnectionReset.into());
         }
+        if self.io.tls.is_some() {
+            return self.read_tls(buf);
+        }
         loop {
             match sys::io::recv(self.io.fd.as_fd(), buf) {
                 Ok(0) if !buf.is_empty() => {
@@ -227,11 +365,74 @@ impl Conn<'_> {
         }
     }
 
+    fn read_tls(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use io::Read;
+        loop {
+            if self.io.handshaking() {
+                // STARTTLS just began: the worker drives the handshake.
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let t = self.io.tls.as_mut().expect("TLS connection");
+            match t.reader().read(buf) {
+                Ok(0) if !buf.is_empty() => {
+                    // close_notify.
+                    self.io.eof = true;
+                    self.io.read_ready = false;
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.io.did_read = true;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    // Closed without close_notify: the end, all the same.
+                    self.io.eof = true;
+                    self.io.read_ready = false;
+                    return Ok(0);
+                }
+                Err(e) => {
+                    self.io.broken = true;
+                    return Err(e);
+                }
+            }
+            match self.io.tls_read_records() {
+                Ok(0) => {
+                    self.io.eof = true;
+                    self.io.read_ready = false;
+                    // Plaintext still buffered comes first.
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.io.read_ready = false;
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        self.io.broken = true;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     /// Queues `data` for the client. Sends at once when nothing is waiting,
     /// so small replies cost no copy. Errors (reset, broken pipe) end the
     /// connection after the callback returns.
     pub fn write(&mut self, data: &[u8]) {
         if self.io.broken || data.is_empty() {
+            return;
+        }
+        if let Some(t) = self.io.tls.as_mut() {
+            // Buffered in plaintext until the handshake is done.
+            let _ = io::Write::write_all(&mut t.writer(), data);
+            self.io.tls_out();
+            // Small records wait for the end of the callback, so that a
+            // response and the close_notify after it leave in one send (a
+            // client that closes once it has the response then finds no
+            // unread record, and sends no RST).
+            if self.io.pending() >= ConnIo::TLS_DEFER {
+                self.io.send_queued();
+            }
             return;
         }
         let mut data = data;
@@ -303,19 +504,59 @@ impl Conn<'_> {
     pub fn is_established(&self) -> bool {
         self.io.established
     }
+
+    /// True when the connection is encrypted (an `ssl = yes` listener, or
+    /// after [`Conn::start_tls`]).
+    pub fn is_tls(&self) -> bool {
+        self.io.tls.is_some()
+    }
+
+    /// True when the global `ssl = required`: as in Dovecot, a handler must
+    /// not accept plaintext authentication on a connection that is not
+    /// [`Conn::is_tls`].
+    pub fn ssl_required(&self) -> bool {
+        self.io.ssl_required
+    }
+
+    /// True when [`Conn::start_tls`] can work: TLS is configured
+    /// (`ssl` is not `no` and a certificate is set) and the connection is
+    /// not encrypted yet. Advertise STARTTLS only then.
+    pub fn can_start_tls(&self) -> bool {
+        self.io.starttls.is_some() && self.io.tls.is_none()
+    }
+
+    /// STARTTLS: upgrades the connection in place. Call it after queuing the
+    /// protocol's go-ahead (`a OK Begin TLS negotiation now`), which is sent
+    /// in plaintext first; from then on the runtime runs the handshake, and
+    /// the handler's next [`EventHandler::readable`] sees the client's
+    /// first decrypted bytes. Discard anything the client sent after the
+    /// command before calling this (it was sent in plaintext). Fails when
+    /// [`Conn::can_start_tls`] is false.
+    pub fn start_tls(&mut self) -> io::Result<()> {
+        if self.io.tls.is_some() {
+            return Err(io::Error::other("the connection is already encrypted"));
+        }
+        let Some(cfg) = self.io.starttls.clone() else {
+            return Err(io::Error::other(
+                "TLS is not configured (ssl = no, or no ssl_cert)",
+            ));
+        };
+        self.io.start_tls(cfg)
+    }
 }
 
 /// The blocking client stream given to a [`BlockingHandler`].
-///
-/// Reads wait at most the idle timeout. Once the worker is told to stop
-/// (SIGTERM, SIGHUP's replacement), a read fails at once with
-/// `ConnectionAborted`, checked before every read and without a window
-/// for the signal to slip in (the wait is a `ppoll` that unblocks the stop
-/// signals atomically); except that a client that has sent nothing yet is
-/// still waited for, up to the shutdown deadline, so a client accepted just
-/// before a reload is served rather than closed unanswered.
 #[derive(Debug)]
 pub struct Stream {
+    plain: Plain,
+    tls: Option<Box<ServerConnection>>,
+    starttls: Option<Arc<ServerConfig>>,
+    ssl_required: bool,
+}
+
+/// The socket itself: reads bounded by the idle timeout and the stop flag.
+#[derive(Debug)]
+struct Plain {
     sock: socket2::Socket,
     idle: Duration,
     grace: Duration,
@@ -330,25 +571,144 @@ impl Stream {
         sock.set_nonblocking(false)?;
         sock.set_write_timeout(Some(idle))?;
         Ok(Stream {
-            sock,
-            idle,
-            grace,
-            got_data: false,
-            stop_deadline: None,
+            plain: Plain {
+                sock,
+                idle,
+                grace,
+                got_data: false,
+                stop_deadline: None,
+            },
+            tls: None,
+            starttls: None,
+            ssl_required: false,
         })
     }
 
     pub(crate) fn into_fd(self) -> OwnedFd {
-        self.sock.into()
+        self.plain.sock.into()
     }
 
     /// The client's address (`None` for unnamed unix peers).
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        self.sock.peer_addr().ok().and_then(|a| a.as_socket())
+        self.plain.sock.peer_addr().ok().and_then(|a| a.as_socket())
+    }
+
+    pub(crate) fn local_ip(&self) -> Option<std::net::IpAddr> {
+        self.plain
+            .sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .map(|a| a.ip())
+    }
+
+    pub(crate) fn set_tls_policy(&mut self, cfg: Arc<ServerConfig>, required: bool) {
+        self.starttls = Some(cfg);
+        self.ssl_required = required;
+    }
+
+    /// Runs the server side of a handshake to its end (bounded by the
+    /// idle timeout).
+    pub(crate) fn accept_tls(&mut self, cfg: Arc<ServerConfig>) -> io::Result<()> {
+        let mut c = ServerConnection::new(cfg).map_err(io::Error::other)?;
+        c.set_buffer_limit(None);
+        while c.is_handshaking() {
+            match c.complete_io(&mut self.plain) {
+                Ok((0, 0)) if c.is_handshaking() => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the client closed the connection",
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    // Send the alert, if any.
+                    let _ = c.write_tls(&mut self.plain);
+                    return Err(e);
+                }
+            }
+        }
+        self.tls = Some(Box::new(c));
+        Ok(())
+    }
+
+    /// `close_notify`, sent before the lingering close.
+    pub(crate) fn finish_tls(&mut self) {
+        if let Some(c) = self.tls.as_mut() {
+            c.send_close_notify();
+            while c.wants_write() {
+                if c.write_tls(&mut self.plain).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// True when the connection is encrypted.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// True when the global `ssl = required` (no plaintext authentication
+    /// unless [`Stream::is_tls`]).
+    pub fn ssl_required(&self) -> bool {
+        self.ssl_required
+    }
+
+    /// True when [`Stream::start_tls`] can work.
+    pub fn can_start_tls(&self) -> bool {
+        self.starttls.is_some() && self.tls.is_none()
+    }
+
+    /// STARTTLS: after writing the protocol's go-ahead, upgrades the
+    /// connection in place and runs the handshake (blocking, bounded by
+    /// the idle timeout). Discard any input read before the call.
+    pub fn start_tls(&mut self) -> io::Result<()> {
+        if self.tls.is_some() {
+            return Err(io::Error::other("the connection is already encrypted"));
+        }
+        let Some(cfg) = self.starttls.clone() else {
+            return Err(io::Error::other(
+                "TLS is not configured (ssl = no, or no ssl_cert)",
+            ));
+        };
+        self.accept_tls(cfg)
     }
 }
 
 impl io::Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.tls.as_mut() {
+            Some(c) => match rustls::Stream::new(&mut **c, &mut self.plain).read(buf) {
+                // Closed without close_notify: the end, all the same.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                r => r,
+            },
+            None => self.plain.read(buf),
+        }
+    }
+}
+
+impl io::Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.tls.as_mut() {
+            Some(c) => {
+                let n = c.writer().write(buf)?;
+                while c.wants_write() {
+                    c.write_tls(&mut self.plain)?;
+                }
+                Ok(n)
+            }
+            None => self.plain.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl io::Read for Plain {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
@@ -395,7 +755,7 @@ impl io::Read for Stream {
     }
 }
 
-impl io::Write for Stream {
+impl io::Write for Plain {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             match sys::io::send(self.sock.as_fd(), buf) {

@@ -8,11 +8,11 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use svcc_runtime::handlers::Echo;
-//! use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts};
+//! use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts, TlsSpec};
 //!
 //! static SERVICES: [ServiceSpec; 1] = [ServiceSpec {
 //!     name: "echo",
-//!     listeners: &[ListenerSpec::Inet { name: "echo", addresses: &["127.0.0.1"], port: 7 }],
+//!     listeners: &[ListenerSpec::Inet { name: "echo", addresses: &["127.0.0.1"], port: 7, ssl: false }],
 //!     process_limit: 2,
 //!     client_limit: 1000,
 //!     service_count: 0,
@@ -32,6 +32,7 @@
 //!     config_hash: "0123abcd",
 //!     svcc_version: "0.1.0",
 //!     warnings: &[],
+//!     tls: TlsSpec::NONE,
 //!     internal_user: None,
 //! };
 //!
@@ -53,6 +54,7 @@ mod log;
 mod master;
 pub mod spec;
 mod sys;
+mod tls;
 mod worker;
 
 use std::path::PathBuf;

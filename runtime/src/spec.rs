@@ -22,11 +22,114 @@ pub struct AppSpec {
     pub svcc_version: &'static str,
     /// Warnings the checker found at build time; printed again at start-up.
     pub warnings: &'static [&'static str],
+    /// TLS for `ssl = yes` listeners and STARTTLS ([`TlsSpec::NONE`]: none).
+    pub tls: TlsSpec,
     /// The unprivileged user the linger drainer runs as when the master is
     /// root (Dovecot's `default_internal_user`); `None` = `nobody`. The
     /// drainer reads bytes from network clients, so it never keeps root:
     /// it takes this user's uid and primary gid and no other group.
     pub internal_user: Option<&'static str>,
+}
+
+/// Dovecot's global `ssl` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// No TLS: `ssl = yes` listeners are not bound, STARTTLS is refused.
+    No,
+    /// TLS on `ssl = yes` listeners and by STARTTLS.
+    Yes,
+    /// As `Yes`, and handlers must not accept plaintext authentication
+    /// ([`Conn::ssl_required`](crate::handler::Conn::ssl_required)).
+    Required,
+}
+
+/// The oldest TLS version offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2 and 1.3.
+    Tls12,
+    /// TLS 1.3 only.
+    Tls13,
+}
+
+/// A certificate chosen by a selector: SNI names (`local_name`, `*.`
+/// wildcards) or local networks (`local`, `ADDR[/BITS]`).
+#[derive(Debug, Clone, Copy)]
+pub struct TlsCert {
+    /// The names or networks.
+    pub selector: &'static [&'static str],
+    /// PEM certificate chain file.
+    pub cert: &'static str,
+    /// PEM private key file.
+    pub key: &'static str,
+}
+
+/// Dovecot's `ssl_*` settings, resolved at build time. Certificates and
+/// keys are file paths, read at start-up and on SIGHUP (never embedded).
+#[derive(Debug, Clone, Copy)]
+pub struct TlsSpec {
+    /// `ssl`.
+    pub mode: SslMode,
+    /// `ssl_cert` (PEM chain, leaf first); `""` = none.
+    pub cert: &'static str,
+    /// `ssl_key` (PEM, unencrypted); `""` = none.
+    pub key: &'static str,
+    /// `ssl_ca`: CAs for client certificates.
+    pub ca: Option<&'static str>,
+    /// `ssl_verify_client_cert`: ask clients for a certificate (verified
+    /// against `ca` when sent; clients without one are still served, as
+    /// Dovecot's login processes do).
+    pub verify_client_cert: bool,
+    /// `ssl_min_protocol`.
+    pub min_protocol: TlsVersion,
+    /// TLS 1.2 suites by rustls name (from `ssl_cipher_list`); empty =
+    /// rustls's defaults.
+    pub tls12_suites: &'static [&'static str],
+    /// TLS 1.3 suites by rustls name (from `ssl_cipher_suites`); empty =
+    /// rustls's defaults.
+    pub tls13_suites: &'static [&'static str],
+    /// Key-exchange groups by rustls name (from `ssl_curve_list`); empty =
+    /// rustls's defaults.
+    pub groups: &'static [&'static str],
+    /// `ssl_prefer_server_ciphers`.
+    pub prefer_server_ciphers: bool,
+    /// `ssl_options = no_ticket`: no session tickets (so no TLS 1.3
+    /// resumption); every handshake is a full one.
+    pub no_ticket: bool,
+    /// `local_name NAMES { ssl_cert ssl_key }`: chosen by SNI.
+    pub names: &'static [TlsCert],
+    /// `local NET { ssl_cert ssl_key }`: chosen by the local address.
+    pub locals: &'static [TlsCert],
+}
+
+impl TlsSpec {
+    /// No TLS at all.
+    pub const NONE: TlsSpec = TlsSpec {
+        mode: SslMode::No,
+        cert: "",
+        key: "",
+        ca: None,
+        verify_client_cert: false,
+        min_protocol: TlsVersion::Tls12,
+        tls12_suites: &[],
+        tls13_suites: &[],
+        groups: &[],
+        prefer_server_ciphers: false,
+        no_ticket: false,
+        names: &[],
+        locals: &[],
+    };
+
+    /// TLS with one certificate and rustls's defaults (tests, hand-written
+    /// specs).
+    pub const fn with_cert(cert: &'static str, key: &'static str) -> TlsSpec {
+        TlsSpec {
+            mode: SslMode::Yes,
+            cert,
+            key,
+            ..TlsSpec::NONE
+        }
+    }
 }
 
 /// One service: Dovecot's `service NAME { ... }` with every value resolved.
@@ -112,6 +215,8 @@ pub enum ListenerSpec {
         addresses: &'static [&'static str],
         /// TCP port; 0 = an ephemeral port (tests), reported in the log.
         port: u16,
+        /// `ssl = yes`: TLS from the first byte ([`AppSpec::tls`]).
+        ssl: bool,
     },
     /// `unix_listener PATH { mode user group }`.
     Unix {

@@ -86,17 +86,17 @@ fn config_errors_stop_the_build_before_cargo_runs() {
 #[test]
 fn settings_the_binary_would_ignore_stop_the_build() {
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("tls.conf");
+    let conf = dir.path().join("proxy.conf");
     std::fs::write(
         &conf,
-        "service web {\n  executable = http\n  inet_listener https {\n    port = 8443\n    ssl = yes\n  }\n}\n",
+        "service web {\n  executable = http\n  inet_listener web {\n    port = 8080\n    haproxy = yes\n  }\n}\n",
     )
     .unwrap();
-    let o = svcc_build(&conf, &dir.path().join("tls"));
+    let o = svcc_build(&conf, &dir.path().join("proxy"));
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("svcc::unsupported-setting") && err.contains("`ssl = yes`"),
+        err.contains("svcc::unsupported-setting") && err.contains("`haproxy = yes`"),
         "{err}"
     );
     assert!(!err.contains("Compiling"), "cargo ran: {err}");
@@ -107,6 +107,23 @@ fn settings_the_binary_would_ignore_stop_the_build() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_tls_listener_without_a_certificate_stops_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("tls.conf");
+    std::fs::write(
+        &conf,
+        "service web {\n  executable = http\n  inet_listener https {\n    port = 8443\n    ssl = yes\n  }\n}\n",
+    )
+    .unwrap();
+    let o = svcc_build(&conf, &dir.path().join("tls"));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("svcc::ssl-no-cert"), "{err}");
+    assert!(!err.contains("svcc::unsupported-setting"), "{err}");
+    assert!(!err.contains("Compiling"), "cargo ran: {err}");
 }
 
 #[test]

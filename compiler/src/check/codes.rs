@@ -134,7 +134,34 @@ codes! {
         "A service runs when it has an `executable` and its `protocol` is empty or listed in `protocols`. A binary built from a config where none does would start, bind nothing and serve nothing.";
     UNSUPPORTED_SETTING = "svcc::unsupported-setting", Error,
         "A setting the tailored binary would not honour (svcc build and svcc::main! only).",
-        "Every setting a config accepts must mean what it says in the binary that runs it. Some settings svcc parses (and `svcc check` checks for Dovecot) have no effect in svcc's runtime: `ssl = yes` on an inet_listener (TLS is not implemented yet: the listener would serve plaintext), `haproxy = yes` (clients would see the PROXY header as data), `reuse_port`, `type`, `privileged_group`, `extra_groups`, `drop_priv_before_exec`, top-level Dovecot settings and sections that no service reads (mail, auth, ssl, `protocol`/`local`/`remote` filters, ...). Rather than ignore them silently, `svcc build` and `svcc::main!` refuse them, each diagnostic saying what svcc does instead. `svcc check` stays quiet about them: a config checked for Dovecot runs on Dovecot. Global settings another value refers to as `$name` are read through that reference and are fine.";
+        "Every setting a config accepts must mean what it says in the binary that runs it. Some settings svcc parses (and `svcc check` checks for Dovecot) have no effect in svcc's runtime: `haproxy = yes` (clients would see the PROXY header as data), `reuse_port`, `type`, `privileged_group`, `extra_groups`, `drop_priv_before_exec`, top-level Dovecot settings and sections that no service reads (mail, auth, `ssl_key_password` and other TLS settings rustls has no equivalent for, `protocol`/`remote` filters, settings other than `ssl_cert`/`ssl_key` in `local_name`/`local` blocks, ...). Rather than ignore them silently, `svcc build` and `svcc::main!` refuse them, each diagnostic saying what svcc does instead. `svcc check` stays quiet about them: a config checked for Dovecot runs on Dovecot. Global settings another value refers to as `$name` are read through that reference and are fine.";
+    SSL_NO_CERT = "svcc::ssl-no-cert", Error,
+        "`ssl = yes` on a listener (or STARTTLS) without `ssl_cert`/`ssl_key`.",
+        "A TLS listener needs a certificate and its key: `ssl_cert = </path/cert.pem` and `ssl_key = </path/key.pem` (Dovecot's login processes fail every TLS connection with \"there is no certificate\"; svcc's binary refuses to start). Set both, globally or for the `local_name`/`local` block the listener serves, or set `ssl = no` on the listener.";
+    SSL_FILE = "svcc::ssl-file", Error,
+        "A certificate or key file that cannot be read or holds no PEM certificate or key.",
+        "`ssl_cert` must name a PEM file with the certificate chain (leaf first), `ssl_key` a PEM private key (unencrypted: svcc does not support `ssl_key_password`). A file svcc cannot read here (permission denied: keys are often root-only) is reported as a warning, since `svcc check` may run as another user or on another host than the server; a file that is absent is `svcc::file-not-found`.";
+    SSL_KEY_MISMATCH = "svcc::ssl-key-mismatch", Error,
+        "The private key does not belong to the certificate.",
+        "The public key in the certificate must be the one of `ssl_key`, or every handshake fails. svcc compares the public keys for RSA keys and for EC keys that carry their public key (as OpenSSL writes them); for other keys the tailored binary checks at start-up (`--check` and when it starts, and again on SIGHUP, keeping the old pair when the new one does not match). Usually the key of a renewed certificate was not deployed with it.";
+    SSL_CERT_EXPIRED = "svcc::ssl-cert-expired", Error,
+        "A certificate whose validity has ended (or not begun).",
+        "Clients refuse an expired certificate. Renew it (and reload the server with SIGHUP: svcc re-reads certificates without refusing a connection).";
+    SSL_CERT_EXPIRING = "svcc::ssl-cert-expiring", Warning,
+        "A certificate that expires within 30 days.",
+        "Renew it before the date in the message; automate renewal and reload with SIGHUP.";
+    SSL_NAME_MISMATCH = "svcc::ssl-name-mismatch", Error,
+        "A `local_name` certificate that does not cover that name.",
+        "Clients asking for the `local_name` by SNI get this certificate and check that it names the host (subjectAltName DNS entries, `*.` wildcards for one label). A certificate that does not cover the name fails verification for every such client.";
+    SSL_PORT = "svcc::ssl-port", Warning,
+        "A plaintext listener on a TLS-only port (993, 995, 465), or `ssl = yes` on a STARTTLS port (143, 110, 25, 587).",
+        "Clients expect implicit TLS on 993 (imaps), 995 (pop3s) and 465 (submissions): a plaintext listener there makes them fail (or, worse, send credentials to whatever answers). On 143, 110, 25 and 587 clients start in plaintext and upgrade with STARTTLS: implicit TLS there is refused by every standard client.";
+    SSL_MIN_PROTOCOL = "svcc::ssl-min-protocol", Warning,
+        "`ssl_min_protocol` below TLSv1.2.",
+        "SSLv3, TLS 1.0 and TLS 1.1 are deprecated (RFC 8996) and broken in ways clients no longer accept. rustls does not offer them at all, so `svcc build` refuses them; for Dovecot, set `ssl_min_protocol = TLSv1.2`.";
+    SSL_IGNORED = "svcc::ssl-ignored", Warning,
+        "A TLS setting, or part of one, that svcc's rustls cannot honour (svcc build and svcc::main! only).",
+        "rustls implements only modern TLS: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305. OpenSSL's cipher-list selectors (`ALL:!LOW`, `HIGH`, `@STRENGTH`) and names of ciphers rustls does not have are ignored (rustls's defaults are a subset of any sensible list); `ssl_dh` is not needed since there is no finite-field DH. The warning names what is ignored.";
     UNUSED_SUPPRESSION = "svcc::unused-suppression", Warning,
         "A `# svcc: disable=` comment that silenced nothing (or names no code).",
         "`# svcc: disable=CODE[,CODE]` at the end of a line, or alone on the line before it, silences those codes on that line; `# svcc: disable-file=CODE` among a file's first comment lines silences them in the file. A suppression whose finding is gone would silently hide the next, different problem on that line, so it is reported: remove it. `--no-suppressions` shows every finding regardless.";

@@ -8,6 +8,7 @@ mod globals;
 mod host;
 mod limits;
 mod listeners;
+mod tls;
 pub mod unsupported;
 
 use crate::model::{Globals, Model, Origin, Service, Val};
@@ -93,6 +94,7 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
     }
     listeners::check(model, &mut out);
     globals::check(model, &mut out);
+    tls::check(model, &mut out);
     out
 }
 

@@ -50,10 +50,174 @@ pub fn check(doc: &Document, model: &Model) -> Vec<Diagnostic> {
                     }
                 }
             }
+            Item::Section(sec) if matches!(sec.kind.as_str(), "local_name" | "local") => {
+                tls_filter(sec, &mut out)
+            }
             Item::Section(sec) => out.push(section(sec)),
         }
     }
+    tls(model, &mut out);
     out
+}
+
+/// `local_name`/`local` blocks: their `ssl_cert`/`ssl_key` choose a
+/// certificate; anything else in them is Dovecot's per-filter override.
+fn tls_filter(sec: &Section, out: &mut Vec<Diagnostic>) {
+    for item in &sec.items {
+        match item {
+            Item::Setting(s) if catalogue::HONOURED_IN_TLS_FILTERS.contains(&s.key.as_str()) => {}
+            Item::Setting(s) => out.push(
+                Diagnostic::error(
+                    codes::UNSUPPORTED_SETTING,
+                    format!(
+                        "`{}` in `{} {}` has no effect in a tailored svcc binary",
+                        s.key,
+                        sec.kind,
+                        sec.name.as_deref().unwrap_or("")
+                    ),
+                )
+                .label(s.span(), "only ssl_cert and ssl_key are read here")
+                .help(format!(
+                    "svcc honours `ssl_cert` and `ssl_key` in `{}` blocks (the certificate chosen by {}); remove `{}` from the config you build, or keep it in a file only Dovecot includes",
+                    sec.kind,
+                    if sec.kind == "local_name" { "SNI" } else { "the local address" },
+                    s.key
+                )),
+            ),
+            Item::Section(inner) => out.push(section(inner)),
+        }
+    }
+}
+
+/// What rustls cannot do with the TLS settings: refusals (inline PEM
+/// values, protocols below TLS 1.2) and warnings (ignored cipher-list parts,
+/// `ssl_dh`).
+fn tls(model: &Model, out: &mut Vec<Diagnostic>) {
+    use crate::model::tls::{self as t, FileRef};
+    let m = &model.tls;
+    let mut files: Vec<(&str, &FileRef)> = Vec::new();
+    for (k, f) in [
+        ("ssl_cert", &m.global.cert),
+        ("ssl_key", &m.global.key),
+        ("ssl_ca", &m.ca),
+    ] {
+        if let Some(f) = f {
+            files.push((k, f));
+        }
+    }
+    for f in m.names.iter().chain(m.locals.iter()) {
+        for (k, r) in [("ssl_cert", &f.pair.cert), ("ssl_key", &f.pair.key)] {
+            if let Some(r) = r {
+                files.push((k, r));
+            }
+        }
+    }
+    for (key, f) in files {
+        if f.is_file {
+            continue;
+        }
+        if let Some(span) = f.origin.span() {
+            out.push(
+                Diagnostic::error(
+                    codes::UNSUPPORTED_SETTING,
+                    format!("`{key}` holds the PEM text itself; svcc reads it from a file"),
+                )
+                .label(span, "not a `<path` file reference")
+                .help(format!("write `{key} = </path/to/file.pem`: the tailored binary reads certificates and keys at start-up and on SIGHUP (so renewals need no rebuild) and never embeds them in the binary")),
+            );
+        }
+    }
+    if let (Err(why), Some(span)) = (
+        t::min_protocol(&m.min_protocol.value),
+        m.min_protocol.origin.span(),
+    ) {
+        let msg = match why {
+            t::MinProtocolError::TooOld => format!(
+                "`ssl_min_protocol = {}`: rustls does not offer TLS versions below 1.2",
+                m.min_protocol.value
+            ),
+            t::MinProtocolError::Unknown => {
+                format!(
+                    "`ssl_min_protocol = {}` is not a TLS version",
+                    m.min_protocol.value
+                )
+            }
+        };
+        out.push(
+            Diagnostic::error(codes::UNSUPPORTED_SETTING, msg)
+                .label(span, "svcc cannot honour this")
+                .help("write `ssl_min_protocol = TLSv1.2` (or TLSv1.3); SSLv3, TLS 1.0 and 1.1 are deprecated (RFC 8996) and not implemented by rustls"),
+        );
+    }
+    let lists = [
+        (
+            "ssl_cipher_list",
+            &m.cipher_list,
+            t::map_cipher_list as fn(&str) -> t::Mapped,
+            "TLS 1.2 ciphers",
+        ),
+        (
+            "ssl_cipher_suites",
+            &m.cipher_suites,
+            t::map_cipher_suites,
+            "TLS 1.3 suites",
+        ),
+        (
+            "ssl_curve_list",
+            &m.curve_list,
+            t::map_curve_list,
+            "key-exchange groups",
+        ),
+    ];
+    for (key, v, map, what) in lists {
+        let mapped = map(&v.value);
+        let Some(span) = v.origin.span() else {
+            continue;
+        };
+        if mapped.ignored.is_empty() {
+            continue;
+        }
+        let kept = if mapped.names.is_empty() {
+            format!("rustls's default {what} are used")
+        } else {
+            format!("svcc offers {}", mapped.names.join(", "))
+        };
+        out.push(
+            Diagnostic::warning(
+                codes::SSL_IGNORED,
+                format!("`{key}`: svcc ignores {}", mapped.ignored.join(":")),
+            )
+            .label(span, kept)
+            .help(format!("rustls offers only ECDHE with AES-GCM or ChaCha20-Poly1305 and does not evaluate OpenSSL's selector syntax (ALL, HIGH, !aNULL, @STRENGTH); name {what} rustls has, or remove `{key}` to use rustls's defaults")),
+        );
+    }
+    if let Some(span) = m.options.origin.span() {
+        let other: Vec<&str> = m
+            .options
+            .value
+            .split([' ', ','])
+            .filter(|o| !o.is_empty() && *o != "no_ticket")
+            .collect();
+        if !other.is_empty() {
+            out.push(
+                Diagnostic::warning(
+                    codes::SSL_IGNORED,
+                    format!("`ssl_options`: svcc ignores {}", other.join(" ")),
+                )
+                .label(span, "svcc honours only no_ticket")
+                .help("rustls never compresses (`compression`) and has no other OpenSSL option to switch; remove them from the config you build"),
+            );
+        }
+    }
+    if let Some(dh) = model.globals.all.get("ssl_dh") {
+        if let Some(span) = dh.origin.span() {
+            out.push(
+                Diagnostic::warning(codes::SSL_IGNORED, "`ssl_dh` is accepted and not needed")
+                    .label(span, "not read by svcc")
+                    .help("rustls offers only ECDHE key exchange, so there are no DH parameters to load; keep the line for Dovecot or remove it"),
+            );
+        }
+    }
 }
 
 /// Names referred to as `$name` in unquoted values (quoted values are never
@@ -89,6 +253,20 @@ fn honoured_globals() -> String {
 }
 
 fn global(s: &Setting) -> Diagnostic {
+    if s.key.starts_with("ssl") {
+        let why = match s.key.as_str() {
+            "ssl_key_password" => "svcc reads unencrypted PEM keys only: decrypt the key once (`openssl pkey -in key.pem -out plain.pem`), keep it readable by root only (0400) and point `ssl_key` at it",
+            "ssl_client_ca_dir" | "ssl_client_ca_file" | "ssl_client_cert" | "ssl_client_key" => "it configures Dovecot's outgoing TLS connections (to proxies, LDAP, SQL), which svcc's runtime does not make; remove it from the config you build",
+            "ssl_alt_cert" | "ssl_alt_key" => "svcc serves one certificate per name (ECDSA P-256 is fastest and supported by every current client); remove it from the config you build",
+            _ => "svcc's rustls-based TLS has no equivalent; remove it from the config you build, or keep it in a file only Dovecot includes",
+        };
+        return Diagnostic::error(
+            codes::UNSUPPORTED_SETTING,
+            format!("`{}` has no effect in a tailored svcc binary", s.key),
+        )
+        .label(s.span(), "svcc's TLS does not read this")
+        .help(why);
+    }
     Diagnostic::error(
         codes::UNSUPPORTED_SETTING,
         format!("`{}` has no effect in a tailored svcc binary", s.key),
@@ -233,8 +411,22 @@ mod tests {
     fn honoured_or_refused(conf: &str, key: &str, base: &str) {
         let (out, refusals) = runtime_part(conf);
         let refused = refusals.iter().any(|m| m.contains(&format!("`{key}")));
+        // A TLS setting rustls has no use for is reported as ignored.
+        let warned = {
+            let checked = crate::check_str(
+                "<test>",
+                conf,
+                &crate::Options {
+                    for_build: true,
+                    ..Default::default()
+                },
+            );
+            checked.diagnostics.iter().any(|d| {
+                d.code == super::codes::SSL_IGNORED && d.message.contains(&format!("`{key}`"))
+            })
+        };
         assert!(
-            refused || out != base,
+            refused || warned || out != base,
             "`{key}` is neither honoured (the generated specs are unchanged) nor refused:\n{conf}"
         );
     }
@@ -276,15 +468,18 @@ mod tests {
     }
 
     #[test]
-    fn ssl_and_haproxy_are_refused_with_what_svcc_does_instead() {
-        for key in ["ssl", "haproxy"] {
-            let (_, refusals) = runtime_part(&probe("inet", key, "yes"));
-            assert_eq!(refusals.len(), 1, "{refusals:?}");
-            assert!(
-                refusals[0].contains(&format!("`{key} = yes`")),
-                "{refusals:?}"
-            );
-        }
+    fn haproxy_is_refused_with_what_svcc_does_instead() {
+        let (_, refusals) = runtime_part(&probe("inet", "haproxy", "yes"));
+        assert_eq!(refusals.len(), 1, "{refusals:?}");
+        assert!(refusals[0].contains("`haproxy = yes`"), "{refusals:?}");
+        // `ssl = yes` reaches the runtime (its TLS spec) and is not refused.
+        let conf = probe("inet", "ssl", "yes").replace(
+            "protocols = imap\n",
+            "protocols = imap\nssl_cert = </c.pem\nssl_key = </c.key\n",
+        );
+        let (out, refusals) = runtime_part(&conf);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert!(out.contains("ssl : true"), "{out}");
     }
 
     #[test]

@@ -107,7 +107,57 @@ pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
         "default_internal_user",
         "the user the linger drainer runs as (else `nobody`)",
     ),
+    (
+        "ssl",
+        "TLS: `no` skips `ssl = yes` listeners (as Dovecot) and refuses STARTTLS; `required` tells handlers to refuse plaintext authentication",
+    ),
+    (
+        "ssl_cert",
+        "the certificate chain file (`</path`), read at start-up and on SIGHUP",
+    ),
+    (
+        "ssl_key",
+        "the private key file (`</path`), read at start-up and on SIGHUP",
+    ),
+    ("ssl_ca", "the CAs client certificates must chain to (`</path`)"),
+    (
+        "ssl_verify_client_cert",
+        "ask clients for a certificate, verified against `ssl_ca`",
+    ),
+    (
+        "ssl_min_protocol",
+        "the oldest TLS version offered (TLSv1.2 or TLSv1.3)",
+    ),
+    (
+        "ssl_cipher_list",
+        "TLS 1.2 ciphers, where rustls has them (the rest is reported)",
+    ),
+    (
+        "ssl_cipher_suites",
+        "TLS 1.3 suites, where rustls has them (the rest is reported)",
+    ),
+    (
+        "ssl_curve_list",
+        "key-exchange groups, where rustls has them (the rest is reported)",
+    ),
+    (
+        "ssl_prefer_server_ciphers",
+        "the server's suite order wins over the client's",
+    ),
+    (
+        "ssl_options",
+        "`no_ticket`: no session tickets (other options are reported as ignored)",
+    ),
+    (
+        "ssl_dh",
+        "accepted and not needed: rustls offers only ECDHE key exchange",
+    ),
 ];
+
+/// Settings inside `local_name NAME { }` and `local IP { }` blocks that the
+/// tailored binary honours: the certificate and key chosen by SNI or by the
+/// local address.
+pub const HONOURED_IN_TLS_FILTERS: &[&str] = &["ssl_cert", "ssl_key"];
 
 /// Settings of a `service` block: name, type, what it means.
 pub const SERVICE_SETTINGS: &[SettingDef] = &[
@@ -153,7 +203,7 @@ pub const INET_LISTENER_SETTINGS: &[SettingDef] = &[
     SettingDef::new("name", Kind::Text, "the listener name (set by the block's header)").set_by_header(),
     SettingDef::new("address", Kind::Text, "addresses to listen on (default: `listen`)"),
     SettingDef::new("port", Kind::Port, "TCP port (0 disables the listener)"),
-    SettingDef::new("ssl", Kind::Bool, "TLS on this listener").refused("no", "TLS is not implemented yet: this listener would serve plaintext; remove `ssl = yes` or terminate TLS in front of svcc (e.g. HAProxy)"),
+    SettingDef::new("ssl", Kind::Bool, "TLS on this listener (rustls; Dovecot's `ssl_*` settings; skipped while the global `ssl = no`)"),
     SettingDef::new("reuse_port", Kind::Bool, "SO_REUSEPORT per process").refused("no", "svcc's master binds each listener once and every worker accepts on it; remove `reuse_port`"),
     SettingDef::new("haproxy", Kind::Bool, "expect the HAProxy protocol").refused("no", "the PROXY protocol is not implemented yet: clients would see the proxy's header as data; remove `haproxy = yes`"),
 ];

@@ -9,11 +9,14 @@ pub mod catalogue;
 pub mod print;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 pub mod value;
 
 use crate::check::codes;
 use crate::report::Diagnostic;
-use crate::syntax::{Document, Item, Section, Setting, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE};
+use crate::syntax::{
+    Document, Item, Section, Setting, SourceMap, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE,
+};
 use catalogue::Kind;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -187,6 +190,12 @@ impl Listener {
             &self.address.value
         };
         list.split([',', ' ']).filter(|a| !a.is_empty()).collect()
+    }
+
+    /// Whether the tailored binary (and Dovecot's master) binds it: enabled,
+    /// and not an `ssl = yes` listener while the global `ssl = no`.
+    pub fn is_bound(&self, tls: &tls::Tls) -> bool {
+        self.enabled() && !(self.ssl.value && tls.ssl.value == tls::SslMode::No)
     }
 
     /// Whether the listener is active (a unix/fifo mode or an inet port of 0
@@ -374,6 +383,8 @@ pub struct Model {
     pub services: Vec<Service>,
     /// Dovecot's built-in services the config does not mention.
     pub implicit: Vec<Service>,
+    /// The TLS settings (`ssl`, `ssl_*`, `local_name`/`local` certificates).
+    pub tls: tls::Tls,
 }
 
 impl Model {
@@ -464,6 +475,7 @@ fn services_from(items: &[Item]) -> Vec<Service> {
 /// Builds the model from a document; returns every problem found.
 pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
     let mut b = Builder::new(false);
+    b.map = Some(&doc.sources);
     b.document(doc);
     let mut model = b.model;
     for s in builtin_services() {
@@ -476,8 +488,10 @@ pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
     (model, diags)
 }
 
-struct Builder {
+struct Builder<'a> {
     model: Model,
+    /// The files read (to resolve `<path` values); `None` for the built-in table.
+    map: Option<&'a SourceMap>,
     diags: Vec<Diagnostic>,
     builtin: bool,
     /// Service name → index in `model.services`.
@@ -490,10 +504,11 @@ struct Builder {
     budget: crate::report::FileBudget,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn new(builtin: bool) -> Self {
         Builder {
             model: Model::default(),
+            map: None,
             diags: Vec::new(),
             builtin,
             index: HashMap::new(),
@@ -579,6 +594,11 @@ impl Builder {
             match item {
                 Item::Setting(s) => self.global(s),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
+                Item::Section(sec)
+                    if !self.builtin && matches!(sec.kind.as_str(), "local_name" | "local") =>
+                {
+                    self.tls_filter(sec)
+                }
                 Item::Section(sec) => {
                     let k = sec.kind.to_ascii_lowercase();
                     if !self.builtin
@@ -719,12 +739,102 @@ impl Builder {
                     self.model.globals.default_vsz_limit = Val { value: n, origin };
                 }
             }
+            k if k.starts_with("ssl") => self.tls_global(s, &v, origin),
             _ => {}
         }
         self.model
             .globals
             .all
             .insert(s.key.clone(), Val { value: v, origin });
+    }
+
+    fn file_ref(&self, s: &Setting, v: &str, origin: Origin) -> tls::FileRef {
+        match self.map {
+            Some(map) => tls::file_ref(map, v, origin, s.value_span),
+            None => tls::FileRef {
+                path: v.trim().trim_start_matches('<').to_string(),
+                abs: v.trim().trim_start_matches('<').to_string(),
+                is_file: v.trim().starts_with('<'),
+                origin,
+            },
+        }
+    }
+
+    fn tls_global(&mut self, s: &Setting, v: &str, origin: Origin) {
+        let text = |v: &str| Val {
+            value: v.trim().to_string(),
+            origin,
+        };
+        match s.key.as_str() {
+            "ssl" => match tls::SslMode::parse(v) {
+                Some(m) => self.model.tls.ssl = Val { value: m, origin },
+                None => self.diags.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        format!("invalid value for `ssl`: `{}`", v.trim()),
+                    )
+                    .label(s.value_span, "not yes, no or required")
+                    .help("write `ssl = yes`, `ssl = no` or `ssl = required` (Dovecot: \"Invalid ssl value\")"),
+                ),
+            },
+            "ssl_cert" => self.model.tls.global.cert = Some(self.file_ref(s, v, origin)),
+            "ssl_key" => self.model.tls.global.key = Some(self.file_ref(s, v, origin)),
+            "ssl_ca" => {
+                self.model.tls.ca = (!v.trim().is_empty()).then(|| self.file_ref(s, v, origin))
+            }
+            "ssl_verify_client_cert" => {
+                if let Some(b) = self.typed(s, v, value::boolean) {
+                    self.model.tls.verify_client_cert = Val { value: b, origin };
+                }
+            }
+            "ssl_prefer_server_ciphers" => {
+                if let Some(b) = self.typed(s, v, value::boolean) {
+                    self.model.tls.prefer_server_ciphers = Val { value: b, origin };
+                }
+            }
+            "ssl_min_protocol" => self.model.tls.min_protocol = text(v),
+            "ssl_cipher_list" => self.model.tls.cipher_list = text(v),
+            "ssl_cipher_suites" => self.model.tls.cipher_suites = text(v),
+            "ssl_curve_list" => self.model.tls.curve_list = text(v),
+            "ssl_options" => self.model.tls.options = text(v),
+            _ => {}
+        }
+    }
+
+    /// `local_name NAMES { ssl_cert ssl_key }` and `local NET { … }`; other
+    /// settings in them are Dovecot's per-filter overrides (kept, unchecked).
+    fn tls_filter(&mut self, sec: &Section) {
+        let selector: Vec<String> = sec
+            .name
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let mut pair = tls::CertPair::default();
+        for item in &sec.items {
+            if let Item::Setting(s) = item {
+                let origin = self.origin(s);
+                match s.key.as_str() {
+                    "ssl_cert" => pair.cert = Some(self.file_ref(s, &s.value, origin)),
+                    "ssl_key" => pair.key = Some(self.file_ref(s, &s.value, origin)),
+                    _ => {}
+                }
+            }
+        }
+        if pair.cert.is_none() && pair.key.is_none() {
+            return;
+        }
+        let f = tls::FilterCert {
+            selector,
+            header: sec.header,
+            pair,
+        };
+        if sec.kind == "local_name" {
+            self.model.tls.names.push(f);
+        } else {
+            self.model.tls.locals.push(f);
+        }
     }
 
     fn typed<T>(

@@ -31,6 +31,8 @@ pub struct Effective {
 }
 
 struct W<'a> {
+    /// The global `ssl = no`.
+    ssl_off: bool,
     out: String,
     map: &'a SourceMap,
     entries: Vec<Effective>,
@@ -55,6 +57,7 @@ impl W<'_> {
 /// origin: what `svcc config` prints for it (and an editor's hover shows).
 pub fn effective(model: &Model, map: &SourceMap, svc: &Service) -> Vec<Effective> {
     let mut w = W {
+        ssl_off: model.tls.ssl.value == super::tls::SslMode::No,
         out: String::new(),
         map,
         entries: Vec::new(),
@@ -68,6 +71,7 @@ pub fn effective(model: &Model, map: &SourceMap, svc: &Service) -> Vec<Effective
 pub fn render(model: &Model, map: &SourceMap) -> String {
     let g = &model.globals;
     let mut w = W {
+        ssl_off: model.tls.ssl.value == super::tls::SslMode::No,
         out: String::new(),
         map,
         entries: Vec::new(),
@@ -86,6 +90,7 @@ pub fn render(model: &Model, map: &SourceMap) -> String {
         "",
     );
     w.line(0, "listen", &g.listen, g.listen.value.clone(), "");
+    tls(&mut w, &model.tls);
     for svc in &model.services {
         service(&mut w, svc, g);
     }
@@ -217,7 +222,12 @@ fn listener(w: &mut W<'_>, l: &Listener) {
             }
             w.line(4, "port", &l.port, l.port.value.to_string(), "");
             if l.ssl.value {
-                w.line(4, "ssl", &l.ssl, "yes".into(), "");
+                let shown = if w.ssl_off {
+                    "yes (not listening: the global ssl = no)".to_string()
+                } else {
+                    "yes".to_string()
+                };
+                w.line(4, "ssl", &l.ssl, shown, "");
             }
         }
         _ => {
@@ -241,6 +251,91 @@ fn listener(w: &mut W<'_>, l: &Listener) {
     }
     let _ = writeln!(w.out, "  }}");
     w.listener = None;
+}
+
+/// The TLS settings: mode, files (paths only: contents are read at
+/// start-up), protocol and cipher choices, per-name and per-address
+/// certificates.
+fn tls(w: &mut W<'_>, t: &super::tls::Tls) {
+    use super::tls::FileRef;
+    let file = |f: &FileRef| {
+        if f.is_file {
+            format!("<{}", f.path)
+        } else {
+            "(PEM text in the config)".to_string()
+        }
+    };
+    w.line(0, "ssl", &t.ssl, t.ssl.value.as_str().into(), "");
+    for (k, f) in [
+        ("ssl_cert", &t.global.cert),
+        ("ssl_key", &t.global.key),
+        ("ssl_ca", &t.ca),
+    ] {
+        if let Some(f) = f {
+            let v = Val {
+                value: (),
+                origin: f.origin,
+            };
+            w.line(0, k, &v, file(f), "");
+        }
+    }
+    w.line(
+        0,
+        "ssl_min_protocol",
+        &t.min_protocol,
+        t.min_protocol.value.clone(),
+        "",
+    );
+    if t.verify_client_cert.value {
+        w.line(
+            0,
+            "ssl_verify_client_cert",
+            &t.verify_client_cert,
+            "yes".into(),
+            "",
+        );
+    }
+    for (k, v) in [
+        ("ssl_cipher_list", &t.cipher_list),
+        ("ssl_cipher_suites", &t.cipher_suites),
+        ("ssl_curve_list", &t.curve_list),
+    ] {
+        if !v.value.is_empty() {
+            w.line(0, k, v, v.value.clone(), "");
+        }
+    }
+    if t.prefer_server_ciphers.value {
+        w.line(
+            0,
+            "ssl_prefer_server_ciphers",
+            &t.prefer_server_ciphers,
+            "yes".into(),
+            "",
+        );
+    }
+    for (kind, list) in [("local_name", &t.names), ("local", &t.locals)] {
+        for f in list {
+            let at = {
+                let file = w.map.get(f.header.file);
+                format!("{}:{}", file.name, file.line_col(f.header.start).line)
+            };
+            let _ = writeln!(
+                w.out,
+                "{:<44} # {at}",
+                format!("{kind} {} {{", f.selector.join(" "))
+            );
+            for (k, r) in [("ssl_cert", &f.pair.cert), ("ssl_key", &f.pair.key)] {
+                if let Some(r) = r {
+                    let v = Val {
+                        value: (),
+                        origin: r.origin,
+                    };
+                    w.line(2, k, &v, file(r), "");
+                }
+            }
+            let _ = writeln!(w.out, "}}");
+        }
+    }
 }
 
 fn yes_no(b: bool) -> String {

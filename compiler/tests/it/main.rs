@@ -6,3 +6,4 @@ mod docs;
 mod fixtures;
 mod robustness;
 mod stock;
+mod tls;

@@ -31,6 +31,34 @@ fn children(ppid: u32) -> usize {
         .count()
 }
 
+/// `openssl s_client ARGS` logging in and out; its stdout.
+fn s_client(args: &[&str]) -> String {
+    let mut child = Guard(
+        Command::new("openssl")
+            .arg("s_client")
+            .args(args)
+            .args(["-quiet", "-ign_eof", "-verify_quiet"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl (Debian package openssl)"),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let mut stdout = child.0.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = stdout.read_to_string(&mut out);
+        out
+    });
+    // After the handshake (s_client reads stdin only then).
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = stdin.write_all(b"a LOGIN alice secret\r\na LOGOUT\r\n");
+    wait("s_client exits", || child.0.try_wait().ok().flatten());
+    drop(stdin);
+    reader.join().unwrap()
+}
+
 #[test]
 fn login_greets_and_the_blocking_backend_answers() {
     let dir = std::env::temp_dir().join(format!("svcc-mail-{}", std::process::id()));
@@ -51,13 +79,34 @@ fn login_greets_and_the_blocking_backend_answers() {
     });
 
     let greet = || {
-        let mut s = std::net::TcpStream::connect("127.0.0.1:7143").ok()?;
+        let s = std::net::TcpStream::connect("127.0.0.1:7143").ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
         let mut g = String::new();
-        s.read_to_string(&mut g).ok()?;
-        Some(g)
+        r.read_line(&mut g).ok()?;
+        // ssl = required: no plaintext LOGIN.
+        w.write_all(b"a LOGIN alice secret\r\n").ok()?;
+        let mut no = String::new();
+        r.read_line(&mut no).ok()?;
+        Some((g, no))
     };
-    assert_eq!(wait("login greeting", greet), "* OK svcc ready\r\n");
+    let (greeting, refused) = wait("login greeting", greet);
+    assert_eq!(
+        greeting,
+        "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] svcc ready\r\n"
+    );
+    assert!(refused.starts_with("a NO [PRIVACYREQUIRED]"), "{refused}");
+
+    // STARTTLS, then LOGIN over TLS; and implicit TLS on the second port.
+    let out = s_client(&["-connect", "127.0.0.1:7143", "-starttls", "imap"]);
+    assert!(out.contains("a OK Logged in as alice (TLS)"), "{out}");
+    let out = s_client(&["-connect", "127.0.0.1:7993"]);
+    assert!(out.contains("a OK Logged in as alice (TLS)"), "{out}");
+    assert!(
+        out.contains("* OK [CAPABILITY IMAP4rev1] svcc ready"),
+        "{out}"
+    );
 
     let s = wait("mailbox socket", || {
         UnixStream::connect(dir.join("mailbox")).ok()

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use svcc_runtime::handlers::{Banner, Echo};
-use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts};
+use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts, TlsSpec};
 
 static ECHO: ServiceSpec = ServiceSpec {
     name: "echo",
@@ -35,6 +35,7 @@ static BANNER: ServiceSpec = ServiceSpec {
         name: "banner",
         addresses: &["127.0.0.1"],
         port: 0,
+        ssl: false,
     }],
     process_limit: 100,
     client_limit: 1000,
@@ -58,6 +59,7 @@ static APP: AppSpec = AppSpec {
     config_hash: "d3m0c0nf",
     svcc_version: "0.1.0",
     warnings: &["this is the demo binary's build-time warning"],
+    tls: TlsSpec::NONE,
     internal_user: None,
 };
 

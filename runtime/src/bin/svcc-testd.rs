@@ -20,7 +20,10 @@ use std::time::Duration;
 
 use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
 use svcc_runtime::handlers::{Banner, Discard, Echo, Http, Peer};
-use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts};
+use svcc_runtime::spec::{
+    AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert, TlsSpec,
+    TlsVersion,
+};
 use svcc_runtime::RunOptions;
 
 /// Writes `pid=P uid=U gid=G\r\n`, then closes: shows which worker served.
@@ -255,7 +258,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
             "linger-read-ms" => s.timeouts.linger_read = Duration::from_millis(num(k, v)?),
             "linger-total-ms" => s.timeouts.linger_total = Duration::from_millis(num(k, v)?),
             "linger-bytes" => s.timeouts.linger_bytes = num(k, v)?,
-            "listen" => {
+            "listen" | "tls-listen" => {
                 let (addr, port) = v
                     .rsplit_once(':')
                     .ok_or_else(|| format!("bad listen {v}"))?;
@@ -265,6 +268,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
                     name: leak_str(name),
                     addresses: addrs,
                     port: num(k, port)?,
+                    ssl: k == "tls-listen",
                 });
             }
             "unix" => {
@@ -292,6 +296,9 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
 fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     let mut opts = RunOptions::from_env();
     let mut services = Vec::new();
+    let mut tls = TlsSpec::NONE;
+    let mut names = Vec::new();
+    let mut locals = Vec::new();
     let mut internal_user = None;
     let mut i = 0;
     while i < args.len() {
@@ -310,6 +317,37 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--drop-after-ms" => opts.drop_queued_after = Duration::from_millis(num(a, &val()?)?),
             "--backlog" => opts.backlog_override = Some(num(a, &val()?)?),
             "--plain-close" => opts.plain_close = true,
+            "--tls-cert" => {
+                tls.mode = SslMode::Yes;
+                tls.cert = leak_str(&val()?);
+            }
+            "--tls-key" => tls.key = leak_str(&val()?),
+            "--ssl-required" => tls.mode = SslMode::Required,
+            "--tls13-only" => tls.min_protocol = TlsVersion::Tls13,
+            "--tls-no-ticket" => tls.no_ticket = true,
+            // --tls-local NET=CERT,KEY
+            "--tls-local" => {
+                let v = val()?;
+                let (net, files) = v.split_once('=').ok_or("--tls-local NET=CERT,KEY")?;
+                let (c, k) = files.split_once(',').ok_or("--tls-local NET=CERT,KEY")?;
+                locals.push(TlsCert {
+                    selector: Box::leak(vec![leak_str(net)].into_boxed_slice()),
+                    cert: leak_str(c),
+                    key: leak_str(k),
+                });
+            }
+            // --tls-sni NAME[,NAME...]=CERT,KEY
+            "--tls-sni" => {
+                let v = val()?;
+                let (sel, files) = v.split_once('=').ok_or("--tls-sni NAMES=CERT,KEY")?;
+                let (c, k) = files.split_once(',').ok_or("--tls-sni NAMES=CERT,KEY")?;
+                let sel: Vec<&'static str> = sel.split(',').map(leak_str).collect();
+                names.push(TlsCert {
+                    selector: Box::leak(sel.into_boxed_slice()),
+                    cert: leak_str(c),
+                    key: leak_str(k),
+                });
+            }
             "--internal-user" => internal_user = Some(leak_str(&val()?)),
             // A second thread, as a #[tokio::main] or a logger would start.
             "--spawn-thread" => {
@@ -342,6 +380,11 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
         config_hash: "testd",
         svcc_version: env!("CARGO_PKG_VERSION"),
         warnings: &[],
+        tls: TlsSpec {
+            names: Box::leak(names.into_boxed_slice()),
+            locals: Box::leak(locals.into_boxed_slice()),
+            ..tls
+        },
         internal_user,
     };
     Ok((app, opts))
@@ -361,7 +404,13 @@ fn nix_setrlimit_nofile(n: u64) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `svcc-testd SPECS -- FLAGS`: the tailored binary's command line
+    // (`--check`, `--print-config`) over the specs.
+    let cli: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--")
+        .map(|i| args.split_off(i).into_iter().skip(1).collect());
     let (app, opts) = match parse(args) {
         Ok(x) => x,
         Err(e) => {
@@ -370,6 +419,9 @@ fn main() -> ExitCode {
         }
     };
     let app: &'static AppSpec = Box::leak(Box::new(app));
+    if let Some(cli) = cli {
+        return svcc_runtime::main_with_args(app, cli.into_iter().map(Into::into));
+    }
     match svcc_runtime::run(app, &opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

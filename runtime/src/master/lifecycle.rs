@@ -230,6 +230,17 @@ impl Master {
         }
         log_master!("SIGHUP received - replacing all workers on the same listeners");
         self.notifier.reloading();
+        if self.tls.is_some() {
+            // Renewed certificates: new workers get them; a failure keeps
+            // the old ones (no listener is ever left without).
+            match crate::tls::Contexts::load(self.tls_spec) {
+                Ok(t) => {
+                    self.tls = Some(t);
+                    log_master!("TLS: certificates reloaded");
+                }
+                Err(e) => log_master!("TLS: reload failed, keeping the old certificates: {e}"),
+            }
+        }
         for (pid, p) in self.procs.iter_mut() {
             if p.retiring {
                 continue;

@@ -29,6 +29,8 @@ pub(crate) struct Bound {
     pub unix_path: Option<PathBuf>,
     /// The queue length the kernel granted, when it could be read back.
     pub effective_backlog: Option<u32>,
+    /// `ssl = yes`: TLS from the first byte.
+    pub ssl: bool,
 }
 
 /// Resolves the addresses of an inet listener.
@@ -101,6 +103,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         desc: local.to_string(),
         unix_path: None,
         effective_backlog,
+        ssl: false,
     })
 }
 
@@ -205,6 +208,7 @@ pub(crate) fn bind_unix(
         desc: format!("unix:{shown}"),
         unix_path: Some(path.to_path_buf()),
         effective_backlog,
+        ssl: false,
     })
 }
 
@@ -224,6 +228,7 @@ fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bou
         // systemd owns the socket file.
         unix_path: None,
         effective_backlog,
+        ssl: false,
     })
 }
 
@@ -243,12 +248,15 @@ pub(crate) fn bind_all(
                 name,
                 addresses,
                 port,
+                ssl,
             } => {
                 for addr in inet_addrs(addresses, port)? {
-                    match from_systemd.take_inet(name, addr) {
-                        Some((sock, desc)) => out.push(inherited(sock, desc, backlog, false)?),
-                        None => out.push(bind_inet(addr, backlog)?),
-                    }
+                    let mut b = match from_systemd.take_inet(name, addr) {
+                        Some((sock, desc)) => inherited(sock, desc, backlog, false)?,
+                        None => bind_inet(addr, backlog)?,
+                    };
+                    b.ssl = ssl;
+                    out.push(b);
                 }
             }
             ListenerSpec::Unix {

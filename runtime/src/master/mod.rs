@@ -135,6 +135,9 @@ pub(crate) struct Master {
     retire_deadline: Option<Instant>,
     pid: Pid,
     tick_now: bool,
+    /// The TLS settings and the contexts loaded from them.
+    tls_spec: &'static crate::spec::TlsSpec,
+    tls: Option<crate::tls::Contexts>,
     notifier: notify::Notifier,
 }
 
@@ -185,6 +188,24 @@ impl Master {
                 ));
             }
         }
+        // Certificates and keys: read before any fork (they are usually
+        // readable by root only); an `ssl = yes` listener never starts
+        // without them.
+        let any_ssl = app.services.iter().any(|s| {
+            s.listeners
+                .iter()
+                .any(|l| matches!(l, crate::spec::ListenerSpec::Inet { ssl: true, .. }))
+        });
+        if any_ssl && app.tls.mode == crate::spec::SslMode::No {
+            return Err("a listener has ssl = yes, but ssl = no".into());
+        }
+        let tls = if crate::tls::Contexts::wanted(&app.tls, any_ssl) {
+            let t = crate::tls::Contexts::load(&app.tls).map_err(|e| format!("TLS: {e}"))?;
+            log_master!("TLS: certificates loaded");
+            Some(t)
+        } else {
+            None
+        };
         let root = sys::proc::is_root();
         raise_nofile(app);
         let base_dir = opts
@@ -308,6 +329,8 @@ impl Master {
             retire_deadline: None,
             pid: nix::unistd::getpid(),
             tick_now: true,
+            tls_spec: &app.tls,
+            tls,
             notifier: notify::Notifier::from_env(),
         };
         m.spawn_drainer();

@@ -154,6 +154,8 @@ impl Master {
             drain,
             plain_close: self.opts.plain_close(),
             shutdown_grace: self.opts.shutdown_timeout,
+            tls: self.tls.clone(),
+            listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
         };
         (spec.handler.entry())(env)
     }

@@ -32,8 +32,12 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         status,
         drain,
         plain_close,
+        tls,
+        listener_ssl,
         shutdown_grace: grace,
+        ..
     } = env;
+    let mut tls_log = TlsLog::default();
     if let Err(e) = sys::proc::install_flag_handlers() {
         log_svc!(spec.name, "worker start-up failed: {e}");
         return EXIT_STARTUP_FAILED;
@@ -80,7 +84,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             for i in ready {
                 match sys::io::accept(listeners[i].as_fd()) {
                     Ok(fd) => {
-                        got = Some(fd);
+                        got = Some((fd, listener_ssl.get(i).copied().unwrap_or(false)));
                         break;
                     }
                     Err(e) => match e.raw_os_error() {
@@ -103,7 +107,21 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         served += 1;
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
-        serve_one(&mut handler, fd, spec, plain_close, drain.as_ref(), grace);
+        let (fd, ssl) = fd;
+        let conn_tls = ConnTls {
+            contexts: tls.as_ref(),
+            ssl,
+            log: &mut tls_log,
+        };
+        serve_one(
+            &mut handler,
+            fd,
+            spec,
+            plain_close,
+            drain.as_ref(),
+            grace,
+            conn_tls,
+        );
         if last {
             break;
         }
@@ -128,6 +146,21 @@ fn send_status(status: &mut StatusPipe, avail: u32) -> io::Result<()> {
     Err(io::ErrorKind::WouldBlock.into())
 }
 
+/// Handshake failures since the last log line, and when that was.
+#[derive(Default)]
+struct TlsLog {
+    failures: u64,
+    limit: RateLimit,
+}
+
+/// TLS for one blocking connection.
+struct ConnTls<'a> {
+    contexts: Option<&'a crate::tls::Contexts>,
+    /// The listener has `ssl = yes`.
+    ssl: bool,
+    log: &'a mut TlsLog,
+}
+
 fn serve_one<H: BlockingHandler>(
     handler: &mut H,
     fd: OwnedFd,
@@ -135,13 +168,41 @@ fn serve_one<H: BlockingHandler>(
     plain_close: bool,
     drain: Option<&OwnedFd>,
     grace: Duration,
+    tls: ConnTls<'_>,
 ) {
     let t = spec.timeouts;
     let mut stream = match Stream::new(fd, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,
     };
+    match tls.contexts {
+        Some(ctx) => {
+            let cfg = ctx.for_local(stream.local_ip()).clone();
+            stream.set_tls_policy(cfg.clone(), ctx.required);
+            if tls.ssl {
+                if let Err(e) = stream.accept_tls(cfg) {
+                    tls.log.failures += 1;
+                    if tls.log.limit.ready(Instant::now(), Duration::from_secs(1)) {
+                        let peer = stream
+                            .peer_addr()
+                            .map_or_else(|| "?".to_string(), |p| p.to_string());
+                        let more = match tls.log.failures {
+                            1 => String::new(),
+                            n => format!(" ({} more since the last message)", n - 1),
+                        };
+                        log_svc!(spec.name, "TLS handshake with {peer} failed: {e}{more}");
+                        tls.log.failures = 0;
+                    }
+                    return;
+                }
+            }
+        }
+        // Never plaintext on an `ssl = yes` listener.
+        None if tls.ssl => return,
+        None => {}
+    }
     let _ = handler.serve(&mut stream);
+    stream.finish_tls();
     let fd = stream.into_fd();
     if plain_close {
         return;

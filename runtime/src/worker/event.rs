@@ -38,7 +38,7 @@ use super::linger::{self, Drain};
 use super::status::{self, StatusPipe};
 use super::timers::Timers;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
-use crate::handler::{Conn, ConnIo, EventHandler};
+use crate::handler::{Conn, ConnIo, EventHandler, Handshake};
 use crate::log::{log_svc, RateLimit};
 use crate::spec::ServiceSpec;
 use crate::sys;
@@ -142,6 +142,11 @@ struct Worker<H: EventHandler> {
     plain_close: bool,
     grace: Duration,
     scratch: Box<[u8]>,
+    tls: Option<crate::tls::Contexts>,
+    listener_ssl: Vec<bool>,
+    /// TLS handshakes that failed since the last log line about them.
+    tls_failures: u64,
+    tls_log: RateLimit,
 }
 
 impl<H: EventHandler> Worker<H> {
@@ -196,6 +201,10 @@ impl<H: EventHandler> Worker<H> {
             plain_close: env.plain_close,
             grace: env.shutdown_grace,
             scratch: vec![0u8; 16 << 10].into_boxed_slice(),
+            tls: env.tls,
+            listener_ssl: env.listener_ssl,
+            tls_failures: 0,
+            tls_log: RateLimit::default(),
         })
     }
 
@@ -436,7 +445,8 @@ impl<H: EventHandler> Worker<H> {
                         self.report(Instant::now());
                         self.close_listeners();
                     }
-                    self.new_conn(fd);
+                    let ssl = self.listener_ssl.get(idx).copied().unwrap_or(false);
+                    self.new_conn(fd, ssl);
                 }
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EAGAIN) => self.listener_ready[idx] = false,
@@ -523,9 +533,35 @@ impl<H: EventHandler> Worker<H> {
 
     // ---- connections ----------------------------------------------------
 
-    fn new_conn(&mut self, fd: OwnedFd) {
+    fn new_conn(&mut self, fd: OwnedFd, ssl: bool) {
         let now = Instant::now();
-        let raw = fd.as_raw_fd();
+        let mut io = ConnIo::new(fd);
+        if let Some(ctx) = &self.tls {
+            io.ssl_required = ctx.required;
+            let local = if ctx.has_local_filters() {
+                socket2::SockRef::from(&io.fd)
+                    .local_addr()
+                    .ok()
+                    .and_then(|a| a.as_socket())
+                    .map(|a| a.ip())
+            } else {
+                None
+            };
+            let cfg = ctx.for_local(local).clone();
+            if ssl {
+                if let Err(e) = io.start_tls(cfg) {
+                    log_svc!(self.spec.name, "cannot start TLS: {e}");
+                    return;
+                }
+            } else {
+                io.starttls = Some(cfg);
+            }
+        } else if ssl {
+            // The master never starts a worker for an `ssl = yes` listener
+            // without contexts; never serve plaintext there.
+            return;
+        }
+        let raw = io.fd.as_raw_fd();
         let entry = self.conns.vacant_entry();
         let key = entry.key();
         if let Err(e) =
@@ -538,7 +574,7 @@ impl<H: EventHandler> Worker<H> {
         }
         self.next_gen += 1;
         entry.insert(Entry {
-            io: ConnIo::new(fd),
+            io,
             state: None,
             phase: Phase::Active,
             deadline: now + self.spec.timeouts.idle_client,
@@ -555,6 +591,17 @@ impl<H: EventHandler> Worker<H> {
         });
         self.active += 1;
         self.evictable += 1;
+        if self.conns[key].io.handshaking() {
+            // The handler sees the connection once the handshake is done.
+            self.set_deadline(key, now + self.spec.timeouts.idle_client);
+            self.handshake(key, now);
+            return;
+        }
+        self.open(key, now);
+    }
+
+    /// Runs the handler's `open` (after the TLS handshake, if any).
+    fn open(&mut self, key: usize, now: Instant) {
         let e = &mut self.conns[key];
         let state = self.handler.open(&mut Conn { io: &mut e.io });
         e.state = Some(state);
@@ -567,6 +614,72 @@ impl<H: EventHandler> Worker<H> {
         // serve it now, within a long accept batch, so that a waiting
         // request never looks idle (and so evictable) before its first read.
         self.call_readable(key, now);
+    }
+
+    /// Drives a TLS handshake (at accept, or after STARTTLS) on a readiness
+    /// event; opens the connection for the handler when it is done.
+    fn handshake(&mut self, key: usize, now: Instant) {
+        let Some(e) = self.conns.get_mut(key) else {
+            return;
+        };
+        match e.io.drive_handshake() {
+            Handshake::Pending => {
+                if e.io.broken {
+                    self.remove(key);
+                    return;
+                }
+                self.watch_writes(key);
+            }
+            Handshake::Failed(why) => {
+                let peer = socket2::SockRef::from(&e.io.fd)
+                    .peer_addr()
+                    .ok()
+                    .and_then(|a| a.as_socket());
+                self.tls_failed(peer, &why, now);
+                // The alert, if any, is already sent (best effort).
+                self.remove(key);
+            }
+            Handshake::Done => {
+                if e.state.is_none() {
+                    self.open(key, now);
+                } else {
+                    // After STARTTLS: the client may have sent its first
+                    // command with the handshake's last flight.
+                    e.io.read_ready = true;
+                    self.call_readable(key, now);
+                }
+            }
+        }
+    }
+
+    /// Counts a failed handshake; logs at most once a second.
+    fn tls_failed(&mut self, peer: Option<std::net::SocketAddr>, why: &str, now: Instant) {
+        self.tls_failures += 1;
+        if self.tls_log.ready(now, Duration::from_secs(1)) {
+            let peer = peer.map_or_else(|| "?".to_string(), |p| p.to_string());
+            let more = match self.tls_failures {
+                1 => String::new(),
+                n => format!(" ({} more since the last message)", n - 1),
+            };
+            log_svc!(
+                self.spec.name,
+                "TLS handshake with {peer} failed: {why}{more}"
+            );
+            self.tls_failures = 0;
+        }
+    }
+
+    fn watch_writes(&mut self, key: usize) {
+        let e = &mut self.conns[key];
+        if e.io.pending() > 0 && e.io.blocked_write && !e.write_interest {
+            let raw = e.io.fd.as_raw_fd();
+            let _ = self.poll.registry().reregister(
+                &mut SourceFd(&raw),
+                Token(key),
+                Interest::READABLE | Interest::WRITABLE,
+            );
+            e.write_interest = true;
+        }
     }
 
     /// The state machine after every handler callback.
@@ -596,16 +709,25 @@ impl<H: EventHandler> Worker<H> {
             e.evictable = false;
             self.evictable -= 1;
         }
-        if e.io.pending() > 0 && e.io.blocked_write && !e.write_interest {
-            let raw = e.io.fd.as_raw_fd();
-            let _ = self.poll.registry().reregister(
-                &mut SourceFd(&raw),
-                Token(key),
-                Interest::READABLE | Interest::WRITABLE,
-            );
-            e.write_interest = true;
+        let e = &mut self.conns[key];
+        if !e.io.close_req && e.io.tls.is_some() {
+            // What the callback wrote (see `Conn::write`).
+            e.io.send_queued();
+            if e.io.broken {
+                self.remove(key);
+                return;
+            }
         }
+        self.watch_writes(key);
+        let e = &mut self.conns[key];
         if e.io.close_req {
+            e.io.queue_close_notify();
+            if e.io.broken {
+                self.remove(key);
+                return;
+            }
+            self.watch_writes(key);
+            let e = &mut self.conns[key];
             if e.io.pending() == 0 {
                 self.begin_linger(key, now);
             } else {
@@ -655,6 +777,10 @@ impl<H: EventHandler> Worker<H> {
         if e.phase != Phase::Active || e.io.close_req {
             return;
         }
+        if e.io.handshaking() {
+            self.handshake(key, now);
+            return;
+        }
         e.io.did_read = false;
         if let Some(st) = e.state.as_mut() {
             self.handler.readable(st, &mut Conn { io: &mut e.io });
@@ -675,6 +801,12 @@ impl<H: EventHandler> Worker<H> {
             let done = e.io.flush();
             if e.io.broken {
                 self.remove(key);
+                return;
+            }
+            if done && e.io.handshaking() {
+                if readable {
+                    self.handshake(key, now);
+                }
                 return;
             }
             if done {
@@ -751,6 +883,18 @@ impl<H: EventHandler> Worker<H> {
                 Phase::Active if e.io.close_req => self.remove(key),
                 // Past the stop deadline the handler has had its chance.
                 Phase::Active if self.stop_deadline.is_some_and(|d| now >= d) => self.remove(key),
+                Phase::Active if e.io.handshaking() => {
+                    let peer = socket2::SockRef::from(&e.io.fd)
+                        .peer_addr()
+                        .ok()
+                        .and_then(|a| a.as_socket());
+                    self.tls_failed(
+                        peer,
+                        "timed out (the client sent no complete handshake)",
+                        now,
+                    );
+                    self.remove(key);
+                }
                 Phase::Active => {
                     // A missed first-request deadline fires once; after it
                     // only the idle timeout applies (the default `timeout`

@@ -34,6 +34,10 @@ pub(crate) struct ChildEnv {
     pub plain_close: bool,
     /// How long open connections may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// The TLS contexts, when TLS is configured.
+    pub tls: Option<crate::tls::Contexts>,
+    /// Per listener (same order as `listeners`): `ssl = yes`.
+    pub listener_ssl: Vec<bool>,
 }
 
 /// A worker's entry point: monomorphized per handler type and stored in

@@ -11,6 +11,7 @@ mod linger;
 mod process;
 mod signals;
 mod systemd;
+mod tls;
 mod util;
 
 /// The test driver: specs from command-line arguments.
