@@ -4,7 +4,7 @@
 use super::codes;
 use crate::model::{Listener, ListenerKind, Model, Service};
 use crate::report::Diagnostic;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// One socket a listener would own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -21,10 +21,14 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         .services
         .iter()
         .chain(model.implicit.iter().filter(|s| s.enabled(g)));
-    let mut seen: HashMap<Key, (&Service, &Listener)> = HashMap::new();
-    // Inet addresses seen per port, to find `*` / `::` overlaps.
+    let mut seen: HashMap<Key, (&Service, &Listener)> = HashMap::default();
+    // Inet addresses seen per port, to find `*` / `::` overlaps: the
+    // wildcards (at most one `*` and one `::` per port, repeats are caught
+    // above) and the specific addresses, so each new address is compared
+    // with the wildcards only, and each wildcard once with the specific ones.
     type Bound<'a> = (String, &'a Service, &'a Listener);
-    let mut by_port: HashMap<u16, Vec<Bound<'_>>> = HashMap::new();
+    let mut wildcards: HashMap<u16, Vec<Bound<'_>>> = HashMap::default();
+    let mut specific: HashMap<u16, Vec<Bound<'_>>> = HashMap::default();
     for svc in services {
         for l in &svc.listeners {
             if l.kind != ListenerKind::Inet {
@@ -78,8 +82,12 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 if let Key::Inet(a, p) = &key {
-                    let bound = by_port.entry(*p).or_default();
-                    for (wa, ws, wl) in bound.iter() {
+                    let wild = matches!(a.as_str(), "*" | "::");
+                    let (others, mine) = match wild {
+                        true => (&specific, &mut wildcards),
+                        false => (&wildcards, &mut specific),
+                    };
+                    for (wa, ws, wl) in others.get(p).into_iter().flatten() {
                         if covers(wa, a) || covers(a, wa) {
                             report(
                                 out,
@@ -89,7 +97,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                             );
                         }
                     }
-                    bound.push((a.clone(), svc, l));
+                    mine.entry(*p).or_default().push((a.clone(), svc, l));
                 }
                 seen.insert(key, (svc, l));
             }

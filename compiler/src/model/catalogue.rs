@@ -3,7 +3,7 @@
 //! Dovecot's built-in services (read from `data/dovecot-2.3-services.conf`
 //! with svcc's own parser).
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::sync::OnceLock;
 
 /// The value type of a service or listener setting.

@@ -18,7 +18,7 @@ use crate::syntax::{
     Document, Item, Section, Setting, SourceMap, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE,
 };
 use catalogue::Kind;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 /// Where a value came from.
@@ -110,13 +110,13 @@ impl Default for Globals {
             default_idle_kill: Val::default(60_000),
             default_vsz_limit: Val::default(256 << 20),
             listen: Val::default("*, ::".into()),
-            all: HashMap::new(),
+            all: HashMap::default(),
         }
     }
 }
 
 /// The kind of a listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListenerKind {
     /// `unix_listener PATH`.
     Unix,
@@ -496,6 +496,9 @@ struct Builder<'a> {
     builtin: bool,
     /// Service name → index in `model.services`.
     index: HashMap<String, usize>,
+    /// (service index, kind, name) → the indexes in that service's listeners
+    /// of the listeners with that name, ascending (`path =` renames one).
+    listener_index: HashMap<(usize, ListenerKind, String), Vec<usize>>,
     /// Bytes produced by `$name` expansion so far.
     expanded_bytes: usize,
     /// Whether an expansion limit was reported (once is enough).
@@ -511,7 +514,8 @@ impl Builder<'_> {
             map: None,
             diags: Vec::new(),
             builtin,
-            index: HashMap::new(),
+            index: HashMap::default(),
+            listener_index: HashMap::default(),
             expanded_bytes: 0,
             expansion_limit_reported: false,
             budget: Default::default(),
@@ -616,6 +620,14 @@ impl Builder<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// Records that listener `li` of service `idx` now has `name`.
+    fn index_listener(&mut self, idx: usize, kind: ListenerKind, name: String, li: usize) {
+        let at = self.listener_index.entry((idx, kind, name)).or_default();
+        if let Err(pos) = at.binary_search(&li) {
+            at.insert(pos, li);
         }
     }
 
@@ -887,10 +899,13 @@ impl Builder<'_> {
                 if !self.builtin {
                     svc.header = Some(sec.header);
                 }
+                let idx = self.model.services.len();
+                for (li, l) in svc.listeners.iter().enumerate() {
+                    self.index_listener(idx, l.kind, l.name.clone(), li);
+                }
                 self.model.services.push(svc);
-                self.index
-                    .insert(name.clone(), self.model.services.len() - 1);
-                self.model.services.len() - 1
+                self.index.insert(name.clone(), idx);
+                idx
             }
         };
         for item in &sec.items {
@@ -1025,11 +1040,8 @@ impl Builder<'_> {
         let name = sec.name.clone().unwrap_or_default();
         let header = (!self.builtin).then_some(sec.header);
         let svc = &mut self.model.services[idx];
-        let li = match svc
-            .listeners
-            .iter()
-            .position(|l| l.kind == kind && l.name == name)
-        {
+        let found = self.listener_index.get(&(idx, kind, name.clone()));
+        let li = match found.and_then(|v| v.first().copied()) {
             Some(i) => {
                 if svc.listeners[i].header.is_none() {
                     svc.listeners[i].header = header;
@@ -1037,8 +1049,11 @@ impl Builder<'_> {
                 i
             }
             None => {
-                svc.listeners.push(Listener::new(kind, name, header));
-                svc.listeners.len() - 1
+                svc.listeners
+                    .push(Listener::new(kind, name.clone(), header));
+                let li = svc.listeners.len() - 1;
+                self.index_listener(idx, kind, name, li);
+                li
             }
         };
         let known = if kind == ListenerKind::Inet {
@@ -1091,7 +1106,14 @@ impl Builder<'_> {
                             self.model.services[idx].listeners[li].group = Val { value: v, origin }
                         }
                         // `path = P` / `name = N` replace the header's.
-                        "path" | "name" => self.model.services[idx].listeners[li].name = v,
+                        "path" | "name" => {
+                            let l = &mut self.model.services[idx].listeners[li];
+                            let (kind, old) = (l.kind, std::mem::replace(&mut l.name, v.clone()));
+                            if let Some(at) = self.listener_index.get_mut(&(idx, kind, old)) {
+                                at.retain(|&i| i != li);
+                            }
+                            self.index_listener(idx, kind, v, li);
+                        }
                         "address" => {
                             self.model.services[idx].listeners[li].address =
                                 Val { value: v, origin }

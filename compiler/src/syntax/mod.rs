@@ -15,8 +15,8 @@ pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 
 use crate::check::codes;
 use crate::report::Diagnostic;
+use foldhash::HashSet;
 use include::{read_regular, ReadError};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -214,7 +214,7 @@ fn load_bytes(
         sources: SourceMap::default(),
         diags: Vec::new(),
         stack: Vec::new(),
-        set_keys: HashSet::new(),
+        set_keys: HashSet::default(),
         total_bytes: 0,
         limit_reported: false,
         glob_budget: MAX_GLOB_ENTRIES,
@@ -366,7 +366,9 @@ impl Loader<'_> {
                         quoted,
                     };
                     self.check_value(id, &setting);
-                    self.set_keys.insert(setting.key.clone());
+                    if !self.set_keys.contains(&setting.key) {
+                        self.set_keys.insert(setting.key.clone());
+                    }
                     target(&mut open, parent).push(Item::Setting(setting));
                     if closes {
                         close(&mut open, parent, &mut skipped);

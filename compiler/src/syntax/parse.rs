@@ -62,8 +62,11 @@ pub enum Stmt {
 /// Parses one file's text.
 ///
 /// Blank and comment-only lines carry no statement, and real configs are
-/// mostly comments (93% of Debian's stock files), so only the runs of
-/// other lines go through pest, each run parsed as a whole.
+/// mostly comments (93% of Debian's stock files); most other lines are plain
+/// `key = value`, `kind name {` or `}`, which [`fast_line`] reads directly.
+/// Only the runs of remaining lines go through pest, each run parsed as a
+/// whole. Either way the statements are the grammar's: a test holds
+/// [`fast_line`] to pest's answer on generated lines.
 pub fn parse(text: &str) -> Vec<Stmt> {
     let mut out = Vec::new();
     let mut block: Option<usize> = None;
@@ -73,17 +76,20 @@ pub fn parse(text: &str) -> Vec<Stmt> {
     // pest's token queue stays small however long the file.
     let mut run = 0usize;
     while pos < text.len() {
-        let end = text[pos..]
-            .find('\n')
-            .map(|i| pos + i + 1)
-            .unwrap_or(text.len());
+        let end = line_end(text, pos);
         let line = &text[pos..end];
         let body = line.strip_suffix('\n').unwrap_or(line);
         let body = body.strip_suffix('\r').unwrap_or(body);
         let lead = body.trim_start_matches([' ', '\t']);
         let quiet = !continued && (lead.is_empty() || lead.starts_with('#'));
-        continued = body.trim_end_matches([' ', '\t']).ends_with('\\');
-        match (quiet, block) {
+        let ends_in_backslash = body.trim_end_matches([' ', '\t']).ends_with('\\');
+        let fast = match (continued || quiet, ends_in_backslash) {
+            (true, _) => None,
+            (false, false) => fast_line(line, pos).map(|(s, h)| (s, h, end)),
+            (false, true) => fast_continued(text, pos).map(|(s, e)| (s, None, e)),
+        };
+        continued = ends_in_backslash && fast.is_none();
+        match (quiet || fast.is_some(), block) {
             (true, Some(start)) => {
                 parse_block(text, start, pos, &mut out);
                 block = None;
@@ -94,6 +100,14 @@ pub fn parse(text: &str) -> Vec<Stmt> {
             }
             _ => {}
         }
+        let end = match fast {
+            Some((stmt, hash, end)) => {
+                out.push(stmt);
+                out.extend(hash.map(Stmt::AmbiguousHash));
+                end
+            }
+            None => end,
+        };
         pos = end;
         if let Some(start) = block {
             run += 1;
@@ -107,6 +121,166 @@ pub fn parse(text: &str) -> Vec<Stmt> {
         parse_block(text, start, text.len(), &mut out);
     }
     out
+}
+
+/// The statements of one physical `line` (with its line end, at offset
+/// `base` in the file) not continued from the line before, when it has one
+/// of the shapes most configs are made of: `key = value` (bare, or quoted
+/// with escapes), `kind [name] {`, `}`, or bare words with no `=` or brace (a
+/// syntax error), each with an optional trailing comment. `None` for
+/// anything else (includes, continuations, odd quoting, CRs where they
+/// matter), which pest reads.
+fn fast_line(line: &str, base: usize) -> Option<(Stmt, Option<usize>)> {
+    // The grammar's line end is `\n` or `\r\n`: a CR anywhere else is text.
+    let body = match line.strip_suffix('\n') {
+        Some(b) => b.strip_suffix('\r').unwrap_or(b),
+        None => line,
+    };
+    let lead = body.trim_start_matches([' ', '\t']);
+    if lead.starts_with('!') || lead.trim_end_matches([' ', '\t']).ends_with('\\') {
+        return None;
+    }
+    let off = |s: &str| base + (s.as_ptr() as usize - body.as_ptr() as usize);
+    // A `#` right after a non-blank starts a comment with a warning.
+    let hash = |at: usize| {
+        let before = body[..at].chars().next_back();
+        matches!(before, Some(c) if c != ' ' && c != '\t').then_some(base + at)
+    };
+    // The key: up to a blank, `=`, a brace, `#` or a CR (the grammar's `key`).
+    let key_len = lead
+        .find([' ', '\t', '=', '{', '}', '#', '\r'])
+        .unwrap_or(lead.len());
+    let after_key = lead[key_len..].trim_start_matches([' ', '\t']);
+    if key_len > 0 && after_key.starts_with('=') {
+        let key = off(lead)..off(lead) + key_len;
+        let raw = after_key[1..].trim_start_matches([' ', '\t']);
+        let v_start = off(raw);
+        if let Some(q) = raw.chars().next().filter(|c| matches!(c, '"' | '\'')) {
+            // A quoted value must be all there is, but blanks and a comment.
+            let mut close = None;
+            let mut chars = raw.char_indices().skip(1);
+            while let Some((i, c)) = chars.next() {
+                if c == '\\' {
+                    chars.next()?;
+                } else if c == q {
+                    close = Some(i);
+                    break;
+                }
+            }
+            let close = close?;
+            let rest = &raw[close + 1..];
+            let tail = rest.trim_start_matches([' ', '\t']);
+            if !(tail.is_empty() || tail.starts_with('#')) {
+                return None;
+            }
+            let comment = (!tail.is_empty()).then(|| off(tail) - base);
+            let stmt = Stmt::Assign {
+                key,
+                value: v_start..v_start + close + 1,
+                text: unescape(&raw[1..close]),
+                quoted: true,
+            };
+            return Some((stmt, comment.and_then(hash)));
+        }
+        // A bare value runs to a `#` or the line's end; blanks and CRs at
+        // its end are trimmed.
+        if raw.contains(['"', '\'', '\\']) {
+            return None;
+        }
+        let end = raw.find('#');
+        let text = raw[..end.unwrap_or(raw.len())].trim_end_matches([' ', '\t', '\r']);
+        let stmt = Stmt::Assign {
+            key,
+            value: v_start..v_start + text.len(),
+            text: text.to_string(),
+            quoted: false,
+        };
+        return Some((stmt, end.and_then(|e| hash(off(raw) - base + e))));
+    }
+    if lead.contains(['"', '\'', '\\']) {
+        return None;
+    }
+    // Statement and comment; a syntax error keeps its comment in its range.
+    let hash_at = lead.find('#');
+    let code = lead[..hash_at.unwrap_or(lead.len())].trim_end_matches([' ', '\t']);
+    let comment = hash_at.and_then(|h| hash(off(lead) - base + h));
+    if code.is_empty() || code.contains(['=', '\r']) {
+        return None;
+    }
+    let at = off(code);
+    if code == "}" {
+        return Some((Stmt::Close(at..at + 1), comment));
+    }
+    let braces = code.bytes().filter(|&b| b == b'{' || b == b'}').count();
+    if braces == 0 {
+        let whole = lead.trim_end_matches([' ', '\t', '\r']);
+        return Some((Stmt::Garbage(at..at + whole.len()), None));
+    }
+    let words: Vec<&str> = code.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+    if braces != 1 || !matches!(words.len(), 2 | 3) || words[words.len() - 1] != "{" {
+        return None;
+    }
+    let range = |w: &str| off(w)..off(w) + w.len();
+    let stmt = Stmt::Open {
+        header: at..at + code.len(),
+        kind: range(words[0]),
+        name: (words.len() == 3).then(|| (words[1].to_string(), range(words[1]))),
+    };
+    Some((stmt, comment))
+}
+
+/// A bare `key = value` continued over lines that end in `\` (`mail_plugins
+/// = a \` then `  b`), starting at `pos`, when no line holds a quote, a `#`
+/// or another backslash: the statement and the offset after its last line.
+fn fast_continued(text: &str, pos: usize) -> Option<(Stmt, usize)> {
+    let first = &text[pos..line_end(text, pos)];
+    let lead = first.trim_start_matches([' ', '\t']);
+    let at = pos + (first.len() - lead.len());
+    let key_len = lead.find([' ', '\t', '=', '{', '}', '#', '\r', '\n', '\\', '!'])?;
+    let raw = lead[key_len..]
+        .trim_start_matches([' ', '\t'])
+        .strip_prefix('=')?
+        .trim_start_matches([' ', '\t']);
+    if key_len == 0 || raw.starts_with(['\\', '"', '\'']) {
+        return None;
+    }
+    let v_start = pos + (first.len() - raw.len());
+    // Every line up to the first that does not end in `\` (blanks after it
+    // allowed), each with nothing else the grammar treats specially.
+    let mut start = v_start;
+    loop {
+        let end = line_end(text, start);
+        let line = &text[start..end];
+        let body = match line.strip_suffix('\n') {
+            Some(b) => b.strip_suffix('\r').unwrap_or(b),
+            None => line,
+        };
+        let t = body.trim_end_matches([' ', '\t']);
+        let (content, more) = match t.strip_suffix('\\') {
+            Some(c) => (c, true),
+            None => (body, false),
+        };
+        if content.contains(['"', '\'', '#', '\\']) || (more && !line.ends_with('\n')) {
+            return None;
+        }
+        if !more {
+            let raw = &text[v_start..start + line.strip_suffix('\n').unwrap_or(line).len()];
+            let trimmed = raw.trim_end_matches([' ', '\t', '\r']);
+            let stmt = Stmt::Assign {
+                key: at..at + key_len,
+                value: v_start..v_start + trimmed.len(),
+                text: join_continuations(trimmed),
+                quoted: false,
+            };
+            return Some((stmt, end));
+        }
+        start = end;
+    }
+}
+
+/// The offset after the line that holds `pos` (after its `\n`).
+fn line_end(text: &str, pos: usize) -> usize {
+    memchr::memchr(b'\n', &text.as_bytes()[pos..]).map_or(text.len(), |i| pos + i + 1)
 }
 
 /// Most lines parsed by pest at once.
@@ -389,6 +563,93 @@ mod tests {
             parse_text(&t, &mut whole);
             assert_eq!(parse(&t), whole, "{t}");
         }
+    }
+
+    /// Every line [`fast_line`] reads, pest reads the same way: lines drawn
+    /// from the characters that matter to the grammar, with and without
+    /// `\n` / `\r\n` endings.
+    #[test]
+    fn fast_lines_are_read_as_pest_reads_them() {
+        const ALPHABET: [&str; 16] = [
+            "a", "key", " ", "\t", "=", "{", "}", "\r", "#", "\"", "'", "\\", "!", "é", " = ", " {",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut fast, mut total) = (0, 0);
+        for _ in 0..400_000 {
+            let len = (next() % 12) as usize;
+            // Half the lines start as an assignment, to reach its cases.
+            let mut line =
+                ["", " k = ", "k=", "k =\"", "k = '", "s n {"][(next() % 6) as usize].to_string();
+            line.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
+            line.push_str(["", "\n", "\r\n"][(next() % 3) as usize]);
+            total += 1;
+            if let Some((stmt, hash)) = fast_line(&line, 0) {
+                fast += 1;
+                let mut pest = Vec::new();
+                parse_text(&line, &mut pest);
+                let mine: Vec<Stmt> = std::iter::once(stmt)
+                    .chain(hash.map(Stmt::AmbiguousHash))
+                    .collect();
+                assert_eq!(pest, mine, "{line:?}");
+            }
+        }
+        // The generator reaches the fast path, and not only it.
+        assert!(fast > total / 20 && fast < total, "{fast} of {total}");
+        for line in [
+            "a = b\n",
+            "  service imap {\r\n",
+            "}\n",
+            "k v\n",
+            "a =  \r\r\n",
+            "a = \"x \\\" y\" # c\n",
+            "a = x#y\n",
+            "service imap { # c\n",
+        ] {
+            let mut pest = Vec::new();
+            parse_text(line, &mut pest);
+            let (stmt, hash) = fast_line(line, 0).expect(line);
+            let mine: Vec<Stmt> = std::iter::once(stmt)
+                .chain(hash.map(Stmt::AmbiguousHash))
+                .collect();
+            assert_eq!(mine, pest, "{line:?}");
+        }
+    }
+
+    /// Every continued value [`fast_continued`] reads, pest reads the same way.
+    #[test]
+    fn fast_continued_values_are_read_as_pest_reads_them() {
+        const PIECES: [&str; 14] = [
+            "a", " ", "\t", "\\", "\\\n", " \\ \n", "\\\r\n", "\n", "\r", "#", "\"", "=", "{", "",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut fast = 0;
+        for _ in 0..200_000 {
+            let mut text = ["k = a \\\n", "k=\\\n", " k =x\\ \r\n", "k = \\\n"]
+                [(next() % 4) as usize]
+                .to_string();
+            text.extend((0..next() % 10).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]));
+            if let Some((stmt, end)) = fast_continued(&text, 0) {
+                fast += 1;
+                let mut pest = Vec::new();
+                parse_text(&text[..end], &mut pest);
+                assert_eq!(pest, [stmt], "{text:?}");
+                // What follows starts a new statement.
+                assert!(end == text.len() || text[..end].ends_with('\n'), "{text:?}");
+            }
+        }
+        assert!(fast > 1000, "{fast}");
     }
 
     #[test]

@@ -267,6 +267,9 @@ fn check(args: CheckArgs) -> ExitCode {
             if files == 1 { "" } else { "s" }
         );
     }
+    // The process ends here: freeing a tree of millions of nodes one by one
+    // would only cost time (a tenth of checking a 16 MiB config).
+    std::mem::forget(checked);
     if e > 0 || (args.deny_warnings && w > 0) {
         ExitCode::from(1)
     } else {
