@@ -3,7 +3,7 @@
 
 use super::codes;
 use crate::model::{Listener, ListenerKind, Model, Service};
-use crate::report::Diagnostic;
+use crate::report::{Diagnostic, FileBudget};
 use foldhash::HashMap;
 
 /// One socket a listener would own.
@@ -13,7 +13,7 @@ enum Key {
     Inet(String, u16),
 }
 
-pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     let g = &model.globals;
     let base = g.base_dir.value.trim_end_matches('/');
     // Listeners of config services, and of enabled built-in services.
@@ -78,7 +78,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             };
             for key in keys {
                 if let Some(&(other_svc, other)) = seen.get(&key) {
-                    report(out, &key_text(&key), (other_svc, other), (svc, l));
+                    report(out, budget, || key_text(&key), (other_svc, other), (svc, l));
                     continue;
                 }
                 if let Key::Inet(a, p) = &key {
@@ -91,7 +91,8 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                         if covers(wa, a) || covers(a, wa) {
                             report(
                                 out,
-                                &format!("{a}:{p} (overlaps {wa}:{p})"),
+                                budget,
+                                || format!("{a}:{p} (overlaps {wa}:{p})"),
                                 (ws, wl),
                                 (svc, l),
                             );
@@ -142,39 +143,46 @@ fn addresses(l: &Listener, listen: &str) -> Vec<String> {
 
 fn report(
     out: &mut Vec<Diagnostic>,
-    what: &str,
+    budget: &mut FileBudget,
+    what: impl FnOnce() -> String,
     first: (&Service, &Listener),
     second: (&Service, &Listener),
 ) {
     let desc = |s: &Service, l: &Listener| {
         format!("{} `{}` of service `{}`", l.kind.keyword(), l.name, s.name)
     };
-    let mut d = Diagnostic::error(
-        codes::LISTENER_CONFLICT,
-        format!(
-            "{} and {} both listen on {what}",
-            desc(first.0, first.1),
-            desc(second.0, second.1)
-        ),
-    );
-    // The later listener first: that is where the conflict appears.
-    let spans = [(second, "listens here"), (first, "already listens here")];
-    let mut labelled = false;
-    for ((s, l), msg) in spans {
-        if let Some(span) = l
-            .port
+    let span = |(s, l): (&Service, &Listener)| {
+        l.port
             .origin
             .span()
             .filter(|_| l.kind == ListenerKind::Inet)
             .or(l.header)
             .or(s.header)
-        {
-            d = d.label(span, format!("{} ({msg})", desc(s, l)));
-            labelled = true;
-        }
-    }
-    if !labelled {
+    };
+    // The later listener first: that is where the conflict appears. A
+    // conflict only among built-in services is not the config's to report.
+    let spans = [(second, "listens here"), (first, "already listens here")]
+        .map(|(sl, msg)| (sl, msg, span(sl)));
+    let Some(primary) = spans.iter().find_map(|x| x.2) else {
         return;
+    };
+    // Past the file's budget a conflict is only counted, not described.
+    if !budget.admit(primary) {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        codes::LISTENER_CONFLICT,
+        format!(
+            "{} and {} both listen on {}",
+            desc(first.0, first.1),
+            desc(second.0, second.1),
+            what()
+        ),
+    );
+    for ((s, l), msg, at) in spans {
+        if let Some(at) = at {
+            d = d.label(at, format!("{} ({msg})", desc(s, l)));
+        }
     }
     out.push(d.help("give one of them another path, address or port, or disable it (`port = 0` / `mode = 0`): two listeners cannot own one socket, and the second fails to bind when the master starts"));
 }

@@ -12,7 +12,7 @@ mod tls;
 pub mod unsupported;
 
 use crate::model::{Globals, Model, Origin, Service, Val};
-use crate::report::Diagnostic;
+use crate::report::{Diagnostic, FileBudget};
 use crate::syntax::Span;
 
 /// The host the config will run on (`None`: do not check).
@@ -43,12 +43,19 @@ pub struct Options {
 pub const BUILTIN_HANDLERS: &[&str] = &["echo", "discard", "banner", "http", "peer"];
 
 /// Runs every check over the model.
+///
+/// At most [`crate::syntax::MAX_DIAGNOSTICS_PER_FILE`] findings per file are
+/// described (the rest counted in one `svcc::limit` error), and the ones
+/// past that are dropped as they come, so a config of 300,000 conflicting
+/// services costs no more memory than one of 1,000.
 pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut budget = FileBudget::default();
     for svc in &model.services {
         let start = out.len();
         limits::check(svc, model, opts, &mut out);
         host::check(svc, &model.globals, opts, &mut out);
+        admit(&mut out, start, &mut budget);
         if !svc.enabled(&model.globals) && !svc.protocol.value.is_empty() {
             let note = format!(
                 "service `{}` is currently disabled: its protocol `{}` is not in `protocols`; this breaks the day it is enabled",
@@ -92,10 +99,22 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
         }
         out.push(d);
     }
-    listeners::check(model, &mut out);
+    listeners::check(model, &mut out, &mut budget);
+    let start = out.len();
     globals::check(model, &mut out);
     tls::check(model, &mut out);
+    admit(&mut out, start, &mut budget);
+    budget.finish(&mut out);
     out
+}
+
+/// Keeps those of `out[start..]` that `budget` admits (by primary span).
+fn admit(out: &mut Vec<Diagnostic>, start: usize, budget: &mut FileBudget) {
+    let new: Vec<Diagnostic> = out.drain(start..).collect();
+    out.extend(
+        new.into_iter()
+            .filter(|d| d.primary().is_none_or(|at| budget.admit(at))),
+    );
 }
 
 /// Whether a service is blocking: `blocking = yes|no` when set, else a

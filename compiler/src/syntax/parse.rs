@@ -67,60 +67,108 @@ pub enum Stmt {
 /// Only the runs of remaining lines go through pest, each run parsed as a
 /// whole. Either way the statements are the grammar's: a test holds
 /// [`fast_line`] to pest's answer on generated lines.
-pub fn parse(text: &str) -> Vec<Stmt> {
-    let mut out = Vec::new();
-    let mut block: Option<usize> = None;
-    let mut pos = 0;
-    let mut continued = false;
-    // Lines in the current run: long runs are cut (between statements), so
-    // pest's token queue stays small however long the file.
-    let mut run = 0usize;
-    while pos < text.len() {
+///
+/// Statements come out lazily, so a file of millions of lines never holds
+/// all of them at once.
+pub fn parse(text: &str) -> Parse<'_> {
+    Parse {
+        text,
+        pos: 0,
+        continued: false,
+        block: None,
+        run: 0,
+        ready: std::collections::VecDeque::new(),
+    }
+}
+
+/// The statements of one file, in order (see [`parse`]).
+pub struct Parse<'a> {
+    text: &'a str,
+    /// The next line's offset.
+    pos: usize,
+    /// Whether the line before `pos` ended in `\`.
+    continued: bool,
+    /// Where the run of lines for pest started, if one is open.
+    block: Option<usize>,
+    /// Lines in that run: long runs are cut (between statements), so
+    /// pest's token queue stays small however long the file.
+    run: usize,
+    /// Statements read but not yet handed out.
+    ready: std::collections::VecDeque<Stmt>,
+}
+
+impl Iterator for Parse<'_> {
+    type Item = Stmt;
+
+    fn next(&mut self) -> Option<Stmt> {
+        while self.ready.is_empty() && self.pos < self.text.len() {
+            self.line();
+        }
+        if self.ready.is_empty() {
+            if let Some(start) = self.block.take() {
+                self.flush(start, self.text.len());
+            }
+        }
+        self.ready.pop_front()
+    }
+}
+
+impl Parse<'_> {
+    /// Reads the line at `pos`: a fast statement, or one more line of the
+    /// run for pest (parsed when the run ends).
+    fn line(&mut self) {
+        let (text, pos) = (self.text, self.pos);
         let end = line_end(text, pos);
         let line = &text[pos..end];
         let body = line.strip_suffix('\n').unwrap_or(line);
         let body = body.strip_suffix('\r').unwrap_or(body);
         let lead = body.trim_start_matches([' ', '\t']);
-        let quiet = !continued && (lead.is_empty() || lead.starts_with('#'));
+        let quiet = !self.continued && (lead.is_empty() || lead.starts_with('#'));
         let ends_in_backslash = body.trim_end_matches([' ', '\t']).ends_with('\\');
-        let fast = match (continued || quiet, ends_in_backslash) {
+        let fast = match (self.continued || quiet, ends_in_backslash) {
             (true, _) => None,
             (false, false) => fast_line(line, pos).map(|(s, h)| (s, h, end)),
             (false, true) => fast_continued(text, pos).map(|(s, e)| (s, None, e)),
         };
-        continued = ends_in_backslash && fast.is_none();
-        match (quiet || fast.is_some(), block) {
+        self.continued = ends_in_backslash && fast.is_none();
+        match (quiet || fast.is_some(), self.block) {
             (true, Some(start)) => {
-                parse_block(text, start, pos, &mut out);
-                block = None;
+                self.flush(start, pos);
+                self.block = None;
             }
             (false, None) => {
-                block = Some(pos);
-                run = 0;
+                self.block = Some(pos);
+                self.run = 0;
             }
             _ => {}
         }
-        let end = match fast {
+        self.pos = match fast {
             Some((stmt, hash, end)) => {
-                out.push(stmt);
-                out.extend(hash.map(Stmt::AmbiguousHash));
+                self.ready.push_back(stmt);
+                self.ready.extend(hash.map(Stmt::AmbiguousHash));
                 end
             }
             None => end,
         };
-        pos = end;
-        if let Some(start) = block {
-            run += 1;
-            if run >= MAX_RUN && !continued {
-                parse_block(text, start, pos, &mut out);
-                block = None;
+        if let Some(start) = self.block {
+            self.run += 1;
+            if self.run >= MAX_RUN && !self.continued {
+                self.flush(start, self.pos);
+                self.block = None;
             }
         }
     }
-    if let Some(start) = block {
-        parse_block(text, start, text.len(), &mut out);
+
+    /// Parses `text[start..end]` (whole lines) with pest, queueing its
+    /// statements with offsets into the file.
+    fn flush(&mut self, start: usize, end: usize) {
+        let mut out = Vec::new();
+        parse_text(&self.text[start..end], &mut out);
+        for mut stmt in out {
+            shift(&mut stmt, start);
+            self.ready.push_back(stmt);
+        }
     }
-    out
 }
 
 /// The statements of one physical `line` (with its line end, at offset
@@ -285,18 +333,6 @@ fn line_end(text: &str, pos: usize) -> usize {
 
 /// Most lines parsed by pest at once.
 const MAX_RUN: usize = 512;
-
-/// Parses `text[start..end]` (whole lines) and appends its statements with
-/// offsets into `text`.
-fn parse_block(text: &str, start: usize, end: usize, out: &mut Vec<Stmt>) {
-    let first = out.len();
-    parse_text(&text[start..end], out);
-    if start > 0 {
-        for stmt in &mut out[first..] {
-            shift(stmt, start);
-        }
-    }
-}
 
 fn shift(stmt: &mut Stmt, by: usize) {
     let mv = |r: &mut Range| {
@@ -561,7 +597,7 @@ mod tests {
         for t in texts {
             let mut whole = Vec::new();
             parse_text(&t, &mut whole);
-            assert_eq!(parse(&t), whole, "{t}");
+            assert_eq!(parse(&t).collect::<Vec<_>>(), whole, "{t}");
         }
     }
 

@@ -557,3 +557,53 @@ fn problems_described_per_file_are_capped() {
         |p| matches!(p, svcc_compiler::report::Printed::Diagnostic(d) if d.code == "svcc::limit")
     ));
 }
+
+#[test]
+fn findings_of_the_checks_are_capped_per_file_too() {
+    // 1,500 services on one port: 2,998 conflicts (`*` and `::` each), 1,000
+    // described.
+    let text: String = (0..1500)
+        .map(|i| format!("service s{i} {{\n  inet_listener l {{\n    port = 1430\n  }}\n}}\n"))
+        .collect();
+    let c = check_str("<many>", &text, &Options::default());
+    let n = codes(&c)
+        .iter()
+        .filter(|c| **c == "svcc::listener-conflict")
+        .count();
+    assert_eq!(n, 1000);
+    let last = c.diagnostics.iter().find(|d| d.code == "svcc::limit");
+    assert!(
+        last.is_some_and(|d| d.message.starts_with("1998 more problems")),
+        "{}",
+        messages(&c)
+    );
+}
+
+#[test]
+fn many_listeners_are_checked_in_linear_time() {
+    // One service with 50,000 listeners (each looked up by name when its
+    // block is read), and 50,000 addresses on one port (each compared with
+    // the others for `*` overlaps): quadratic before, minutes in a debug build.
+    let text = "service x {\n".to_string()
+        + &(0..50_000)
+            .map(|i| format!("  unix_listener l{i} {{\n  }}\n"))
+            .collect::<String>()
+        + "}\n";
+    let c = check_within(60, "<listeners>", &text);
+    assert!(c.diagnostics.is_empty(), "{}", messages(&c));
+    let text: String = (0..50_000)
+        .map(|i| {
+            format!(
+                "service s{i} {{\n  inet_listener l {{\n    address = 10.0.{}.{}\n    port = 143\n  }}\n}}\n",
+                i >> 8,
+                i & 255
+            )
+        })
+        .collect();
+    let c = check_within(60, "<addresses>", &text);
+    assert!(
+        !codes(&c).contains(&"svcc::listener-conflict"),
+        "{}",
+        messages(&c)
+    );
+}

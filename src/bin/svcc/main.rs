@@ -11,6 +11,9 @@ use svcc_compiler::check::codes;
 use svcc_compiler::report::{self, HumanOptions};
 use svcc_compiler::{Checked, HostLimits, Options, Severity};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "svcc",
