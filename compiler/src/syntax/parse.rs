@@ -537,7 +537,6 @@ mod tests {
 
     fn texts(src: &str) -> Vec<String> {
         parse(src)
-            .into_iter()
             .map(|s| match s {
                 Stmt::Assign { key, text, .. } => format!("{}={}", &src[key], text),
                 Stmt::Open { kind, name, .. } => {
