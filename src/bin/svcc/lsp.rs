@@ -664,3 +664,142 @@ fn by_file_clear(out: &mut Vec<Notification>, path: &Path) {
 fn params<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, String> {
     serde_json::from_value(req.params).map_err(|e| format!("bad params: {e}"))
 }
+
+/// The protocol in memory: a client on the other end of
+/// `Connection::memory()` drives a whole session, and each response is a
+/// snapshot (paths written as `$DIR` and `$DOCS`).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use std::time::Duration;
+
+    struct Client {
+        conn: Connection,
+        next: i32,
+        dir: String,
+        docs: String,
+    }
+
+    impl Client {
+        fn request(&mut self, method: &str, params: Value) -> Value {
+            self.next += 1;
+            let id = lsp_server::RequestId::from(self.next);
+            let req = Request::new(id.clone(), method.to_string(), params);
+            self.conn.sender.send(req.into()).unwrap();
+            loop {
+                match self.recv() {
+                    Message::Response(r) if r.id == id => match r.response_result {
+                        Ok(v) => return self.redact(v),
+                        Err(e) => panic!("{method}: {e:?}"),
+                    },
+                    _ => continue,
+                }
+            }
+        }
+
+        fn notify(&mut self, method: &str, params: Value) {
+            let n = lsp_server::Notification::new(method.to_string(), params);
+            self.conn.sender.send(n.into()).unwrap();
+        }
+
+        fn recv(&self) -> Message {
+            self.conn
+                .receiver
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the server answers within 10 s")
+        }
+
+        /// The next diagnostics published for `uri`.
+        fn diagnostics(&self, uri: &str) -> Value {
+            loop {
+                if let Message::Notification(n) = self.recv() {
+                    if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri {
+                        return self.redact(n.params);
+                    }
+                }
+            }
+        }
+
+        fn redact(&self, v: Value) -> Value {
+            let text = v
+                .to_string()
+                .replace(&self.docs, "$DOCS")
+                .replace(&self.dir, "$DIR");
+            serde_json::from_str(&text).unwrap()
+        }
+    }
+
+    fn pretty(v: &Value) -> String {
+        serde_json::to_string_pretty(v).unwrap()
+    }
+
+    #[test]
+    fn a_session_in_memory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir(dir.join("conf.d")).unwrap();
+        std::fs::write(dir.join("conf.d/10-mail.conf"), "mail_home = /srv/%u\n").unwrap();
+        let main = dir.join("dovecot.conf");
+        let text = "protocols = imap\n!include conf.d/*.conf\nservice imap {\n  client_limit = 5\n  procss_limit = 10\n  \n}\nx = $protocols\n";
+        std::fs::write(&main, text).unwrap();
+        let (server, conn) = Connection::memory();
+        let thread = std::thread::spawn(move || serve(server).map_err(|e| e.to_string()));
+        let docs = uri_of(&crate::build::cache_dir().join("docs"));
+        let mut c = Client {
+            conn,
+            next: 0,
+            dir: dir.display().to_string(),
+            docs: docs.as_str().to_string(),
+        };
+        let init = c.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
+        insta::assert_snapshot!("initialize", pretty(&init));
+        c.notify("initialized", json!({}));
+        let uri = uri_of(&main).as_str().to_string();
+        let open = json!({"textDocument": {"uri": uri, "languageId": "dovecot", "version": 1, "text": text}});
+        c.notify("textDocument/didOpen", open);
+        insta::assert_snapshot!("diagnostics on open", pretty(&c.diagnostics(&uri)));
+        let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+        insta::assert_snapshot!(
+            "hover on client_limit",
+            pretty(&c.request("textDocument/hover", at(3, 4)))
+        );
+        insta::assert_snapshot!(
+            "hover on a variable",
+            pretty(&c.request("textDocument/hover", at(7, 6)))
+        );
+        let completion = c.request("textDocument/completion", at(5, 2));
+        let labels: Vec<&str> = completion
+            .as_array()
+            .or_else(|| completion["items"].as_array())
+            .expect("completion items")
+            .iter()
+            .filter_map(|i| i["label"].as_str())
+            .collect();
+        insta::assert_snapshot!("completion in a service", labels.join("\n"));
+        insta::assert_snapshot!(
+            "definition of an include",
+            pretty(&c.request("textDocument/definition", at(1, 12)))
+        );
+        let range =
+            json!({"start": {"line": 3, "character": 2}, "end": {"line": 3, "character": 18}});
+        let actions = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+        );
+        insta::assert_snapshot!("code actions on client_limit", pretty(&actions));
+        // An edit that fixes the blocking service clears its diagnostic.
+        let fixed = text.replace("client_limit = 5", "client_limit = 1");
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]}),
+        );
+        insta::assert_snapshot!("diagnostics after the fix", pretty(&c.diagnostics(&uri)));
+        assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+        c.notify("exit", Value::Null);
+        assert_eq!(thread.join().unwrap(), Ok(()));
+    }
+}
