@@ -217,6 +217,15 @@ fn leak_str(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())
 }
 
+fn leak_list(s: &str) -> &'static [&'static str] {
+    Box::leak(
+        s.split(',')
+            .map(leak_str)
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
+}
+
 fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, String> {
     v.parse().map_err(|_| format!("bad number for {k}: {v}"))
 }
@@ -325,6 +334,13 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--ssl-required" => tls.mode = SslMode::Required,
             "--tls13-only" => tls.min_protocol = TlsVersion::Tls13,
             "--tls-no-ticket" => tls.no_ticket = true,
+            "--tls-ca" => tls.ca = Some(leak_str(&val()?)),
+            "--tls-verify-client" => tls.verify_client_cert = true,
+            "--tls-prefer-server" => tls.prefer_server_ciphers = true,
+            // Comma-separated rustls names, as `ssl_cipher_list` etc. resolve to.
+            "--tls12-suites" => tls.tls12_suites = leak_list(&val()?),
+            "--tls13-suites" => tls.tls13_suites = leak_list(&val()?),
+            "--tls-groups" => tls.groups = leak_list(&val()?),
             // --tls-local NET=CERT,KEY
             "--tls-local" => {
                 let v = val()?;

@@ -477,3 +477,118 @@ fn a_stalled_handshake_ends_at_the_idle_timeout() {
         )
         .is_some());
 }
+
+/// A CA (`ca.pem`), a client certificate it signed (`good.pem`/`good.key`)
+/// and a self-signed one (`rogue.pem`/`rogue.key`), in `dir`.
+fn write_client_certs(dir: &Path) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "svcc test CA");
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    std::fs::write(dir.join("ca.pem"), ca.self_signed(&ca_key).unwrap().pem()).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    for (stem, signed) in [("good", true), ("rogue", false)] {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(vec![format!("{stem}.client")]).unwrap();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, format!("{stem} client"));
+        p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = match signed {
+            true => p.signed_by(&key, &issuer).unwrap(),
+            false => p.self_signed(&key).unwrap(),
+        };
+        std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
+    }
+}
+
+#[test]
+fn client_certificates_are_verified_against_ssl_ca() {
+    let dir = temp_dir();
+    let (cert, key) = write_cert(dir.path(), "server", &["localhost"]);
+    write_client_certs(dir.path());
+    let ca = dir.path().join("ca.pem");
+    let s = start(
+        &cert,
+        &key,
+        "http",
+        &["--tls-ca", ca.to_str().unwrap(), "--tls-verify-client"],
+    );
+    let addr = s.addr("svc");
+    let with = |stem: &str| {
+        let c = dir.path().join(format!("{stem}.pem"));
+        let k = dir.path().join(format!("{stem}.key"));
+        s_client(
+            addr,
+            &["-cert", c.to_str().unwrap(), "-key", k.to_str().unwrap()],
+        )
+    };
+    // Signed by ssl_ca: served, and the server asked for it.
+    let (out, err) = with("good");
+    assert!(out.contains("hello"), "good client: {out}\n{err}");
+    // Self-signed: refused during the handshake, never served.
+    let (out, err) = with("rogue");
+    assert!(
+        !out.contains("hello"),
+        "rogue client was served: {out}\n{err}"
+    );
+    assert!(
+        err.contains("alert") || err.contains("error"),
+        "rogue client: no TLS error in {err}"
+    );
+    // No certificate at all: served (Dovecot asks, the auth process decides).
+    let (out, err) = s_client(addr, &[]);
+    assert!(
+        out.contains("hello"),
+        "client without a certificate: {out}\n{err}"
+    );
+}
+
+#[test]
+fn cipher_and_curve_lists_restrict_the_handshake() {
+    let dir = temp_dir();
+    let (cert, key) = write_cert(dir.path(), "server", &["localhost"]);
+    let s = start(
+        &cert,
+        &key,
+        "http",
+        &[
+            "--tls12-suites",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "--tls13-suites",
+            "TLS13_AES_256_GCM_SHA384",
+            "--tls-groups",
+            "secp384r1",
+        ],
+    );
+    let addr = s.addr("svc");
+    let served = |args: &[&str]| s_client(addr, args).0.contains("hello");
+    // TLS 1.2: only the listed suite. (A TLS 1.2 client's groups also say
+    // which ECDSA certificates it takes: P-256 for the server's.)
+    let groups = ["-groups", "P-384:P-256"];
+    let tls12 = |cipher: &str| served(&[&["-tls1_2", "-cipher", cipher][..], &groups].concat());
+    assert!(tls12("ECDHE-ECDSA-AES256-GCM-SHA384"));
+    assert!(!tls12("ECDHE-ECDSA-AES128-GCM-SHA256"));
+    // TLS 1.3: only the listed suite.
+    assert!(served(&[
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_256_GCM_SHA384",
+        "-groups",
+        "P-384"
+    ]));
+    assert!(!served(&[
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_128_GCM_SHA256",
+        "-groups",
+        "P-384"
+    ]));
+    // Key exchange: only the listed group.
+    assert!(!served(&["-tls1_3", "-groups", "X25519"]));
+}
