@@ -600,6 +600,16 @@ mod tests {
         }
     }
 
+    /// A deterministic xorshift64 generator.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// Every line [`fast_line`] reads, pest reads the same way: lines drawn
     /// from the characters that matter to the grammar, with and without
     /// `\n` / `\r\n` endings.
@@ -608,13 +618,7 @@ mod tests {
         const ALPHABET: [&str; 16] = [
             "a", "key", " ", "\t", "=", "{", "}", "\r", "#", "\"", "'", "\\", "!", "é", " = ", " {",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut fast, mut total) = (0, 0);
         for _ in 0..400_000 {
             let len = (next() % 12) as usize;
@@ -662,13 +666,7 @@ mod tests {
         const PIECES: [&str; 14] = [
             "a", " ", "\t", "\\", "\\\n", " \\ \n", "\\\r\n", "\n", "\r", "#", "\"", "=", "{", "",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let mut fast = 0;
         for _ in 0..200_000 {
             let mut text = ["k = a \\\n", "k=\\\n", " k =x\\ \r\n", "k = \\\n"]
