@@ -28,27 +28,7 @@ echo "svcc \"make room\" log lines: $(grep -c "to make room" "$TMP/svcc.log" || 
 grep "to make room" "$TMP/svcc.log" | tail -1 || true
 stop_server
 
-mkdir -p "$TMP/nginx"
-cat >"$TMP/nginx/nginx.conf" <<NGX
-worker_processes 1;
-worker_rlimit_nofile 20000;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/body;
-  proxy_temp_path $TMP/nginx/proxy;
-  fastcgi_temp_path $TMP/nginx/fastcgi;
-  uwsgi_temp_path $TMP/nginx/uwsgi;
-  scgi_temp_path $TMP/nginx/scgi;
-  server {
-    listen 127.0.0.1:18481 backlog=3000;
-    location / { return 200 "hello\n"; }
-  }
-}
-NGX
+NGINX_BACKLOG=3000 nginx_conf 18481 4096 # the listen queue svcc gets: 1000 x 3
 start_server "$TMP/nginx.log" nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx"
 wait_port 18481
 python3 bench/hostile.py 18481 --secs "$SECS" --slowloris "$SLOWLORIS" --label "nginx 1 worker, worker_connections 4096"

@@ -97,3 +97,34 @@ report() { # NAME
 }
 ratio() { awk -v a="$(awk '{ print $1 }' "$TMP/$1.runs" | median)" -v b="$(awk '{ print $1 }' "$TMP/$2.runs" | median)" 'BEGIN { printf "%.2f", a / b }'; }
 
+
+# nginx with one worker on 127.0.0.1:PORT answering `hello\n`, its config in
+# $TMP/nginx/nginx.conf. CONNECTIONS is worker_connections (descriptors:
+# four times that); LISTEN adds to the `listen` line (e.g. `ssl`), SERVER
+# adds directives to the server block; NGINX_BACKLOG sets the listen queue
+# (default 4096).
+nginx_conf() { # PORT [CONNECTIONS] [LISTEN] [SERVER]
+  local conns=${2:-4096}
+  mkdir -p "$TMP/nginx"
+  cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log;
+worker_rlimit_nofile $((conns * 4));
+events { worker_connections $conns; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx/body;
+  proxy_temp_path $TMP/nginx/proxy;
+  fastcgi_temp_path $TMP/nginx/fastcgi;
+  uwsgi_temp_path $TMP/nginx/uwsgi;
+  scgi_temp_path $TMP/nginx/scgi;
+  server {
+    listen 127.0.0.1:$1 ${3:-} backlog=${NGINX_BACKLOG:-4096};
+    ${4:-}
+    location / { default_type text/plain; return 200 "hello\n"; }
+  }
+}
+EOF
+}

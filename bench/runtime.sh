@@ -26,29 +26,6 @@ cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-tes
 TESTD=$ROOT/target/release/svcc-testd
 . "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
 
-nginx_conf() {
-  mkdir -p "$TMP/nginx"
-  cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/body;
-  proxy_temp_path $TMP/nginx/proxy;
-  fastcgi_temp_path $TMP/nginx/fastcgi;
-  uwsgi_temp_path $TMP/nginx/uwsgi;
-  scgi_temp_path $TMP/nginx/scgi;
-  server {
-    listen 127.0.0.1:$1 backlog=4096;
-    location / { default_type text/plain; return 200 "hello\n"; }
-  }
-}
-EOF
-}
-
 P=19310
 for i in $(seq "$RUNS"); do
   echo "round $i/$RUNS" >&2

@@ -26,34 +26,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=localhost -addext subjectAltName=DNS:localhost \
   -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 
-nginx_conf() {
-  mkdir -p "$TMP/nginx"
-  cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-worker_rlimit_nofile 65536;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/body;
-  proxy_temp_path $TMP/nginx/proxy;
-  fastcgi_temp_path $TMP/nginx/fastcgi;
-  uwsgi_temp_path $TMP/nginx/uwsgi;
-  scgi_temp_path $TMP/nginx/scgi;
-  server {
-    listen 127.0.0.1:$1 ssl backlog=4096;
-    ssl_certificate $TMP/cert.pem;
+tls_nginx_conf() { # PORT
+  nginx_conf "$1" 16384 ssl "ssl_certificate $TMP/cert.pem;
     ssl_certificate_key $TMP/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_tickets off;
     ssl_session_cache off;
-    keepalive_requests 1000000;
-    location / { default_type text/plain; return 200 "hello\n"; }
-  }
-}
-EOF
+    keepalive_requests 1000000;"
 }
 
 svcc_cmd() { # PORT
@@ -73,7 +52,7 @@ for i in $(seq "$RUNS"); do
     # shellcheck disable=SC2046
     run_pair "svcc_tls_$mode" $P "wrk_tls_$mode" -- $(svcc_cmd $P)
     P=$((P + 1))
-    nginx_conf $P
+    tls_nginx_conf $P
     run_pair "nginx_tls_$mode" $P "wrk_tls_$mode" -- nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log"
   done
 done
@@ -126,7 +105,7 @@ start_server "$TMP/svcc_mem.log" $(svcc_cmd $P)
 idle_mem svcc_idle $P
 stop_server
 P=$((P + 1))
-nginx_conf $P
+tls_nginx_conf $P
 start_server "$TMP/nginx_mem.log" nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log"
 idle_mem nginx_idle $P
 stop_server
