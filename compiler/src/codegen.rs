@@ -338,6 +338,17 @@ fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
     };
     let names = filters(&t.names);
     let locals = filters(&t.locals);
+    let password = match &t.key_password {
+        None => quote!(None),
+        Some(tls::KeyPassword::Text(v)) => {
+            let v = &v.value;
+            quote!(Text(#v))
+        }
+        Some(tls::KeyPassword::File(f)) => {
+            let p = &f.abs;
+            quote!(File(#p))
+        }
+    };
     quote! {
         #krate::runtime::spec::TlsSpec {
             mode: #krate::runtime::spec::SslMode::#mode,
@@ -353,6 +364,7 @@ fn tls_tokens(t: &Tls, krate: &TokenStream) -> TokenStream {
             no_ticket: #no_ticket,
             names: &[#(#names),*],
             locals: &[#(#locals),*],
+            key_password: #krate::runtime::spec::KeyPassword::#password,
         }
     }
 }

@@ -100,6 +100,20 @@ pub struct TlsSpec {
     pub names: &'static [TlsCert],
     /// `local NET { ssl_cert ssl_key }`: chosen by the local address.
     pub locals: &'static [TlsCert],
+    /// `ssl_key_password`: what decrypts an encrypted (PKCS#8) key.
+    pub key_password: KeyPassword,
+}
+
+/// `ssl_key_password`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPassword {
+    /// None set: keys must be unencrypted.
+    None,
+    /// The password as the config wrote it (it is then in the binary too).
+    Text(&'static str),
+    /// `ssl_key_password = <PATH`: the file's first line, read with the keys
+    /// at start-up and on SIGHUP.
+    File(&'static str),
 }
 
 impl TlsSpec {
@@ -118,6 +132,7 @@ impl TlsSpec {
         no_ticket: false,
         names: &[],
         locals: &[],
+        key_password: KeyPassword::None,
     };
 
     /// TLS with one certificate and rustls's defaults (tests, hand-written

@@ -21,7 +21,7 @@ use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::spec::{SslMode, TlsSpec, TlsVersion};
+use crate::spec::{KeyPassword, SslMode, TlsSpec, TlsVersion};
 
 /// The loaded TLS contexts of a binary.
 #[derive(Clone)]
@@ -58,10 +58,10 @@ impl Contexts {
             return Err("ssl = yes, but ssl_cert or ssl_key is not set".into());
         }
         let provider = Arc::new(provider(spec)?);
-        let global = load_pair(spec.cert, spec.key, &provider)?;
+        let global = load_pair(spec.cert, spec.key, spec.key_password, &provider)?;
         let mut names = Vec::new();
         for c in spec.names {
-            let ck = load_pair(c.cert, c.key, &provider)?;
+            let ck = load_pair(c.cert, c.key, spec.key_password, &provider)?;
             for n in c.selector {
                 names.push((n.to_ascii_lowercase(), ck.clone()));
             }
@@ -69,7 +69,7 @@ impl Contexts {
         let default = config(spec, &provider, global.clone(), names.clone())?;
         let mut by_local = Vec::new();
         for c in spec.locals {
-            let ck = load_pair(c.cert, c.key, &provider)?;
+            let ck = load_pair(c.cert, c.key, spec.key_password, &provider)?;
             let cfg = config(spec, &provider, ck, names.clone())?;
             for net in c.selector {
                 let (ip, bits) = parse_net(net)?;
@@ -236,11 +236,11 @@ fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
 fn load_pair(
     cert: &str,
     key: &str,
+    password: KeyPassword,
     provider: &CryptoProvider,
 ) -> Result<Arc<CertifiedKey>, String> {
     let certs = read_certs(cert)?;
-    let der = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("key file {key}: {}", pem_error(e)))?;
+    let der = read_key(key, password)?;
     let signer = provider
         .key_provider
         .load_private_key(der)
@@ -257,14 +257,46 @@ fn load_pair(
     }
 }
 
+/// Reads a PEM private key; an encrypted PKCS#8 one (`ENCRYPTED PRIVATE
+/// KEY`) is decrypted with `ssl_key_password`.
+fn read_key(key: &str, password: KeyPassword) -> Result<PrivateKeyDer<'static>, String> {
+    let text =
+        std::fs::read_to_string(key).map_err(|e| format!("cannot read key file {key}: {e}"))?;
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(format!("key file {key} is encrypted the legacy OpenSSL way, which svcc cannot read: convert it once with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in {key} -out NEW.pem`"));
+    }
+    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return PrivateKeyDer::from_pem_slice(text.as_bytes())
+            .map_err(|e| format!("key file {key}: {}", pem_error(e)));
+    }
+    let password = match password {
+        KeyPassword::None => {
+            return Err(format!(
+                "key file {key} is encrypted and no ssl_key_password is set"
+            ))
+        }
+        KeyPassword::Text(p) => p.to_string(),
+        KeyPassword::File(f) => {
+            let p = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read ssl_key_password file {f}: {e}"))?;
+            p.lines().next().unwrap_or("").to_string()
+        }
+    };
+    let (_, doc) = pkcs8::SecretDocument::from_pem(&text)
+        .map_err(|e| format!("key file {key}: not a PEM encrypted private key: {e}"))?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes())
+        .map_err(|e| format!("key file {key}: not a PKCS#8 encrypted private key: {e}"))?;
+    let plain = info.decrypt(password.as_bytes()).map_err(|e| {
+        format!("key file {key}: cannot decrypt it with ssl_key_password (wrong password, or an unsupported cipher: {e})")
+    })?;
+    Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
+}
+
 fn pem_error(e: rustls_pki_types::pem::Error) -> String {
     use rustls_pki_types::pem::Error as E;
     match e {
         E::Io(e) => e.to_string(),
-        E::NoItemsFound => {
-            "no PEM private key found (an encrypted key is not supported: decrypt it with `openssl pkey`)"
-                .into()
-        }
+        E::NoItemsFound => "no PEM private key found".into(),
         other => format!("{other:?}"),
     }
 }

@@ -121,6 +121,10 @@ pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
     ),
     ("ssl_ca", "the CAs client certificates must chain to (`</path`)"),
     (
+        "ssl_key_password",
+        "decrypts an encrypted PKCS#8 `ssl_key` (`<path`: a file read at start-up and on SIGHUP)",
+    ),
+    (
         "ssl_verify_client_cert",
         "ask clients for a certificate, verified against `ssl_ca`",
     ),

@@ -809,6 +809,16 @@ impl Builder<'_> {
             "ssl_cipher_suites" => self.model.tls.cipher_suites = text(v),
             "ssl_curve_list" => self.model.tls.curve_list = text(v),
             "ssl_options" => self.model.tls.options = text(v),
+            "ssl_key_password" => {
+                self.model.tls.key_password = match v.trim_start().starts_with('<') {
+                    _ if v.is_empty() => None,
+                    true => Some(tls::KeyPassword::File(self.file_ref(s, v, origin))),
+                    false => Some(tls::KeyPassword::Text(Val {
+                        value: v.to_string(),
+                        origin,
+                    })),
+                }
+            }
             _ => {}
         }
     }

@@ -279,6 +279,20 @@ fn tls(w: &mut W<'_>, t: &super::tls::Tls) {
             w.line(0, k, &v, file(f), "");
         }
     }
+    match &t.key_password {
+        Some(super::tls::KeyPassword::File(f)) => {
+            let v = Val {
+                value: (),
+                origin: f.origin,
+            };
+            w.line(0, "ssl_key_password", &v, file(f), "");
+        }
+        // As `doveconf` does: a secret is not shown.
+        Some(super::tls::KeyPassword::Text(v)) => {
+            w.line(0, "ssl_key_password", v, "# hidden".into(), "")
+        }
+        None => {}
+    }
     w.line(
         0,
         "ssl_min_protocol",

@@ -110,6 +110,18 @@ pub struct Tls {
     pub names: Vec<FilterCert>,
     /// Per-address certificates.
     pub locals: Vec<FilterCert>,
+    /// `ssl_key_password`.
+    pub key_password: Option<KeyPassword>,
+}
+
+/// `ssl_key_password`: the text itself (built into the binary like the rest
+/// of the config), or `<path` to a file the binary reads at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPassword {
+    /// The password as written.
+    Text(Val<String>),
+    /// `<path`.
+    File(FileRef),
 }
 
 impl Default for Tls {
@@ -127,6 +139,7 @@ impl Default for Tls {
             options: Val::default(String::new()),
             names: Vec::new(),
             locals: Vec::new(),
+            key_password: None,
         }
     }
 }

@@ -186,11 +186,12 @@ fn build_reports_what_rustls_cannot_honour() {
     assert!(ignored[1].contains("brainpoolP256r1"), "{ignored:?}");
     assert!(ignored[2].contains("ssl_dh"), "{ignored:?}");
     let refused = with_code(&found, codes::UNSUPPORTED_SETTING);
-    assert_eq!(refused.len(), 3, "{found:#?}");
+    assert_eq!(refused.len(), 2, "{found:#?}");
     assert!(refused
         .iter()
         .any(|r| r.contains("ssl_min_protocol = TLSv1.1")));
-    assert!(refused.iter().any(|r| r.contains("`ssl_key_password`")));
+    // ssl_key_password is honoured (encrypted PKCS#8 keys).
+    assert!(!refused.iter().any(|r| r.contains("`ssl_key_password`")));
     assert!(refused
         .iter()
         .any(|r| r.contains("`mail_location` in `local_name")));
@@ -198,4 +199,51 @@ fn build_reports_what_rustls_cannot_honour() {
     let found = check(dir.path(), conf, false);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("ssl-min-protocol"), "{found:#?}");
+}
+
+#[test]
+fn ssl_key_password_reaches_the_spec_and_stays_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    cert(dir.path(), "c", &["mail.example.com"], Alg::Ec, None);
+    let base = "ssl_cert = <c.pem\nssl_key = <c.key\nprotocols = imap\nservice imap-login {\n  executable = echo\n  inet_listener imaps {\n    port = 993\n    ssl = yes\n  }\n}\n";
+    for (line, spec, shown) in [
+        (
+            "ssl_key_password = s3cret\n",
+            "KeyPassword :: Text (\"s3cret\")",
+            "# hidden",
+        ),
+        ("ssl_key_password = <pw.txt\n", "KeyPassword :: File (", "<"),
+    ] {
+        let path = dir.path().join("svcc.conf");
+        std::fs::write(&path, format!("{base}{line}")).unwrap();
+        let opts = Options {
+            for_build: true,
+            ..Options::default()
+        };
+        let checked = svcc_compiler::check_path(path.to_str().unwrap(), &opts).unwrap();
+        assert!(
+            checked
+                .diagnostics
+                .iter()
+                .all(|d| d.code != codes::UNSUPPORTED_SETTING),
+            "{line}"
+        );
+        let tokens = svcc_compiler::codegen::generate(&svcc_compiler::codegen::Input {
+            checked: &checked,
+            handlers: &[],
+            krate: quote::quote!(::svcc),
+        })
+        .to_string();
+        assert!(tokens.contains(spec), "{line}: {tokens}");
+        let printed = svcc_compiler::model::print::render(&checked.model, &checked.doc.sources);
+        let shown_line = printed
+            .lines()
+            .find(|l| l.contains("ssl_key_password"))
+            .unwrap_or("");
+        assert!(shown_line.contains(shown), "{line}: {printed}");
+        assert!(
+            !printed.contains("s3cret"),
+            "the password is printed: {printed}"
+        );
+    }
 }

@@ -21,8 +21,8 @@ use std::time::Duration;
 use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
 use svcc_runtime::handlers::{Banner, Discard, Echo, Http, Peer};
 use svcc_runtime::spec::{
-    AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert, TlsSpec,
-    TlsVersion,
+    AppSpec, HandlerSpec, KeyPassword, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert,
+    TlsSpec, TlsVersion,
 };
 use svcc_runtime::RunOptions;
 
@@ -335,6 +335,8 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             "--tls13-only" => tls.min_protocol = TlsVersion::Tls13,
             "--tls-no-ticket" => tls.no_ticket = true,
             "--tls-ca" => tls.ca = Some(leak_str(&val()?)),
+            "--tls-key-password" => tls.key_password = KeyPassword::Text(leak_str(&val()?)),
+            "--tls-key-password-file" => tls.key_password = KeyPassword::File(leak_str(&val()?)),
             "--tls-verify-client" => tls.verify_client_cert = true,
             "--tls-prefer-server" => tls.prefer_server_ciphers = true,
             // Comma-separated rustls names, as `ssl_cipher_list` etc. resolve to.

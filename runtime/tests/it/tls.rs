@@ -592,3 +592,58 @@ fn cipher_and_curve_lists_restrict_the_handshake() {
     // Key exchange: only the listed group.
     assert!(!served(&["-tls1_3", "-groups", "X25519"]));
 }
+
+/// `key` encrypted with `password` by `openssl pkcs8` (PBES2, AES-256-CBC),
+/// written next to it as `STEM.enc.key`.
+fn encrypt_key(key: &Path, password: &str) -> PathBuf {
+    let out = key.with_extension("enc.key");
+    let st = Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout"])
+        .arg(format!("pass:{password}"))
+        .arg("-in")
+        .arg(key)
+        .arg("-out")
+        .arg(&out)
+        .status()
+        .expect("openssl (Debian package openssl)");
+    assert!(st.success());
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("ENCRYPTED PRIVATE KEY"));
+    out
+}
+
+#[test]
+fn an_encrypted_key_is_read_with_ssl_key_password() {
+    let dir = temp_dir();
+    let (cert, key) = write_cert(dir.path(), "server", &["localhost"]);
+    let enc = encrypt_key(&key, "s3cret pass");
+    // The password as text, and from a file (`ssl_key_password = <FILE`).
+    let pw_file = dir.path().join("password");
+    std::fs::write(&pw_file, "s3cret pass\n").unwrap();
+    for extra in [
+        ["--tls-key-password", "s3cret pass"],
+        ["--tls-key-password-file", pw_file.to_str().unwrap()],
+    ] {
+        let s = start(&cert, &enc, "http", &extra);
+        let (out, err) = s_client(s.addr("svc"), &[]);
+        assert!(out.contains("hello"), "{extra:?}: {out}\n{err}");
+    }
+    // A wrong password, or none: the server does not start, and says why.
+    for (extra, why) in [
+        (&["--tls-key-password", "wrong"][..], "cannot decrypt"),
+        (&[][..], "no ssl_key_password"),
+    ] {
+        let mut args = vec![
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            enc.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--service", "svc", "handler=http", "tls-listen=127.0.0.1:0"]);
+        let (code, srv) = Server::start_failing(&args);
+        assert_ne!(code, Some(0));
+        assert!(srv.log().contains(why), "{extra:?}: {}", srv.log());
+    }
+}
