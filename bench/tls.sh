@@ -59,45 +59,10 @@ done
 
 # Memory per idle TLS connection: IDLE clients handshake, send nothing more
 # and stay open; RSS of every server process, before and after.
-rss_all() { # PID: master + children, KiB
-  local t
-  t=$(rss_kib "$1")
-  for c in $(children "$1"); do t=$((t + $(rss_kib "$c" 2>/dev/null || echo 0))); done
-  echo "$t"
-}
 idle_mem() { # NAME PORT
   wait_port "$2"
   sleep 0.5
-  python3 - "$2" "$IDLE" "$SERVER_PID" "$TMP/$1.mem" <<'EOF'
-import socket, ssl, sys, subprocess, time
-port, n, pid, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-def rss():
-    pids = [pid] + subprocess.run(["ps", "--ppid", pid, "-o", "pid="], capture_output=True, text=True).stdout.split()
-    total = 0
-    for p in pids:
-        try:
-            for line in open(f"/proc/{p.strip()}/status"):
-                if line.startswith("VmRSS"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-# Warm up (first handshakes allocate the server's one-time state).
-for _ in range(20):
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
-    s.close()
-time.sleep(1.5)
-before = rss()
-conns = []
-for _ in range(n):
-    conns.append(ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost"))
-time.sleep(1.0)
-after = rss()
-open(out, "w").write("%.2f %d %d\n" % ((after - before) / n, before, after))
-EOF
+  python3 bench/idle.py "$2" "$IDLE" "$SERVER_PID" "$TMP/$1.mem" --tls
 }
 P=$((P + 1))
 # shellcheck disable=SC2046
