@@ -110,6 +110,8 @@ pub(crate) struct ConnIo {
     pub broken: bool,
     /// The handler asked to close.
     pub close_req: bool,
+    /// ... and said the exchange is complete ([`Conn::close_complete`]).
+    pub complete: bool,
     /// A send returned `WouldBlock`: wait for a writable event.
     pub blocked_write: bool,
     /// The handler received [`EventHandler::shutdown`].
@@ -159,6 +161,7 @@ impl ConnIo {
             eof: false,
             broken: false,
             close_req: false,
+            complete: false,
             blocked_write: false,
             told_shutdown: false,
             established: false,
@@ -465,6 +468,19 @@ impl Conn<'_> {
     /// Closes the connection once the queued output is sent (lingering
     /// close). No further callbacks except [`EventHandler::closed`].
     pub fn close(&mut self) {
+        self.io.close_req = true;
+    }
+
+    /// Closes like [`Conn::close`], for when the protocol's exchange is
+    /// over and the client sends nothing more (an HTTP request with
+    /// `Connection: close` read whole, with nothing after it; a `QUIT`
+    /// answered): if nothing unread has arrived when the output is sent,
+    /// the socket is closed at once instead of waiting for the client's
+    /// FIN, as nginx's `lingering_close on` does. Anything unread that has
+    /// arrived still gets the whole lingering close. Bytes the client sends
+    /// after the close, against its protocol, get a reset.
+    pub fn close_complete(&mut self) {
+        self.io.complete = true;
         self.io.close_req = true;
     }
 

@@ -61,6 +61,9 @@ pub struct HttpState {
     scanned: usize,
     /// The current request's line is complete and was checked.
     line_checked: bool,
+    /// The connection ends on an error answer: whatever the client still
+    /// sends is unread.
+    fatal: bool,
 }
 
 struct Request {
@@ -113,7 +116,7 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
                 return;
             }
             if st.close_after {
-                return conn.close();
+                return finish(st, conn);
             }
         }
         if st.body_left > 0 && !st.buf.is_empty() {
@@ -225,6 +228,7 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
     }
     if req.fatal {
         st.buf.clear();
+        st.fatal = true;
         st.close_after = true;
         if st.resp_left == 0 {
             conn.close();
@@ -235,8 +239,19 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
     if close {
         st.close_after = true;
         if st.resp_left == 0 {
-            conn.close();
+            finish(st, conn);
         }
+    }
+}
+
+/// Closes after the last answer: at once when the request was read whole
+/// and nothing follows it ([`Conn::close_complete`]), else with the whole
+/// lingering close (an unread body, pipelined bytes, an error answer).
+fn finish(st: &HttpState, conn: &mut Conn<'_>) {
+    if st.body_left == 0 && st.buf.is_empty() && !st.fatal {
+        conn.close_complete();
+    } else {
+        conn.close();
     }
 }
 

@@ -917,7 +917,24 @@ impl<H: EventHandler> Worker<H> {
         if let Some(st) = e.state.take() {
             self.handler.closed(st);
         }
-        if self.plain_close || shutdown_failed(&e.io) {
+        // The test switch: a plain close(), reading nothing.
+        if self.plain_close {
+            self.remove(key);
+            return;
+        }
+        // A complete exchange (`Conn::close_complete`) with nothing unread:
+        // nothing to wait for, so close now (FIN). Checked before the
+        // shutdown, so the client sees its EOF only after this choice.
+        let mut bytes_left = t.linger_bytes;
+        if e.io.complete
+            && linger::discard(e.io.fd.as_fd(), &mut self.scratch, &mut bytes_left)
+                == Drain::WouldBlock
+            && bytes_left == t.linger_bytes
+        {
+            self.remove(key);
+            return;
+        }
+        if shutdown_failed(&e.io) {
             self.remove(key);
             return;
         }
@@ -925,10 +942,7 @@ impl<H: EventHandler> Worker<H> {
         if let Some(d) = self.stop_deadline {
             until = until.min(d);
         }
-        e.phase = Phase::Linger {
-            until,
-            bytes_left: t.linger_bytes,
-        };
+        e.phase = Phase::Linger { until, bytes_left };
         if std::mem::take(&mut e.evictable) {
             self.evictable -= 1;
         }

@@ -2,6 +2,7 @@
 //! with unread client data pending when the server closes. Plain `close()`
 //! (the test switch) loses data; svcc's lingering close delivers every byte.
 
+use std::io::Write;
 use std::time::Duration;
 
 use crate::util::*;
@@ -174,4 +175,44 @@ fn a_drainer_killed_twice_in_a_row_comes_back() {
         .is_some(),
         "drainer {d3} is not a live child"
     );
+}
+
+/// A client that has sent `Connection: close` and read the whole answer
+/// sends more bytes: `true` when they are reset within 1 s (the server
+/// closed at once), `false` when they are read and dropped (it lingers;
+/// linger_read_timeout is 2 s).
+fn reset_after_complete_exchange(addr: std::net::SocketAddr, request: &[u8]) -> bool {
+    let mut s = connect(addr);
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request).unwrap();
+    let (answer, err) = read_all(&mut s);
+    assert!(err.is_none(), "{err:?}");
+    assert!(answer.starts_with(b"HTTP/1.1 "), "{answer:?}");
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        if s.write_all(b"x").is_err() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn a_complete_exchange_closes_without_waiting_and_anything_unread_still_lingers() {
+    let srv = Server::start(&["--service", "http", "handler=http", "listen=127.0.0.1:0"]);
+    let addr = srv.addr("http");
+    // The request read whole, nothing after it: closed at once (nginx's
+    // lingering_close on), so the socket holds no slot while the client
+    // dawdles; what the client then sends, against HTTP, is reset.
+    let get = b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    assert!(reset_after_complete_exchange(addr, get));
+    // Pipelined bytes after the request: unread when the answer is done, so
+    // the whole lingering close, and nothing is reset.
+    let pipelined = [&get[..], b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"].concat();
+    assert!(!reset_after_complete_exchange(addr, &pipelined));
+    // An unread request body (answered before it was read): the same.
+    let body = b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n";
+    let body = [&body[..], &[b'b'; 1000][..]].concat();
+    assert!(!reset_after_complete_exchange(addr, &body));
 }
