@@ -276,6 +276,11 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
     let hash = config_hash(map);
     let version = env!("CARGO_PKG_VERSION");
     let tls = tls_tokens(&checked.model.tls, krate);
+    let trusted = g
+        .haproxy_trusted_networks
+        .value
+        .iter()
+        .map(|n| net_tokens(n, krate));
     quote! {
         fn main() -> ::std::process::ExitCode {
             #(#tracked)*
@@ -286,6 +291,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                 services: &SERVICES,
                 base_dir: #base_dir,
                 internal_user: #internal_user,
+                haproxy_trusted_networks: &[#(#trusted),*],
                 config_text: #config_text,
                 config_hash: #hash,
                 svcc_version: #version,
@@ -295,6 +301,23 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
             #krate::runtime::main(&APP)
         }
     }
+}
+
+/// A network as a const `IpNet` (resolved here: the runtime parses no
+/// config text).
+fn net_tokens(n: &svcc_facts::IpNet, krate: &TokenStream) -> TokenStream {
+    let bits = n.bits;
+    let addr = match n.addr {
+        std::net::IpAddr::V4(a) => {
+            let [a, b, c, d] = a.octets();
+            quote!(::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(#a, #b, #c, #d)))
+        }
+        std::net::IpAddr::V6(a) => {
+            let s = a.segments();
+            quote!(::std::net::IpAddr::V6(::std::net::Ipv6Addr::new(#(#s),*)))
+        }
+    };
+    quote!(#krate::runtime::spec::IpNet { addr: #addr, bits: #bits })
 }
 
 /// The TLS settings as a `TlsSpec`: paths (never file contents), rustls
@@ -412,8 +435,9 @@ fn service_tokens(
             // `is_bound`: Dovecot's master skips `ssl = yes` listeners while
             // `ssl = no`; such a port is never served, least of all in plaintext.
             let ssl = l.ssl.value;
+            let haproxy = l.haproxy.value;
             Some(quote! {
-                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port, ssl: #ssl }
+                #krate::runtime::spec::ListenerSpec::Inet { name: #lname, addresses: &[#(#addrs),*], port: #port, ssl: #ssl, haproxy: #haproxy }
             })
         }
         ListenerKind::Unix => {
@@ -588,5 +612,26 @@ mod tests {
         assert!(!off.contains("port : 8443u16"), "{off}");
         assert!(off.contains("port : 8080u16 , ssl : false"), "{off}");
         assert!(off.contains("SslMode :: No"), "{off}");
+    }
+
+    #[test]
+    fn haproxy_listeners_and_trusted_networks_are_resolved() {
+        let conf = "haproxy_trusted_networks = 10.0.0.0/8, 192.0.2.7 2001:db8::/32\nservice web {\n  executable = peer\n  inet_listener web {\n    port = 8080\n    haproxy = yes\n  }\n  inet_listener direct {\n    port = 8081\n  }\n}\n";
+        let out = gen(conf, &[]);
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("port : 8080u16 , ssl : false , haproxy : true"), "{out}");
+        assert!(out.contains("port : 8081u16 , ssl : false , haproxy : false"), "{out}");
+        assert!(
+            out.contains("Ipv4Addr :: new (10u8 , 0u8 , 0u8 , 0u8)) , bits : 8u8"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Ipv4Addr :: new (192u8 , 0u8 , 2u8 , 7u8)) , bits : 32u8"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Ipv6Addr :: new (8193u16 , 3512u16 , 0u16 , 0u16 , 0u16 , 0u16 , 0u16 , 0u16)) , bits : 32u8"),
+            "{out}"
+        );
     }
 }

@@ -84,6 +84,77 @@ impl Fnv1a {
     }
 }
 
+/// An IP network: an address and a prefix length (`10.0.0.0/8`,
+/// `2001:db8::/32`, or one address). The one rule for Dovecot's network
+/// values (`haproxy_trusted_networks`, `local NET { }`), which the checker
+/// validates, generated code carries, and the runtime matches against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    /// The network's address (IPv4-mapped IPv6 addresses are stored as
+    /// IPv4).
+    pub addr: std::net::IpAddr,
+    /// Prefix length: 0 to 32 (IPv4) or 128 (IPv6).
+    pub bits: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDR` or `ADDR/BITS` (brackets around an IPv6 address
+    /// allowed). The error says what is wrong.
+    pub fn parse(text: &str) -> Result<IpNet, String> {
+        let (ip, bits) = match text.split_once('/') {
+            Some((ip, b)) => (ip, Some(b)),
+            None => (text, None),
+        };
+        let ip: std::net::IpAddr = ip
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IP address or network"))?;
+        let ip = canonical_ip(ip);
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            Some(b) => b
+                .parse::<u8>()
+                .ok()
+                .filter(|b| *b <= max)
+                .ok_or_else(|| format!("`{text}`: the mask must be 0 to {max}"))?,
+            None => max,
+        };
+        Ok(IpNet { addr: ip, bits })
+    }
+
+    /// Whether `ip` is inside this network (an IPv4-mapped IPv6 address
+    /// counts as its IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (canonical_ip(ip), self.addr) {
+            (IpAddr::V4(a), IpAddr::V4(n)) => {
+                let mask = u32::MAX.checked_shl(32 - self.bits as u32).unwrap_or(0);
+                u32::from(a) & mask == u32::from(n) & mask
+            }
+            (IpAddr::V6(a), IpAddr::V6(n)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - self.bits as u32)
+                    .unwrap_or(0);
+                u128::from(a) & mask == u128::from(n) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as IPv4; others as
+/// they are.
+pub fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(std::net::IpAddr::V4)
+            .unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +177,28 @@ mod tests {
     #[test]
     fn fds_needed_counts_clients_listeners_and_own() {
         assert_eq!(fds_needed(1000, 2), 1000 + 2 + OWN_FDS);
+    }
+
+    #[test]
+    fn networks_parse_and_match_by_prefix() {
+        let n = IpNet::parse("192.0.2.0/24").unwrap();
+        assert!(n.contains("192.0.2.7".parse().unwrap()));
+        assert!(!n.contains("192.0.3.7".parse().unwrap()));
+        assert!(n.contains("::ffff:192.0.2.9".parse().unwrap()));
+        let one = IpNet::parse("127.0.0.2").unwrap();
+        assert_eq!(one.bits, 32);
+        assert!(one.contains("127.0.0.2".parse().unwrap()));
+        assert!(!one.contains("127.0.0.3".parse().unwrap()));
+        let v6 = IpNet::parse("[2001:db8::]/32").unwrap();
+        assert!(v6.contains("2001:db8:1::5".parse().unwrap()));
+        assert!(!v6.contains("2001:db9::5".parse().unwrap()));
+        assert!(!v6.contains("10.0.0.1".parse().unwrap()));
+        let all = IpNet::parse("0.0.0.0/0").unwrap();
+        assert!(all.contains("203.0.113.1".parse().unwrap()));
+        assert!(IpNet::parse("::/0").unwrap().contains("::1".parse().unwrap()));
+        assert!(IpNet::parse("10.0.0.0/33").is_err());
+        assert!(IpNet::parse("::1/129").is_err());
+        assert!(IpNet::parse("mail.example.com").is_err());
+        assert!(IpNet::parse("10.0.0.0/x").is_err());
     }
 }

@@ -128,6 +128,11 @@ pub(crate) struct ConnIo {
     pub ssl_required: bool,
     /// `close_notify` was queued.
     pub close_notify_sent: bool,
+    /// `haproxy = yes`: the PROXY header being read (the handler sees
+    /// the connection once it is complete).
+    pub proxy: Option<Box<crate::proxy::Reader>>,
+    /// The addresses the PROXY header carried.
+    pub proxied: Option<crate::proxy::Addrs>,
 }
 
 /// The socket as `Read`/`Write` for rustls.
@@ -170,7 +175,21 @@ impl ConnIo {
             starttls: None,
             ssl_required: false,
             close_notify_sent: false,
+            proxy: None,
+            proxied: None,
         }
+    }
+
+    /// The address the client connected to: a PROXY header's destination,
+    /// else the socket's.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        if let Some(a) = self.proxied {
+            return Some(a.dest);
+        }
+        socket2::SockRef::from(&self.fd)
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
     }
 
     /// Starts TLS on this connection (the server side of a handshake).
@@ -317,20 +336,23 @@ impl Conn<'_> {
     /// [`EventHandler::readable`] until the client has read some of it.
     pub const HIGH_WATER: usize = 256 << 10;
 
-    /// The client's address (`None` for a unix socket's unnamed peer).
+    /// The client's address (`None` for a unix socket's unnamed peer):
+    /// on a `haproxy = yes` listener, the one the PROXY header carried.
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        if let Some(a) = self.io.proxied {
+            return Some(a.source);
+        }
         socket2::SockRef::from(&self.io.fd)
             .peer_addr()
             .ok()
             .and_then(|a| a.as_socket())
     }
 
-    /// The address the client connected to (`None` on a unix socket).
+    /// The address the client connected to (`None` on a unix socket): on
+    /// a `haproxy = yes` listener, the original destination the PROXY
+    /// header carried.
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        socket2::SockRef::from(&self.io.fd)
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
+        self.io.local_addr()
     }
 
     /// Reads into `buf` without blocking. `Ok(0)` means the client closed its
@@ -568,6 +590,8 @@ pub struct Stream {
     tls: Option<Box<ServerConnection>>,
     starttls: Option<Arc<ServerConfig>>,
     ssl_required: bool,
+    /// The addresses a PROXY header carried (`haproxy = yes`).
+    proxied: Option<crate::proxy::Addrs>,
 }
 
 /// The socket itself: reads bounded by the idle timeout and the stop flag.
@@ -597,6 +621,7 @@ impl Stream {
             tls: None,
             starttls: None,
             ssl_required: false,
+            proxied: None,
         })
     }
 
@@ -604,18 +629,63 @@ impl Stream {
         self.plain.sock.into()
     }
 
-    /// The client's address (`None` for unnamed unix peers).
+    /// The client's address (`None` for unnamed unix peers): on a
+    /// `haproxy = yes` listener, the one the PROXY header carried.
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        if let Some(a) = self.proxied {
+            return Some(a.source);
+        }
         self.plain.sock.peer_addr().ok().and_then(|a| a.as_socket())
     }
 
+    /// The address the client connected to (`None` on a unix socket): on
+    /// a `haproxy = yes` listener, the original destination the PROXY
+    /// header carried.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        if let Some(a) = self.proxied {
+            return Some(a.dest);
+        }
+        self.plain.sock.local_addr().ok().and_then(|a| a.as_socket())
+    }
+
+    /// The local IP that picks a `local` certificate (after any PROXY
+    /// header: the original destination).
     pub(crate) fn local_ip(&self) -> Option<std::net::IpAddr> {
-        self.plain
-            .sock
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-            .map(|a| a.ip())
+        self.local_addr().map(|a| a.ip())
+    }
+
+    /// Reads the PROXY protocol header of a `haproxy = yes` listener
+    /// (within [`crate::proxy::HEADER_TIMEOUT`]); the addresses it carries
+    /// become [`Stream::peer_addr`] and [`Stream::local_addr`].
+    pub(crate) fn read_proxy_header(&mut self) -> Result<(), String> {
+        use crate::proxy::{Reader, Step, HEADER_TIMEOUT};
+        let deadline = std::time::Instant::now() + HEADER_TIMEOUT;
+        let idle = self.plain.idle;
+        let mut reader = Reader::default();
+        let step = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break Step::Failed("timed out waiting for the PROXY header".into());
+            }
+            self.plain.idle = left;
+            let plain = &mut self.plain;
+            match reader.feed(|b| io::Read::read(plain, b)) {
+                Step::Pending => continue,
+                s => break s,
+            }
+        };
+        self.plain.idle = idle;
+        // The header is not the client's data (a stop still lets the
+        // client's first request in).
+        self.plain.got_data = false;
+        match step {
+            Step::Done(a) => {
+                self.proxied = a;
+                Ok(())
+            }
+            Step::Failed(e) => Err(e),
+            Step::Pending => Err("timed out waiting for the PROXY header".into()),
+        }
     }
 
     pub(crate) fn set_tls_policy(&mut self, cfg: Arc<ServerConfig>, required: bool) {

@@ -12,7 +12,7 @@
 //!
 //! static SERVICES: [ServiceSpec; 1] = [ServiceSpec {
 //!     name: "echo",
-//!     listeners: &[ListenerSpec::Inet { name: "echo", addresses: &["127.0.0.1"], port: 7, ssl: false }],
+//!     listeners: &[ListenerSpec::Inet { name: "echo", addresses: &["127.0.0.1"], port: 7, ssl: false, haproxy: false }],
 //!     process_limit: 2,
 //!     client_limit: 1000,
 //!     service_count: 0,
@@ -34,6 +34,7 @@
 //!     warnings: &[],
 //!     tls: TlsSpec::NONE,
 //!     internal_user: None,
+//!     haproxy_trusted_networks: &[],
 //! };
 //!
 //! fn main() -> std::process::ExitCode {
@@ -52,6 +53,7 @@ pub mod handler;
 pub mod handlers;
 mod log;
 mod master;
+mod proxy;
 pub mod spec;
 mod sys;
 mod tls;

@@ -29,7 +29,12 @@ pub struct AppSpec {
     /// drainer reads bytes from network clients, so it never keeps root:
     /// it takes this user's uid and primary gid and no other group.
     pub internal_user: Option<&'static str>,
+    /// `haproxy_trusted_networks`: the peers whose PROXY protocol header a
+    /// `haproxy` listener accepts (every other peer there is closed).
+    pub haproxy_trusted_networks: &'static [IpNet],
 }
+
+pub use svcc_facts::IpNet;
 
 /// Dovecot's global `ssl` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +237,10 @@ pub enum ListenerSpec {
         port: u16,
         /// `ssl = yes`: TLS from the first byte ([`AppSpec::tls`]).
         ssl: bool,
+        /// `haproxy = yes`: every connection starts with a PROXY protocol
+        /// header (v1 or v2) from a peer in
+        /// [`AppSpec::haproxy_trusted_networks`] (before any TLS).
+        haproxy: bool,
     },
     /// `unix_listener PATH { mode user group }`.
     Unix {

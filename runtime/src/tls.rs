@@ -22,14 +22,15 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::spec::{KeyPassword, SslMode, TlsSpec, TlsVersion};
+use svcc_facts::IpNet;
 
 /// The loaded TLS contexts of a binary.
 #[derive(Clone)]
 pub(crate) struct Contexts {
     /// For connections no `local` filter matches.
     default: Arc<ServerConfig>,
-    /// `local NET { ... }`: (network, prefix bits, context).
-    by_local: Vec<(IpAddr, u8, Arc<ServerConfig>)>,
+    /// `local NET { ... }`: (network, context).
+    by_local: Vec<(IpNet, Arc<ServerConfig>)>,
     /// `ssl = required`.
     pub required: bool,
 }
@@ -72,8 +73,8 @@ impl Contexts {
             let ck = load_pair(c.cert, c.key, spec.key_password, &provider)?;
             let cfg = config(spec, &provider, ck, names.clone())?;
             for net in c.selector {
-                let (ip, bits) = parse_net(net)?;
-                by_local.push((ip, bits, cfg.clone()));
+                let net = IpNet::parse(net).map_err(|e| format!("local {e}"))?;
+                by_local.push((net, cfg.clone()));
             }
         }
         Ok(Contexts {
@@ -91,9 +92,8 @@ impl Contexts {
     /// The context for a connection to `local`.
     pub fn for_local(&self, local: Option<IpAddr>) -> &Arc<ServerConfig> {
         if let Some(ip) = local {
-            let ip = canonical(ip);
-            for (net, bits, cfg) in &self.by_local {
-                if in_net(ip, *net, *bits) {
+            for (net, cfg) in &self.by_local {
+                if net.contains(ip) {
                     return cfg;
                 }
             }
@@ -301,57 +301,6 @@ fn pem_error(e: rustls_pki_types::pem::Error) -> String {
     }
 }
 
-fn parse_net(net: &str) -> Result<(IpAddr, u8), String> {
-    let (ip, bits) = match net.split_once('/') {
-        Some((ip, b)) => (ip, Some(b)),
-        None => (net, None),
-    };
-    let ip: IpAddr = ip
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .map_err(|_| format!("local {net}: not an IP address"))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = match bits {
-        Some(b) => b
-            .parse::<u8>()
-            .ok()
-            .filter(|b| *b <= max)
-            .ok_or_else(|| format!("local {net}: bad mask"))?,
-        None => max,
-    };
-    Ok((canonical(ip), bits))
-}
-
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
-}
-
-fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,15 +312,5 @@ mod tests {
         assert!(!wildcard_matches("*.example.com", "a.b.example.com"));
         assert!(!wildcard_matches("*.example.com", "example.com"));
         assert!(!wildcard_matches("mail.example.com", "mail.example.com"));
-    }
-
-    #[test]
-    fn local_networks_match_by_prefix() {
-        let (n, b) = parse_net("192.0.2.0/24").unwrap();
-        assert!(in_net("192.0.2.7".parse().unwrap(), n, b));
-        assert!(!in_net("192.0.3.7".parse().unwrap(), n, b));
-        let (n, b) = parse_net("127.0.0.2").unwrap();
-        assert!(in_net(canonical("::ffff:127.0.0.2".parse().unwrap()), n, b));
-        assert!(parse_net("10.0.0.0/33").is_err());
     }
 }

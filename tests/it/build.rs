@@ -89,14 +89,14 @@ fn settings_the_binary_would_ignore_stop_the_build() {
     let conf = dir.path().join("proxy.conf");
     std::fs::write(
         &conf,
-        "service web {\n  executable = http\n  inet_listener web {\n    port = 8080\n    haproxy = yes\n  }\n}\n",
+        "service web {\n  executable = http\n  inet_listener web {\n    port = 8080\n    reuse_port = yes\n  }\n}\n",
     )
     .unwrap();
     let o = svcc_build(&conf, &dir.path().join("proxy"));
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("svcc::unsupported-setting") && err.contains("`haproxy = yes`"),
+        err.contains("svcc::unsupported-setting") && err.contains("`reuse_port = yes`"),
         "{err}"
     );
     assert!(!err.contains("Compiling"), "cargo ran: {err}");

@@ -1,10 +1,40 @@
 //! Listeners: conflicts (same unix path, same address and port), empty
-//! paths, and paths that repeat base_dir.
+//! paths, paths that repeat base_dir, and `haproxy = yes` with no trusted
+//! network.
 
 use super::codes;
 use crate::model::{Listener, ListenerKind, Model, Service};
 use crate::report::{Diagnostic, FileBudget};
 use foldhash::HashMap;
+
+/// `haproxy = yes` (set in the config, on a listener that is served) while
+/// `haproxy_trusted_networks` lists nothing: every connection would be
+/// closed.
+fn haproxy(model: &Model, out: &mut Vec<Diagnostic>) {
+    let g = &model.globals;
+    if !g.haproxy_trusted_networks.value.is_empty() {
+        return;
+    }
+    for svc in model.services.iter().filter(|s| s.enabled(g)) {
+        for l in svc.listeners.iter().filter(|l| l.kind == ListenerKind::Inet && l.enabled()) {
+            let (true, Some(span)) = (l.haproxy.value, l.haproxy.origin.span()) else {
+                continue;
+            };
+            let mut d = Diagnostic::warning(
+                codes::HAPROXY_UNTRUSTED,
+                format!(
+                    "inet_listener `{}` of service `{}` expects a PROXY header, but no peer is trusted to send one",
+                    l.name, svc.name
+                ),
+            )
+            .label(span, "haproxy = yes");
+            if let Some(s) = g.haproxy_trusted_networks.origin.span() {
+                d = d.label(s, "lists no network");
+            }
+            out.push(d.help("list the load balancers' addresses or networks in `haproxy_trusted_networks` (e.g. `haproxy_trusted_networks = 10.0.0.0/8`); until then every connection to this listener is closed"));
+        }
+    }
+}
 
 /// One socket a listener would own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -14,6 +44,7 @@ enum Key {
 }
 
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+    haproxy(model, out);
     let g = &model.globals;
     let base = g.base_dir.value.trim_end_matches('/');
     // Listeners of config services, and of enabled built-in services.
@@ -185,4 +216,26 @@ fn report(
         }
     }
     out.push(d.help("give one of them another path, address or port, or disable it (`port = 0` / `mode = 0`): two listeners cannot own one socket, and the second fails to bind when the master starts"));
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::codes;
+
+    fn warned(conf: &str) -> bool {
+        crate::check_str("<t>", conf, &crate::Options::default())
+            .diagnostics
+            .iter()
+            .any(|d| d.code == codes::HAPROXY_UNTRUSTED)
+    }
+
+    #[test]
+    fn haproxy_without_trusted_networks_is_a_warning_and_with_them_is_not() {
+        let conf = "protocols = imap\nservice imap-login {\n  inet_listener imap {\n    port = 143\n    haproxy = yes\n  }\n}\n";
+        assert!(warned(conf));
+        assert!(!warned(&format!("haproxy_trusted_networks = 10.0.0.0/8\n{conf}")));
+        assert!(!warned(&conf.replace("haproxy = yes", "haproxy = no")));
+        // A disabled listener (port 0) is never served.
+        assert!(!warned(&conf.replace("port = 143", "port = 0")));
+    }
 }

@@ -465,6 +465,7 @@ mod tests {
                 "default_process_limit" | "default_client_limit" => "7",
                 "default_idle_kill" => "7 secs",
                 "default_vsz_limit" => "64M",
+                "haproxy_trusted_networks" => "10.0.0.0/8",
                 _ => "/x",
             };
             let conf = format!("{BASE}{name} = {value}\n");
@@ -473,10 +474,13 @@ mod tests {
     }
 
     #[test]
-    fn haproxy_is_refused_with_what_svcc_does_instead() {
-        let (_, refusals) = runtime_part(&probe("inet", "haproxy", "yes"));
+    fn reuse_port_is_refused_and_haproxy_and_ssl_are_honoured() {
+        let (_, refusals) = runtime_part(&probe("inet", "reuse_port", "yes"));
         assert_eq!(refusals.len(), 1, "{refusals:?}");
-        assert!(refusals[0].contains("`haproxy = yes`"), "{refusals:?}");
+        assert!(refusals[0].contains("`reuse_port = yes`"), "{refusals:?}");
+        let (out, refusals) = runtime_part(&probe("inet", "haproxy", "yes"));
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert!(out.contains("haproxy : true"), "{out}");
         // `ssl = yes` reaches the runtime (its TLS spec) and is not refused.
         let conf = probe("inet", "ssl", "yes").replace(
             "protocols = imap\n",

@@ -102,6 +102,10 @@ pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
         "client_limit of services that set none",
     ),
     ("default_idle_kill", "idle_kill of services that set none"),
+    (
+        "haproxy_trusted_networks",
+        "the peers a `haproxy = yes` listener accepts PROXY headers from (addresses and networks)",
+    ),
     ("default_vsz_limit", "vsz_limit of services that set none"),
     (
         "default_internal_user",
@@ -209,7 +213,7 @@ pub const INET_LISTENER_SETTINGS: &[SettingDef] = &[
     SettingDef::new("port", Kind::Port, "TCP port (0 disables the listener)"),
     SettingDef::new("ssl", Kind::Bool, "TLS on this listener (rustls; Dovecot's `ssl_*` settings; skipped while the global `ssl = no`)"),
     SettingDef::new("reuse_port", Kind::Bool, "SO_REUSEPORT per process").refused("no", "svcc's master binds each listener once and every worker accepts on it; remove `reuse_port`"),
-    SettingDef::new("haproxy", Kind::Bool, "expect the HAProxy protocol").refused("no", "the PROXY protocol is not implemented yet: clients would see the proxy's header as data; remove `haproxy = yes`"),
+    SettingDef::new("haproxy", Kind::Bool, "every connection starts with a PROXY protocol header (v1 or v2) from a peer in `haproxy_trusted_networks`; handlers see the client's address"),
 ];
 
 /// Dovecot services whose `process_limit` must be 1 (`doveconf`:

@@ -94,6 +94,8 @@ pub struct Globals {
     pub default_vsz_limit: Val<u64>,
     /// `listen`.
     pub listen: Val<String>,
+    /// `haproxy_trusted_networks` (the valid entries).
+    pub haproxy_trusted_networks: Val<Vec<svcc_facts::IpNet>>,
     /// Every top-level setting, last value wins (values expanded).
     pub all: HashMap<String, Val<String>>,
 }
@@ -110,6 +112,7 @@ impl Default for Globals {
             default_idle_kill: Val::default(60_000),
             default_vsz_limit: Val::default(256 << 20),
             listen: Val::default("*, ::".into()),
+            haproxy_trusted_networks: Val::default(Vec::new()),
             all: HashMap::default(),
         }
     }
@@ -750,6 +753,24 @@ impl Builder<'_> {
                 if let Some(n) = self.typed(s, &v, value::size) {
                     self.model.globals.default_vsz_limit = Val { value: n, origin };
                 }
+            }
+            "haproxy_trusted_networks" => {
+                let mut nets = Vec::new();
+                for word in v.split([' ', ',']).filter(|w| !w.is_empty()) {
+                    match svcc_facts::IpNet::parse(word) {
+                        Ok(n) => nets.push(n),
+                        Err(e) if self.budget.admit(s.value_span) => self.diags.push(
+                            Diagnostic::error(
+                                codes::INVALID_VALUE,
+                                format!("invalid value for `haproxy_trusted_networks`: {e}"),
+                            )
+                            .label(s.value_span, "not an address or network")
+                            .help("list IP addresses and networks separated by spaces, e.g. `10.0.0.0/8 192.0.2.7 2001:db8::/32` (host names are not resolved)"),
+                        ),
+                        Err(_) => {}
+                    }
+                }
+                self.model.globals.haproxy_trusted_networks = Val { value: nets, origin };
             }
             k if k.starts_with("ssl") => self.tls_global(s, &v, origin),
             _ => {}

@@ -36,6 +36,7 @@ static BANNER: ServiceSpec = ServiceSpec {
         addresses: &["127.0.0.1"],
         port: 0,
         ssl: false,
+        haproxy: false,
     }],
     process_limit: 100,
     client_limit: 1000,
@@ -61,6 +62,7 @@ static APP: AppSpec = AppSpec {
     warnings: &["this is the demo binary's build-time warning"],
     tls: TlsSpec::NONE,
     internal_user: None,
+    haproxy_trusted_networks: &[],
 };
 
 fn main() -> std::process::ExitCode {

@@ -8,10 +8,12 @@
 //!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http peer pid pid-blocking echo-blocking panic-start
-//!           fail-first login busy-blocking stubborn
+//!           fail-first login busy-blocking stubborn addrs addrs-blocking
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
+//!       tls-listen= haproxy-listen= haproxy-tls-listen= (as listen=)
+//! --haproxy-trusted NET (repeatable): haproxy_trusted_networks
 //! ```
 
 use std::io::{Read, Write};
@@ -139,6 +141,37 @@ impl BlockingHandler for BusyBlocking {
     }
 }
 
+/// Writes `PEER LOCAL\r\n` (both as `ADDR:PORT`), then closes: what
+/// `peer_addr` and `local_addr` say (after a PROXY header, its addresses).
+#[derive(Default)]
+struct Addrs;
+
+fn addrs_line(peer: Option<std::net::SocketAddr>, local: Option<std::net::SocketAddr>) -> String {
+    let show = |a: Option<std::net::SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
+    format!("{} {}\r\n", show(peer), show(local))
+}
+
+impl EventHandler for Addrs {
+    type State = ();
+    fn open(&mut self, conn: &mut Conn<'_>) {
+        conn.write(addrs_line(conn.peer_addr(), conn.local_addr()).as_bytes());
+        conn.close();
+    }
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        conn.close();
+    }
+}
+
+/// Blocking [`Addrs`].
+#[derive(Default)]
+struct AddrsBlocking;
+
+impl BlockingHandler for AddrsBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        stream.write_all(addrs_line(stream.peer_addr(), stream.local_addr()).as_bytes())
+    }
+}
+
 /// Echo whose shutdown hangs (a stuck worker): it stays until the master
 /// kills it at the shutdown deadline.
 #[derive(Default)]
@@ -202,6 +235,8 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "peer" => HandlerSpec::event::<Peer>("peer"),
         "http" => HandlerSpec::event::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
+        "addrs" => HandlerSpec::event::<Addrs>("addrs"),
+        "addrs-blocking" => HandlerSpec::blocking::<AddrsBlocking>("addrs-blocking"),
         "login" => HandlerSpec::event::<Login>("login"),
         "stubborn" => HandlerSpec::event::<Stubborn>("stubborn"),
         "busy-blocking" => HandlerSpec::blocking::<BusyBlocking>("busy-blocking"),
@@ -267,7 +302,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
             "linger-read-ms" => s.timeouts.linger_read = Duration::from_millis(num(k, v)?),
             "linger-total-ms" => s.timeouts.linger_total = Duration::from_millis(num(k, v)?),
             "linger-bytes" => s.timeouts.linger_bytes = num(k, v)?,
-            "listen" | "tls-listen" => {
+            "listen" | "tls-listen" | "haproxy-listen" | "haproxy-tls-listen" => {
                 let (addr, port) = v
                     .rsplit_once(':')
                     .ok_or_else(|| format!("bad listen {v}"))?;
@@ -277,7 +312,8 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
                     name: leak_str(name),
                     addresses: addrs,
                     port: num(k, port)?,
-                    ssl: k == "tls-listen",
+                    ssl: k.contains("tls-"),
+                    haproxy: k.starts_with("haproxy-"),
                 });
             }
             "unix" => {
@@ -309,6 +345,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     let mut names = Vec::new();
     let mut locals = Vec::new();
     let mut internal_user = None;
+    let mut trusted = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -366,6 +403,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
                     key: leak_str(k),
                 });
             }
+            "--haproxy-trusted" => trusted.push(svcc_runtime::spec::IpNet::parse(&val()?)?),
             "--internal-user" => internal_user = Some(leak_str(&val()?)),
             // A second thread, as a #[tokio::main] or a logger would start.
             "--spawn-thread" => {
@@ -404,6 +442,7 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
             ..tls
         },
         internal_user,
+        haproxy_trusted_networks: Box::leak(trusted.into_boxed_slice()),
     };
     Ok((app, opts))
 }

@@ -31,6 +31,8 @@ pub(crate) struct Bound {
     pub effective_backlog: Option<u32>,
     /// `ssl = yes`: TLS from the first byte.
     pub ssl: bool,
+    /// `haproxy = yes`: a PROXY header first.
+    pub haproxy: bool,
 }
 
 /// Resolves the addresses of an inet listener.
@@ -104,6 +106,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         unix_path: None,
         effective_backlog,
         ssl: false,
+        haproxy: false,
     })
 }
 
@@ -209,6 +212,7 @@ pub(crate) fn bind_unix(
         unix_path: Some(path.to_path_buf()),
         effective_backlog,
         ssl: false,
+        haproxy: false,
     })
 }
 
@@ -229,6 +233,7 @@ fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bou
         unix_path: None,
         effective_backlog,
         ssl: false,
+        haproxy: false,
     })
 }
 
@@ -249,6 +254,7 @@ pub(crate) fn bind_all(
                 addresses,
                 port,
                 ssl,
+                haproxy,
             } => {
                 for addr in inet_addrs(addresses, port)? {
                     let mut b = match from_systemd.take_inet(name, addr) {
@@ -256,6 +262,7 @@ pub(crate) fn bind_all(
                         None => bind_inet(addr, backlog)?,
                     };
                     b.ssl = ssl;
+                    b.haproxy = haproxy;
                     out.push(b);
                 }
             }

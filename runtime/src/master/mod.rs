@@ -138,6 +138,8 @@ pub(crate) struct Master {
     /// The TLS settings and the contexts loaded from them.
     tls_spec: &'static crate::spec::TlsSpec,
     tls: Option<crate::tls::Contexts>,
+    /// `haproxy_trusted_networks`.
+    haproxy_trusted: &'static [crate::spec::IpNet],
     notifier: notify::Notifier,
 }
 
@@ -330,6 +332,7 @@ impl Master {
             pid: nix::unistd::getpid(),
             tick_now: true,
             tls_spec: &app.tls,
+            haproxy_trusted: app.haproxy_trusted_networks,
             tls,
             notifier: notify::Notifier::from_env(),
         };

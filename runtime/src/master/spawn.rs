@@ -156,6 +156,8 @@ impl Master {
             shutdown_grace: self.opts.shutdown_timeout,
             tls: self.tls.clone(),
             listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
+            listener_haproxy: s.listeners.iter().map(|l| l.haproxy).collect(),
+            haproxy_trusted: self.haproxy_trusted,
         };
         (spec.handler.entry())(env)
     }

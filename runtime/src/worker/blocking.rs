@@ -34,10 +34,13 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         plain_close,
         tls,
         listener_ssl,
+        listener_haproxy,
+        haproxy_trusted,
         shutdown_grace: grace,
         ..
     } = env;
     let mut tls_log = TlsLog::default();
+    let mut refusals = crate::proxy::Refusals::default();
     if let Err(e) = sys::proc::install_flag_handlers() {
         log_svc!(spec.name, "worker start-up failed: {e}");
         return EXIT_STARTUP_FAILED;
@@ -84,7 +87,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             for i in ready {
                 match sys::io::accept(listeners[i].as_fd()) {
                     Ok(fd) => {
-                        got = Some((fd, listener_ssl.get(i).copied().unwrap_or(false)));
+                        got = Some((fd, i));
                         break;
                     }
                     Err(e) => match e.raw_os_error() {
@@ -107,12 +110,20 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         served += 1;
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
-        let (fd, ssl) = fd;
+        let (fd, i) = fd;
         let conn_tls = ConnTls {
             contexts: tls.as_ref(),
-            ssl,
+            ssl: listener_ssl.get(i).copied().unwrap_or(false),
             log: &mut tls_log,
         };
+        let haproxy = listener_haproxy
+            .get(i)
+            .copied()
+            .unwrap_or(false)
+            .then_some(Haproxy {
+                trusted: haproxy_trusted,
+                refusals: &mut refusals,
+            });
         serve_one(
             &mut handler,
             fd,
@@ -121,6 +132,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             drain.as_ref(),
             grace,
             conn_tls,
+            haproxy,
         );
         if last {
             break;
@@ -153,6 +165,12 @@ struct TlsLog {
     limit: RateLimit,
 }
 
+/// `haproxy = yes` for one blocking connection.
+struct Haproxy<'a> {
+    trusted: &'a [crate::spec::IpNet],
+    refusals: &'a mut crate::proxy::Refusals,
+}
+
 /// TLS for one blocking connection.
 struct ConnTls<'a> {
     contexts: Option<&'a crate::tls::Contexts>,
@@ -169,12 +187,26 @@ fn serve_one<H: BlockingHandler>(
     drain: Option<&OwnedFd>,
     grace: Duration,
     tls: ConnTls<'_>,
+    haproxy: Option<Haproxy<'_>>,
 ) {
     let t = spec.timeouts;
     let mut stream = match Stream::new(fd, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,
     };
+    // The PROXY header comes first, then any TLS handshake.
+    if let Some(h) = haproxy {
+        let peer = stream.peer_addr();
+        if !crate::proxy::trusted(h.trusted, peer) {
+            h.refusals
+                .refused(spec.name, peer, crate::proxy::UNTRUSTED);
+            return;
+        }
+        if let Err(why) = stream.read_proxy_header() {
+            h.refusals.refused(spec.name, peer, &why);
+            return;
+        }
+    }
     match tls.contexts {
         Some(ctx) => {
             let cfg = ctx.for_local(stream.local_ip()).clone();

@@ -40,6 +40,7 @@ use super::timers::Timers;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
 use crate::handler::{Conn, ConnIo, EventHandler, Handshake};
 use crate::log::{log_svc, RateLimit};
+use crate::proxy;
 use crate::spec::ServiceSpec;
 use crate::sys;
 
@@ -86,6 +87,8 @@ struct Entry<S> {
     heap_at: Option<Instant>,
     queued: bool,
     write_interest: bool,
+    /// From an `ssl = yes` listener (TLS starts after a PROXY header).
+    ssl: bool,
 }
 
 /// Entry point stored in [`crate::spec::HandlerSpec::event`].
@@ -144,6 +147,10 @@ struct Worker<H: EventHandler> {
     scratch: Box<[u8]>,
     tls: Option<crate::tls::Contexts>,
     listener_ssl: Vec<bool>,
+    /// Per listener: `haproxy = yes`.
+    listener_haproxy: Vec<bool>,
+    haproxy_trusted: &'static [crate::spec::IpNet],
+    proxy_refusals: proxy::Refusals,
     /// TLS handshakes that failed since the last log line about them.
     tls_failures: u64,
     tls_log: RateLimit,
@@ -203,6 +210,9 @@ impl<H: EventHandler> Worker<H> {
             scratch: vec![0u8; 16 << 10].into_boxed_slice(),
             tls: env.tls,
             listener_ssl: env.listener_ssl,
+            listener_haproxy: env.listener_haproxy,
+            haproxy_trusted: env.haproxy_trusted,
+            proxy_refusals: proxy::Refusals::default(),
             tls_failures: 0,
             tls_log: RateLimit::default(),
         })
@@ -445,8 +455,7 @@ impl<H: EventHandler> Worker<H> {
                         self.report(Instant::now());
                         self.close_listeners();
                     }
-                    let ssl = self.listener_ssl.get(idx).copied().unwrap_or(false);
-                    self.new_conn(fd, ssl);
+                    self.new_conn(fd, idx);
                 }
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EAGAIN) => self.listener_ready[idx] = false,
@@ -533,32 +542,22 @@ impl<H: EventHandler> Worker<H> {
 
     // ---- connections ----------------------------------------------------
 
-    fn new_conn(&mut self, fd: OwnedFd, ssl: bool) {
+    fn new_conn(&mut self, fd: OwnedFd, listener: usize) {
         let now = Instant::now();
+        let ssl = self.listener_ssl.get(listener).copied().unwrap_or(false);
         let mut io = ConnIo::new(fd);
-        if let Some(ctx) = &self.tls {
-            io.ssl_required = ctx.required;
-            let local = if ctx.has_local_filters() {
-                socket2::SockRef::from(&io.fd)
-                    .local_addr()
-                    .ok()
-                    .and_then(|a| a.as_socket())
-                    .map(|a| a.ip())
-            } else {
-                None
-            };
-            let cfg = ctx.for_local(local).clone();
-            if ssl {
-                if let Err(e) = io.start_tls(cfg) {
-                    log_svc!(self.spec.name, "cannot start TLS: {e}");
-                    return;
-                }
-            } else {
-                io.starttls = Some(cfg);
+        if self.listener_haproxy.get(listener).copied().unwrap_or(false) {
+            let peer = socket2::SockRef::from(&io.fd)
+                .peer_addr()
+                .ok()
+                .and_then(|a| a.as_socket());
+            if !proxy::trusted(self.haproxy_trusted, peer) {
+                self.proxy_refusals
+                    .refused(self.spec.name, peer, proxy::UNTRUSTED);
+                return;
             }
-        } else if ssl {
-            // The master never starts a worker for an `ssl = yes` listener
-            // without contexts; never serve plaintext there.
+            io.proxy = Some(Box::default());
+        } else if !set_up_tls(self.tls.as_ref(), self.spec.name, &mut io, ssl) {
             return;
         }
         let raw = io.fd.as_raw_fd();
@@ -588,9 +587,17 @@ impl<H: EventHandler> Worker<H> {
             heap_at: None,
             queued: false,
             write_interest: false,
+            ssl,
         });
         self.active += 1;
         self.evictable += 1;
+        if self.conns[key].io.proxy.is_some() {
+            // The PROXY header first (then any handshake), within its own
+            // deadline.
+            self.set_deadline(key, now + proxy::HEADER_TIMEOUT);
+            self.proxy_header(key, now);
+            return;
+        }
         if self.conns[key].io.handshaking() {
             // The handler sees the connection once the handshake is done.
             self.set_deadline(key, now + self.spec.timeouts.idle_client);
@@ -614,6 +621,43 @@ impl<H: EventHandler> Worker<H> {
         // serve it now, within a long accept batch, so that a waiting
         // request never looks idle (and so evictable) before its first read.
         self.call_readable(key, now);
+    }
+
+    /// Reads what has arrived of a PROXY header; when it is complete, goes
+    /// on to the TLS handshake or the handler.
+    fn proxy_header(&mut self, key: usize, now: Instant) {
+        let Some(e) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(reader) = e.io.proxy.as_mut() else {
+            return;
+        };
+        let fd = e.io.fd.as_fd();
+        match reader.feed(|buf| sys::io::recv(fd, buf)) {
+            proxy::Step::Pending => e.io.read_ready = false,
+            proxy::Step::Failed(why) => {
+                let peer = socket2::SockRef::from(&e.io.fd)
+                    .peer_addr()
+                    .ok()
+                    .and_then(|a| a.as_socket());
+                self.proxy_refusals.refused(self.spec.name, peer, &why);
+                self.remove(key);
+            }
+            proxy::Step::Done(addrs) => {
+                e.io.proxy = None;
+                e.io.proxied = addrs;
+                if !set_up_tls(self.tls.as_ref(), self.spec.name, &mut e.io, e.ssl) {
+                    self.remove(key);
+                    return;
+                }
+                self.set_deadline(key, now + self.spec.timeouts.idle_client);
+                if self.conns[key].io.handshaking() {
+                    self.handshake(key, now);
+                } else {
+                    self.open(key, now);
+                }
+            }
+        }
     }
 
     /// Drives a TLS handshake (at accept, or after STARTTLS) on a readiness
@@ -777,6 +821,10 @@ impl<H: EventHandler> Worker<H> {
         if e.phase != Phase::Active || e.io.close_req {
             return;
         }
+        if e.io.proxy.is_some() {
+            self.proxy_header(key, now);
+            return;
+        }
         if e.io.handshaking() {
             self.handshake(key, now);
             return;
@@ -883,6 +931,18 @@ impl<H: EventHandler> Worker<H> {
                 Phase::Active if e.io.close_req => self.remove(key),
                 // Past the stop deadline the handler has had its chance.
                 Phase::Active if self.stop_deadline.is_some_and(|d| now >= d) => self.remove(key),
+                Phase::Active if e.io.proxy.is_some() => {
+                    let peer = socket2::SockRef::from(&e.io.fd)
+                        .peer_addr()
+                        .ok()
+                        .and_then(|a| a.as_socket());
+                    self.proxy_refusals.refused(
+                        self.spec.name,
+                        peer,
+                        "timed out waiting for the PROXY header",
+                    );
+                    self.remove(key);
+                }
                 Phase::Active if e.io.handshaking() => {
                     let peer = socket2::SockRef::from(&e.io.fd)
                         .peer_addr()
@@ -1078,6 +1138,34 @@ impl<H: EventHandler> Worker<H> {
             }
         }
     }
+}
+
+/// TLS on a new connection (after its PROXY header, if any: a `local`
+/// certificate is chosen by the header's destination): the handshake
+/// on an `ssl = yes` listener, else STARTTLS's context. False: close
+/// the connection.
+fn set_up_tls(tls: Option<&crate::tls::Contexts>, service: &str, io: &mut ConnIo, ssl: bool) -> bool {
+    let Some(ctx) = tls else {
+        // The master never starts a worker for an `ssl = yes` listener
+        // without contexts; never serve plaintext there.
+        return !ssl;
+    };
+    io.ssl_required = ctx.required;
+    let local = if ctx.has_local_filters() {
+        io.local_addr().map(|a| a.ip())
+    } else {
+        None
+    };
+    let cfg = ctx.for_local(local).clone();
+    if ssl {
+        if let Err(e) = io.start_tls(cfg) {
+            log_svc!(service, "cannot start TLS: {e}");
+            return false;
+        }
+    } else {
+        io.starttls = Some(cfg);
+    }
+    true
 }
 
 fn shutdown_failed(io: &ConnIo) -> bool {

@@ -38,6 +38,10 @@ pub(crate) struct ChildEnv {
     pub tls: Option<crate::tls::Contexts>,
     /// Per listener (same order as `listeners`): `ssl = yes`.
     pub listener_ssl: Vec<bool>,
+    /// Per listener: `haproxy = yes`.
+    pub listener_haproxy: Vec<bool>,
+    /// `haproxy_trusted_networks`.
+    pub haproxy_trusted: &'static [crate::spec::IpNet],
 }
 
 /// A worker's entry point: monomorphized per handler type and stored in

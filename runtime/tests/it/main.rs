@@ -5,6 +5,7 @@
 mod burst;
 mod cli;
 mod handlers;
+mod haproxy;
 mod hostile;
 mod identity;
 mod linger;

@@ -230,7 +230,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// A rustls client trusting `ca`.
-fn client_config(ca: &Path) -> Arc<rustls::ClientConfig> {
+pub fn client_config(ca: &Path) -> Arc<rustls::ClientConfig> {
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
@@ -265,7 +265,7 @@ fn fetch(cfg: &Arc<rustls::ClientConfig>, addr: SocketAddr) -> Result<Vec<u8>, S
     Ok(leaf)
 }
 
-fn der_of(pem: &Path) -> Vec<u8> {
+pub fn der_of(pem: &Path) -> Vec<u8> {
     use rustls_pki_types::pem::PemObject;
     rustls_pki_types::CertificateDer::from_pem_file(pem)
         .unwrap()

@@ -114,6 +114,14 @@ impl Server {
         })
     }
 
+    /// Waits until `needle` occurs at least `n` times in the log.
+    pub fn wait_log_count(&self, needle: &str, n: usize, limit: Duration) -> Option<String> {
+        wait_for(limit, || {
+            let l = self.log();
+            (l.matches(needle).count() >= n).then_some(l)
+        })
+    }
+
     /// The address a service listens on, from `service(NAME): listening on
     /// 127.0.0.1:PORT`.
     pub fn addr(&self, service: &str) -> SocketAddr {
