@@ -79,13 +79,31 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
 }
 
+/// Texts of a diagnostic longer than this are cut (they quote the config:
+/// a 16 MiB value must not become a 16 MiB message in every format).
+const MAX_TEXT: usize = 4096;
+
+/// `s`, cut to its first kilobyte and an ellipsis when over [`MAX_TEXT`].
+fn clip(mut s: String) -> String {
+    if s.len() > MAX_TEXT {
+        let mut end = 1024;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = s.len() - end;
+        s.truncate(end);
+        s.push_str(&format!("… ({cut} more bytes)"));
+    }
+    s
+}
+
 impl Diagnostic {
     /// A new diagnostic with no labels.
     pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code,
-            message: message.into(),
+            message: clip(message.into()),
             help: None,
             labels: Vec::new(),
             notes: Vec::new(),
@@ -106,20 +124,20 @@ impl Diagnostic {
     pub fn label(mut self, span: Span, message: impl Into<String>) -> Self {
         self.labels.push(Label {
             span,
-            message: message.into(),
+            message: clip(message.into()),
         });
         self
     }
 
     /// Sets the help text.
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(clip(help.into()));
         self
     }
 
     /// Adds a note.
     pub fn note(mut self, note: impl Into<String>) -> Self {
-        self.notes.push(note.into());
+        self.notes.push(clip(note.into()));
         self
     }
 

@@ -63,10 +63,10 @@ pub enum Stmt {
 ///
 /// Blank and comment-only lines carry no statement, and real configs are
 /// mostly comments (93% of Debian's stock files); most other lines are plain
-/// `key = value`, `kind name {` or `}`, which [`fast_line`] reads directly.
+/// `key = value`, `kind name {` or `}`, which [`fast_statement`] reads directly.
 /// Only the runs of remaining lines go through pest, each run parsed as a
 /// whole. Either way the statements are the grammar's: a test holds
-/// [`fast_line`] to pest's answer on generated lines.
+/// [`fast_statement`] to pest's answer on generated lines.
 ///
 /// Statements come out lazily, so a file of millions of lines never holds
 /// all of them at once.
@@ -125,10 +125,9 @@ impl Parse<'_> {
         let lead = body.trim_start_matches([' ', '\t']);
         let quiet = !self.continued && (lead.is_empty() || lead.starts_with('#'));
         let ends_in_backslash = body.trim_end_matches([' ', '\t']).ends_with('\\');
-        let fast = match (self.continued || quiet, ends_in_backslash) {
-            (true, _) => None,
-            (false, false) => fast_line(line, pos).map(|(s, h)| (s, h, end)),
-            (false, true) => fast_continued(text, pos).map(|(s, e)| (s, None, e)),
+        let fast = match self.continued || quiet {
+            true => None,
+            false => fast_statement(text, pos),
         };
         self.continued = ends_in_backslash && fast.is_none();
         match (quiet || fast.is_some(), self.block) {
@@ -171,28 +170,33 @@ impl Parse<'_> {
     }
 }
 
-/// The statements of one physical `line` (with its line end, at offset
-/// `base` in the file) not continued from the line before, when it has one
-/// of the shapes most configs are made of: `key = value` (bare, or quoted
-/// with escapes), `kind [name] {`, `}`, or bare words with no `=` or brace (a
-/// syntax error), each with an optional trailing comment. `None` for
-/// anything else (includes, continuations, odd quoting, CRs where they
-/// matter), which pest reads.
-fn fast_line(line: &str, base: usize) -> Option<(Stmt, Option<usize>)> {
+/// The statement that starts at `pos` (a line not continued from the one
+/// before), read without pest when it has one of the shapes configs are
+/// made of: `key = value` (bare or quoted, continued with `\` or not, with
+/// a trailing comment), `kind [name] {`, `}`, or bare words with no `=` or
+/// brace (a syntax error). Returns the statement, the offset of a `#` that
+/// follows a non-blank (a warning), and the offset after its last line.
+/// `None` for anything else (includes, headers continued over lines, CRs
+/// where the grammar cares), which pest reads. Linear in the statement's
+/// length, whatever its quotes.
+fn fast_statement(text: &str, pos: usize) -> Option<(Stmt, Option<usize>, usize)> {
+    let end = line_end(text, pos);
+    let line = &text[pos..end];
     // The grammar's line end is `\n` or `\r\n`: a CR anywhere else is text.
     let body = match line.strip_suffix('\n') {
         Some(b) => b.strip_suffix('\r').unwrap_or(b),
         None => line,
     };
     let lead = body.trim_start_matches([' ', '\t']);
-    if lead.starts_with('!') || lead.trim_end_matches([' ', '\t']).ends_with('\\') {
+    // Includes, and the blank and comment lines the caller skips.
+    if lead.is_empty() || lead.starts_with(['!', '#']) {
         return None;
     }
-    let off = |s: &str| base + (s.as_ptr() as usize - body.as_ptr() as usize);
+    let at = pos + (body.len() - lead.len());
     // A `#` right after a non-blank starts a comment with a warning.
-    let hash = |at: usize| {
-        let before = body[..at].chars().next_back();
-        matches!(before, Some(c) if c != ' ' && c != '\t').then_some(base + at)
+    let hash = |h: usize| {
+        let before = text[..h].chars().next_back();
+        matches!(before, Some(c) if c != ' ' && c != '\t' && c != '\n').then_some(h)
     };
     // The key: up to a blank, `=`, a brace, `#` or a CR (the grammar's `key`).
     let key_len = lead
@@ -200,130 +204,179 @@ fn fast_line(line: &str, base: usize) -> Option<(Stmt, Option<usize>)> {
         .unwrap_or(lead.len());
     let after_key = lead[key_len..].trim_start_matches([' ', '\t']);
     if key_len > 0 && after_key.starts_with('=') {
-        let key = off(lead)..off(lead) + key_len;
-        let raw = after_key[1..].trim_start_matches([' ', '\t']);
-        let v_start = off(raw);
-        if let Some(q) = raw.chars().next().filter(|c| matches!(c, '"' | '\'')) {
-            // A quoted value must be all there is, but blanks and a comment.
-            let mut close = None;
-            let mut chars = raw.char_indices().skip(1);
-            while let Some((i, c)) = chars.next() {
-                if c == '\\' {
-                    chars.next()?;
-                } else if c == q {
-                    close = Some(i);
-                    break;
-                }
-            }
-            let close = close?;
-            let rest = &raw[close + 1..];
-            let tail = rest.trim_start_matches([' ', '\t']);
-            if !(tail.is_empty() || tail.starts_with('#')) {
-                return None;
-            }
-            let comment = (!tail.is_empty()).then(|| off(tail) - base);
-            let stmt = Stmt::Assign {
-                key,
-                value: v_start..v_start + close + 1,
-                text: unescape(&raw[1..close]),
-                quoted: true,
-            };
-            return Some((stmt, comment.and_then(hash)));
-        }
-        // A bare value runs to a `#` or the line's end; blanks and CRs at
-        // its end are trimmed.
-        if raw.contains(['"', '\'', '\\']) {
+        let v_start = at + (lead.len() - after_key.len()) + 1;
+        let v_start = v_start + blanks(&text[v_start..]);
+        return assignment(text, at..at + key_len, v_start);
+    }
+    // A `\` at the end continues the statement when it can be a blank of
+    // the grammar's (after a blank, a quote or a brace); after any other
+    // character it ends a word, and the line stands alone.
+    let trimmed = lead.trim_end_matches([' ', '\t']);
+    if let Some(before) = trimmed.strip_suffix('\\') {
+        if matches!(
+            before.chars().next_back(),
+            None | Some(' ' | '\t' | '"' | '\'' | '{' | '}')
+        ) {
             return None;
         }
-        let end = raw.find('#');
-        let text = raw[..end.unwrap_or(raw.len())].trim_end_matches([' ', '\t', '\r']);
-        let stmt = Stmt::Assign {
-            key,
-            value: v_start..v_start + text.len(),
-            text: text.to_string(),
-            quoted: false,
-        };
-        return Some((stmt, end.and_then(|e| hash(off(raw) - base + e))));
     }
-    if lead.contains(['"', '\'', '\\']) {
+    // A line with no `=` and no brace is a syntax error whatever else it
+    // holds (its comment included in its range).
+    if !lead.contains(['=', '{', '}']) {
+        let whole = lead.trim_end_matches([' ', '\t', '\r']);
+        if whole.is_empty() {
+            return None;
+        }
+        return Some((Stmt::Garbage(at..at + whole.len()), None, end));
+    }
+    if trimmed.ends_with('\\') || lead.contains(['"', '\'', '\\']) {
         return None;
     }
-    // Statement and comment; a syntax error keeps its comment in its range.
+    // Statement and comment.
     let hash_at = lead.find('#');
     let code = lead[..hash_at.unwrap_or(lead.len())].trim_end_matches([' ', '\t']);
-    let comment = hash_at.and_then(|h| hash(off(lead) - base + h));
+    let comment = hash_at.and_then(|h| hash(at + h));
     if code.is_empty() || code.contains(['=', '\r']) {
         return None;
     }
-    let at = off(code);
     if code == "}" {
-        return Some((Stmt::Close(at..at + 1), comment));
+        return Some((Stmt::Close(at..at + 1), comment, end));
     }
     let braces = code.bytes().filter(|&b| b == b'{' || b == b'}').count();
     if braces == 0 {
         let whole = lead.trim_end_matches([' ', '\t', '\r']);
-        return Some((Stmt::Garbage(at..at + whole.len()), None));
+        return Some((Stmt::Garbage(at..at + whole.len()), None, end));
     }
     let words: Vec<&str> = code.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
     if braces != 1 || !matches!(words.len(), 2 | 3) || words[words.len() - 1] != "{" {
         return None;
     }
+    let off = |w: &str| at + (w.as_ptr() as usize - lead.as_ptr() as usize);
     let range = |w: &str| off(w)..off(w) + w.len();
     let stmt = Stmt::Open {
         header: at..at + code.len(),
         kind: range(words[0]),
         name: (words.len() == 3).then(|| (words[1].to_string(), range(words[1]))),
     };
-    Some((stmt, comment))
+    Some((stmt, comment, end))
 }
 
-/// A bare `key = value` continued over lines that end in `\` (`mail_plugins
-/// = a \` then `  b`), starting at `pos`, when no line holds a quote, a `#`
-/// or another backslash: the statement and the offset after its last line.
-fn fast_continued(text: &str, pos: usize) -> Option<(Stmt, usize)> {
-    let first = &text[pos..line_end(text, pos)];
-    let lead = first.trim_start_matches([' ', '\t']);
-    let at = pos + (first.len() - lead.len());
-    let key_len = lead.find([' ', '\t', '=', '{', '}', '#', '\r', '\n', '\\', '!'])?;
-    let raw = lead[key_len..]
-        .trim_start_matches([' ', '\t'])
-        .strip_prefix('=')?
-        .trim_start_matches([' ', '\t']);
-    if key_len == 0 || raw.starts_with(['\\', '"', '\'']) {
+/// How many blanks (spaces, tabs) `s` starts with.
+fn blanks(s: &str) -> usize {
+    s.len() - s.trim_start_matches([' ', '\t']).len()
+}
+
+/// The length of the line end (`\n` or `\r\n`) at the start of `s`; 0 if
+/// there is none there.
+fn newline(s: &[u8]) -> usize {
+    match s {
+        [b'\n', ..] => 1,
+        [b'\r', b'\n', ..] => 2,
+        _ => 0,
+    }
+}
+
+/// Where a quoted string that opens at `open` (its quote) closes, on the
+/// same line: the offset of the closing quote (`\x` escapes one character,
+/// never the line end).
+fn closing_quote(t: &[u8], open: usize) -> Option<usize> {
+    let q = t[open];
+    let mut j = open + 1;
+    while j < t.len() && newline(&t[j..]) == 0 {
+        match t[j] {
+            b'\\' if j + 1 < t.len() && newline(&t[j + 1..]) == 0 => j += 2,
+            c if c == q => return Some(j),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// `key = value` with the value starting at `v_start`, as the grammar reads
+/// it, in one pass: a quoted value alone on its line (but a comment), else a
+/// bare value up to a `#` outside quotes or the end of its last line, `\`
+/// and a line end continuing it. A quote that does not close on its line is
+/// text; once one has not closed, no later quote of that kind on the same
+/// line can (the escapes pair up the same way from there), so each line is
+/// scanned once per kind of quote.
+fn assignment(text: &str, key: Range, v_start: usize) -> Option<(Stmt, Option<usize>, usize)> {
+    let t = text.as_bytes();
+    // `=` followed by a continued line: the blanks around `=` go on (pest).
+    if t.get(v_start) == Some(&b'\\')
+        && newline(&t[v_start + 1 + blanks(&text[v_start + 1..])..]) > 0
+    {
         return None;
     }
-    let v_start = pos + (first.len() - raw.len());
-    // Every line up to the first that does not end in `\` (blanks after it
-    // allowed), each with nothing else the grammar treats specially.
-    let mut start = v_start;
-    loop {
-        let end = line_end(text, start);
-        let line = &text[start..end];
-        let body = match line.strip_suffix('\n') {
-            Some(b) => b.strip_suffix('\r').unwrap_or(b),
-            None => line,
-        };
-        let t = body.trim_end_matches([' ', '\t']);
-        let (content, more) = match t.strip_suffix('\\') {
-            Some(c) => (c, true),
-            None => (body, false),
-        };
-        if content.contains(['"', '\'', '#', '\\']) || (more && !line.ends_with('\n')) {
-            return None;
+    let hash = |h: usize| {
+        let before = text[..h].chars().next_back();
+        matches!(before, Some(c) if c != ' ' && c != '\t' && c != '\n').then_some(h)
+    };
+    if matches!(t.get(v_start), Some(b'"' | b'\'')) {
+        if let Some(close) = closing_quote(t, v_start) {
+            let after = close + 1 + blanks(&text[close + 1..]);
+            let eol = newline(&t[after..]) > 0 || after == t.len();
+            if eol || t[after] == b'#' {
+                let stmt = Stmt::Assign {
+                    key,
+                    value: v_start..close + 1,
+                    text: unescape(&text[v_start + 1..close]),
+                    quoted: true,
+                };
+                let comment = (!eol).then(|| hash(after)).flatten();
+                return Some((stmt, comment, line_end(text, after)));
+            }
+            // A continued line or more text after the closing quote: the
+            // quoted value is not alone (blanks and `\` go on in pest).
+            if t[after] == b'\\' {
+                return None;
+            }
         }
-        if !more {
-            let raw = &text[v_start..start + line.strip_suffix('\n').unwrap_or(line).len()];
-            let trimmed = raw.trim_end_matches([' ', '\t', '\r']);
-            let stmt = Stmt::Assign {
-                key: at..at + key_len,
-                value: v_start..v_start + trimmed.len(),
-                text: join_continuations(trimmed),
-                quoted: false,
-            };
-            return Some((stmt, end));
-        }
-        start = end;
     }
+    let mut i = v_start;
+    // The line on which a `"` / `'` did not close (see above).
+    let (mut open_dq, mut open_sq) = (usize::MAX, usize::MAX);
+    let mut line = v_start;
+    while i < t.len() {
+        match t[i] {
+            b'#' | b'\n' => break,
+            b'\r' if newline(&t[i..]) > 0 => break,
+            q @ (b'"' | b'\'') => {
+                let failed = if q == b'"' {
+                    &mut open_dq
+                } else {
+                    &mut open_sq
+                };
+                match (*failed != line).then(|| closing_quote(t, i)).flatten() {
+                    Some(close) => i = close + 1,
+                    None => {
+                        *failed = line;
+                        i += 1;
+                    }
+                }
+            }
+            b'\\' => {
+                let after = i + 1 + blanks(&text[i + 1..]);
+                match newline(&t[after..]) {
+                    0 => i += 1,
+                    n => {
+                        i = after + n;
+                        line = i;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    let raw = &text[v_start..i];
+    let trimmed = raw.trim_end_matches([' ', '\t', '\r']);
+    let stmt = Stmt::Assign {
+        key,
+        value: v_start..v_start + trimmed.len(),
+        text: join_continuations(trimmed),
+        quoted: false,
+    };
+    let comment = (t.get(i) == Some(&b'#')).then(|| hash(i)).flatten();
+    Some((stmt, comment, line_end(text, i)))
 }
 
 /// The offset after the line that holds `pos` (after its `\n`).
@@ -610,7 +663,7 @@ mod tests {
         }
     }
 
-    /// Every line [`fast_line`] reads, pest reads the same way: lines drawn
+    /// Every line [`fast_statement`] reads, pest reads the same way: lines drawn
     /// from the characters that matter to the grammar, with and without
     /// `\n` / `\r\n` endings.
     #[test]
@@ -620,7 +673,7 @@ mod tests {
         ];
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut fast, mut total) = (0, 0);
-        for _ in 0..400_000 {
+        for _ in 0..150_000 {
             let len = (next() % 12) as usize;
             // Half the lines start as an assignment, to reach its cases.
             let mut line =
@@ -628,8 +681,9 @@ mod tests {
             line.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
             line.push_str(["", "\n", "\r\n"][(next() % 3) as usize]);
             total += 1;
-            if let Some((stmt, hash)) = fast_line(&line, 0) {
+            if let Some((stmt, hash, end)) = fast_statement(&line, 0) {
                 fast += 1;
+                assert_eq!(end, line.len(), "{line:?}");
                 let mut pest = Vec::new();
                 parse_text(&line, &mut pest);
                 let mine: Vec<Stmt> = std::iter::once(stmt)
@@ -652,7 +706,7 @@ mod tests {
         ] {
             let mut pest = Vec::new();
             parse_text(line, &mut pest);
-            let (stmt, hash) = fast_line(line, 0).expect(line);
+            let (stmt, hash, _) = fast_statement(line, 0).expect(line);
             let mine: Vec<Stmt> = std::iter::once(stmt)
                 .chain(hash.map(Stmt::AmbiguousHash))
                 .collect();
@@ -660,7 +714,7 @@ mod tests {
         }
     }
 
-    /// Every continued value [`fast_continued`] reads, pest reads the same way.
+    /// Every continued value [`fast_statement`] reads, pest reads the same way.
     #[test]
     fn fast_continued_values_are_read_as_pest_reads_them() {
         const PIECES: [&str; 14] = [
@@ -673,11 +727,14 @@ mod tests {
                 [(next() % 4) as usize]
                 .to_string();
             text.extend((0..next() % 10).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]));
-            if let Some((stmt, end)) = fast_continued(&text, 0) {
+            if let Some((stmt, hash, end)) = fast_statement(&text, 0) {
                 fast += 1;
                 let mut pest = Vec::new();
                 parse_text(&text[..end], &mut pest);
-                assert_eq!(pest, [stmt], "{text:?}");
+                let mine: Vec<Stmt> = std::iter::once(stmt)
+                    .chain(hash.map(Stmt::AmbiguousHash))
+                    .collect();
+                assert_eq!(pest, mine, "{text:?}");
                 // What follows starts a new statement.
                 assert!(end == text.len() || text[..end].ends_with('\n'), "{text:?}");
             }

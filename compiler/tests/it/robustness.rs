@@ -607,3 +607,38 @@ fn many_listeners_are_checked_in_linear_time() {
         messages(&c)
     );
 }
+
+#[test]
+fn quotes_and_backslashes_are_read_in_linear_time() {
+    // Unclosed quotes and escapes on one line were rescanned from every
+    // quote (a 40 KB line: more than 30 s); lines of `a\` made one
+    // statement of the whole file for pest.
+    for text in [
+        format!("a = {}\n", "\"\\".repeat(20_000)),
+        format!("a = {}\n", "\"".repeat(1 << 20)),
+        format!("a = {}\n", "'$".repeat(200_000)),
+        "a = \"\n".repeat(100_000),
+        "a\\\n".repeat(200_000),
+        format!("a = x {}\\\n  y\n", "\" '".repeat(100_000)),
+    ] {
+        let c = check_within(60, "<quotes>", &text);
+        assert!(c.diagnostics.len() <= 1001, "{}", c.diagnostics.len());
+    }
+}
+
+#[test]
+fn a_huge_token_does_not_make_a_huge_message() {
+    let text = format!(
+        "service x {{\n  process_limit = {}\n}}\n",
+        "9".repeat(1 << 20)
+    );
+    let c = check_within(60, "<token>", &text);
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "svcc::invalid-value")
+        .expect("invalid value");
+    assert!(d.message.len() < 2048, "{} bytes", d.message.len());
+    let human = human(&c, d);
+    assert!(human.len() < 16 << 10, "{} bytes", human.len());
+}

@@ -198,8 +198,7 @@ fn serve_one<H: BlockingHandler>(
     if let Some(h) = haproxy {
         let peer = stream.peer_addr();
         if !crate::proxy::trusted(h.trusted, peer) {
-            h.refusals
-                .refused(spec.name, peer, crate::proxy::UNTRUSTED);
+            h.refusals.refused(spec.name, peer, crate::proxy::UNTRUSTED);
             return;
         }
         if let Err(why) = stream.read_proxy_header() {
