@@ -217,6 +217,8 @@ fn file_path(f: &SourceFile) -> Option<PathBuf> {
     f.path
         .clone()
         .or_else(|| std::fs::canonicalize(&f.name).ok())
+        // A buffer not saved yet: the path its URI names.
+        .or_else(|| Some(PathBuf::from(&f.name)).filter(|p| p.is_absolute()))
 }
 
 impl Server {
@@ -732,6 +734,43 @@ mod tests {
 
     fn pretty(v: &Value) -> String {
         serde_json::to_string_pretty(v).unwrap()
+    }
+
+    #[test]
+    fn a_buffer_not_on_disk_is_checked_too() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp
+            .path()
+            .canonicalize()
+            .unwrap()
+            .join("new/never-saved.conf");
+        let (server, conn) = Connection::memory();
+        let thread = std::thread::spawn(move || serve(server).map_err(|e| e.to_string()));
+        let mut c = Client {
+            conn,
+            next: 0,
+            dir: tmp.path().display().to_string(),
+            docs: String::from("$DOCS"),
+        };
+        c.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
+        c.notify("initialized", json!({}));
+        let uri = uri_of(&path).as_str().to_string();
+        let text = "protocols = imap\nservice imap {\n  client_limit = 4\n}\n";
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "dovecot", "version": 1, "text": text}}),
+        );
+        let d = c.diagnostics(&uri);
+        assert_eq!(
+            d["diagnostics"][0]["code"], "svcc::blocking-client-limit",
+            "{d}"
+        );
+        assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+        c.notify("exit", Value::Null);
+        assert_eq!(thread.join().unwrap(), Ok(()));
     }
 
     #[test]
