@@ -57,6 +57,9 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
     }
     let mut served: u64 = 0;
     let mut accept_log = RateLimit::default();
+    // The title shows whether the one client slot is taken, at once: a
+    // blocking worker changes it at most twice per client it serves.
+    super::show_clients(spec.name, 0);
     loop {
         let _ = sys::proc::set_signal_mask(&flag_signals);
         if STOP_FLAG.load(Ordering::Relaxed) || IDLE_FLAG.load(Ordering::Relaxed) {
@@ -108,6 +111,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             }
         };
         served += 1;
+        super::show_clients(spec.name, 1);
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
         let (fd, i) = fd;
@@ -134,6 +138,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             conn_tls,
             haproxy,
         );
+        super::show_clients(spec.name, 0);
         if last {
             break;
         }
