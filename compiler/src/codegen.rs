@@ -607,8 +607,14 @@ mod tests {
         let conf = "haproxy_trusted_networks = 10.0.0.0/8, 192.0.2.7 2001:db8::/32\nservice web {\n  executable = peer\n  inet_listener web {\n    port = 8080\n    haproxy = yes\n  }\n  inet_listener direct {\n    port = 8081\n  }\n}\n";
         let out = gen(conf, &[]);
         assert!(!out.contains("compile_error"), "{out}");
-        assert!(out.contains("port : 8080u16 , ssl : false , haproxy : true"), "{out}");
-        assert!(out.contains("port : 8081u16 , ssl : false , haproxy : false"), "{out}");
+        assert!(
+            out.contains("port : 8080u16 , ssl : false , haproxy : true"),
+            "{out}"
+        );
+        assert!(
+            out.contains("port : 8081u16 , ssl : false , haproxy : false"),
+            "{out}"
+        );
         assert!(
             out.contains("Ipv4Addr :: new (10u8 , 0u8 , 0u8 , 0u8)) , bits : 8u8"),
             "{out}"

@@ -133,9 +133,7 @@ impl IpNet {
                 u32::from(a) & mask == u32::from(n) & mask
             }
             (IpAddr::V6(a), IpAddr::V6(n)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - self.bits as u32)
-                    .unwrap_or(0);
+                let mask = u128::MAX.checked_shl(128 - self.bits as u32).unwrap_or(0);
                 u128::from(a) & mask == u128::from(n) & mask
             }
             _ => false,
@@ -147,10 +145,7 @@ impl IpNet {
 /// they are.
 pub fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(std::net::IpAddr::V4)
-            .unwrap_or(ip),
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     }
 }
@@ -195,7 +190,9 @@ mod tests {
         assert!(!v6.contains("10.0.0.1".parse().unwrap()));
         let all = IpNet::parse("0.0.0.0/0").unwrap();
         assert!(all.contains("203.0.113.1".parse().unwrap()));
-        assert!(IpNet::parse("::/0").unwrap().contains("::1".parse().unwrap()));
+        assert!(IpNet::parse("::/0")
+            .unwrap()
+            .contains("::1".parse().unwrap()));
         assert!(IpNet::parse("10.0.0.0/33").is_err());
         assert!(IpNet::parse("::1/129").is_err());
         assert!(IpNet::parse("mail.example.com").is_err());

@@ -629,7 +629,11 @@ impl Stream {
         if let Some(a) = self.proxied {
             return Some(a.dest);
         }
-        self.plain.sock.local_addr().ok().and_then(|a| a.as_socket())
+        self.plain
+            .sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
     }
 
     /// The local IP that picks a `local` certificate (after any PROXY

@@ -70,7 +70,10 @@ impl Refusals {
                 1 => String::new(),
                 n => format!(" ({} more since the last message)", n - 1),
             };
-            log_svc!(service, "haproxy: closed the connection from {peer}: {why}{more}");
+            log_svc!(
+                service,
+                "haproxy: closed the connection from {peer}: {why}{more}"
+            );
             self.unlogged = 0;
         }
     }
@@ -155,7 +158,11 @@ impl Reader {
             }
             // The end is a CRLF somewhere ahead: one byte at a time, so
             // nothing after it is read.
-            return Ok(if b.ends_with(b"\r") { 1 } else { 2.min(V1_MAX - n) });
+            return Ok(if b.ends_with(b"\r") {
+                1
+            } else {
+                2.min(V1_MAX - n)
+            });
         }
         if b[..sig] == V2_SIG[..sig] {
             if n < 16 {
@@ -203,7 +210,10 @@ fn parse_v1(b: &[u8]) -> Result<Option<Addrs>, String> {
             };
             let port = |s: &str| -> Result<u16, String> {
                 // Decimal digits only, no sign, no leading zero.
-                if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+                if s.is_empty()
+                    || !s.bytes().all(|c| c.is_ascii_digit())
+                    || (s.len() > 1 && s.starts_with('0'))
+                {
                     return Err(bad());
                 }
                 s.parse().map_err(|_| bad())
@@ -420,12 +430,18 @@ mod tests {
         let mut v1 = b"PROXY TCP6 ".to_vec();
         v1.extend(std::iter::repeat_n(b'1', 200));
         let (s, n) = read_in(&v1, 1000);
-        assert!(matches!(s, Step::Failed(ref e) if e.contains("longer")), "{s:?}");
+        assert!(
+            matches!(s, Step::Failed(ref e) if e.contains("longer")),
+            "{s:?}"
+        );
         assert_eq!(n, V1_MAX);
         let mut big = V2_SIG.to_vec();
         big.extend_from_slice(&[0x21, 0x11, 0xff, 0xff]);
         let (s, n) = read_in(&big, 1000);
-        assert!(matches!(s, Step::Failed(ref e) if e.contains("at most")), "{s:?}");
+        assert!(
+            matches!(s, Step::Failed(ref e) if e.contains("at most")),
+            "{s:?}"
+        );
         assert_eq!(n, 16);
     }
 

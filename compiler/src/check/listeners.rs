@@ -16,7 +16,11 @@ fn haproxy(model: &Model, out: &mut Vec<Diagnostic>) {
         return;
     }
     for svc in model.services.iter().filter(|s| s.enabled(g)) {
-        for l in svc.listeners.iter().filter(|l| l.kind == ListenerKind::Inet && l.enabled()) {
+        for l in svc
+            .listeners
+            .iter()
+            .filter(|l| l.kind == ListenerKind::Inet && l.enabled())
+        {
             let (true, Some(span)) = (l.haproxy.value, l.haproxy.origin.span()) else {
                 continue;
             };
@@ -217,7 +221,9 @@ mod tests {
     fn haproxy_without_trusted_networks_is_a_warning_and_with_them_is_not() {
         let conf = "protocols = imap\nservice imap-login {\n  inet_listener imap {\n    port = 143\n    haproxy = yes\n  }\n}\n";
         assert!(warned(conf));
-        assert!(!warned(&format!("haproxy_trusted_networks = 10.0.0.0/8\n{conf}")));
+        assert!(!warned(&format!(
+            "haproxy_trusted_networks = 10.0.0.0/8\n{conf}"
+        )));
         assert!(!warned(&conf.replace("haproxy = yes", "haproxy = no")));
         // A disabled listener (port 0) is never served.
         assert!(!warned(&conf.replace("port = 143", "port = 0")));

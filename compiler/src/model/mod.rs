@@ -758,7 +758,10 @@ impl Builder<'_> {
                         Err(_) => {}
                     }
                 }
-                self.model.globals.haproxy_trusted_networks = Val { value: nets, origin };
+                self.model.globals.haproxy_trusted_networks = Val {
+                    value: nets,
+                    origin,
+                };
             }
             k if k.starts_with("ssl") => self.tls_global(s, &v, origin),
             _ => {}

@@ -147,7 +147,8 @@ impl BlockingHandler for BusyBlocking {
 struct Addrs;
 
 fn addrs_line(peer: Option<std::net::SocketAddr>, local: Option<std::net::SocketAddr>) -> String {
-    let show = |a: Option<std::net::SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
+    let show =
+        |a: Option<std::net::SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
     format!("{} {}\r\n", show(peer), show(local))
 }
 

@@ -119,15 +119,15 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             contexts: tls.as_ref(),
             ssl: listener_ssl.get(i).copied().unwrap_or(false),
             log: &mut tls_log,
+            haproxy: listener_haproxy
+                .get(i)
+                .copied()
+                .unwrap_or(false)
+                .then_some(Haproxy {
+                    trusted: haproxy_trusted,
+                    refusals: &mut refusals,
+                }),
         };
-        let haproxy = listener_haproxy
-            .get(i)
-            .copied()
-            .unwrap_or(false)
-            .then_some(Haproxy {
-                trusted: haproxy_trusted,
-                refusals: &mut refusals,
-            });
         serve_one(
             &mut handler,
             fd,
@@ -136,7 +136,6 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             drain.as_ref(),
             grace,
             conn_tls,
-            haproxy,
         );
         super::show_clients(spec.name, 0);
         if last {
@@ -176,12 +175,14 @@ struct Haproxy<'a> {
     refusals: &'a mut crate::proxy::Refusals,
 }
 
-/// TLS for one blocking connection.
+/// What comes before the handler on one blocking connection: the PROXY
+/// header (`haproxy = yes`), then TLS.
 struct ConnTls<'a> {
     contexts: Option<&'a crate::tls::Contexts>,
     /// The listener has `ssl = yes`.
     ssl: bool,
     log: &'a mut TlsLog,
+    haproxy: Option<Haproxy<'a>>,
 }
 
 fn serve_one<H: BlockingHandler>(
@@ -192,7 +193,6 @@ fn serve_one<H: BlockingHandler>(
     drain: Option<&OwnedFd>,
     grace: Duration,
     tls: ConnTls<'_>,
-    haproxy: Option<Haproxy<'_>>,
 ) {
     let t = spec.timeouts;
     let mut stream = match Stream::new(fd, t.idle_client, grace) {
@@ -200,11 +200,10 @@ fn serve_one<H: BlockingHandler>(
         Err(_) => return,
     };
     // The PROXY header comes first, then any TLS handshake.
-    if let Some(h) = haproxy {
+    if let Some(h) = tls.haproxy {
         let peer = stream.peer_addr();
         if !crate::proxy::trusted(h.trusted, peer) {
-            h.refusals
-                .refused(spec.name, peer, crate::proxy::UNTRUSTED);
+            h.refusals.refused(spec.name, peer, crate::proxy::UNTRUSTED);
             return;
         }
         if let Err(why) = stream.read_proxy_header() {

@@ -554,7 +554,12 @@ impl<H: EventHandler> Worker<H> {
         let now = Instant::now();
         let ssl = self.listener_ssl.get(listener).copied().unwrap_or(false);
         let mut io = ConnIo::new(fd);
-        if self.listener_haproxy.get(listener).copied().unwrap_or(false) {
+        if self
+            .listener_haproxy
+            .get(listener)
+            .copied()
+            .unwrap_or(false)
+        {
             let peer = socket2::SockRef::from(&io.fd)
                 .peer_addr()
                 .ok()
@@ -1138,7 +1143,12 @@ impl<H: EventHandler> Worker<H> {
 /// certificate is chosen by the header's destination): the handshake
 /// on an `ssl = yes` listener, else STARTTLS's context. False: close
 /// the connection.
-fn set_up_tls(tls: Option<&crate::tls::Contexts>, service: &str, io: &mut ConnIo, ssl: bool) -> bool {
+fn set_up_tls(
+    tls: Option<&crate::tls::Contexts>,
+    service: &str,
+    io: &mut ConnIo,
+    ssl: bool,
+) -> bool {
     let Some(ctx) = tls else {
         // The master never starts a worker for an `ssl = yes` listener
         // without contexts; never serve plaintext there.

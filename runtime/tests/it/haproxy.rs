@@ -26,7 +26,11 @@ impl Drop for Haproxy {
 
 /// A port that was free a moment ago on `ip`.
 fn free_port(ip: &str) -> u16 {
-    TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port()
+    TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts HAProxy with one frontend per `(name, bind, send-proxy option)`,
@@ -67,8 +71,10 @@ fn haproxy(dir: &Path, backend: SocketAddr, fronts: &[(&str, SocketAddr, &str)])
 fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
     let domain = socket2::Domain::for_address(to);
     let s = socket2::Socket::new(domain, socket2::Type::STREAM, None).unwrap();
-    s.bind(&SocketAddr::new(from.parse().unwrap(), 0).into()).unwrap();
-    s.connect_timeout(&to.into(), Duration::from_secs(5)).unwrap();
+    s.bind(&SocketAddr::new(from.parse().unwrap(), 0).into())
+        .unwrap();
+    s.connect_timeout(&to.into(), Duration::from_secs(5))
+        .unwrap();
     let s: TcpStream = s.into();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s
@@ -135,7 +141,11 @@ fn haproxy_in_front_of_a_tls_listener_passes_the_handshake_through() {
         "haproxy-tls-listen=127.0.0.1:0",
     ]);
     let front = SocketAddr::from(([127, 0, 0, 1], free_port("127.0.0.1")));
-    let _h = haproxy(dir.path(), srv.addr("peer"), &[("v2", front, "send-proxy-v2")]);
+    let _h = haproxy(
+        dir.path(),
+        srv.addr("peer"),
+        &[("v2", front, "send-proxy-v2")],
+    );
     let cfg = crate::tls::client_config(&cert);
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(cfg, name).unwrap();
@@ -144,7 +154,10 @@ fn haproxy_in_front_of_a_tls_listener_passes_the_handshake_through() {
     let mut tls = rustls::StreamOwned::new(conn, sock);
     let mut got = Vec::new();
     let _ = tls.read_to_end(&mut got);
-    assert_eq!(String::from_utf8_lossy(&got), format!("127.0.0.4 {port}\r\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        format!("127.0.0.4 {port}\r\n")
+    );
 }
 
 /// `svcc-testd` with an `addrs` handler (event or blocking) on a
@@ -192,7 +205,11 @@ fn headers_in_pieces_with_tlvs_set_peer_and_local_addresses() {
         assert_eq!(send_in_pieces(addr, V1, 7), CLAIMED, "{handler} v1");
         // PP2_TYPE_ALPN and PP2_TYPE_NOOP, skipped.
         let tlvs = [0x01, 0x00, 0x02, b'h', b'2', 0x04, 0x00, 0x01, 0x00];
-        assert_eq!(send_in_pieces(addr, &v2(1, &tlvs), 5), CLAIMED, "{handler} v2");
+        assert_eq!(
+            send_in_pieces(addr, &v2(1, &tlvs), 5),
+            CLAIMED,
+            "{handler} v2"
+        );
         // LOCAL (the proxy's own health check): the socket's addresses.
         let mut s = connect(addr);
         let mine = s.local_addr().unwrap();
@@ -235,7 +252,11 @@ fn refused(srv: &Server, bytes: &[u8], close: bool, why: &str) {
         s.shutdown(std::net::Shutdown::Write).unwrap();
     }
     let (got, _) = read_all(s);
-    assert!(got.is_empty(), "answered {:?}", String::from_utf8_lossy(&got));
+    assert!(
+        got.is_empty(),
+        "answered {:?}",
+        String::from_utf8_lossy(&got)
+    );
     srv.wait_log_count(why, before + 1, Duration::from_secs(10))
         .unwrap_or_else(|| panic!("no log line with {why:?}:\n{}", srv.log()));
 }
@@ -244,9 +265,24 @@ fn refused(srv: &Server, bytes: &[u8], close: bool, why: &str) {
 fn bad_headers_close_the_connection_and_are_logged() {
     for handler in ["addrs", "addrs-blocking"] {
         let srv = addrs_server(handler, "127.0.0.1");
-        refused(&srv, b"GET / HTTP/1.0\r\n\r\n", false, "not a PROXY protocol header");
-        refused(&srv, b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", false, "malformed PROXY v1");
-        refused(&srv, &V1[..20], true, "closed the connection after 20 byte(s)");
+        refused(
+            &srv,
+            b"GET / HTTP/1.0\r\n\r\n",
+            false,
+            "not a PROXY protocol header",
+        );
+        refused(
+            &srv,
+            b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
+            false,
+            "malformed PROXY v1",
+        );
+        refused(
+            &srv,
+            &V1[..20],
+            true,
+            "closed the connection after 20 byte(s)",
+        );
         let mut long = b"PROXY TCP6 ".to_vec();
         long.extend(std::iter::repeat_n(b'1', 300));
         refused(&srv, &long, false, "longer than 107 bytes");
@@ -255,7 +291,12 @@ fn bad_headers_close_the_connection_and_are_logged() {
         refused(&srv, &big, false, "at most");
         refused(&srv, &v2(1, &[0x05, 0x00, 0x09, 1]), false, "TLV longer");
         // Too slow: half a header, then nothing (the 3 s header timeout).
-        refused(&srv, &V1[..10], false, "timed out waiting for the PROXY header");
+        refused(
+            &srv,
+            &V1[..10],
+            false,
+            "timed out waiting for the PROXY header",
+        );
         // The server still serves good headers.
         assert_eq!(send_in_pieces(srv.addr("a"), V1, 100), CLAIMED);
     }
@@ -294,11 +335,7 @@ fn tls_after(addr: SocketAddr, header: &[u8], ca: &Path) -> (Vec<u8>, String) {
     let mut tls = rustls::StreamOwned::new(conn, sock);
     let mut got = Vec::new();
     let _ = tls.read_to_end(&mut got);
-    let leaf = tls
-        .conn
-        .peer_certificates()
-        .expect("a handshake")[0]
-        .to_vec();
+    let leaf = tls.conn.peer_certificates().expect("a handshake")[0].to_vec();
     (leaf, String::from_utf8_lossy(&got).into_owned())
 }
 
@@ -331,7 +368,11 @@ fn a_local_certificate_is_chosen_by_the_headers_destination() {
         ]);
         let addr = srv.addr("a");
         let (leaf, got) = tls_after(addr, V1, &both);
-        assert_eq!(leaf, crate::tls::der_of(&b_cert), "{handler}: the header's destination");
+        assert_eq!(
+            leaf,
+            crate::tls::der_of(&b_cert),
+            "{handler}: the header's destination"
+        );
         assert_eq!(got, CLAIMED, "{handler}");
         let (leaf, _) = tls_after(addr, b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 143\r\n", &both);
         assert_eq!(leaf, crate::tls::der_of(&a_cert), "{handler}: elsewhere");
