@@ -30,14 +30,19 @@ pub fn main(app: &'static AppSpec) -> ExitCode {
 /// The running binary's file name (`argv[0]`'s last component): what its
 /// log lines, usage text and process titles call it.
 pub fn binary_name() -> String {
-    std::env::args_os()
-        .next()
-        .and_then(|a| {
-            Path::new(&a)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "svcc-app".into())
+    // Read once: the process title later overwrites the argument strings.
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::env::args_os()
+            .next()
+            .and_then(|a| {
+                Path::new(&a)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "svcc-app".into())
+    })
+    .clone()
 }
 
 /// [`main`] with explicit arguments (without the program name).

@@ -7,3 +7,4 @@
 pub mod io;
 pub mod net;
 pub mod proc;
+pub mod title;

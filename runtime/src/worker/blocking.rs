@@ -57,6 +57,9 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
     }
     let mut served: u64 = 0;
     let mut accept_log = RateLimit::default();
+    // The title shows whether the one client slot is taken, at once: a
+    // blocking worker changes it at most twice per client it serves.
+    super::show_clients(spec.name, 0);
     loop {
         let _ = sys::proc::set_signal_mask(&flag_signals);
         if STOP_FLAG.load(Ordering::Relaxed) || IDLE_FLAG.load(Ordering::Relaxed) {
@@ -108,6 +111,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             }
         };
         served += 1;
+        super::show_clients(spec.name, 1);
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
         let (fd, i) = fd;
@@ -115,15 +119,15 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             contexts: tls.as_ref(),
             ssl: listener_ssl.get(i).copied().unwrap_or(false),
             log: &mut tls_log,
+            haproxy: listener_haproxy
+                .get(i)
+                .copied()
+                .unwrap_or(false)
+                .then_some(Haproxy {
+                    trusted: haproxy_trusted,
+                    refusals: &mut refusals,
+                }),
         };
-        let haproxy = listener_haproxy
-            .get(i)
-            .copied()
-            .unwrap_or(false)
-            .then_some(Haproxy {
-                trusted: haproxy_trusted,
-                refusals: &mut refusals,
-            });
         serve_one(
             &mut handler,
             fd,
@@ -132,8 +136,8 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             drain.as_ref(),
             grace,
             conn_tls,
-            haproxy,
         );
+        super::show_clients(spec.name, 0);
         if last {
             break;
         }
@@ -171,12 +175,14 @@ struct Haproxy<'a> {
     refusals: &'a mut crate::proxy::Refusals,
 }
 
-/// TLS for one blocking connection.
+/// What comes before the handler on one blocking connection: the PROXY
+/// header (`haproxy = yes`), then TLS.
 struct ConnTls<'a> {
     contexts: Option<&'a crate::tls::Contexts>,
     /// The listener has `ssl = yes`.
     ssl: bool,
     log: &'a mut TlsLog,
+    haproxy: Option<Haproxy<'a>>,
 }
 
 fn serve_one<H: BlockingHandler>(
@@ -187,7 +193,6 @@ fn serve_one<H: BlockingHandler>(
     drain: Option<&OwnedFd>,
     grace: Duration,
     tls: ConnTls<'_>,
-    haproxy: Option<Haproxy<'_>>,
 ) {
     let t = spec.timeouts;
     let mut stream = match Stream::new(fd, t.idle_client, grace) {
@@ -195,7 +200,7 @@ fn serve_one<H: BlockingHandler>(
         Err(_) => return,
     };
     // The PROXY header comes first, then any TLS handshake.
-    if let Some(h) = haproxy {
+    if let Some(h) = tls.haproxy {
         let peer = stream.peer_addr();
         if !crate::proxy::trusted(h.trusted, peer) {
             h.refusals.refused(spec.name, peer, crate::proxy::UNTRUSTED);

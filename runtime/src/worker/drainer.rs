@@ -36,6 +36,7 @@ struct Drained {
 
 /// Runs the drainer until SIGTERM and no connection is left.
 pub(crate) fn run(chan: OwnedFd, grace: Duration) -> i32 {
+    crate::sys::title::set(&format!("{}: linger drainer", crate::cli::binary_name()));
     match Drainer::new(chan, grace) {
         Ok(mut d) => d.run(),
         Err(e) => {

@@ -154,6 +154,9 @@ struct Worker<H: EventHandler> {
     /// TLS handshakes that failed since the last log line about them.
     tls_failures: u64,
     tls_log: RateLimit,
+    title: super::Title,
+    /// When the process title may show the current client count.
+    title_due: Option<Instant>,
 }
 
 impl<H: EventHandler> Worker<H> {
@@ -215,6 +218,8 @@ impl<H: EventHandler> Worker<H> {
             proxy_refusals: proxy::Refusals::default(),
             tls_failures: 0,
             tls_log: RateLimit::default(),
+            title: super::Title::new(spec.name),
+            title_due: None,
         })
     }
 
@@ -241,6 +246,7 @@ impl<H: EventHandler> Worker<H> {
             return EXIT_STARTUP_FAILED;
         }
         self.set_listening(true);
+        self.title.update(0, Instant::now());
         let mut events = Events::with_capacity(256);
         loop {
             let now = Instant::now();
@@ -279,6 +285,7 @@ impl<H: EventHandler> Worker<H> {
             }
             self.accept_loop();
             self.report(Instant::now());
+            self.title_due = self.title.update(self.active, Instant::now());
             self.compact_timers();
             self.trim_when_idle(Instant::now());
             if (self.stopping || self.done_accepting) && self.active == 0 {
@@ -302,6 +309,7 @@ impl<H: EventHandler> Worker<H> {
             self.status_due,
             self.trim_at,
             self.room_wait_until,
+            self.title_due,
         ]
         .into_iter()
         .flatten()

@@ -15,7 +15,7 @@ pub(crate) mod status;
 pub(crate) mod timers;
 
 use std::os::fd::OwnedFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::spec::ServiceSpec;
 
@@ -42,6 +42,48 @@ pub(crate) struct ChildEnv {
     pub listener_haproxy: Vec<bool>,
     /// `haproxy_trusted_networks`.
     pub haproxy_trusted: &'static [crate::spec::IpNet],
+}
+
+/// Sets a worker's process title: `NAME: SERVICE [N clients]`.
+pub(crate) fn show_clients(service: &str, clients: u32) {
+    crate::sys::title::set(&format!(
+        "{}: {service} [{clients} clients]",
+        crate::cli::binary_name()
+    ));
+}
+
+/// An event worker's process title ([`show_clients`]), changed at most
+/// once a second.
+#[derive(Debug)]
+pub(crate) struct Title {
+    service: &'static str,
+    shown: Option<u32>,
+    next: Option<Instant>,
+}
+
+impl Title {
+    pub fn new(service: &'static str) -> Self {
+        Title {
+            service,
+            shown: None,
+            next: None,
+        }
+    }
+
+    /// Shows `clients` unless the title changed less than a second ago;
+    /// then returns when to call again.
+    pub fn update(&mut self, clients: u32, now: Instant) -> Option<Instant> {
+        if self.shown == Some(clients) {
+            return None;
+        }
+        if let Some(t) = self.next.filter(|t| now < *t) {
+            return Some(t);
+        }
+        show_clients(self.service, clients);
+        self.shown = Some(clients);
+        self.next = Some(now + Duration::from_secs(1));
+        None
+    }
 }
 
 /// A worker's entry point: monomorphized per handler type and stored in

@@ -12,6 +12,7 @@ mod linger;
 mod process;
 mod signals;
 mod systemd;
+mod titles;
 mod tls;
 mod util;
 
