@@ -367,7 +367,7 @@ fn opt(s: &str) -> TokenStream {
 
 /// Expands `$default_internal_user` and friends in user/group values.
 fn expand_user(v: &str, model: &Model) -> String {
-    match v.strip_prefix('$') {
+    match v.strip_prefix("$SET:").or_else(|| v.strip_prefix('$')) {
         Some(name) => model
             .globals
             .all

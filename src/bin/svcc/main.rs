@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use svcc_compiler::check::codes;
 use svcc_compiler::report::{self, HumanOptions};
-use svcc_compiler::{Checked, HostLimits, Options, Severity};
+use svcc_compiler::{Checked, Dovecot, HostLimits, Options, Severity};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -71,6 +71,10 @@ enum Command {
     Config {
         /// The config file (`-` for stdin).
         file: String,
+        /// Read the config as this Dovecot version (default: 2.4 when it
+        /// sets `dovecot_config_version`, else 2.3).
+        #[arg(long, value_name = "VERSION", value_parser = parse_dovecot)]
+        dovecot: Option<Dovecot>,
     },
 }
 
@@ -93,6 +97,10 @@ struct CheckArgs {
     /// Ignore `# svcc: disable=CODE` comments: show every finding.
     #[arg(long)]
     no_suppressions: bool,
+    /// Check as this Dovecot version (default: 2.4 when the config sets
+    /// `dovecot_config_version`, else 2.3).
+    #[arg(long, value_name = "VERSION", value_parser = parse_dovecot)]
+    dovecot: Option<Dovecot>,
     /// Also what only `svcc build` cares about (executables that name no
     /// handler).
     #[arg(skip)]
@@ -126,7 +134,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Explain { code } => explain(code.as_deref()),
-        Command::Config { file } => config(&file),
+        Command::Config { file, dovecot } => config(&file, dovecot),
         Command::Lsp => lsp::run(),
         Command::Unit {
             config,
@@ -142,6 +150,7 @@ fn main() -> ExitCode {
                 nofile: None,
                 deny_warnings: false,
                 no_suppressions: false,
+                dovecot: None,
                 for_build: true,
             };
             let code = check(args);
@@ -175,6 +184,7 @@ fn check(args: CheckArgs) -> ExitCode {
         host: host_limits(&args),
         for_build: args.for_build,
         no_suppressions: args.no_suppressions,
+        dovecot: args.dovecot,
         ..Options::default()
     };
     let checked = match load(&args.file, &opts) {
@@ -225,7 +235,11 @@ fn check(args: CheckArgs) -> ExitCode {
             }
             Format::Json => {
                 let rendered = report::render_human(map, d, HumanOptions::default());
-                let _ = writeln!(out, "{}", report::render_json(map, d, &rendered));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    report::render_json(map, d, &rendered, checked.model.version.as_str())
+                );
             }
             Format::Github => {
                 let _ = writeln!(out, "{}", report::render_github(map, d));
@@ -307,8 +321,16 @@ fn explain(code: Option<&str>) -> ExitCode {
     }
 }
 
-fn config(file: &str) -> ExitCode {
-    let checked = match load(file, &Options::default()) {
+fn parse_dovecot(s: &str) -> Result<Dovecot, String> {
+    Dovecot::parse(s).ok_or_else(|| format!("`{s}` is not 2.3 or 2.4"))
+}
+
+fn config(file: &str, dovecot: Option<Dovecot>) -> ExitCode {
+    let opts = Options {
+        dovecot,
+        ..Options::default()
+    };
+    let checked = match load(file, &opts) {
         Ok(c) => c,
         Err(code) => return code,
     };
