@@ -14,6 +14,7 @@
 pub mod check;
 pub mod codegen;
 pub mod ide;
+pub mod migrate;
 pub mod model;
 pub mod report;
 pub mod suppress;

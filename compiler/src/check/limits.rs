@@ -47,17 +47,23 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         && svc.client_limit.origin.is_config()
         && svc.client_limit.value > sc
     {
+        // Named as the config's Dovecot version names it.
+        let count = model.version.spell("service_count");
+        let unlimited = match model.version {
+            catalogue::Dovecot::V23 => "0",
+            catalogue::Dovecot::V24 => "unlimited",
+        };
         let mut d = Diagnostic::warning(
             codes::CLIENT_LIMIT_CAPPED,
             format!(
-                "service `{name}`: client_limit {} has no effect, service_count {sc} caps it to {sc}",
+                "service `{name}`: client_limit {} has no effect, {count} {sc} caps it to {sc}",
                 svc.client_limit.value
             ),
         );
         d = label_val(d, svc, "client_limit", &svc.client_limit, g);
-        d = label_val(d, svc, "service_count", &svc.service_count, g);
+        d = label_val(d, svc, count, &svc.service_count, g);
         out.push(d.help(format!(
-            "a process exits after {sc} connection(s), so it never holds more than {sc} at once; set `client_limit = {sc}` to say what runs, or `service_count = 0` for long-lived processes that serve {} clients each",
+            "a process exits after {sc} connection(s), so it never holds more than {sc} at once; set `client_limit = {sc}` to say what runs, or `{count} = {unlimited}` for long-lived processes that serve {} clients each",
             svc.client_limit.value
         )));
     }
@@ -144,7 +150,7 @@ pub fn blocking_client_limit(svc: &Service, g: &Globals, why: &str) -> Diagnosti
     );
     if eff_cl < cl.value {
         d = d.note(format!(
-            "service_count = {} caps it to {eff_cl} for now, but the stall returns as soon as service_count is raised or set to 0 (Dovecot's performance mode)",
+            "service_count (2.4: restart_request_count) = {} caps it to {eff_cl} for now, but the stall returns as soon as it is raised or unlimited (Dovecot's performance mode)",
             svc.service_count.value
         ));
     }

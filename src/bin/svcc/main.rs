@@ -67,6 +67,19 @@ enum Command {
     },
     /// Serve the Language Server Protocol on stdin/stdout (diagnostics as you type, hover, completion, ...).
     Lsp,
+    /// Rewrite a Dovecot 2.3 config tree (every included file) as 2.4: renamed settings converted,
+    /// comments and layout kept; what needs hand work is kept as a `# svcc migrate:` comment and
+    /// listed on stderr (exit 0: nothing does, 1: something does, 2: unreadable).
+    Migrate {
+        /// The top config file.
+        config: String,
+        /// Write the converted tree here (same relative paths); without it, print a diff.
+        #[arg(short, long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// Print a unified diff instead of writing.
+        #[arg(long)]
+        diff: bool,
+    },
     /// Print the effective service settings, each annotated with where it came from.
     Config {
         /// The config file (`-` for stdin).
@@ -136,6 +149,7 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Config { file, dovecot } => config(&file, dovecot),
         Command::Lsp => lsp::run(),
+        Command::Migrate { config, out, diff } => migrate(&config, out.as_deref(), diff),
         Command::Unit {
             config,
             name,
@@ -318,6 +332,83 @@ fn explain(code: Option<&str>) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// `svcc migrate`: the compiler converts each file's text; this reads the
+/// include tree and writes (or diffs) the results.
+fn migrate(config: &str, out: Option<&std::path::Path>, diff: bool) -> ExitCode {
+    let (doc, _) = match svcc_compiler::syntax::load_path(config) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("svcc: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let top = std::path::Path::new(config);
+    let root = std::fs::canonicalize(top)
+        .ok()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
+    let mut hand_work = 0usize;
+    let stdout = std::io::stdout();
+    let mut so = std::io::BufWriter::new(stdout.lock());
+    for (n, (_, file)) in doc.sources.files().enumerate() {
+        let Some(path) = file.path.as_deref() else {
+            continue;
+        };
+        let m = svcc_compiler::migrate::migrate(&file.text, n == 0);
+        let rel = match path.strip_prefix(&root) {
+            Ok(r) => r.to_path_buf(),
+            Err(_) => {
+                hand_work += 1;
+                eprintln!(
+                    "{}: svcc migrate: included from outside {}: install the converted copy in its place by hand",
+                    file.name,
+                    root.display()
+                );
+                path.strip_prefix("/").unwrap_or(path).to_path_buf()
+            }
+        };
+        for note in &m.notes {
+            hand_work += 1;
+            eprintln!(
+                "{}:{}: svcc migrate: {}",
+                file.name, note.line, note.message
+            );
+        }
+        match out {
+            Some(dir) if !diff => {
+                let dest = dir.join(&rel);
+                let written = dest
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|_| std::fs::write(&dest, &m.text));
+                if let Err(e) = written {
+                    eprintln!("svcc: error: {}: {e}", dest.display());
+                    return ExitCode::from(2);
+                }
+            }
+            _ => {
+                if m.text != *file.text {
+                    let name = rel.display().to_string();
+                    let d = similar::TextDiff::from_lines(&*file.text, m.text.as_str());
+                    let _ = write!(
+                        so,
+                        "{}",
+                        d.unified_diff()
+                            .header(&format!("a/{name}"), &format!("b/{name}"))
+                    );
+                }
+            }
+        }
+    }
+    let _ = so.flush();
+    if hand_work > 0 {
+        eprintln!("svcc migrate: {hand_work} line(s) need hand work (marked `# svcc migrate:`)");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
