@@ -167,13 +167,11 @@ fn converts(config: &Path, hand_work: &[&str]) -> PathBuf {
     }
     assert_eq!(code, i32::from(!hand_work.is_empty()), "{stderr}");
     let top = out.join(config.file_name().unwrap());
-    if let Some(verdict) = doveconf24(&top) {
-        if let Err(e) = verdict {
-            panic!(
-                "doveconf 2.4 refused the converted {}:\n{e}",
-                config.display()
-            );
-        }
+    if let Some(Err(e)) = doveconf24(&top) {
+        panic!(
+            "doveconf 2.4 refused the converted {}:\n{e}",
+            config.display()
+        );
     }
     let before = effective(config, Dovecot::V23);
     let after = effective(&top, Dovecot::V24);
