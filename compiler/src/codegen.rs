@@ -225,7 +225,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                         // (code first, the config's location), on the type
                         // the user named.
                         let why = format!("its handler `{exe}` blocks");
-                        let d = crate::check::blocking_client_limit(svc, g, &why);
+                        let d = crate::check::blocking_client_limit(svc, &checked.model, &why);
                         let msg = error_text(map, &d).replace('{', "{{").replace('}', "}}");
                         asserts.push(quote! {
                             const _: () = {

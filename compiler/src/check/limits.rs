@@ -2,7 +2,7 @@
 //! the service_count cap, single-process services, vsz_limit, type, chroot.
 
 use super::{codes, is_blocking, label_val, Options};
-use crate::model::{catalogue, Globals, Model, Service};
+use crate::model::{catalogue, Model, Service};
 use crate::report::Diagnostic;
 
 pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<Diagnostic>) {
@@ -22,7 +22,7 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         } else {
             format!("its handler `{}` blocks", svc.executable.value)
         };
-        out.push(blocking_client_limit(svc, g, &why));
+        out.push(blocking_client_limit(svc, model, &why));
     }
 
     if svc.process_min_avail.value > pl.value {
@@ -132,7 +132,8 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
 /// The `svcc::blocking-client-limit` finding for a blocking service; `why`
 /// says what makes it blocking. Also used by codegen for a user's handler
 /// that turns out to block at compile time.
-pub fn blocking_client_limit(svc: &Service, g: &Globals, why: &str) -> Diagnostic {
+pub fn blocking_client_limit(svc: &Service, model: &Model, why: &str) -> Diagnostic {
+    let g = &model.globals;
     let name = &svc.name;
     let cl = svc.configured_client_limit(g);
     let eff_cl = svc.eff_client_limit(g);
@@ -149,8 +150,13 @@ pub fn blocking_client_limit(svc: &Service, g: &Globals, why: &str) -> Diagnosti
         ),
     );
     if eff_cl < cl.value {
+        let count = model.version.spell("service_count");
+        let unlimited = match model.version {
+            catalogue::Dovecot::V23 => "set to 0",
+            catalogue::Dovecot::V24 => "unlimited",
+        };
         d = d.note(format!(
-            "service_count (2.4: restart_request_count) = {} caps it to {eff_cl} for now, but the stall returns as soon as it is raised or unlimited (Dovecot's performance mode)",
+            "{count} = {} caps it to {eff_cl} for now, but the stall returns as soon as {count} is raised or {unlimited} (Dovecot's performance mode)",
             svc.service_count.value
         ));
     }

@@ -113,6 +113,34 @@ fn a_blocking_service_with_client_limit_over_1_is_caught_in_24() {
         "{:#?}",
         problems(&c)
     );
+    // Named as 2.4 names them.
+    let c = check(
+        &format!("{V24}protocols = imap\nservice imap {{\n  client_limit = 10\n  restart_request_count = 1\n}}\nservice imap-login {{\n  client_limit = 10\n}}\n"),
+        None,
+    );
+    let text: Vec<String> = c.diagnostics.iter().map(|d| d.full_message()).collect();
+    assert!(
+        text.iter().any(|t| t.contains("restart_request_count = 1 caps it to 1 for now, but the stall returns as soon as restart_request_count is raised or unlimited")),
+        "{text:#?}"
+    );
+    let capped = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == codes::CLIENT_LIMIT_CAPPED)
+        .expect("imap-login's built-in restart_request_count = 1 caps client_limit");
+    assert!(
+        capped.message.contains("restart_request_count 1 caps it")
+            && capped
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("`restart_request_count = unlimited`"),
+        "{capped:?}"
+    );
+    assert!(
+        text.iter().all(|t| !t.contains("service_count")),
+        "{text:#?}"
+    );
 }
 
 const LANGUAGE_24: &str = "\
