@@ -756,6 +756,24 @@ impl Builder<'_> {
             match item {
                 Item::Setting(s) => self.global(s),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
+                // 2.4's `group @LABEL NAME {`: Dovecot 2.3 reads no such header.
+                Item::Section(sec)
+                    if self.model.version == Dovecot::V23
+                        && !self.builtin
+                        && sec.kind == "group"
+                        && sec
+                            .name
+                            .as_deref()
+                            .is_some_and(|n| n.starts_with('@') && n.contains(' ')) =>
+                {
+                    if self.budget.admit(sec.header) {
+                        self.diags.push(
+                            Diagnostic::error(codes::CONFIG_VERSION, "`group @LABEL NAME {` is Dovecot 2.4 syntax")
+                                .label(sec.header, "Dovecot 2.3 reads one name per section")
+                                .help("this config is written for Dovecot 2.4: start it with `dovecot_config_version = 2.4.0` (Dovecot 2.3 fails here with \"Expecting '{'\")"),
+                        );
+                    }
+                }
                 // 2.4's boollist: `protocols { pop3 = yes }` adds to the list.
                 Item::Section(sec)
                     if self.model.version == Dovecot::V24 && sec.kind == "protocols" =>

@@ -170,6 +170,26 @@ service imap {
   restart_request_count = 100
   user = $SET:default_internal_user
 }
+group @staff admins {
+  mail_max_userip_connections = 20
+}
+passdb sql {
+  sql_query = SELECT 1 FROM users WHERE user = '%{user | username}'
+}
+imap_id_send {
+  name = Dovecot
+}
+mail_plugins {
+  quota = yes
+}
+protocol imap {
+  mail_plugins {
+    imap_quota = yes
+  }
+}
+local 127.0.0.1 {
+  ssl_server_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem
+}
 service auth {
   unix_listener auth-extra {
     type = userdb
@@ -201,6 +221,7 @@ fn the_24_language_feeds_the_same_model() {
     assert_eq!(login.eff_client_limit(&m.globals), 1000);
     let imap = login.listeners.iter().find(|l| l.name == "imap").unwrap();
     assert_eq!(imap.addresses(&m.globals), ["127.0.0.1"]);
+    assert_eq!(m.tls.locals.len(), 1, "local {{ ssl_server_cert_file }}");
     let imap_svc = m.services.iter().find(|s| s.name == "imap").unwrap();
     assert!(
         imap_svc.blocking.value,
@@ -215,6 +236,13 @@ fn the_24_language_feeds_the_same_model() {
         .filter(|d| d.code == codes::RENAMED_SETTING)
         .map(|d| d.message.as_str())
         .collect();
+    assert!(
+        c.diagnostics
+            .iter()
+            .any(|d| d.code == codes::CONFIG_VERSION && d.message.contains("group @LABEL NAME")),
+        "{:#?}",
+        problems(&c)
+    );
     for msg in [
         "`restart_request_count` is `service_count` in Dovecot 2.3",
         "`idle_kill_interval` is `idle_kill` in Dovecot 2.3",
