@@ -225,7 +225,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                         // (code first, the config's location), on the type
                         // the user named.
                         let why = format!("its handler `{exe}` blocks");
-                        let d = crate::check::blocking_client_limit(svc, g, &why);
+                        let d = crate::check::blocking_client_limit(svc, &checked.model, &why);
                         let msg = error_text(map, &d).replace('{', "{{").replace('}', "}}");
                         asserts.push(quote! {
                             const _: () = {
@@ -402,7 +402,7 @@ fn opt(s: &str) -> TokenStream {
 
 /// Expands `$default_internal_user` and friends in user/group values.
 fn expand_user(v: &str, model: &Model) -> String {
-    match v.strip_prefix('$') {
+    match v.strip_prefix("$SET:").or_else(|| v.strip_prefix('$')) {
         Some(name) => model
             .globals
             .all

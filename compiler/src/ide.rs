@@ -581,6 +581,28 @@ pub fn fixes(checked: &Checked, d: &Diagnostic) -> Vec<Fix> {
                 }
             }
         }
+        // The other Dovecot version's name: the whole setting rewritten
+        // as the help says (`write `NEW = VALUE`; …`).
+        codes::RENAMED_SETTING => {
+            let new = d
+                .help
+                .as_deref()
+                .and_then(|h| h.strip_prefix("write `"))
+                .and_then(|r| r.split_once("`;"))
+                .map(|(w, _)| w);
+            if let (Some(new), Some(span)) = (new, d.primary()) {
+                let f = map.get(span.file);
+                let range = f.line_range(f.line_col(span.start).line);
+                let end = range.start + f.text[range.clone()].trim_end().len();
+                out.push(Fix {
+                    title: format!("Rewrite as `{new}`"),
+                    edits: vec![(
+                        Span::new(span.file, span.start as usize, end),
+                        new.to_string(),
+                    )],
+                });
+            }
+        }
         _ => {}
     }
     // "did you mean `X`?" on a misspelled name.
@@ -751,5 +773,34 @@ mod tests {
             .unwrap();
         let f = fixes(&c, d);
         assert!(f.iter().any(|f| f.edits[0].1 == "client_limit"), "{f:?}");
+        // A 2.3 name in a 2.4 config: the setting rewritten, value and all.
+        let old = "dovecot_config_version = 2.4.0\nssl_cert = </etc/c.pem \nservice x {\n  service_count = 3\n}\n";
+        let c = checked(old);
+        let rewrites: Vec<(String, String)> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == codes::RENAMED_SETTING)
+            .flat_map(|d| fixes(&c, d))
+            .filter(|f| f.title.starts_with("Rewrite"))
+            .map(|f| {
+                (
+                    c.doc.sources.text(f.edits[0].0).to_string(),
+                    f.edits[0].1.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rewrites,
+            [
+                (
+                    "ssl_cert = </etc/c.pem".into(),
+                    "ssl_server_cert_file = /etc/c.pem".into()
+                ),
+                (
+                    "service_count = 3".into(),
+                    "restart_request_count = 3".into()
+                ),
+            ]
+        );
     }
 }

@@ -14,6 +14,7 @@
 pub mod check;
 pub mod codegen;
 pub mod ide;
+pub mod migrate;
 pub mod model;
 pub mod report;
 pub mod suppress;
@@ -21,6 +22,7 @@ pub mod syntax;
 pub mod unit;
 
 pub use check::{HostLimits, Options};
+pub use model::catalogue::Dovecot;
 pub use report::{Diagnostic, Severity};
 
 /// A config read, modelled and checked.
@@ -76,7 +78,7 @@ pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
 }
 
 fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> Checked {
-    let (model, more) = model::build(&doc);
+    let (model, more) = model::build_for(&doc, opts.dovecot);
     diags.extend(more);
     diags.extend(check::run(&model, opts));
     if opts.for_build {

@@ -190,6 +190,46 @@ fn built_echo_serves_tcp_and_unix_and_exits_0_on_sigterm() {
 }
 
 #[test]
+fn a_dovecot_24_config_builds_and_serves_as_a_23_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = dir.path().join("echo24.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\nbase_dir = /nonexistent\ndefault_idle_kill_interval = 30 secs\nservice echo {{\n  executable = echo\n  client_limit = 10\n  process_limit = 2\n  restart_request_count = unlimited\n  idle_kill_interval = infinite\n  inet_listener echo {{\n    listen = 127.0.0.1\n    port = {port}\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let bin = dir.path().join("echo24");
+    build_ok(&conf, &bin);
+    let out = Command::new(&bin).arg("--print-config").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("listen = 127.0.0.1"), "{text}");
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let mut srv = Server::start_bin(
+        bin.to_str().unwrap(),
+        &["--base-dir", run.to_str().unwrap()],
+        &[],
+    );
+    // `listen` is the listener's address: only 127.0.0.1 is bound.
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    tcp.write_all(b"dovecot 2.4\n").unwrap();
+    let mut buf = [0u8; 12];
+    tcp.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"dovecot 2.4\n");
+    assert!(std::net::TcpStream::connect(("127.0.0.2", port)).is_err());
+    drop(tcp);
+    srv.signal(libc::SIGTERM);
+    let status = srv
+        .wait_exit(Duration::from_secs(15))
+        .expect("exits after SIGTERM");
+    assert_eq!(status.code(), Some(0), "log:\n{}", srv.log());
+}
+
+#[test]
 fn built_http_closes_with_a_lingering_close() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

@@ -121,6 +121,59 @@ fn json_lines_carry_every_field() {
 }
 
 #[test]
+fn json_names_the_dovecot_version_and_dovecot_forces_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("d.conf");
+    std::fs::write(
+        &conf,
+        "dovecot_config_version = 2.4.0\nprotocols = imap\nservice imap {\n  client_limit = 5\n}\n",
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let out = svcc()
+            .args(["check", "--format", "json"])
+            .args(extra)
+            .arg(conf)
+            .assert()
+            .code(1);
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let own = run(&[]);
+    assert!(own.iter().all(|v| v["dovecot"] == "2.4"), "{own:?}");
+    assert!(own
+        .iter()
+        .any(|v| v["code"] == "svcc::blocking-client-limit"));
+    let forced = run(&["--dovecot", "2.3"]);
+    assert!(forced.iter().all(|v| v["dovecot"] == "2.3"), "{forced:?}");
+    assert!(forced.iter().any(|v| v["code"] == "svcc::config-version"));
+    // `svcc config` spells the settings as the version does.
+    std::fs::write(
+        conf,
+        "dovecot_config_version = 2.4.0\nprotocols = imap\nservice imap {\n  restart_request_count = 3\n}\n",
+    )
+    .unwrap();
+    let out = svcc().args(["config", conf]).assert().code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("(Dovecot 2.4)"), "{text}");
+    assert!(text.contains("restart_request_count = "), "{text}");
+    assert!(!text.contains("service_count = "), "{text}");
+    let out = svcc()
+        .args(["config", "--dovecot", "2.3", conf])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("service_count = "), "{text}");
+    svcc()
+        .args(["check", "--dovecot", "2.5", conf])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn included_file_is_named_as_resolved_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

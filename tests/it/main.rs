@@ -6,6 +6,7 @@ mod build;
 mod cli;
 mod install;
 mod lsp;
+mod migrate;
 mod nvim;
 #[path = "../../runtime/tests/it/util.rs"]
 #[allow(dead_code)]

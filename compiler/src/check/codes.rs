@@ -51,6 +51,12 @@ codes! {
     UNKNOWN_SETTING = "svcc::unknown-setting", Error,
         "A setting unknown inside a `service` or listener block.",
         "Inside `service`, `unix_listener`, `fifo_listener` and `inet_listener` blocks only Dovecot's service settings (and svcc's `blocking`) are allowed; Dovecot fails with \"Unknown setting\". Settings outside service blocks are never rejected: svcc does not own mail settings.";
+    CONFIG_VERSION = "svcc::config-version", Error,
+        "A Dovecot 2.4 config whose first setting is not `dovecot_config_version`, or that setting in a 2.3 config.",
+        "Dovecot 2.4 reads a config only when its first setting is `dovecot_config_version` (\"The first setting must be dovecot_config_version\"); it is how svcc tells a 2.4 config from a 2.3 one, too. Dovecot 2.3 knows no such setting. `svcc check --dovecot 2.3|2.4` checks a config as one version whatever it says; `svcc migrate` converts a 2.3 config into 2.4.";
+    RENAMED_SETTING = "svcc::renamed-setting", Error,
+        "A setting spelled as the other Dovecot version spells it (`service_count` in a 2.4 config, `restart_request_count` in a 2.3 one).",
+        "Dovecot 2.4 renamed settings svcc models: `service_count` is `restart_request_count`, `idle_kill` is `idle_kill_interval`, an inet_listener's `address` is `listen`, `default_idle_kill` is `default_idle_kill_interval`, `ssl_cert = <FILE` is `ssl_server_cert_file = FILE` (and `ssl_key`, `ssl_ca`, `ssl_dh`, `ssl_alt_*`), `ssl_verify_client_cert` is `ssl_server_request_client_cert`. Each version refuses the other's name (\"Unknown setting\"). svcc applies the value as meant, so the other checks still run, and the diagnostic names the rewrite (`svcc migrate` does all of them).";
     UNDEFINED_VARIABLE = "svcc::undefined-variable", Error,
         "`$name` that names no setting set earlier and no setting Dovecot 2.3 knows.",
         "An unquoted `$name` at the start of a value or after a blank expands to that setting's value; `$ENV:NAME` to an environment variable. Dovecot fails with \"Unknown variable\" for any other name. Quote the value to keep a literal `$`.";

@@ -2,7 +2,7 @@
 //! the service_count cap, single-process services, vsz_limit, type, chroot.
 
 use super::{codes, is_blocking, label_val, Options};
-use crate::model::{catalogue, Globals, Model, Service};
+use crate::model::{catalogue, Model, Service};
 use crate::report::Diagnostic;
 
 pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<Diagnostic>) {
@@ -22,7 +22,7 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         } else {
             format!("its handler `{}` blocks", svc.executable.value)
         };
-        out.push(blocking_client_limit(svc, g, &why));
+        out.push(blocking_client_limit(svc, model, &why));
     }
 
     if svc.process_min_avail.value > pl.value {
@@ -47,17 +47,23 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         && svc.client_limit.origin.is_config()
         && svc.client_limit.value > sc
     {
+        // Named as the config's Dovecot version names it.
+        let count = model.version.spell("service_count");
+        let unlimited = match model.version {
+            catalogue::Dovecot::V23 => "0",
+            catalogue::Dovecot::V24 => "unlimited",
+        };
         let mut d = Diagnostic::warning(
             codes::CLIENT_LIMIT_CAPPED,
             format!(
-                "service `{name}`: client_limit {} has no effect, service_count {sc} caps it to {sc}",
+                "service `{name}`: client_limit {} has no effect, {count} {sc} caps it to {sc}",
                 svc.client_limit.value
             ),
         );
         d = label_val(d, svc, "client_limit", &svc.client_limit, g);
-        d = label_val(d, svc, "service_count", &svc.service_count, g);
+        d = label_val(d, svc, count, &svc.service_count, g);
         out.push(d.help(format!(
-            "a process exits after {sc} connection(s), so it never holds more than {sc} at once; set `client_limit = {sc}` to say what runs, or `service_count = 0` for long-lived processes that serve {} clients each",
+            "a process exits after {sc} connection(s), so it never holds more than {sc} at once; set `client_limit = {sc}` to say what runs, or `{count} = {unlimited}` for long-lived processes that serve {} clients each",
             svc.client_limit.value
         )));
     }
@@ -126,7 +132,8 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
 /// The `svcc::blocking-client-limit` finding for a blocking service; `why`
 /// says what makes it blocking. Also used by codegen for a user's handler
 /// that turns out to block at compile time.
-pub fn blocking_client_limit(svc: &Service, g: &Globals, why: &str) -> Diagnostic {
+pub fn blocking_client_limit(svc: &Service, model: &Model, why: &str) -> Diagnostic {
+    let g = &model.globals;
     let name = &svc.name;
     let cl = svc.configured_client_limit(g);
     let eff_cl = svc.eff_client_limit(g);
@@ -143,8 +150,13 @@ pub fn blocking_client_limit(svc: &Service, g: &Globals, why: &str) -> Diagnosti
         ),
     );
     if eff_cl < cl.value {
+        let count = model.version.spell("service_count");
+        let unlimited = match model.version {
+            catalogue::Dovecot::V23 => "set to 0",
+            catalogue::Dovecot::V24 => "unlimited",
+        };
         d = d.note(format!(
-            "service_count = {} caps it to {eff_cl} for now, but the stall returns as soon as service_count is raised or set to 0 (Dovecot's performance mode)",
+            "{count} = {} caps it to {eff_cl} for now, but the stall returns as soon as {count} is raised or {unlimited} (Dovecot's performance mode)",
             svc.service_count.value
         ));
     }

@@ -37,6 +37,9 @@ pub struct Options {
     pub for_build: bool,
     /// Ignore `# svcc: disable=` comments (`--no-suppressions`).
     pub no_suppressions: bool,
+    /// Check as this Dovecot version (`--dovecot`) instead of the config's
+    /// own (`dovecot_config_version` or its absence).
+    pub dovecot: Option<crate::model::catalogue::Dovecot>,
 }
 
 /// svcc's built-in handlers (`executable = NAME`); none blocks.

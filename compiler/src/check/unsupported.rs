@@ -25,9 +25,9 @@ pub fn check(doc: &Document, model: &Model) -> Vec<Diagnostic> {
     for item in &doc.items {
         match item {
             Item::Setting(s) => {
-                let honoured = catalogue::HONOURED_GLOBALS
-                    .iter()
-                    .any(|(name, _)| *name == s.key)
+                let name = model_name(&s.key);
+                let honoured = catalogue::HONOURED_GLOBALS.iter().any(|(n, _)| *n == name)
+                    || catalogue::LANGUAGE_GLOBALS.contains(&name)
                     || referenced.contains(s.key.as_str());
                 if !honoured {
                     out.push(global(s));
@@ -65,7 +65,7 @@ pub fn check(doc: &Document, model: &Model) -> Vec<Diagnostic> {
 fn tls_filter(sec: &Section, out: &mut Vec<Diagnostic>) {
     for item in &sec.items {
         match item {
-            Item::Setting(s) if catalogue::HONOURED_IN_TLS_FILTERS.contains(&s.key.as_str()) => {}
+            Item::Setting(s) if catalogue::HONOURED_IN_TLS_FILTERS.contains(&model_name(&s.key)) => {}
             Item::Setting(s) => out.push(
                 Diagnostic::error(
                     codes::UNSUPPORTED_SETTING,
@@ -244,6 +244,11 @@ fn references<'a>(items: &'a [Item], out: &mut HashSet<&'a str>) {
     }
 }
 
+/// The 2.3 name svcc's tables use for a global of either version.
+fn model_name(key: &str) -> &str {
+    catalogue::renamed(catalogue::Scope::Global, key).map_or(key, |r| r.old)
+}
+
 fn honoured_globals() -> String {
     catalogue::HONOURED_GLOBALS
         .iter()
@@ -254,7 +259,7 @@ fn honoured_globals() -> String {
 
 fn global(s: &Setting) -> Diagnostic {
     if s.key.starts_with("ssl") {
-        let why = match s.key.as_str() {
+        let why = match model_name(&s.key) {
             "ssl_client_ca_dir" | "ssl_client_ca_file" | "ssl_client_cert" | "ssl_client_key" => "it configures Dovecot's outgoing TLS connections (to proxies, LDAP, SQL), which svcc's runtime does not make; remove it from the config you build",
             "ssl_alt_cert" | "ssl_alt_key" => "svcc serves one certificate per name (ECDSA P-256 is fastest and supported by every current client); remove it from the config you build",
             _ => "svcc's rustls-based TLS has no equivalent; remove it from the config you build, or keep it in a file only Dovecot includes",
@@ -349,7 +354,7 @@ fn block(sec: &Section, table: &[SettingDef], out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::catalogue::{self, Kind, Runtime, SettingDef};
+    use crate::model::catalogue::{self, Dovecot, Kind, Runtime, SettingDef};
     use quote::quote;
 
     /// A service the probes change one setting of.
@@ -471,6 +476,70 @@ mod tests {
             let conf = format!("{BASE}{name} = {value}\n");
             honoured_or_refused(&conf, name, &base);
         }
+    }
+
+    /// Each 2.4 spelling builds exactly what its 2.3 spelling builds.
+    #[test]
+    fn every_24_spelling_reaches_the_runtime_as_its_23_name() {
+        let v24 = "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n";
+        let base24 = format!("{v24}{BASE}");
+        let (base, refusals) = runtime_part(&base24);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert_eq!(
+            base,
+            runtime_part(BASE).0,
+            "the version alone changes nothing"
+        );
+        // With a TLS listener and a certificate, so the TLS settings reach
+        // the specs; the 2.3 config padded to the 2.4 one's line numbers.
+        let tls = |conf: &str| {
+            let conf = conf.replace("port = 7000\n", "port = 7000\n    ssl = yes\n");
+            match conf.strip_prefix(v24) {
+                Some(rest) => format!(
+                    "{v24}ssl_server_cert_file = /c.pem\nssl_server_key_file = /c.key\n{rest}"
+                ),
+                None => format!("#\n#\nssl_cert = </c.pem\nssl_key = </c.key\n{conf}"),
+            }
+        };
+        for r in catalogue::RENAMED {
+            let value = match r.new {
+                "default_idle_kill_interval" | "idle_kill_interval" => "7 secs",
+                "restart_request_count" => "3",
+                "listen" => "127.0.0.9",
+                "ssl_server_request_client_cert" => "yes",
+                _ => "/x",
+            };
+            let old_value = crate::model::rename_value(r, Dovecot::V23, value);
+            let (conf23, conf24) = match r.scope {
+                catalogue::Scope::Global => (
+                    format!("{BASE}{} = {old_value}\n", r.old),
+                    format!("{base24}{} = {value}\n", r.new),
+                ),
+                catalogue::Scope::Service => (
+                    probe("service", r.old, &old_value),
+                    format!("{v24}{}", probe("service", r.new, value)),
+                ),
+                catalogue::Scope::InetListener => (
+                    probe("inet", r.old, &old_value),
+                    format!("{v24}{}", probe("inet", r.new, value)),
+                ),
+            };
+            let (out23, refused23) = runtime_part(&tls(&conf23));
+            let (out24, refused24) = runtime_part(&tls(&conf24));
+            if refused23.is_empty() {
+                assert!(refused24.is_empty(), "{refused24:?}");
+                assert_eq!(out23, out24, "`{}` vs `{}`", r.old, r.new);
+            } else {
+                // Refused alike, each naming the setting as written.
+                let renamed: Vec<String> =
+                    refused24.iter().map(|m| m.replace(r.new, r.old)).collect();
+                assert_eq!(refused23, renamed);
+            }
+        }
+        // A changed value: 2.4's `server` is 2.3's `yes`.
+        let conf23 = format!("#\n#\n{BASE}ssl_prefer_server_ciphers = yes\n");
+        let conf24 = format!("{base24}ssl_server_prefer_ciphers = server\n");
+        assert_eq!(runtime_part(&tls(&conf23)), runtime_part(&tls(&conf24)));
     }
 
     #[test]

@@ -84,6 +84,10 @@ impl SettingDef {
 /// top-level setting is refused by `svcc build` unless another value
 /// refers to it as `$name`.
 pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
+    (
+        "ssl_server_prefer_ciphers",
+        "2.4: `server` order wins over the client's",
+    ),
     ("protocols", "which services run"),
     (
         "base_dir",
@@ -162,6 +166,10 @@ pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The settings that say which language a 2.4 config is written in: never
+/// refused by `svcc build` (they ask the runtime for nothing).
+pub const LANGUAGE_GLOBALS: &[&str] = &["dovecot_config_version", "dovecot_storage_version"];
+
 /// Settings inside `local_name NAME { }` and `local IP { }` blocks that the
 /// tailored binary honours: the certificate and key chosen by SNI or by the
 /// local address.
@@ -235,21 +243,166 @@ pub const SERVICE_TYPES: &[&str] = &["", "log", "config", "anvil", "login", "sta
 /// Dovecot 2.3's built-in services, in Dovecot's config language.
 pub const BUILTIN_SERVICES: &str = include_str!("../../data/dovecot-2.3-services.conf");
 
+/// Dovecot 2.4's built-in services (`doveconf -d`, see `data/regen-2.4.sh`).
+pub const BUILTIN_SERVICES_24: &str = include_str!("../../data/dovecot-2.4-services.conf");
+
 const SETTING_NAMES: &str = include_str!("../../data/dovecot-2.3-settings.txt");
+const SETTING_NAMES_24: &str = include_str!("../../data/dovecot-2.4-settings.txt");
+
+/// The Dovecot version whose config language a config is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dovecot {
+    /// 2.3: no `dovecot_config_version`.
+    #[default]
+    V23,
+    /// 2.4: the first setting is `dovecot_config_version`.
+    V24,
+}
+
+impl Dovecot {
+    /// `2.3` or `2.4`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dovecot::V23 => "2.3",
+            Dovecot::V24 => "2.4",
+        }
+    }
+
+    /// Parses `2.3` / `2.4` (a `2.4.x` version number is 2.4).
+    pub fn parse(s: &str) -> Option<Dovecot> {
+        let s = s.trim();
+        if s == "2.3" || s.starts_with("2.3.") {
+            Some(Dovecot::V23)
+        } else if s == "2.4" || s.starts_with("2.4.") {
+            Some(Dovecot::V24)
+        } else {
+            None
+        }
+    }
+
+    /// This version's name for a setting svcc's model calls by its 2.3
+    /// name (`service_count` is `restart_request_count` in 2.4).
+    pub fn spell(self, name23: &'static str) -> &'static str {
+        match self {
+            Dovecot::V23 => name23,
+            Dovecot::V24 => RENAMED
+                .iter()
+                .find(|r| r.old == name23)
+                .map_or(name23, |r| r.new),
+        }
+    }
+}
+
+impl std::fmt::Display for Dovecot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a renamed setting lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Top level (and filters).
+    Global,
+    /// A `service` block.
+    Service,
+    /// An `inet_listener` block.
+    InetListener,
+}
+
+/// A setting 2.4 renamed; where the value changes form, `file` says the
+/// 2.3 value is `<path` and the 2.4 one the bare path.
+#[derive(Debug, Clone, Copy)]
+pub struct Rename {
+    /// Where it is set.
+    pub scope: Scope,
+    /// The 2.3 name.
+    pub old: &'static str,
+    /// The 2.4 name.
+    pub new: &'static str,
+    /// 2.3 reads the file named after `<`; 2.4 takes the path itself.
+    pub file: bool,
+}
+
+const fn rename(scope: Scope, old: &'static str, new: &'static str) -> Rename {
+    Rename {
+        scope,
+        old,
+        new,
+        file: false,
+    }
+}
+
+const fn rename_file(old: &'static str, new: &'static str) -> Rename {
+    Rename {
+        scope: Scope::Global,
+        old,
+        new,
+        file: true,
+    }
+}
+
+/// The settings svcc models that Dovecot 2.4 renamed (from 2.4's
+/// `doveconf -d` and its settings sources).
+pub const RENAMED: &[Rename] = &[
+    rename(Scope::Service, "service_count", "restart_request_count"),
+    rename(Scope::Service, "idle_kill", "idle_kill_interval"),
+    rename(Scope::InetListener, "address", "listen"),
+    rename(
+        Scope::Global,
+        "default_idle_kill",
+        "default_idle_kill_interval",
+    ),
+    rename_file("ssl_cert", "ssl_server_cert_file"),
+    rename_file("ssl_key", "ssl_server_key_file"),
+    rename_file("ssl_ca", "ssl_server_ca_file"),
+    rename_file("ssl_dh", "ssl_server_dh_file"),
+    rename_file("ssl_alt_cert", "ssl_server_alt_cert_file"),
+    rename_file("ssl_alt_key", "ssl_server_alt_key_file"),
+    rename(Scope::Global, "ssl_key_password", "ssl_server_key_password"),
+    rename(
+        Scope::Global,
+        "ssl_verify_client_cert",
+        "ssl_server_request_client_cert",
+    ),
+    rename(
+        Scope::Global,
+        "ssl_cert_username_field",
+        "ssl_server_cert_username_field",
+    ),
+];
+
+/// The rename of a setting in this scope, by either name.
+pub fn renamed(scope: Scope, name: &str) -> Option<&'static Rename> {
+    RENAMED
+        .iter()
+        .find(|r| r.scope == scope && (r.old == name || r.new == name))
+}
 
 fn names() -> &'static HashSet<&'static str> {
     static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        SETTING_NAMES
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect()
-    })
+    NAMES.get_or_init(|| read_names(SETTING_NAMES))
+}
+
+fn names_24() -> &'static HashSet<&'static str> {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| read_names(SETTING_NAMES_24))
+}
+
+fn read_names(text: &'static str) -> HashSet<&'static str> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
 }
 
 /// Whether Dovecot 2.3 knows a setting of this name (outside service blocks).
 pub fn is_dovecot_setting(name: &str) -> bool {
     names().contains(name)
+}
+
+/// Whether Dovecot 2.4 knows a top-level setting (or boollist) of this name.
+pub fn is_dovecot24_setting(name: &str) -> bool {
+    names_24().contains(name)
 }
 
 /// Every setting name Dovecot 2.3 knows (outside service blocks).

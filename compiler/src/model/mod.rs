@@ -17,7 +17,7 @@ use crate::report::Diagnostic;
 use crate::syntax::{
     Document, Item, Section, Setting, SourceMap, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE,
 };
-use catalogue::Kind;
+use catalogue::{Dovecot, Kind, Scope};
 use foldhash::HashMap;
 use std::sync::OnceLock;
 
@@ -388,6 +388,8 @@ pub struct Model {
     pub implicit: Vec<Service>,
     /// The TLS settings (`ssl`, `ssl_*`, `local_name`/`local` certificates).
     pub tls: tls::Tls,
+    /// The Dovecot version the config is written for.
+    pub version: Dovecot,
 }
 
 impl Model {
@@ -397,10 +399,22 @@ impl Model {
     }
 }
 
-/// Dovecot's built-in services.
+/// Dovecot 2.3's built-in services.
 pub fn builtin_services() -> &'static [Service] {
-    static B: OnceLock<Vec<Service>> = OnceLock::new();
-    B.get_or_init(|| services_from(&trusted_items(catalogue::BUILTIN_SERVICES)))
+    builtin_services_of(Dovecot::V23)
+}
+
+/// The built-in services of this Dovecot version.
+pub fn builtin_services_of(version: Dovecot) -> &'static [Service] {
+    static B23: OnceLock<Vec<Service>> = OnceLock::new();
+    static B24: OnceLock<Vec<Service>> = OnceLock::new();
+    match version {
+        Dovecot::V23 => {
+            B23.get_or_init(|| services_from(&trusted_items(catalogue::BUILTIN_SERVICES), version))
+        }
+        Dovecot::V24 => B24
+            .get_or_init(|| services_from(&trusted_items(catalogue::BUILTIN_SERVICES_24), version)),
+    }
 }
 
 /// The built-in table through the full parser (tests compare it with the
@@ -408,7 +422,7 @@ pub fn builtin_services() -> &'static [Service] {
 #[cfg(test)]
 fn builtin_services_via_pest() -> Vec<Service> {
     let (doc, _) = crate::syntax::load_str("<builtin>", catalogue::BUILTIN_SERVICES);
-    services_from(&doc.items)
+    services_from(&doc.items, Dovecot::V23)
 }
 
 /// Reads svcc's own data file, which is strictly `key = value`, `kind name {`
@@ -456,9 +470,10 @@ fn trusted_items(text: &str) -> Vec<Item> {
     top
 }
 
-fn services_from(items: &[Item]) -> Vec<Service> {
+fn services_from(items: &[Item], version: Dovecot) -> Vec<Service> {
     {
         let mut b = Builder::new(true);
+        b.model.version = version;
         b.document_items(items);
         b.model
             .services
@@ -475,13 +490,39 @@ fn services_from(items: &[Item]) -> Vec<Service> {
     }
 }
 
-/// Builds the model from a document; returns every problem found.
+/// Builds the model from a document; returns every problem found. The
+/// Dovecot version is the config's own ([`version_of`]).
 pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
+    build_for(doc, None)
+}
+
+/// The version a config is written for: 2.4 when it sets
+/// `dovecot_config_version` at the top level, else 2.3.
+pub fn version_of(doc: &Document) -> Dovecot {
+    let sets_version = doc
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Setting(s) if s.key == "dovecot_config_version"));
+    if sets_version {
+        Dovecot::V24
+    } else {
+        Dovecot::V23
+    }
+}
+
+/// Builds the model for `forced` (`--dovecot`), else the config's own
+/// version; every problem found, including a config that does not fit the
+/// forced version.
+pub fn build_for(doc: &Document, forced: Option<Dovecot>) -> (Model, Vec<Diagnostic>) {
+    let own = version_of(doc);
+    let version = forced.unwrap_or(own);
     let mut b = Builder::new(false);
+    b.model.version = version;
     b.map = Some(&doc.sources);
+    b.config_version(doc, own);
     b.document(doc);
     let mut model = b.model;
-    for s in builtin_services() {
+    for s in builtin_services_of(version) {
         if !model.services.iter().any(|m| m.name == s.name) {
             model.implicit.push(s.clone());
         }
@@ -489,6 +530,39 @@ pub fn build(doc: &Document) -> (Model, Vec<Diagnostic>) {
     let mut diags = b.diags;
     b.budget.finish(&mut diags);
     (model, diags)
+}
+
+/// The value a renamed setting takes in `version` (2.3's `<path` is 2.4's
+/// bare path).
+pub fn rename_value(r: &catalogue::Rename, version: Dovecot, value: &str) -> String {
+    let v = value.trim();
+    match (r.file, version) {
+        (true, Dovecot::V24) => v.trim_start_matches('<').trim_start().to_string(),
+        (true, Dovecot::V23) if !v.is_empty() && !v.starts_with('<') => format!("<{v}"),
+        _ => v.to_string(),
+    }
+}
+
+/// Numbers as this version reads them: 2.4 also takes `unlimited`.
+fn uint_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
+    match version {
+        Dovecot::V23 => value::uint,
+        Dovecot::V24 => |v| match v {
+            "unlimited" => Ok(u32::MAX),
+            _ => value::uint(v),
+        },
+    }
+}
+
+/// Intervals as this version reads them: 2.4 also takes `infinite`.
+fn time_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
+    match version {
+        Dovecot::V23 => value::time,
+        Dovecot::V24 => |v| match v {
+            "infinite" => Ok(u32::MAX as u64 * 1000),
+            _ => value::time(v),
+        },
+    }
 }
 
 struct Builder<'a> {
@@ -535,6 +609,90 @@ impl Builder<'_> {
 
     fn document(&mut self, doc: &Document) {
         self.document_items(&doc.items);
+    }
+
+    /// 2.4's first rule: `dovecot_config_version` comes before any other
+    /// setting; 2.3 knows no such setting.
+    fn config_version(&mut self, doc: &Document, own: Dovecot) {
+        let first = doc.items.iter().find_map(|i| match i {
+            Item::Setting(s) => Some(s),
+            _ => None,
+        });
+        let version_setting = doc.items.iter().find_map(|i| match i {
+            Item::Setting(s) if s.key == "dovecot_config_version" => Some(s),
+            _ => None,
+        });
+        match self.model.version {
+            Dovecot::V24 => {
+                let ok = first.is_some_and(|s| s.key == "dovecot_config_version");
+                if !ok {
+                    let mut d = Diagnostic::error(
+                        codes::CONFIG_VERSION,
+                        "The first setting must be dovecot_config_version",
+                    )
+                    .help("Dovecot 2.4 refuses any config whose first setting is not `dovecot_config_version = 2.4.0`; add it as the first line (`svcc migrate` converts a 2.3 config)");
+                    if let Some(s) = version_setting.or(first) {
+                        d = d.label(
+                            s.key_span,
+                            "the first setting must be dovecot_config_version",
+                        );
+                    }
+                    self.diags.push(d);
+                } else if let Some(s) = first {
+                    if Dovecot::parse(&s.value) != Some(Dovecot::V24) {
+                        self.diags.push(
+                            Diagnostic::error(codes::CONFIG_VERSION, format!("unsupported dovecot_config_version `{}`", s.value))
+                                .label(s.value_span, "not a 2.4 version")
+                                .help("write `dovecot_config_version = 2.4.0` (Dovecot 2.4: \"Unsupported dovecot_config_version\")"),
+                        );
+                    }
+                }
+            }
+            Dovecot::V23 if own == Dovecot::V24 => {
+                if let Some(s) = version_setting {
+                    self.diags.push(
+                        Diagnostic::error(codes::CONFIG_VERSION, "`dovecot_config_version` is a Dovecot 2.4 setting")
+                            .label(s.key_span, "Dovecot 2.3 does not know it")
+                            .help("this config is written for Dovecot 2.4; check it with `--dovecot 2.4` (Dovecot 2.3 fails with \"Unknown setting: dovecot_config_version\")"),
+                    );
+                }
+            }
+            Dovecot::V23 => {}
+        }
+    }
+
+    /// The name svcc's model uses (2.3's) for a setting in this scope, and
+    /// an error when the config uses the other version's name (the value
+    /// is still applied, so the other checks see it).
+    fn canonical<'k>(&mut self, scope: Scope, s: &'k Setting) -> &'k str {
+        let key = s.key.as_str();
+        let Some(r) = catalogue::renamed(scope, key) else {
+            return key;
+        };
+        let version = self.model.version;
+        let (wrong, right) = match version {
+            Dovecot::V24 if key == r.old => (r.old, r.new),
+            Dovecot::V23 if key == r.new => (r.new, r.old),
+            _ => return r.old,
+        };
+        if !self.builtin && self.budget.admit(s.key_span) {
+            let other = match version {
+                Dovecot::V24 => Dovecot::V23,
+                Dovecot::V23 => Dovecot::V24,
+            };
+            let value = rename_value(r, version, &s.value);
+            self.diags.push(
+                Diagnostic::error(
+                    codes::RENAMED_SETTING,
+                    format!("`{wrong}` is `{right}` in Dovecot {version}"),
+                )
+                .label(s.key_span, format!("the Dovecot {other} name"))
+                .help(format!(
+                    "write `{right} = {value}`; Dovecot {version} refuses `{wrong}` (\"Unknown setting: {wrong}\")"
+                )),
+            );
+        }
+        r.old
     }
 
     /// Filters (`local` ⊃ `local_name`/`remote` ⊃ `protocol`) nest in
@@ -601,6 +759,30 @@ impl Builder<'_> {
             match item {
                 Item::Setting(s) => self.global(s),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
+                // 2.4's `group @LABEL NAME {`: Dovecot 2.3 reads no such header.
+                Item::Section(sec)
+                    if self.model.version == Dovecot::V23
+                        && !self.builtin
+                        && sec.kind == "group"
+                        && sec
+                            .name
+                            .as_deref()
+                            .is_some_and(|n| n.starts_with('@') && n.contains(' ')) =>
+                {
+                    if self.budget.admit(sec.header) {
+                        self.diags.push(
+                            Diagnostic::error(codes::CONFIG_VERSION, "`group @LABEL NAME {` is Dovecot 2.4 syntax")
+                                .label(sec.header, "Dovecot 2.3 reads one name per section")
+                                .help("this config is written for Dovecot 2.4: start it with `dovecot_config_version = 2.4.0` (Dovecot 2.3 fails here with \"Expecting '{'\")"),
+                        );
+                    }
+                }
+                // 2.4's boollist: `protocols { pop3 = yes }` adds to the list.
+                Item::Section(sec)
+                    if self.model.version == Dovecot::V24 && sec.kind == "protocols" =>
+                {
+                    self.protocols_boollist(sec)
+                }
                 Item::Section(sec)
                     if !self.builtin && matches!(sec.kind.as_str(), "local_name" | "local") =>
                 {
@@ -626,6 +808,22 @@ impl Builder<'_> {
         }
     }
 
+    fn protocols_boollist(&mut self, sec: &Section) {
+        for item in &sec.items {
+            let Item::Setting(s) = item else { continue };
+            let Some(on) = self.typed(s, &s.value, value::boolean) else {
+                continue;
+            };
+            let origin = self.origin(s);
+            let p = &mut self.model.globals.protocols;
+            p.value.retain(|x| *x != s.key);
+            if on {
+                p.value.push(s.key.clone());
+            }
+            p.origin = origin;
+        }
+    }
+
     /// Records that listener `li` of service `idx` now has `name`.
     fn index_listener(&mut self, idx: usize, kind: ListenerKind, name: String, li: usize) {
         let at = self.listener_index.entry((idx, kind, name)).or_default();
@@ -644,7 +842,11 @@ impl Builder<'_> {
         }
         let mut out = String::new();
         for (i, tok) in s.value.split(' ').enumerate() {
-            let piece: std::borrow::Cow<'_, str> = match tok.strip_prefix('$') {
+            let reference = match self.model.version {
+                Dovecot::V23 => tok.strip_prefix('$'),
+                Dovecot::V24 => tok.strip_prefix("$SET:"),
+            };
+            let piece: std::borrow::Cow<'_, str> = match reference {
                 Some(name) if !name.starts_with("ENV:") => match self.model.globals.all.get(name) {
                     Some(v) => v.value.as_str().into(),
                     None => match name {
@@ -706,8 +908,14 @@ impl Builder<'_> {
     fn global(&mut self, s: &Setting) {
         let v = self.expand(s);
         let origin = self.origin(s);
+        let key = self.canonical(Scope::Global, s);
+        // 2.4's `ssl_server_cert_file = PATH` is 2.3's `ssl_cert = <PATH`.
+        let model_v = match catalogue::renamed(Scope::Global, &s.key) {
+            Some(r) if r.file && s.key == r.new => rename_value(r, Dovecot::V23, &v),
+            _ => v.clone(),
+        };
         let g = &mut self.model.globals;
-        match s.key.as_str() {
+        match key {
             "protocols" => {
                 g.protocols = Val {
                     value: v.split([' ', ',']).filter(|p| !p.is_empty()).fold(
@@ -745,7 +953,7 @@ impl Builder<'_> {
                 }
             }
             "default_idle_kill" => {
-                if let Some(n) = self.typed(s, &v, value::time) {
+                if let Some(n) = self.typed(s, &v, time_of(self.model.version)) {
                     self.model.globals.default_idle_kill = Val { value: n, origin };
                 }
             }
@@ -775,7 +983,7 @@ impl Builder<'_> {
                     origin,
                 };
             }
-            k if k.starts_with("ssl") => self.tls_global(s, &v, origin),
+            k if k.starts_with("ssl") => self.tls_global(s, k, &model_v, origin),
             _ => {}
         }
         self.model
@@ -796,12 +1004,12 @@ impl Builder<'_> {
         }
     }
 
-    fn tls_global(&mut self, s: &Setting, v: &str, origin: Origin) {
+    fn tls_global(&mut self, s: &Setting, key: &str, v: &str, origin: Origin) {
         let text = |v: &str| Val {
             value: v.trim().to_string(),
             origin,
         };
-        match s.key.as_str() {
+        match key {
             "ssl" => match tls::SslMode::parse(v) {
                 Some(m) => self.model.tls.ssl = Val { value: m, origin },
                 None => self.diags.push(
@@ -825,6 +1033,12 @@ impl Builder<'_> {
             }
             "ssl_prefer_server_ciphers" => {
                 if let Some(b) = self.typed(s, v, value::boolean) {
+                    self.model.tls.prefer_server_ciphers = Val { value: b, origin };
+                }
+            }
+            // 2.4: `client` or `server`.
+            "ssl_server_prefer_ciphers" => {
+                if let Some(b) = self.typed(s, v, value::prefer_ciphers) {
                     self.model.tls.prefer_server_ciphers = Val { value: b, origin };
                 }
             }
@@ -861,9 +1075,14 @@ impl Builder<'_> {
         for item in &sec.items {
             if let Item::Setting(s) = item {
                 let origin = self.origin(s);
-                match s.key.as_str() {
-                    "ssl_cert" => pair.cert = Some(self.file_ref(s, &s.value, origin)),
-                    "ssl_key" => pair.key = Some(self.file_ref(s, &s.value, origin)),
+                let key = self.canonical(Scope::Global, s);
+                let v = match catalogue::renamed(Scope::Global, &s.key) {
+                    Some(r) if r.file && s.key == r.new => rename_value(r, Dovecot::V23, &s.value),
+                    _ => s.value.clone(),
+                };
+                match key {
+                    "ssl_cert" => pair.cert = Some(self.file_ref(s, &v, origin)),
+                    "ssl_key" => pair.key = Some(self.file_ref(s, &v, origin)),
                     _ => {}
                 }
             }
@@ -927,7 +1146,10 @@ impl Builder<'_> {
                 let base = if self.builtin {
                     None
                 } else {
-                    builtin_services().iter().find(|b| b.name == name).cloned()
+                    builtin_services_of(self.model.version)
+                        .iter()
+                        .find(|b| b.name == name)
+                        .cloned()
                 };
                 let mut svc = base.unwrap_or_else(|| Service::new(name.clone(), None));
                 if !self.builtin {
@@ -945,6 +1167,12 @@ impl Builder<'_> {
         for item in &sec.items {
             match item {
                 Item::Setting(s) => self.service_setting(idx, s),
+                // 2.4: boollists (`imap_capability { .. }`) and named
+                // filters are settings of the service filter.
+                Item::Section(l)
+                    if self.model.version == Dovecot::V24
+                        && !l.kind.ends_with("_listener")
+                        && catalogue::is_dovecot24_setting(&l.kind) => {}
                 Item::Section(l) => self.listener(idx, l),
             }
         }
@@ -974,10 +1202,15 @@ impl Builder<'_> {
     }
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
+        let name = self.canonical(Scope::Service, s);
         let Some(&catalogue::SettingDef {
             name: key, kind, ..
-        }) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == s.key)
+        }) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == name)
         else {
+            // A 2.4 service block is a filter: any 2.4 setting may be set in it.
+            if self.model.version == Dovecot::V24 && catalogue::is_dovecot24_setting(&s.key) {
+                return;
+            }
             let place = format!("service `{}`", self.model.services[idx].name);
             self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
             return;
@@ -1004,11 +1237,15 @@ impl Builder<'_> {
             "chroot" => self.model.services[idx].chroot = Val { value: v, origin },
             "privileged_group" | "extra_groups" | "name" => {}
             "drop_priv_before_exec" => set!(drop_priv_before_exec, value::boolean),
-            "process_min_avail" => set!(process_min_avail, value::uint),
-            "process_limit" => set!(process_limit, value::uint),
-            "client_limit" => set!(client_limit, value::uint),
-            "service_count" => set!(service_count, value::uint),
-            "idle_kill" => set!(idle_kill, value::time),
+            "process_min_avail" => set!(process_min_avail, uint_of(self.model.version)),
+            "process_limit" => set!(process_limit, uint_of(self.model.version)),
+            "client_limit" => set!(client_limit, uint_of(self.model.version)),
+            // 2.4's `unlimited` is 2.3's 0.
+            "service_count" => set!(service_count, |v| match v {
+                "unlimited" => Ok(0),
+                _ => value::uint(v),
+            }),
+            "idle_kill" => set!(idle_kill, time_of(self.model.version)),
             "vsz_limit" => {
                 if let Some(x) = self.typed(s, &v, value::size) {
                     self.model.services[idx].vsz_limit = Val {
@@ -1095,10 +1332,19 @@ impl Builder<'_> {
         } else {
             catalogue::UNIX_LISTENER_SETTINGS
         };
+        let v24 = self.model.version == Dovecot::V24;
         for item in &sec.items {
             match item {
+                // 2.4's listener `type` (auth, login, admin, ...) tells the
+                // service what a connection is; svcc's handlers need none.
+                Item::Setting(s) if v24 && s.key == "type" => {}
                 Item::Setting(s) => {
-                    if !known.iter().any(|k| k.name == s.key) {
+                    let key = if kind == ListenerKind::Inet {
+                        self.canonical(Scope::InetListener, s)
+                    } else {
+                        s.key.as_str()
+                    };
+                    if !known.iter().any(|k| k.name == key) {
                         let place = format!(
                             "`{} {}`",
                             sec.kind, self.model.services[idx].listeners[li].name
@@ -1116,7 +1362,7 @@ impl Builder<'_> {
                             }
                         };
                     }
-                    match s.key.as_str() {
+                    match key {
                         "mode" => {
                             set!(mode, value::mode);
                             let m = v.trim();

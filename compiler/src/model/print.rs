@@ -37,6 +37,8 @@ struct W<'a> {
     map: &'a SourceMap,
     entries: Vec<Effective>,
     listener: Option<String>,
+    /// Names and values are spelled as this version spells them.
+    version: super::catalogue::Dovecot,
 }
 
 impl W<'_> {
@@ -62,6 +64,7 @@ pub fn effective(model: &Model, map: &SourceMap, svc: &Service) -> Vec<Effective
         map,
         entries: Vec::new(),
         listener: None,
+        version: model.version,
     };
     service(&mut w, svc, &model.globals);
     w.entries
@@ -76,10 +79,12 @@ pub fn render(model: &Model, map: &SourceMap) -> String {
         map,
         entries: Vec::new(),
         listener: None,
+        version: model.version,
     };
     let _ = writeln!(
         w.out,
-        "# svcc: effective service settings, defaults resolved"
+        "# svcc: effective service settings, defaults resolved (Dovecot {})",
+        model.version
     );
     w.line(0, "base_dir", &g.base_dir, g.base_dir.value.clone(), "");
     w.line(
@@ -140,18 +145,21 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
     let cl = svc.configured_client_limit(g);
     let eff = svc.eff_client_limit(g);
     let shown = if eff != cl.value {
-        format!("{eff} (capped by service_count; set {})", cl.value)
+        format!(
+            "{eff} (capped by {}; set {})",
+            w.version.spell("service_count"),
+            cl.value
+        )
     } else {
         eff.to_string()
     };
     w.line(2, "client_limit", &cl, shown, " (default_client_limit)");
-    w.line(
-        2,
-        "service_count",
-        &svc.service_count,
-        svc.service_count.value.to_string(),
-        "",
-    );
+    let count = match (svc.service_count.value, w.version) {
+        (0, super::catalogue::Dovecot::V24) => "unlimited".to_string(),
+        (n, _) => n.to_string(),
+    };
+    let name = w.version.spell("service_count");
+    w.line(2, name, &svc.service_count, count, "");
     w.line(
         2,
         "process_min_avail",
@@ -168,7 +176,11 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
     } else {
         &svc.idle_kill
     };
-    w.line(2, "idle_kill", idle_v, idle, " (default_idle_kill)");
+    let (name, default) = (
+        w.version.spell("idle_kill"),
+        format!(" ({})", w.version.spell("default_idle_kill")),
+    );
+    w.line(2, name, idle_v, idle, &default);
     let vsz = svc.eff_vsz_limit(g);
     let vsz_v = match svc.vsz_limit.value {
         Some(_) => Val {
@@ -218,7 +230,8 @@ fn listener(w: &mut W<'_>, l: &Listener) {
     match l.kind {
         ListenerKind::Inet => {
             if !l.address.value.is_empty() {
-                w.line(4, "address", &l.address, l.address.value.clone(), "");
+                let name = w.version.spell("address");
+                w.line(4, name, &l.address, l.address.value.clone(), "");
             }
             w.line(4, "port", &l.port, l.port.value.to_string(), "");
             if l.ssl.value {
@@ -258,8 +271,11 @@ fn listener(w: &mut W<'_>, l: &Listener) {
 /// certificates.
 fn tls(w: &mut W<'_>, t: &super::tls::Tls) {
     use super::tls::FileRef;
+    let v24 = w.version == super::catalogue::Dovecot::V24;
     let file = |f: &FileRef| {
-        if f.is_file {
+        if f.is_file && v24 {
+            f.path.clone()
+        } else if f.is_file {
             format!("<{}", f.path)
         } else {
             "(PEM text in the config)".to_string()
@@ -276,7 +292,7 @@ fn tls(w: &mut W<'_>, t: &super::tls::Tls) {
                 value: (),
                 origin: f.origin,
             };
-            w.line(0, k, &v, file(f), "");
+            w.line(0, w.version.spell(k), &v, file(f), "");
         }
     }
     match &t.key_password {
@@ -344,7 +360,7 @@ fn tls(w: &mut W<'_>, t: &super::tls::Tls) {
                         value: (),
                         origin: r.origin,
                     };
-                    w.line(2, k, &v, file(r), "");
+                    w.line(2, w.version.spell(k), &v, file(r), "");
                 }
             }
             let _ = writeln!(w.out, "}}");

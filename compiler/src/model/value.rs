@@ -17,6 +17,18 @@ fn err(message: impl Into<String>, help: impl Into<String>) -> ValueError {
     }
 }
 
+/// Dovecot 2.4's `ssl_server_prefer_ciphers`: `server` (true) or `client`.
+pub fn prefer_ciphers(v: &str) -> Result<bool, ValueError> {
+    match v.trim() {
+        "server" => Ok(true),
+        "client" => Ok(false),
+        other => Err(err(
+            format!("`{other}` is not `client` or `server`"),
+            "write `ssl_server_prefer_ciphers = server` (the server's order wins) or `client`",
+        )),
+    }
+}
+
 /// A decimal number 0…2³²−1.
 pub fn uint(v: &str) -> Result<u32, ValueError> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {

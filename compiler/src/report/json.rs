@@ -27,11 +27,14 @@ struct JsonDiag<'a> {
     end_column: usize,
     labels: Vec<JsonLabel<'a>>,
     rendered: &'a str,
+    /// The Dovecot version the config was checked as.
+    dovecot: &'a str,
 }
 
 /// One line of JSON (no newline). `rendered` is the human report without
 /// colour.
-pub fn render_json(map: &SourceMap, d: &Diagnostic, rendered: &str) -> String {
+/// `dovecot` names the version the config was checked as (`2.3`, `2.4`).
+pub fn render_json(map: &SourceMap, d: &Diagnostic, rendered: &str, dovecot: &str) -> String {
     let (file, a, b) = location(map, d);
     let labels = d
         .labels
@@ -60,6 +63,7 @@ pub fn render_json(map: &SourceMap, d: &Diagnostic, rendered: &str) -> String {
         end_column: b.column,
         labels,
         rendered,
+        dovecot,
     };
     serde_json::to_string(&j).unwrap_or_default()
 }

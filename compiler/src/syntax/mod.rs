@@ -727,13 +727,20 @@ impl Loader<'_> {
                     prev_blank = false;
                     continue;
                 }
-                // As Dovecot: the whole space-separated token names it.
+                // As Dovecot: the whole space-separated token names it
+                // (2.4 spells it `$SET:name`).
                 let name_len = rest.find([' ', '\n', '\r']).unwrap_or(rest.len());
-                let name = &rest[..name_len];
+                let (name, known) = match rest[..name_len].strip_prefix("SET:") {
+                    Some(n) => (n, crate::model::catalogue::is_dovecot24_setting(n)),
+                    None => (
+                        &rest[..name_len],
+                        crate::model::catalogue::is_dovecot_setting(&rest[..name_len]),
+                    ),
+                };
                 let span = Span::new(id, base + i, base + i + 1 + name_len);
                 if !name.is_empty()
                     && !self.set_keys.contains(name)
-                    && !crate::model::catalogue::is_dovecot_setting(name)
+                    && !known
                     && self.budget.admit(span)
                 {
                     let mut d = Diagnostic::error(

@@ -248,15 +248,25 @@ fn fast_statement(text: &str, pos: usize) -> Option<(Stmt, Option<usize>, usize)
         return Some((Stmt::Garbage(at..at + whole.len()), None, end));
     }
     let words: Vec<&str> = code.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
-    if braces != 1 || !matches!(words.len(), 2 | 3) || words[words.len() - 1] != "{" {
+    let group = words.len() == 4 && words[1].len() > 1 && words[1].starts_with('@');
+    if braces != 1 || !(matches!(words.len(), 2 | 3) || group) || words[words.len() - 1] != "{" {
         return None;
     }
     let off = |w: &str| at + (w.as_ptr() as usize - lead.as_ptr() as usize);
     let range = |w: &str| off(w)..off(w) + w.len();
+    let name = match words.len() {
+        3 => Some((words[1].to_string(), range(words[1]))),
+        // 2.4's `group @LABEL NAME {`.
+        4 => Some((
+            format!("{} {}", words[1], words[2]),
+            off(words[1])..off(words[2]) + words[2].len(),
+        )),
+        _ => None,
+    };
     let stmt = Stmt::Open {
         header: at..at + code.len(),
         kind: range(words[0]),
-        name: (words.len() == 3).then(|| (words[1].to_string(), range(words[1]))),
+        name,
     };
     Some((stmt, comment, end))
 }
@@ -451,6 +461,12 @@ fn parse_text(text: &str, out: &mut Vec<Stmt>) {
                 let mut rest = Vec::new();
                 for p in inner {
                     match p.as_rule() {
+                        // `@LABEL NAME`, one name with one blank.
+                        Rule::group_name => {
+                            let r = p.as_span().start()..p.as_span().end();
+                            let s = p.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+                            name = Some((s, r));
+                        }
                         Rule::section_name => {
                             let r = p.as_span().start()..p.as_span().end();
                             let n = p.into_inner().next().expect("name has a body");
@@ -668,16 +684,18 @@ mod tests {
     /// `\n` / `\r\n` endings.
     #[test]
     fn fast_lines_are_read_as_pest_reads_them() {
-        const ALPHABET: [&str; 16] = [
-            "a", "key", " ", "\t", "=", "{", "}", "\r", "#", "\"", "'", "\\", "!", "é", " = ", " {",
+        const ALPHABET: [&str; 17] = [
+            "a", "key", " ", "\t", "=", "{", "}", "\r", "#", "\"", "'", "\\", "!", "é", " = ",
+            " {", "@",
         ];
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut fast, mut total) = (0, 0);
         for _ in 0..150_000 {
             let len = (next() % 12) as usize;
             // Half the lines start as an assignment, to reach its cases.
-            let mut line =
-                ["", " k = ", "k=", "k =\"", "k = '", "s n {"][(next() % 6) as usize].to_string();
+            let mut line = ["", " k = ", "k=", "k =\"", "k = '", "s n {", "group @"]
+                [(next() % 7) as usize]
+                .to_string();
             line.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
             line.push_str(["", "\n", "\r\n"][(next() % 3) as usize]);
             total += 1;
@@ -697,6 +715,8 @@ mod tests {
         for line in [
             "a = b\n",
             "  service imap {\r\n",
+            "group @label name {\n",
+            "group\t@l \t n {\n",
             "}\n",
             "k v\n",
             "a =  \r\r\n",

@@ -60,7 +60,12 @@ fn every_fixture_matches_its_snapshots() {
             human.push('\n');
             short.push_str(&report::render_short(map, d));
             short.push('\n');
-            json.push_str(&report::render_json(map, d, &rendered));
+            json.push_str(&report::render_json(
+                map,
+                d,
+                &rendered,
+                checked.model.version.as_str(),
+            ));
             json.push('\n');
         }
         assert!(

@@ -3,6 +3,7 @@
 //! live with the `svcc` binary, in the root package).
 
 mod docs;
+mod dovecot24;
 mod fixtures;
 mod robustness;
 mod stock;

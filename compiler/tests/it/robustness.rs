@@ -23,7 +23,7 @@ fn check_spans(text: &str) {
         }
         let h = svcc_compiler::report::render_human(map, d, Default::default());
         let short = svcc_compiler::report::render_short(map, d);
-        let _ = svcc_compiler::report::render_json(map, d, &h);
+        let _ = svcc_compiler::report::render_json(map, d, &h, "2.3");
         // Every format names the same place, and nothing raw reaches a
         // terminal.
         if d.primary().is_some() && !h.contains("see also") {
@@ -86,7 +86,7 @@ fn check_spans_named(name: &str, text: &str) {
             assert!(l.span.start <= l.span.end && l.span.end as usize <= f.text.len());
         }
         let h = svcc_compiler::report::render_human(map, d, Default::default());
-        let _ = svcc_compiler::report::render_json(map, d, &h);
+        let _ = svcc_compiler::report::render_json(map, d, &h, "2.3");
         let short = svcc_compiler::report::render_short(map, d);
         for out in [&h, &short] {
             assert!(
@@ -376,7 +376,8 @@ fn diagnostics_past_column_65535_render() {
     assert_eq!(codes(&c), ["svcc::undefined-variable", "svcc::syntax"]);
     for d in &c.diagnostics {
         let h = human(&c, d);
-        let json = svcc_compiler::report::render_json(&c.doc.sources, d, &h);
+        let json =
+            svcc_compiler::report::render_json(&c.doc.sources, d, &h, c.model.version.as_str());
         let short = svcc_compiler::report::render_short(&c.doc.sources, d);
         assert!(h.len() < 4_000, "the long line is cut: {} bytes", h.len());
         let at = short.split(": ").next().unwrap();
@@ -450,7 +451,9 @@ fn rendering_is_linear_in_the_number_of_diagnostics() {
         let mut bytes = 0;
         for d in &c.diagnostics {
             let h = human(&c, d);
-            bytes += svcc_compiler::report::render_json(&c.doc.sources, d, &h).len();
+            bytes +=
+                svcc_compiler::report::render_json(&c.doc.sources, d, &h, c.model.version.as_str())
+                    .len();
         }
         let _ = tx.send(bytes);
     });

@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use svcc_compiler::check::codes;
 use svcc_compiler::report::{self, HumanOptions};
-use svcc_compiler::{Checked, HostLimits, Options, Severity};
+use svcc_compiler::{Checked, Dovecot, HostLimits, Options, Severity};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -67,10 +67,27 @@ enum Command {
     },
     /// Serve the Language Server Protocol on stdin/stdout (diagnostics as you type, hover, completion, ...).
     Lsp,
+    /// Rewrite a Dovecot 2.3 config tree (every included file) as 2.4: renamed settings converted,
+    /// comments and layout kept; what needs hand work is kept as a `# svcc migrate:` comment and
+    /// listed on stderr (exit 0: nothing does, 1: something does, 2: unreadable).
+    Migrate {
+        /// The top config file.
+        config: String,
+        /// Write the converted tree here (same relative paths); without it, print a diff.
+        #[arg(short, long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// Print a unified diff instead of writing.
+        #[arg(long)]
+        diff: bool,
+    },
     /// Print the effective service settings, each annotated with where it came from.
     Config {
         /// The config file (`-` for stdin).
         file: String,
+        /// Read the config as this Dovecot version (default: 2.4 when it
+        /// sets `dovecot_config_version`, else 2.3).
+        #[arg(long, value_name = "VERSION", value_parser = parse_dovecot)]
+        dovecot: Option<Dovecot>,
     },
 }
 
@@ -93,6 +110,10 @@ struct CheckArgs {
     /// Ignore `# svcc: disable=CODE` comments: show every finding.
     #[arg(long)]
     no_suppressions: bool,
+    /// Check as this Dovecot version (default: 2.4 when the config sets
+    /// `dovecot_config_version`, else 2.3).
+    #[arg(long, value_name = "VERSION", value_parser = parse_dovecot)]
+    dovecot: Option<Dovecot>,
     /// Also what only `svcc build` cares about (executables that name no
     /// handler).
     #[arg(skip)]
@@ -126,8 +147,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Explain { code } => explain(code.as_deref()),
-        Command::Config { file } => config(&file),
+        Command::Config { file, dovecot } => config(&file, dovecot),
         Command::Lsp => lsp::run(),
+        Command::Migrate { config, out, diff } => migrate(&config, out.as_deref(), diff),
         Command::Unit {
             config,
             name,
@@ -142,6 +164,7 @@ fn main() -> ExitCode {
                 nofile: None,
                 deny_warnings: false,
                 no_suppressions: false,
+                dovecot: None,
                 for_build: true,
             };
             let code = check(args);
@@ -175,6 +198,7 @@ fn check(args: CheckArgs) -> ExitCode {
         host: host_limits(&args),
         for_build: args.for_build,
         no_suppressions: args.no_suppressions,
+        dovecot: args.dovecot,
         ..Options::default()
     };
     let checked = match load(&args.file, &opts) {
@@ -225,7 +249,11 @@ fn check(args: CheckArgs) -> ExitCode {
             }
             Format::Json => {
                 let rendered = report::render_human(map, d, HumanOptions::default());
-                let _ = writeln!(out, "{}", report::render_json(map, d, &rendered));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    report::render_json(map, d, &rendered, checked.model.version.as_str())
+                );
             }
             Format::Github => {
                 let _ = writeln!(out, "{}", report::render_github(map, d));
@@ -307,8 +335,93 @@ fn explain(code: Option<&str>) -> ExitCode {
     }
 }
 
-fn config(file: &str) -> ExitCode {
-    let checked = match load(file, &Options::default()) {
+/// `svcc migrate`: the compiler converts each file's text; this reads the
+/// include tree and writes (or diffs) the results.
+fn migrate(config: &str, out: Option<&std::path::Path>, diff: bool) -> ExitCode {
+    let (doc, _) = match svcc_compiler::syntax::load_path(config) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("svcc: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let top = std::path::Path::new(config);
+    let root = std::fs::canonicalize(top)
+        .ok()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
+    let mut hand_work = 0usize;
+    let stdout = std::io::stdout();
+    let mut so = std::io::BufWriter::new(stdout.lock());
+    for (n, (_, file)) in doc.sources.files().enumerate() {
+        let Some(path) = file.path.as_deref() else {
+            continue;
+        };
+        let m = svcc_compiler::migrate::migrate(&file.text, n == 0);
+        let rel = match path.strip_prefix(&root) {
+            Ok(r) => r.to_path_buf(),
+            Err(_) => {
+                hand_work += 1;
+                eprintln!(
+                    "{}: svcc migrate: included from outside {}: install the converted copy in its place by hand",
+                    file.name,
+                    root.display()
+                );
+                path.strip_prefix("/").unwrap_or(path).to_path_buf()
+            }
+        };
+        for note in &m.notes {
+            hand_work += 1;
+            eprintln!(
+                "{}:{}: svcc migrate: {}",
+                file.name, note.line, note.message
+            );
+        }
+        match out {
+            Some(dir) if !diff => {
+                let dest = dir.join(&rel);
+                let written = dest
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|_| std::fs::write(&dest, &m.text));
+                if let Err(e) = written {
+                    eprintln!("svcc: error: {}: {e}", dest.display());
+                    return ExitCode::from(2);
+                }
+            }
+            _ => {
+                if m.text != *file.text {
+                    let name = rel.display().to_string();
+                    let d = similar::TextDiff::from_lines(&*file.text, m.text.as_str());
+                    let _ = write!(
+                        so,
+                        "{}",
+                        d.unified_diff()
+                            .header(&format!("a/{name}"), &format!("b/{name}"))
+                    );
+                }
+            }
+        }
+    }
+    let _ = so.flush();
+    if hand_work > 0 {
+        eprintln!("svcc migrate: {hand_work} line(s) need hand work (marked `# svcc migrate:`)");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn parse_dovecot(s: &str) -> Result<Dovecot, String> {
+    Dovecot::parse(s).ok_or_else(|| format!("`{s}` is not 2.3 or 2.4"))
+}
+
+fn config(file: &str, dovecot: Option<Dovecot>) -> ExitCode {
+    let opts = Options {
+        dovecot,
+        ..Options::default()
+    };
+    let checked = match load(file, &opts) {
         Ok(c) => c,
         Err(code) => return code,
     };
