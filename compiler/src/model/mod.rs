@@ -17,7 +17,6 @@ use crate::report::Diagnostic;
 use crate::syntax::{
     Document, Item, Section, Setting, SourceMap, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE,
 };
-use catalogue::Kind;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -648,7 +647,7 @@ impl Builder<'_> {
                             .to_string()
                             .into(),
                         "protocols" => self.model.globals.protocols.value.join(" ").into(),
-                        _ => tok.into(),
+                        _ => catalogue::text_default(name).unwrap_or(tok).into(),
                     },
                 },
                 _ => tok.into(),
@@ -925,19 +924,15 @@ impl Builder<'_> {
     }
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
-        let Some(&catalogue::SettingDef {
-            name: key, kind, ..
-        }) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == s.key)
+        let Some(&catalogue::SettingDef { name: key, .. }) =
+            catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == s.key)
         else {
             let place = format!("service `{}`", self.model.services[idx].name);
             self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
             return;
         };
-        let v = if kind == Kind::Text {
-            s.value.clone()
-        } else {
-            self.expand(s)
-        };
+        // Dovecot's daemons expand `$name` in every value (`doveconf -x`).
+        let v = self.expand(s);
         let origin = self.origin(s);
         macro_rules! set {
             ($field:ident, $parse:expr) => {
@@ -1058,7 +1053,8 @@ impl Builder<'_> {
                         continue;
                     }
                     let origin = self.origin(s);
-                    let v = s.value.clone();
+                    // Expanded as in service blocks (`doveconf -x`).
+                    let v = self.expand(s);
                     macro_rules! set {
                         ($field:ident, $parse:expr) => {
                             if let Some(x) = self.typed(s, &v, $parse) {
