@@ -733,32 +733,45 @@ impl Defaults {
         );
         let p = dir.join("probe.conf");
         std::fs::write(&p, text).unwrap();
-        let (ok, out, err) = doveconf(version, &["-x", "-c", p.to_str().unwrap()]);
-        assert!(ok, "doveconf -a on the probe failed: {err}");
+        // 2.3's `-x` prints every setting; 2.4's prints only what the config
+        // sets, and `-d` the defaults (built-in services included).
+        let all = match version {
+            Version::V23 => "-x",
+            Version::V24 => "-d",
+        };
+        let (ok, out, err) = doveconf(version, &[all, "-c", p.to_str().unwrap()]);
+        assert!(ok, "doveconf {all} on the probe failed: {err}");
         Defaults {
             services: parse_doveconf(version, &out),
         }
     }
 
+    /// A service's defaults; a setting the probe did not show is not compared.
     fn service(&self, name: &str) -> Svc {
-        let generic = &self.services[PROBE];
         match self.services.get(name) {
             Some(s) => s.clone(),
             None => Svc {
-                set: generic.set.clone(),
+                set: self
+                    .services
+                    .get(PROBE)
+                    .map(|g| g.set.clone())
+                    .unwrap_or_default(),
                 listeners: BTreeMap::new(),
             },
         }
     }
 
     fn listener(&self, kind: &str) -> Settings {
-        let generic = &self.services[PROBE];
         let name = match kind {
             "unix_listener" => "p",
             "fifo_listener" => "f",
             _ => "i",
         };
-        generic.listeners[&(kind.to_string(), name.to_string())].clone()
+        self.services
+            .get(PROBE)
+            .and_then(|g| g.listeners.get(&(kind.to_string(), name.to_string())))
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -798,6 +811,12 @@ fn normalize(key: &str, v: &str) -> String {
             (n << shift).to_string()
         }
         "mode" => format!("{:o}", u32::from_str_radix(v, 8).unwrap_or(u32::MAX)),
+        "drop_priv_before_exec" | "ssl" | "reuse_port" | "haproxy" => {
+            yn(matches!(v.to_ascii_lowercase().as_str(), "yes" | "y" | "1"))
+        }
+        "process_limit" | "client_limit" | "service_count" | "process_min_avail" | "port" => {
+            v.parse::<u64>().map_or(v.to_string(), |n| n.to_string())
+        }
         _ => v.to_string(),
     }
 }
@@ -868,9 +887,14 @@ fn dovecot_service(d: &Defaults, name: &str, printed: Option<&Svc>) -> Svc {
     }
     // Built-in defaults name globals (`user = $default_internal_user`),
     // which the master expands with the global's default.
-    let globals = &d.services[""].set;
+    let globals = d
+        .services
+        .get("")
+        .map(|g| g.set.clone())
+        .unwrap_or_default();
     let expand = |v: &mut String| {
-        if let Some(g) = v.strip_prefix('$').and_then(|n| globals.get(n)) {
+        let name = v.strip_prefix("$SET:").or_else(|| v.strip_prefix('$'));
+        if let Some(g) = name.and_then(|n| globals.get(n)) {
             *v = g.clone();
         }
     };
