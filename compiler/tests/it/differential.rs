@@ -1026,6 +1026,101 @@ fn compare(version: Version, d: &Defaults, v: &Verdicts) -> Outcome {
     }
 }
 
+// ---------------------------------------------------------------- master
+
+/// Starts the real 2.3 master (`dovecot -F`) on a case `doveconf` accepted,
+/// in a private base_dir, state_dir and log, every inet listener moved to a
+/// free loopback port and a static passdb and userdb (so auth starts);
+/// connects once to each port, then stops it by pid. Returns
+/// what happened: `started`, `started, then: ERROR` or `failed: ERROR`.
+fn master_run(dir: &Path, model: &Model) -> String {
+    let d = dir.display();
+    let mut conf = format!(
+        "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/master.log\n!include dovecot.conf\nlisten = 127.0.0.1\npassdb {{\n  driver = static\n  args = nopassword=y\n}}\nuserdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}}\n"
+    );
+    let mut ports = Vec::new();
+    for svc in model.services.iter().chain(&model.implicit) {
+        for l in svc
+            .listeners
+            .iter()
+            .filter(|l| l.kind == ListenerKind::Inet && l.enabled())
+        {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            ports.push(port);
+            conf.push_str(&format!(
+                "service {} {{\n  inet_listener {} {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n}}\n",
+                svc.name, l.name
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    std::fs::write(dir.join("master.conf"), conf).unwrap();
+    let mut child = Command::new("dovecot")
+        .arg("-F")
+        .arg("-c")
+        .arg(dir.join("master.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dovecot runs (install dovecot-core)");
+    let log = || {
+        let text = std::fs::read_to_string(dir.join("master.log")).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains("Fatal:") || l.contains("Error:"))
+            .map(|l| l.split_once(": ").map_or(l, |x| x.1).to_string())
+            .next()
+    };
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            let err = child
+                .wait_with_output()
+                .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                .unwrap_or_default();
+            let why = log()
+                .or_else(|| err.lines().next().map(String::from))
+                .unwrap_or_default();
+            return format!("failed ({status}): {why}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for port in ports {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if let Ok(mut c) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+            let _ = c.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = std::io::Read::read(&mut c, &mut [0u8; 256]);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // Stop exactly the master we started (it stops its children).
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    match log() {
+        Some(e) => format!("started, then: {e}"),
+        None => "started".to_string(),
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
 // ---------------------------------------------------------------- driver
 
 fn have(version: Version) -> bool {
@@ -1149,6 +1244,38 @@ fn differential(version: Version, default_cases: u64) {
         bad.len(),
         shown.join("\n")
     );
+    // The real master on a sample of what doveconf accepts: every case svcc
+    // refuses on purpose (up to 4), and two both accept.
+    if version == Version::V23 && is_root() {
+        let mut sample: Vec<u64> = results
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Deliberate(_)))
+            .map(|(i, _)| *i)
+            .take(4)
+            .collect();
+        sample.extend(
+            results
+                .iter()
+                .filter(|(_, o)| *o == Outcome::Agreed { accepted: true })
+                .map(|(i, _)| *i)
+                .take(2),
+        );
+        sample.sort();
+        for i in sample {
+            let dir = tmp.path().join(format!("master-{i}"));
+            let case = Case::generate(version, seed, i);
+            let v = run_case(version, &case, &dir);
+            let outcome = results
+                .iter()
+                .find(|(j, _)| *j == i)
+                .map(|(_, o)| o.clone())
+                .unwrap();
+            println!(
+                "  master, case {i} ({outcome:?}): {}",
+                master_run(&dir, &v.model)
+            );
+        }
+    }
 }
 
 /// A disagreement without paths, line numbers and values, to count by kind.
