@@ -408,12 +408,12 @@ fn expand_user(v: &str, model: &Model) -> String {
             .all
             .get(name)
             .map(|v| v.value.clone())
-            .unwrap_or_else(|| match name {
-                "default_internal_user" | "default_internal_group" => "dovecot".into(),
-                "default_login_user" => "dovenull".into(),
-                // Never an empty user (which would run as the master's,
-                // root): the runtime refuses an unknown one at start.
-                _ => v.to_string(),
+            // Never an empty user (which would run as the master's, root):
+            // the runtime refuses an unknown one at start.
+            .unwrap_or_else(|| {
+                crate::model::catalogue::text_default(name)
+                    .unwrap_or(v)
+                    .to_string()
             }),
         None => v.to_string(),
     }

@@ -240,6 +240,16 @@ pub const PROCESS_LIMIT_1: &[&str] = &[
 /// Dovecot's service types.
 pub const SERVICE_TYPES: &[&str] = &["", "log", "config", "anvil", "login", "startup", "worker"];
 
+/// Dovecot 2.3's default of a global text setting a `$name` in a service
+/// value commonly names (`doveconf -a`), when the config does not set it.
+pub fn text_default(name: &str) -> Option<&'static str> {
+    match name {
+        "default_internal_user" | "default_internal_group" => Some("dovecot"),
+        "default_login_user" => Some("dovenull"),
+        _ => None,
+    }
+}
+
 /// Dovecot 2.3's built-in services, in Dovecot's config language.
 pub const BUILTIN_SERVICES: &str = include_str!("../../data/dovecot-2.3-services.conf");
 

@@ -17,7 +17,7 @@ use crate::report::Diagnostic;
 use crate::syntax::{
     Document, Item, Section, Setting, SourceMap, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE,
 };
-use catalogue::{Dovecot, Kind, Scope};
+use catalogue::{Dovecot, Scope};
 use foldhash::HashMap;
 use std::sync::OnceLock;
 
@@ -865,7 +865,7 @@ impl Builder<'_> {
                             .to_string()
                             .into(),
                         "protocols" => self.model.globals.protocols.value.join(" ").into(),
-                        _ => tok.into(),
+                        _ => catalogue::text_default(name).unwrap_or(tok).into(),
                     },
                 },
                 _ => tok.into(),
@@ -1203,9 +1203,8 @@ impl Builder<'_> {
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
         let name = self.canonical(Scope::Service, s);
-        let Some(&catalogue::SettingDef {
-            name: key, kind, ..
-        }) = catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == name)
+        let Some(&catalogue::SettingDef { name: key, .. }) =
+            catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == name)
         else {
             // A 2.4 service block is a filter: any 2.4 setting may be set in it.
             if self.model.version == Dovecot::V24 && catalogue::is_dovecot24_setting(&s.key) {
@@ -1215,11 +1214,8 @@ impl Builder<'_> {
             self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
             return;
         };
-        let v = if kind == Kind::Text {
-            s.value.clone()
-        } else {
-            self.expand(s)
-        };
+        // Dovecot's daemons expand `$name` in every value (`doveconf -x`).
+        let v = self.expand(s);
         let origin = self.origin(s);
         macro_rules! set {
             ($field:ident, $parse:expr) => {
@@ -1353,7 +1349,8 @@ impl Builder<'_> {
                         continue;
                     }
                     let origin = self.origin(s);
-                    let v = s.value.clone();
+                    // Expanded as in service blocks (`doveconf -x`).
+                    let v = self.expand(s);
                     macro_rules! set {
                         ($field:ident, $parse:expr) => {
                             if let Some(x) = self.typed(s, &v, $parse) {
