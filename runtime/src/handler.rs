@@ -20,6 +20,7 @@
 //! a limit, then `close()`.
 
 use std::io;
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,10 +94,39 @@ pub trait BlockingHandler: Default + 'static {
     fn serve(&mut self, stream: &mut Stream) -> io::Result<()>;
 }
 
+/// Who is connected, and where: read once at the accept, fixed for the
+/// connection's life.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnInfo {
+    /// The client's address (`None` for a unix socket's unnamed peer).
+    pub peer: Option<SocketAddr>,
+    /// The address the client connected to (`None` on a unix socket).
+    pub local: Option<SocketAddr>,
+    /// The listener's name (from the spec, never allocated).
+    pub listener: &'static str,
+    /// The service's name (from the spec).
+    pub service: &'static str,
+}
+
+impl ConnInfo {
+    /// Reads the socket's addresses (two system calls).
+    pub fn of(fd: BorrowedFd<'_>, listener: &'static str, service: &'static str) -> Self {
+        let sock = socket2::SockRef::from(&fd);
+        ConnInfo {
+            peer: sock.peer_addr().ok().and_then(|a| a.as_socket()),
+            local: sock.local_addr().ok().and_then(|a| a.as_socket()),
+            listener,
+            service,
+        }
+    }
+}
+
 /// The runtime's side of one event-driven connection.
 #[derive(Debug)]
 pub(crate) struct ConnIo {
     pub fd: OwnedFd,
+    /// Who is connected.
+    pub info: ConnInfo,
     out: Vec<u8>,
     out_pos: usize,
     /// The socket may hold unread data (no `WouldBlock` seen since the last
@@ -149,9 +179,10 @@ pub(crate) enum Handshake {
 }
 
 impl ConnIo {
-    pub fn new(fd: OwnedFd) -> Self {
+    pub fn new(fd: OwnedFd, info: ConnInfo) -> Self {
         ConnIo {
             fd,
+            info,
             out: Vec::new(),
             out_pos: 0,
             read_ready: true,
@@ -315,19 +346,25 @@ impl Conn<'_> {
     pub const HIGH_WATER: usize = 256 << 10;
 
     /// The client's address (`None` for a unix socket's unnamed peer).
-    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        socket2::SockRef::from(&self.io.fd)
-            .peer_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.io.info.peer
     }
 
     /// The address the client connected to (`None` on a unix socket).
-    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        socket2::SockRef::from(&self.io.fd)
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.io.info.local
+    }
+
+    /// The name of the listener the client connected to: an
+    /// `inet_listener`'s name (`imap`, `imaps`), or a `unix_listener`'s path
+    /// as the config wrote it.
+    pub fn listener_name(&self) -> &'static str {
+        self.io.info.listener
+    }
+
+    /// The name of the service serving the connection (`service NAME`).
+    pub fn service_name(&self) -> &'static str {
+        self.io.info.service
     }
 
     /// Reads into `buf` without blocking. `Ok(0)` means the client closed its
@@ -549,6 +586,7 @@ impl Conn<'_> {
 #[derive(Debug)]
 pub struct Stream {
     plain: Plain,
+    info: ConnInfo,
     tls: Option<Box<ServerConnection>>,
     starttls: Option<Arc<ServerConfig>>,
     ssl_required: bool,
@@ -566,7 +604,12 @@ struct Plain {
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd, idle: Duration, grace: Duration) -> io::Result<Self> {
+    pub(crate) fn new(
+        fd: OwnedFd,
+        info: ConnInfo,
+        idle: Duration,
+        grace: Duration,
+    ) -> io::Result<Self> {
         let sock = socket2::Socket::from(fd);
         sock.set_nonblocking(false)?;
         sock.set_write_timeout(Some(idle))?;
@@ -578,6 +621,7 @@ impl Stream {
                 got_data: false,
                 stop_deadline: None,
             },
+            info,
             tls: None,
             starttls: None,
             ssl_required: false,
@@ -589,17 +633,24 @@ impl Stream {
     }
 
     /// The client's address (`None` for unnamed unix peers).
-    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        self.plain.sock.peer_addr().ok().and_then(|a| a.as_socket())
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.info.peer
     }
 
-    pub(crate) fn local_ip(&self) -> Option<std::net::IpAddr> {
-        self.plain
-            .sock
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-            .map(|a| a.ip())
+    /// The address the client connected to (`None` on a unix socket).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.info.local
+    }
+
+    /// The name of the listener the client connected to (see
+    /// [`Conn::listener_name`]).
+    pub fn listener_name(&self) -> &'static str {
+        self.info.listener
+    }
+
+    /// The name of the service serving the connection.
+    pub fn service_name(&self) -> &'static str {
+        self.info.service
     }
 
     pub(crate) fn set_tls_policy(&mut self, cfg: Arc<ServerConfig>, required: bool) {

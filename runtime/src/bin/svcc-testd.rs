@@ -8,10 +8,11 @@
 //!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http peer pid pid-blocking echo-blocking panic-start
-//!           fail-first login busy-blocking stubborn
+//!           fail-first login busy-blocking stubborn who who-blocking
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
+//!       lname=NAME (the name of the inet listeners after it; default: the service's)
 //! ```
 
 use std::io::{Read, Write};
@@ -70,6 +71,59 @@ struct PidBlocking;
 impl BlockingHandler for PidBlocking {
     fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
         stream.write_all(pid_line().as_bytes())
+    }
+}
+
+/// `peer=ADDR local=ADDR listener=NAME service=NAME\r\n` (`-` for a
+/// missing address), as a handler sees its connection.
+fn who_line(
+    peer: Option<std::net::SocketAddr>,
+    local: Option<std::net::SocketAddr>,
+    listener: &str,
+    service: &str,
+) -> String {
+    let a = |a: Option<std::net::SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
+    format!(
+        "peer={} local={} listener={listener} service={service}\r\n",
+        a(peer),
+        a(local)
+    )
+}
+
+/// Writes [`who_line`], then closes.
+#[derive(Default)]
+struct Who;
+
+impl EventHandler for Who {
+    type State = ();
+    fn open(&mut self, conn: &mut Conn<'_>) {
+        let line = who_line(
+            conn.peer_addr(),
+            conn.local_addr(),
+            conn.listener_name(),
+            conn.service_name(),
+        );
+        conn.write(line.as_bytes());
+        conn.close();
+    }
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        conn.close();
+    }
+}
+
+/// Blocking: writes [`who_line`], then closes.
+#[derive(Default)]
+struct WhoBlocking;
+
+impl BlockingHandler for WhoBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        let line = who_line(
+            stream.peer_addr(),
+            stream.local_addr(),
+            stream.listener_name(),
+            stream.service_name(),
+        );
+        stream.write_all(line.as_bytes())
     }
 }
 
@@ -206,6 +260,8 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "stubborn" => HandlerSpec::event::<Stubborn>("stubborn"),
         "busy-blocking" => HandlerSpec::blocking::<BusyBlocking>("busy-blocking"),
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
+        "who" => HandlerSpec::event::<Who>("who"),
+        "who-blocking" => HandlerSpec::blocking::<WhoBlocking>("who-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),
         "fail-first" => HandlerSpec::event::<FailFirst>("fail-first"),
@@ -238,12 +294,14 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
         timeouts: Timeouts::DEFAULT,
     };
     let mut listeners = Vec::new();
+    let mut lname = s.name;
     for kv in kvs {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| format!("expected key=value: {kv}"))?;
         match k {
             "handler" => s.handler = handler(v)?,
+            "lname" => lname = leak_str(v),
             "cl" => s.client_limit = num(k, v)?,
             "pl" => s.process_limit = num(k, v)?,
             "sc" => s.service_count = num(k, v)?,
@@ -265,7 +323,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
                 let addrs: &'static [&'static str] =
                     Box::leak(vec![leak_str(addr)].into_boxed_slice());
                 listeners.push(ListenerSpec::Inet {
-                    name: leak_str(name),
+                    name: lname,
                     addresses: addrs,
                     port: num(k, port)?,
                     ssl: k == "tls-listen",

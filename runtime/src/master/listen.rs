@@ -31,6 +31,9 @@ pub(crate) struct Bound {
     pub effective_backlog: Option<u32>,
     /// `ssl = yes`: TLS from the first byte.
     pub ssl: bool,
+    /// The listener's name (an inet listener's name, a unix listener's
+    /// path as written), for handlers ([`crate::handler::Conn::listener_name`]).
+    pub name: &'static str,
 }
 
 /// Resolves the addresses of an inet listener.
@@ -104,6 +107,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         unix_path: None,
         effective_backlog,
         ssl: false,
+        name: "",
     })
 }
 
@@ -209,6 +213,7 @@ pub(crate) fn bind_unix(
         unix_path: Some(path.to_path_buf()),
         effective_backlog,
         ssl: false,
+        name: "",
     })
 }
 
@@ -229,6 +234,7 @@ fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bou
         unix_path: None,
         effective_backlog,
         ssl: false,
+        name: "",
     })
 }
 
@@ -256,6 +262,7 @@ pub(crate) fn bind_all(
                         None => bind_inet(addr, backlog)?,
                     };
                     b.ssl = ssl;
+                    b.name = name;
                     out.push(b);
                 }
             }
@@ -267,7 +274,9 @@ pub(crate) fn bind_all(
             } => {
                 let full = unix_path(base_dir, path);
                 if let Some((sock, desc)) = from_systemd.take_unix(path, &full) {
-                    out.push(inherited(sock, desc, backlog, true)?);
+                    let mut b = inherited(sock, desc, backlog, true)?;
+                    b.name = path;
+                    out.push(b);
                     continue;
                 }
                 let owner = if as_root && (user.is_some() || group.is_some()) {
@@ -294,7 +303,9 @@ pub(crate) fn bind_all(
                 } else {
                     None
                 };
-                out.push(bind_unix(&unix_path(base_dir, path), mode, owner, backlog)?);
+                let mut b = bind_unix(&unix_path(base_dir, path), mode, owner, backlog)?;
+                b.name = path;
+                out.push(b);
             }
         }
     }

@@ -156,6 +156,7 @@ impl Master {
             shutdown_grace: self.opts.shutdown_timeout,
             tls: self.tls.clone(),
             listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
+            listener_names: s.listeners.iter().map(|l| l.name).collect(),
         };
         (spec.handler.entry())(env)
     }

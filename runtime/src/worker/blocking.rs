@@ -17,7 +17,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use super::linger::{self, Drain};
 use super::status::StatusPipe;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
-use crate::handler::{BlockingHandler, Stream};
+use crate::handler::{BlockingHandler, ConnInfo, Stream};
 use crate::log::{log_svc, RateLimit};
 use crate::spec::ServiceSpec;
 use crate::sys;
@@ -34,6 +34,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         plain_close,
         tls,
         listener_ssl,
+        listener_names,
         shutdown_grace: grace,
         ..
     } = env;
@@ -84,7 +85,8 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             for i in ready {
                 match sys::io::accept(listeners[i].as_fd()) {
                     Ok(fd) => {
-                        got = Some((fd, listener_ssl.get(i).copied().unwrap_or(false)));
+                        let name = listener_names.get(i).copied().unwrap_or("");
+                        got = Some((fd, listener_ssl.get(i).copied().unwrap_or(false), name));
                         break;
                     }
                     Err(e) => match e.raw_os_error() {
@@ -107,10 +109,11 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         served += 1;
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
-        let (fd, ssl) = fd;
+        let (fd, ssl, listener) = fd;
         let conn_tls = ConnTls {
             contexts: tls.as_ref(),
             ssl,
+            listener,
             log: &mut tls_log,
         };
         serve_one(
@@ -153,11 +156,13 @@ struct TlsLog {
     limit: RateLimit,
 }
 
-/// TLS for one blocking connection.
+/// TLS for one blocking connection, and the listener it came from.
 struct ConnTls<'a> {
     contexts: Option<&'a crate::tls::Contexts>,
     /// The listener has `ssl = yes`.
     ssl: bool,
+    /// The listener's name.
+    listener: &'static str,
     log: &'a mut TlsLog,
 }
 
@@ -171,13 +176,14 @@ fn serve_one<H: BlockingHandler>(
     tls: ConnTls<'_>,
 ) {
     let t = spec.timeouts;
-    let mut stream = match Stream::new(fd, t.idle_client, grace) {
+    let info = ConnInfo::of(fd.as_fd(), tls.listener, spec.name);
+    let mut stream = match Stream::new(fd, info, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,
     };
     match tls.contexts {
         Some(ctx) => {
-            let cfg = ctx.for_local(stream.local_ip()).clone();
+            let cfg = ctx.for_local(stream.local_addr().map(|a| a.ip())).clone();
             stream.set_tls_policy(cfg.clone(), ctx.required);
             if tls.ssl {
                 if let Err(e) = stream.accept_tls(cfg) {

@@ -38,7 +38,7 @@ use super::linger::{self, Drain};
 use super::status::{self, StatusPipe};
 use super::timers::Timers;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
-use crate::handler::{Conn, ConnIo, EventHandler, Handshake};
+use crate::handler::{Conn, ConnInfo, ConnIo, EventHandler, Handshake};
 use crate::log::{log_svc, RateLimit};
 use crate::spec::ServiceSpec;
 use crate::sys;
@@ -144,6 +144,8 @@ struct Worker<H: EventHandler> {
     scratch: Box<[u8]>,
     tls: Option<crate::tls::Contexts>,
     listener_ssl: Vec<bool>,
+    /// Per listener: its name.
+    listener_names: Vec<&'static str>,
     /// TLS handshakes that failed since the last log line about them.
     tls_failures: u64,
     tls_log: RateLimit,
@@ -203,6 +205,7 @@ impl<H: EventHandler> Worker<H> {
             scratch: vec![0u8; 16 << 10].into_boxed_slice(),
             tls: env.tls,
             listener_ssl: env.listener_ssl,
+            listener_names: env.listener_names,
             tls_failures: 0,
             tls_log: RateLimit::default(),
         })
@@ -446,7 +449,8 @@ impl<H: EventHandler> Worker<H> {
                         self.close_listeners();
                     }
                     let ssl = self.listener_ssl.get(idx).copied().unwrap_or(false);
-                    self.new_conn(fd, ssl);
+                    let name = self.listener_names.get(idx).copied().unwrap_or("");
+                    self.new_conn(fd, ssl, name);
                 }
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EAGAIN) => self.listener_ready[idx] = false,
@@ -533,20 +537,13 @@ impl<H: EventHandler> Worker<H> {
 
     // ---- connections ----------------------------------------------------
 
-    fn new_conn(&mut self, fd: OwnedFd, ssl: bool) {
+    fn new_conn(&mut self, fd: OwnedFd, ssl: bool, listener: &'static str) {
         let now = Instant::now();
-        let mut io = ConnIo::new(fd);
+        let info = ConnInfo::of(fd.as_fd(), listener, self.spec.name);
+        let mut io = ConnIo::new(fd, info);
         if let Some(ctx) = &self.tls {
             io.ssl_required = ctx.required;
-            let local = if ctx.has_local_filters() {
-                socket2::SockRef::from(&io.fd)
-                    .local_addr()
-                    .ok()
-                    .and_then(|a| a.as_socket())
-                    .map(|a| a.ip())
-            } else {
-                None
-            };
+            let local = io.info.local.map(|a| a.ip());
             let cfg = ctx.for_local(local).clone();
             if ssl {
                 if let Err(e) = io.start_tls(cfg) {
@@ -631,10 +628,7 @@ impl<H: EventHandler> Worker<H> {
                 self.watch_writes(key);
             }
             Handshake::Failed(why) => {
-                let peer = socket2::SockRef::from(&e.io.fd)
-                    .peer_addr()
-                    .ok()
-                    .and_then(|a| a.as_socket());
+                let peer = e.io.info.peer;
                 self.tls_failed(peer, &why, now);
                 // The alert, if any, is already sent (best effort).
                 self.remove(key);

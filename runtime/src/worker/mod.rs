@@ -38,6 +38,8 @@ pub(crate) struct ChildEnv {
     pub tls: Option<crate::tls::Contexts>,
     /// Per listener (same order as `listeners`): `ssl = yes`.
     pub listener_ssl: Vec<bool>,
+    /// Per listener (same order as `listeners`): its name.
+    pub listener_names: Vec<&'static str>,
 }
 
 /// A worker's entry point: monomorphized per handler type and stored in
