@@ -56,7 +56,7 @@ fn nix_ids() -> (u32, u32) {
 impl EventHandler for Pid {
     type State = ();
     fn open(&mut self, conn: &mut Conn<'_>) {
-        conn.write(pid_line().as_bytes());
+        let _ = conn.write(pid_line().as_bytes());
         conn.close();
     }
     fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
@@ -103,7 +103,7 @@ impl EventHandler for Who {
             conn.listener_name(),
             conn.service_name(),
         );
-        conn.write(line.as_bytes());
+        let _ = conn.write(line.as_bytes());
         conn.close();
     }
     fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
@@ -157,7 +157,12 @@ impl EventHandler for Login {
     fn readable(&mut self, seen: &mut Vec<u8>, conn: &mut Conn<'_>) {
         let mut buf = [0u8; 4096];
         loop {
-            match conn.read(&mut buf) {
+            // Read no more than the echo can queue.
+            let room = conn.write_room().min(buf.len());
+            if room == 0 {
+                return;
+            }
+            match conn.read(&mut buf[..room]) {
                 Ok(0) => return conn.close(),
                 Ok(n) => {
                     if !conn.is_established() {
@@ -166,7 +171,7 @@ impl EventHandler for Login {
                             conn.set_established();
                         }
                     }
-                    conn.write(&buf[..n]);
+                    let _ = conn.write(&buf[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(_) => return conn.close(),
@@ -203,11 +208,18 @@ impl EventHandler for Stubborn {
     fn open(&mut self, _: &mut Conn<'_>) {}
     fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
         let mut buf = [0u8; 4096];
-        while let Ok(n) = conn.read(&mut buf) {
+        loop {
+            let room = conn.write_room().min(buf.len());
+            if room == 0 {
+                return;
+            }
+            let Ok(n) = conn.read(&mut buf[..room]) else {
+                return;
+            };
             if n == 0 {
                 return conn.close();
             }
-            conn.write(&buf[..n]);
+            let _ = conn.write(&buf[..n]);
         }
     }
     fn shutdown(&mut self, _: &mut (), _: &mut Conn<'_>) {

@@ -730,11 +730,8 @@ impl<H: EventHandler> Worker<H> {
             }
             return;
         }
-        let again = e.io.read_ready
-            && e.io.did_read
-            && !e.io.eof
-            && e.io.pending() < Conn::HIGH_WATER
-            && !e.queued;
+        let again =
+            e.io.read_ready && e.io.did_read && !e.io.eof && e.io.below_low_water() && !e.queued;
         if again {
             e.queued = true;
             self.pending.push(key);
@@ -775,6 +772,10 @@ impl<H: EventHandler> Worker<H> {
             self.handshake(key, now);
             return;
         }
+        if !e.io.below_low_water() {
+            // Resumed from the writable event once the client has read.
+            return;
+        }
         e.io.did_read = false;
         if let Some(st) = e.state.as_mut() {
             self.handler.readable(st, &mut Conn { io: &mut e.io });
@@ -803,12 +804,14 @@ impl<H: EventHandler> Worker<H> {
                 }
                 return;
             }
-            if done {
+            if done && e.io.close_req {
                 e.last_active = now;
-                if e.io.close_req {
-                    self.begin_linger(key, now);
-                    return;
-                }
+                self.begin_linger(key, now);
+                return;
+            }
+            // The low-water mark: room for the handler (and for reading).
+            if e.io.below_low_water() && !e.io.close_req {
+                e.last_active = now;
                 if let Some(st) = e.state.as_mut() {
                     self.handler.writable(st, &mut Conn { io: &mut e.io });
                 }
@@ -830,7 +833,7 @@ impl<H: EventHandler> Worker<H> {
                 return;
             };
             e.io.read_ready = true;
-            if e.io.pending() < Conn::HIGH_WATER {
+            if e.io.below_low_water() {
                 self.call_readable(key, now);
             }
         }
@@ -845,7 +848,7 @@ impl<H: EventHandler> Worker<H> {
         for key in &keys {
             if let Some(e) = self.conns.get_mut(*key) {
                 e.queued = false;
-                if e.io.read_ready && e.io.pending() < Conn::HIGH_WATER {
+                if e.io.read_ready && e.io.below_low_water() {
                     self.call_readable(*key, now);
                 }
             }
