@@ -8,7 +8,7 @@
 //!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http peer pid pid-blocking echo-blocking panic-start
-//!           fail-first login busy-blocking stubborn who who-blocking
+//!           fail-first login busy-blocking stubborn who who-blocking panic-on-data
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
@@ -227,6 +227,28 @@ impl EventHandler for Stubborn {
     }
 }
 
+/// Echo that panics when a client sends `PANIC`: a handler bug in the
+/// middle of serving.
+#[derive(Default)]
+struct PanicOnData;
+
+impl EventHandler for PanicOnData {
+    type State = ();
+    fn open(&mut self, _: &mut Conn<'_>) {}
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = conn.read(&mut buf) {
+            if n == 0 {
+                return conn.close();
+            }
+            if buf[..n].windows(5).any(|w| w == b"PANIC") {
+                panic!("panic-on-data: the client asked for it");
+            }
+            let _ = conn.write(&buf[..n]);
+        }
+    }
+}
+
 /// Panics when a worker creates it: a worker that fails at start-up.
 struct PanicStart;
 
@@ -273,6 +295,7 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "busy-blocking" => HandlerSpec::blocking::<BusyBlocking>("busy-blocking"),
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
         "who" => HandlerSpec::event::<Who>("who"),
+        "panic-on-data" => HandlerSpec::event::<PanicOnData>("panic-on-data"),
         "who-blocking" => HandlerSpec::blocking::<WhoBlocking>("who-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),

@@ -340,3 +340,44 @@ fn a_blocking_handler_knows_who_is_connected_and_where() {
     );
     assert_eq!(unix, "peer=- local=- listener=who.sock service=whoami\r\n");
 }
+
+/// What the handler guide promises about a panicking handler: the worker
+/// exits (status 70, logged as "handler panicked"), every client it held
+/// sees its connection end (EOF or a reset; nothing more arrives), and the
+/// master replaces it, so the next client is served.
+#[test]
+fn a_panicking_handler_ends_its_workers_connections_and_is_replaced() {
+    let srv = Server::start(&[
+        "--service",
+        "p",
+        "handler=panic-on-data",
+        "pl=1",
+        "cl=10",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("p");
+    let mut bystander = connect(addr);
+    echo_roundtrip(&mut bystander, b"hello\n");
+    let mut culprit = connect(addr);
+    echo_roundtrip(&mut culprit, b"first\n");
+    culprit.write_all(b"PANIC\n").unwrap();
+    // Ended (EOF or reset), not merely quiet until the read timeout.
+    let ended = |s: &mut std::net::TcpStream| {
+        let (got, err) = read_all(s);
+        assert!(got.is_empty(), "nothing after the panic: {got:?}");
+        if let Some(e) = err {
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+        }
+    };
+    ended(&mut culprit);
+    // The other client of the same worker: its connection ends too.
+    ended(&mut bystander);
+    assert!(
+        srv.wait_log("(handler panicked)", Duration::from_secs(5))
+            .is_some(),
+        "log:\n{}",
+        srv.log()
+    );
+    let mut next = connect(addr);
+    echo_roundtrip(&mut next, b"served by the replacement\n");
+}
