@@ -152,7 +152,6 @@ pub(crate) struct ConnIo {
     pub blocked_write: bool,
     /// This connection's write bound ([`Conn::write_limit`]).
     pub write_limit: usize,
-
     /// The handler received [`EventHandler::shutdown`].
     pub told_shutdown: bool,
     /// The handler marked the connection established: never evicted.
@@ -518,19 +517,33 @@ impl Conn<'_> {
         if room == 0 {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        if let Some(t) = self.io.tls.as_mut() {
-            let take = data.len().min(room);
-            // Buffered in plaintext until the handshake is done.
-            let _ = io::Write::write_all(&mut t.writer(), &data[..take]);
-            self.io.tls_out();
-            // Small records wait for the end of the callback, so that a
-            // response and the close_notify after it leave in one send (a
-            // client that closes once it has the response then finds no
-            // unread record, and sends no RST).
-            if self.io.pending() >= ConnIo::TLS_DEFER {
-                self.io.send_queued();
+        if self.io.tls.is_some() {
+            let mut taken = 0;
+            while taken < data.len() {
+                let room = self.write_room();
+                let Some(t) = self.io.tls.as_mut() else { break };
+                if room == 0 {
+                    // Only after a send that had to wait: `writable` comes.
+                    break;
+                }
+                let take = (data.len() - taken).min(room);
+                // Buffered in plaintext until the handshake is done.
+                let _ = io::Write::write_all(&mut t.writer(), &data[taken..taken + take]);
+                taken += take;
+                self.io.tls_out();
+                // Small records wait for the end of the callback, so that a
+                // response and the close_notify after it leave in one send (a
+                // client that closes once it has the response then finds no
+                // unread record, and sends no RST). Larger ones go now, so
+                // the queue only fills while the client is not reading.
+                if self.io.pending() >= ConnIo::TLS_DEFER.min(self.io.write_limit / 2) {
+                    self.io.send_queued();
+                    if self.io.broken {
+                        return Err(io::ErrorKind::BrokenPipe.into());
+                    }
+                }
             }
-            return Ok(take);
+            return Ok(taken);
         }
         let mut rest = data;
         if self.io.pending() == 0 && !self.io.blocked_write {
