@@ -20,6 +20,7 @@
 //! a limit, then `close()`.
 
 use std::io;
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,11 @@ use crate::sys;
 /// are edge-triggered underneath: in [`EventHandler::readable`], read until
 /// [`Conn::read`] returns `WouldBlock`, or return early and the runtime calls
 /// again on its next loop turn (it does so while the socket may still hold
-/// data and queued output is below [`Conn::HIGH_WATER`]).
+/// data and at most half of [`Conn::write_limit`] is queued).
+///
+/// Output is bounded: [`Conn::write`] takes what fits under the
+/// connection's write limit and says how much that was; the handler keeps
+/// the rest (or stops producing) until [`EventHandler::writable`].
 pub trait EventHandler: Default + 'static {
     /// Per-connection state, created by [`EventHandler::open`].
     type State: 'static;
@@ -56,8 +61,12 @@ pub trait EventHandler: Default + 'static {
     /// `Ok(0)`).
     fn readable(&mut self, state: &mut Self::State, conn: &mut Conn<'_>);
 
-    /// All queued output has been handed to the kernel after some of it had
-    /// to wait: a good moment to queue more (large responses).
+    /// There is room to write again: queued output had to wait (a send
+    /// would block, or [`Conn::write`] refused or cut short a write) and
+    /// the queue is now down to half of [`Conn::write_limit`] or less (it
+    /// may be empty). Write the rest of a large response here; a handler
+    /// that writes nothing is called again on the next drain. Not called
+    /// once [`Conn::close`] was asked.
     fn writable(&mut self, state: &mut Self::State, conn: &mut Conn<'_>) {
         let _ = (state, conn);
     }
@@ -93,10 +102,39 @@ pub trait BlockingHandler: Default + 'static {
     fn serve(&mut self, stream: &mut Stream) -> io::Result<()>;
 }
 
+/// Who is connected, and where: read once at the accept, fixed for the
+/// connection's life.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnInfo {
+    /// The client's address (`None` for a unix socket's unnamed peer).
+    pub peer: Option<SocketAddr>,
+    /// The address the client connected to (`None` on a unix socket).
+    pub local: Option<SocketAddr>,
+    /// The listener's name (from the spec, never allocated).
+    pub listener: &'static str,
+    /// The service's name (from the spec).
+    pub service: &'static str,
+}
+
+impl ConnInfo {
+    /// Reads the socket's addresses (two system calls).
+    pub fn of(fd: BorrowedFd<'_>, listener: &'static str, service: &'static str) -> Self {
+        let sock = socket2::SockRef::from(&fd);
+        ConnInfo {
+            peer: sock.peer_addr().ok().and_then(|a| a.as_socket()),
+            local: sock.local_addr().ok().and_then(|a| a.as_socket()),
+            listener,
+            service,
+        }
+    }
+}
+
 /// The runtime's side of one event-driven connection.
 #[derive(Debug)]
 pub(crate) struct ConnIo {
     pub fd: OwnedFd,
+    /// Who is connected.
+    pub info: ConnInfo,
     out: Vec<u8>,
     out_pos: usize,
     /// The socket may hold unread data (no `WouldBlock` seen since the last
@@ -114,6 +152,8 @@ pub(crate) struct ConnIo {
     pub complete: bool,
     /// A send returned `WouldBlock`: wait for a writable event.
     pub blocked_write: bool,
+    /// This connection's write bound ([`Conn::write_limit`]).
+    pub write_limit: usize,
     /// The handler received [`EventHandler::shutdown`].
     pub told_shutdown: bool,
     /// The handler marked the connection established: never evicted.
@@ -156,9 +196,10 @@ pub(crate) enum Handshake {
 }
 
 impl ConnIo {
-    pub fn new(fd: OwnedFd) -> Self {
+    pub fn new(fd: OwnedFd, info: ConnInfo) -> Self {
         ConnIo {
             fd,
+            info,
             out: Vec::new(),
             out_pos: 0,
             read_ready: true,
@@ -168,6 +209,7 @@ impl ConnIo {
             close_req: false,
             complete: false,
             blocked_write: false,
+            write_limit: Conn::WRITE_LIMIT,
             told_shutdown: false,
             established: false,
             request_done: false,
@@ -183,13 +225,10 @@ impl ConnIo {
     /// The address the client connected to: a PROXY header's destination,
     /// else the socket's.
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        if let Some(a) = self.proxied {
-            return Some(a.dest);
+        match self.proxied {
+            Some(a) => Some(a.dest),
+            None => self.info.local,
         }
-        socket2::SockRef::from(&self.fd)
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
     }
 
     /// Starts TLS on this connection (the server side of a handshake).
@@ -206,8 +245,21 @@ impl ConnIo {
         self.tls.as_ref().is_some_and(|t| t.is_handshaking())
     }
 
+    /// Drops the sent prefix of the output queue once it is larger than
+    /// what is left, so that a queue that never empties (a slow reader fed
+    /// as fast as it reads) stays within twice its bound instead of
+    /// growing by everything ever sent. Amortized: each byte moves at most
+    /// once per send.
+    fn compact(&mut self) {
+        if self.out_pos > 0 && self.out_pos >= self.pending() {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+    }
+
     /// Moves what rustls has to send into the output queue.
     fn tls_out(&mut self) {
+        self.compact();
         if let Some(t) = self.tls.as_mut() {
             while t.wants_write() {
                 if t.write_tls(&mut self.out).is_err() {
@@ -296,6 +348,12 @@ impl ConnIo {
         self.out.len() - self.out_pos
     }
 
+    /// At most half the write bound is queued: the runtime calls
+    /// `readable` and `writable` only then (the one low-water mark).
+    pub fn below_low_water(&self) -> bool {
+        self.pending() <= self.write_limit / 2
+    }
+
     /// Sends queued output until done or `WouldBlock`. Returns true when the
     /// queue is empty.
     pub fn flush(&mut self) -> bool {
@@ -332,27 +390,39 @@ pub struct Conn<'a> {
 }
 
 impl Conn<'_> {
-    /// Above this much queued output the runtime stops calling
-    /// [`EventHandler::readable`] until the client has read some of it.
-    pub const HIGH_WATER: usize = 256 << 10;
+    /// The default write bound: the most output a connection queues beyond
+    /// what the kernel's socket buffer took (see [`Conn::write`]). While
+    /// more than half of it is queued the runtime does not call
+    /// [`EventHandler::readable`], and [`EventHandler::writable`] comes
+    /// once the queue is back to half or less.
+    pub const WRITE_LIMIT: usize = 256 << 10;
 
     /// The client's address (`None` for a unix socket's unnamed peer):
     /// on a `haproxy = yes` listener, the one the PROXY header carried.
-    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        if let Some(a) = self.io.proxied {
-            return Some(a.source);
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        match self.io.proxied {
+            Some(a) => Some(a.source),
+            None => self.io.info.peer,
         }
-        socket2::SockRef::from(&self.io.fd)
-            .peer_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
     }
 
     /// The address the client connected to (`None` on a unix socket): on
     /// a `haproxy = yes` listener, the original destination the PROXY
     /// header carried.
-    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+    pub fn local_addr(&self) -> Option<SocketAddr> {
         self.io.local_addr()
+    }
+
+    /// The name of the listener the client connected to: an
+    /// `inet_listener`'s name (`imap`, `imaps`), or a `unix_listener`'s path
+    /// as the config wrote it.
+    pub fn listener_name(&self) -> &'static str {
+        self.io.info.listener
+    }
+
+    /// The name of the service serving the connection (`service NAME`).
+    pub fn service_name(&self) -> &'static str {
+        self.io.info.service
     }
 
     /// Reads into `buf` without blocking. `Ok(0)` means the client closed its
@@ -440,31 +510,71 @@ impl Conn<'_> {
         }
     }
 
-    /// Queues `data` for the client. Sends at once when nothing is waiting,
-    /// so small replies cost no copy. Errors (reset, broken pipe) end the
-    /// connection after the callback returns.
-    pub fn write(&mut self, data: &[u8]) {
-        if self.io.broken || data.is_empty() {
-            return;
+    /// Sends or queues as much of `data` as the connection's write bound
+    /// allows, and returns how much that was: the contract of a
+    /// non-blocking socket, with the runtime's queue in front of the
+    /// kernel's.
+    ///
+    /// * `Ok(n)`: the first `n` bytes are taken (sent at once when nothing
+    ///   is waiting, so small replies cost no copy; the rest queued). `n` is
+    ///   less than `data.len()` when the queue reached
+    ///   [`Conn::write_limit`]: keep the rest and write it from
+    ///   [`EventHandler::writable`].
+    /// * `Err(WouldBlock)`: the queue is full; nothing was taken.
+    /// * `Err(BrokenPipe)`: the connection broke (reset, broken pipe); it
+    ///   ends after the callback returns.
+    ///
+    /// A write of at most [`Conn::write_room`] bytes is always taken whole.
+    /// [`EventHandler::open`] starts with an empty queue and
+    /// [`EventHandler::readable`] is only called while at least half the
+    /// limit is free, so a request/response handler whose answers to one
+    /// `readable` call stay under that never sees a short write. On a TLS
+    /// connection the queue holds encrypted records (a little more than
+    /// the plaintext).
+    pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.io.broken {
+            return Err(io::ErrorKind::BrokenPipe.into());
         }
-        if let Some(t) = self.io.tls.as_mut() {
-            // Buffered in plaintext until the handshake is done.
-            let _ = io::Write::write_all(&mut t.writer(), data);
-            self.io.tls_out();
-            // Small records wait for the end of the callback, so that a
-            // response and the close_notify after it leave in one send (a
-            // client that closes once it has the response then finds no
-            // unread record, and sends no RST).
-            if self.io.pending() >= ConnIo::TLS_DEFER {
-                self.io.send_queued();
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let room = self.write_room();
+        if room == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if self.io.tls.is_some() {
+            let mut taken = 0;
+            while taken < data.len() {
+                let room = self.write_room();
+                let Some(t) = self.io.tls.as_mut() else { break };
+                if room == 0 {
+                    // Only after a send that had to wait: `writable` comes.
+                    break;
+                }
+                let take = (data.len() - taken).min(room);
+                // Buffered in plaintext until the handshake is done.
+                let _ = io::Write::write_all(&mut t.writer(), &data[taken..taken + take]);
+                taken += take;
+                self.io.tls_out();
+                // Small records wait for the end of the callback, so that a
+                // response and the close_notify after it leave in one send (a
+                // client that closes once it has the response then finds no
+                // unread record, and sends no RST). Larger ones go now, so
+                // the queue only fills while the client is not reading.
+                if self.io.pending() >= ConnIo::TLS_DEFER.min(self.io.write_limit / 2) {
+                    self.io.send_queued();
+                    if self.io.broken {
+                        return Err(io::ErrorKind::BrokenPipe.into());
+                    }
+                }
             }
-            return;
+            return Ok(taken);
         }
-        let mut data = data;
+        let mut rest = data;
         if self.io.pending() == 0 && !self.io.blocked_write {
-            while !data.is_empty() {
-                match sys::io::send(self.io.fd.as_fd(), data) {
-                    Ok(n) => data = &data[n..],
+            while !rest.is_empty() {
+                match sys::io::send(self.io.fd.as_fd(), rest) {
+                    Ok(n) => rest = &rest[n..],
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         self.io.blocked_write = true;
                         break;
@@ -472,14 +582,36 @@ impl Conn<'_> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => {
                         self.io.broken = true;
-                        return;
+                        return Err(io::ErrorKind::BrokenPipe.into());
                     }
                 }
             }
         }
-        if !data.is_empty() {
-            self.io.out.extend_from_slice(data);
+        let queued = rest.len().min(room);
+        if queued > 0 {
+            self.io.compact();
+            self.io.out.extend_from_slice(&rest[..queued]);
         }
+        Ok(data.len() - rest.len() + queued)
+    }
+
+    /// How many bytes [`Conn::write`] takes whole right now:
+    /// [`Conn::write_limit`] minus [`Conn::pending_output`].
+    pub fn write_room(&self) -> usize {
+        self.io.write_limit.saturating_sub(self.io.pending())
+    }
+
+    /// The most output this connection queues beyond what the kernel took
+    /// ([`Conn::WRITE_LIMIT`] unless [`Conn::set_write_limit`] changed it).
+    pub fn write_limit(&self) -> usize {
+        self.io.write_limit
+    }
+
+    /// Sets this connection's write bound (at least 4 KiB): larger for
+    /// fewer wake-ups on fast bulk transfers, smaller for many mostly idle
+    /// clients.
+    pub fn set_write_limit(&mut self, bytes: usize) {
+        self.io.write_limit = bytes.max(4 << 10);
     }
 
     /// Bytes queued but not yet handed to the kernel.
@@ -587,6 +719,7 @@ impl Conn<'_> {
 #[derive(Debug)]
 pub struct Stream {
     plain: Plain,
+    info: ConnInfo,
     tls: Option<Box<ServerConnection>>,
     starttls: Option<Arc<ServerConfig>>,
     ssl_required: bool,
@@ -606,7 +739,12 @@ struct Plain {
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd, idle: Duration, grace: Duration) -> io::Result<Self> {
+    pub(crate) fn new(
+        fd: OwnedFd,
+        info: ConnInfo,
+        idle: Duration,
+        grace: Duration,
+    ) -> io::Result<Self> {
         let sock = socket2::Socket::from(fd);
         sock.set_nonblocking(false)?;
         sock.set_write_timeout(Some(idle))?;
@@ -618,6 +756,7 @@ impl Stream {
                 got_data: false,
                 stop_deadline: None,
             },
+            info,
             tls: None,
             starttls: None,
             ssl_required: false,
@@ -631,31 +770,21 @@ impl Stream {
 
     /// The client's address (`None` for unnamed unix peers): on a
     /// `haproxy = yes` listener, the one the PROXY header carried.
-    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        if let Some(a) = self.proxied {
-            return Some(a.source);
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        match self.proxied {
+            Some(a) => Some(a.source),
+            None => self.info.peer,
         }
-        self.plain.sock.peer_addr().ok().and_then(|a| a.as_socket())
     }
 
     /// The address the client connected to (`None` on a unix socket): on
     /// a `haproxy = yes` listener, the original destination the PROXY
     /// header carried.
-    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        if let Some(a) = self.proxied {
-            return Some(a.dest);
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self.proxied {
+            Some(a) => Some(a.dest),
+            None => self.info.local,
         }
-        self.plain
-            .sock
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-    }
-
-    /// The local IP that picks a `local` certificate (after any PROXY
-    /// header: the original destination).
-    pub(crate) fn local_ip(&self) -> Option<std::net::IpAddr> {
-        self.local_addr().map(|a| a.ip())
     }
 
     /// Reads the PROXY protocol header of a `haproxy = yes` listener
@@ -690,6 +819,17 @@ impl Stream {
             Step::Failed(e) => Err(e),
             Step::Pending => Err("timed out waiting for the PROXY header".into()),
         }
+    }
+
+    /// The name of the listener the client connected to (see
+    /// [`Conn::listener_name`]).
+    pub fn listener_name(&self) -> &'static str {
+        self.info.listener
+    }
+
+    /// The name of the service serving the connection.
+    pub fn service_name(&self) -> &'static str {
+        self.info.service
     }
 
     pub(crate) fn set_tls_policy(&mut self, cfg: Arc<ServerConfig>, required: bool) {

@@ -84,11 +84,6 @@ impl Contexts {
         })
     }
 
-    /// Whether any context depends on the local address.
-    pub fn has_local_filters(&self) -> bool {
-        !self.by_local.is_empty()
-    }
-
     /// The context for a connection to `local`.
     pub fn for_local(&self, local: Option<IpAddr>) -> &Arc<ServerConfig> {
         if let Some(ip) = local {

@@ -15,6 +15,13 @@ pub struct Kv {
 /// Longest command line accepted.
 const MAX_LINE: usize = 64 << 10;
 
+/// The longest reply (a value is shorter than its `SET` line). A command is
+/// answered only when the write queue has this much room, so every reply
+/// is taken whole; otherwise the handler waits for `writable`. A client
+/// that pipelines `GET`s without reading the answers cannot grow the
+/// server's memory past the connection's write bound.
+const MAX_REPLY: usize = MAX_LINE + 3;
+
 impl Kv {
     fn command(&mut self, line: &str, conn: &mut Conn<'_>) {
         let mut parts = line.splitn(3, ' ');
@@ -32,14 +39,53 @@ impl Kv {
                 None => "-ERR no such key".to_string(),
             },
             ("QUIT", None, None) => {
-                conn.write(b"+BYE\r\n");
+                let _ = conn.write(b"+BYE\r\n");
                 conn.close();
                 return;
             }
             _ => "-ERR usage: SET key value | GET key | DEL key | QUIT".to_string(),
         };
-        conn.write(reply.as_bytes());
-        conn.write(b"\r\n");
+        // Fits: `serve` checked for MAX_REPLY (an error means the
+        // connection broke, and the runtime ends it).
+        let _ = conn.write(format!("{reply}\r\n").as_bytes());
+    }
+
+    /// Answers complete lines while their replies fit; reads more when
+    /// none is left.
+    fn serve(&mut self, buf: &mut Vec<u8>, conn: &mut Conn<'_>) {
+        let mut chunk = [0u8; 4096];
+        loop {
+            while let Some(end) = buf.iter().position(|&b| b == b'\n') {
+                if conn.write_room() < MAX_REPLY {
+                    // `writable` calls again once the client has read.
+                    return;
+                }
+                let line: Vec<u8> = buf.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                self.command(line.trim_end_matches(['\r', '\n']), conn);
+                if conn.is_closing() {
+                    return;
+                }
+            }
+            if buf.len() > MAX_LINE {
+                let _ = conn.write(b"-ERR line too long\r\n");
+                conn.close();
+                return;
+            }
+            match conn.read(&mut chunk) {
+                Ok(0) => {
+                    conn.close();
+                    return;
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    conn.close();
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -48,39 +94,17 @@ impl EventHandler for Kv {
     type State = Vec<u8>;
 
     fn open(&mut self, conn: &mut Conn<'_>) -> Vec<u8> {
-        conn.write(b"+OK kv ready\r\n");
+        // The queue is empty in `open`: a short reply is taken whole.
+        let _ = conn.write(b"+OK kv ready\r\n");
         Vec::new()
     }
 
     fn readable(&mut self, buf: &mut Vec<u8>, conn: &mut Conn<'_>) {
-        let mut chunk = [0u8; 4096];
-        loop {
-            match conn.read(&mut chunk) {
-                Ok(0) => {
-                    conn.close();
-                    return;
-                }
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    conn.close();
-                    return;
-                }
-            }
-        }
-        while let Some(end) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line);
-            self.command(line.trim_end_matches(['\r', '\n']), conn);
-            if conn.is_closing() {
-                return;
-            }
-        }
-        if buf.len() > MAX_LINE {
-            conn.write(b"-ERR line too long\r\n");
-            conn.close();
-        }
+        self.serve(buf, conn);
+    }
+
+    fn writable(&mut self, buf: &mut Vec<u8>, conn: &mut Conn<'_>) {
+        self.serve(buf, conn);
     }
 }
 

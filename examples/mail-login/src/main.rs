@@ -12,10 +12,23 @@ use svcc::runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
 #[derive(Default)]
 pub struct Login;
 
-/// One client's unfinished input line.
+/// One client's input not answered yet.
 #[derive(Default)]
 pub struct LoginState {
     line: Vec<u8>,
+}
+
+/// The longest reply to one command. A command is answered only when the
+/// connection's write queue has this much room, so every reply is taken
+/// whole ([`Conn::write_room`]); otherwise the handler waits for
+/// `writable`, and a client that pipelines commands without reading the
+/// answers cannot grow the server's memory.
+const MAX_REPLY: usize = 1024;
+
+/// Queues a reply that fits in [`MAX_REPLY`] (checked before the command
+/// ran). An error means the connection broke: the runtime ends it.
+fn reply(conn: &mut Conn<'_>, text: &str) {
+    let _ = conn.write(text.as_bytes());
 }
 
 impl Login {
@@ -37,10 +50,10 @@ impl Login {
         match cmd.as_str() {
             "CAPABILITY" => {
                 let caps = Self::capability(conn);
-                conn.write(format!("* CAPABILITY {caps}\r\n{tag} OK done\r\n").as_bytes());
+                reply(conn, &format!("* CAPABILITY {caps}\r\n{tag} OK done\r\n"));
             }
             "STARTTLS" if conn.can_start_tls() => {
-                conn.write(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes());
+                reply(conn, &format!("{tag} OK Begin TLS negotiation now\r\n"));
                 // Anything pipelined after STARTTLS was sent in plaintext:
                 // drop it (CVE-2011-0411's lesson).
                 st.line.clear();
@@ -48,20 +61,21 @@ impl Login {
                     conn.close();
                 }
             }
-            "STARTTLS" => conn.write(format!("{tag} BAD TLS is not available now\r\n").as_bytes()),
-            "LOGIN" if conn.ssl_required() && !conn.is_tls() => conn.write(
-                format!("{tag} NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure connections\r\n").as_bytes(),
+            "STARTTLS" => reply(conn, &format!("{tag} BAD TLS is not available now\r\n")),
+            "LOGIN" if conn.ssl_required() && !conn.is_tls() => reply(
+                conn,
+                &format!("{tag} NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure connections\r\n"),
             ),
             "LOGIN" => {
                 let user = words.next().unwrap_or("");
                 let tls = if conn.is_tls() { "TLS" } else { "plaintext" };
-                conn.write(format!("{tag} OK Logged in as {user} ({tls})\r\n").as_bytes());
+                reply(conn, &format!("{tag} OK Logged in as {user} ({tls})\r\n"));
             }
             "LOGOUT" => {
-                conn.write(format!("* BYE\r\n{tag} OK bye\r\n").as_bytes());
+                reply(conn, &format!("* BYE\r\n{tag} OK bye\r\n"));
                 conn.close();
             }
-            _ => conn.write(format!("{tag} BAD unknown command\r\n").as_bytes()),
+            _ => reply(conn, &format!("{tag} BAD unknown command\r\n")),
         }
     }
 }
@@ -71,29 +85,45 @@ impl EventHandler for Login {
 
     fn open(&mut self, conn: &mut Conn<'_>) -> LoginState {
         let caps = Self::capability(conn);
-        conn.write(format!("* OK [CAPABILITY {caps}] svcc ready\r\n").as_bytes());
+        reply(conn, &format!("* OK [CAPABILITY {caps}] svcc ready\r\n"));
         LoginState::default()
     }
 
     fn readable(&mut self, st: &mut LoginState, conn: &mut Conn<'_>) {
+        Self::serve(st, conn);
+    }
+
+    fn writable(&mut self, st: &mut LoginState, conn: &mut Conn<'_>) {
+        // Room again: answer what was left waiting.
+        Self::serve(st, conn);
+    }
+}
+
+impl Login {
+    /// Answers complete commands while their replies fit, reading more
+    /// when none is left.
+    fn serve(st: &mut LoginState, conn: &mut Conn<'_>) {
         let mut buf = [0u8; 1024];
         loop {
+            while let Some(i) = st.line.iter().position(|b| *b == b'\n') {
+                if conn.write_room() < MAX_REPLY {
+                    return;
+                }
+                let line: Vec<u8> = st.line.drain(..=i).collect();
+                let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                Self::command(st, conn, &text);
+                if conn.is_closing() {
+                    return;
+                }
+            }
+            if st.line.len() > 8192 {
+                reply(conn, "* BYE line too long\r\n");
+                return conn.close();
+            }
             match conn.read(&mut buf) {
                 Ok(0) => return conn.close(),
                 Ok(n) => st.line.extend_from_slice(&buf[..n]),
-                Err(_) => break,
-            }
-            if st.line.len() > 8192 {
-                conn.write(b"* BYE line too long\r\n");
-                return conn.close();
-            }
-        }
-        while let Some(i) = st.line.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = st.line.drain(..=i).collect();
-            let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            Self::command(st, conn, &text);
-            if conn.is_closing() {
-                return;
+                Err(_) => return,
             }
         }
     }

@@ -8,11 +8,13 @@
 //!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
 //! handlers: echo discard banner http peer pid pid-blocking echo-blocking panic-start
-//!           fail-first login busy-blocking stubborn addrs addrs-blocking
+//!           fail-first login busy-blocking stubborn addrs addrs-blocking who who-blocking
+//!           panic-on-data
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
 //!       tls-listen= haproxy-listen= haproxy-tls-listen= (as listen=)
+//!       lname=NAME (the name of the inet listeners after it; default: the service's)
 //! --haproxy-trusted NET (repeatable): haproxy_trusted_networks
 //! ```
 
@@ -57,7 +59,7 @@ fn nix_ids() -> (u32, u32) {
 impl EventHandler for Pid {
     type State = ();
     fn open(&mut self, conn: &mut Conn<'_>) {
-        conn.write(pid_line().as_bytes());
+        let _ = conn.write(pid_line().as_bytes());
         conn.close();
     }
     fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
@@ -72,6 +74,59 @@ struct PidBlocking;
 impl BlockingHandler for PidBlocking {
     fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
         stream.write_all(pid_line().as_bytes())
+    }
+}
+
+/// `peer=ADDR local=ADDR listener=NAME service=NAME\r\n` (`-` for a
+/// missing address), as a handler sees its connection.
+fn who_line(
+    peer: Option<std::net::SocketAddr>,
+    local: Option<std::net::SocketAddr>,
+    listener: &str,
+    service: &str,
+) -> String {
+    let a = |a: Option<std::net::SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
+    format!(
+        "peer={} local={} listener={listener} service={service}\r\n",
+        a(peer),
+        a(local)
+    )
+}
+
+/// Writes [`who_line`], then closes.
+#[derive(Default)]
+struct Who;
+
+impl EventHandler for Who {
+    type State = ();
+    fn open(&mut self, conn: &mut Conn<'_>) {
+        let line = who_line(
+            conn.peer_addr(),
+            conn.local_addr(),
+            conn.listener_name(),
+            conn.service_name(),
+        );
+        let _ = conn.write(line.as_bytes());
+        conn.close();
+    }
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        conn.close();
+    }
+}
+
+/// Blocking: writes [`who_line`], then closes.
+#[derive(Default)]
+struct WhoBlocking;
+
+impl BlockingHandler for WhoBlocking {
+    fn serve(&mut self, stream: &mut Stream) -> std::io::Result<()> {
+        let line = who_line(
+            stream.peer_addr(),
+            stream.local_addr(),
+            stream.listener_name(),
+            stream.service_name(),
+        );
+        stream.write_all(line.as_bytes())
     }
 }
 
@@ -105,7 +160,12 @@ impl EventHandler for Login {
     fn readable(&mut self, seen: &mut Vec<u8>, conn: &mut Conn<'_>) {
         let mut buf = [0u8; 4096];
         loop {
-            match conn.read(&mut buf) {
+            // Read no more than the echo can queue.
+            let room = conn.write_room().min(buf.len());
+            if room == 0 {
+                return;
+            }
+            match conn.read(&mut buf[..room]) {
                 Ok(0) => return conn.close(),
                 Ok(n) => {
                     if !conn.is_established() {
@@ -114,7 +174,7 @@ impl EventHandler for Login {
                             conn.set_established();
                         }
                     }
-                    conn.write(&buf[..n]);
+                    let _ = conn.write(&buf[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(_) => return conn.close(),
@@ -155,7 +215,7 @@ fn addrs_line(peer: Option<std::net::SocketAddr>, local: Option<std::net::Socket
 impl EventHandler for Addrs {
     type State = ();
     fn open(&mut self, conn: &mut Conn<'_>) {
-        conn.write(addrs_line(conn.peer_addr(), conn.local_addr()).as_bytes());
+        let _ = conn.write(addrs_line(conn.peer_addr(), conn.local_addr()).as_bytes());
         conn.close();
     }
     fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
@@ -183,15 +243,44 @@ impl EventHandler for Stubborn {
     fn open(&mut self, _: &mut Conn<'_>) {}
     fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
         let mut buf = [0u8; 4096];
-        while let Ok(n) = conn.read(&mut buf) {
+        loop {
+            let room = conn.write_room().min(buf.len());
+            if room == 0 {
+                return;
+            }
+            let Ok(n) = conn.read(&mut buf[..room]) else {
+                return;
+            };
             if n == 0 {
                 return conn.close();
             }
-            conn.write(&buf[..n]);
+            let _ = conn.write(&buf[..n]);
         }
     }
     fn shutdown(&mut self, _: &mut (), _: &mut Conn<'_>) {
         std::thread::sleep(Duration::from_secs(30));
+    }
+}
+
+/// Echo that panics when a client sends `PANIC`: a handler bug in the
+/// middle of serving.
+#[derive(Default)]
+struct PanicOnData;
+
+impl EventHandler for PanicOnData {
+    type State = ();
+    fn open(&mut self, _: &mut Conn<'_>) {}
+    fn readable(&mut self, _: &mut (), conn: &mut Conn<'_>) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = conn.read(&mut buf) {
+            if n == 0 {
+                return conn.close();
+            }
+            if buf[..n].windows(5).any(|w| w == b"PANIC") {
+                panic!("panic-on-data: the client asked for it");
+            }
+            let _ = conn.write(&buf[..n]);
+        }
     }
 }
 
@@ -242,6 +331,9 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "stubborn" => HandlerSpec::event::<Stubborn>("stubborn"),
         "busy-blocking" => HandlerSpec::blocking::<BusyBlocking>("busy-blocking"),
         "pid-blocking" => HandlerSpec::blocking::<PidBlocking>("pid-blocking"),
+        "who" => HandlerSpec::event::<Who>("who"),
+        "panic-on-data" => HandlerSpec::event::<PanicOnData>("panic-on-data"),
+        "who-blocking" => HandlerSpec::blocking::<WhoBlocking>("who-blocking"),
         "echo-blocking" => HandlerSpec::blocking::<EchoBlocking>("echo-blocking"),
         "panic-start" => HandlerSpec::event::<PanicStart>("panic-start"),
         "fail-first" => HandlerSpec::event::<FailFirst>("fail-first"),
@@ -283,12 +375,14 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
         timeouts: Timeouts::DEFAULT,
     };
     let mut listeners = Vec::new();
+    let mut lname = s.name;
     for kv in kvs {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| format!("expected key=value: {kv}"))?;
         match k {
             "handler" => s.handler = handler(v)?,
+            "lname" => lname = leak_str(v),
             "cl" => s.client_limit = num(k, v)?,
             "pl" => s.process_limit = num(k, v)?,
             "sc" => s.service_count = num(k, v)?,
@@ -310,7 +404,7 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
                 let addrs: &'static [&'static str] =
                     Box::leak(vec![leak_str(addr)].into_boxed_slice());
                 listeners.push(ListenerSpec::Inet {
-                    name: leak_str(name),
+                    name: lname,
                     addresses: addrs,
                     port: num(k, port)?,
                     ssl: k.contains("tls-"),

@@ -7,8 +7,10 @@ use crate::handler::{Conn, EventHandler};
 const MAX_HEAD: usize = 16 << 10;
 /// Largest request body accepted; more gives `413` and a close.
 pub const MAX_BODY: u64 = 64 << 10;
-/// Output queued per turn while producing a large body.
-const FILL_CHUNK: usize = 64 << 10;
+/// Room a response head (or a short error response) needs: a request is
+/// parsed only when the queue has this much room, so heads are written
+/// whole.
+const HEAD_ROOM: usize = 512;
 
 /// The body pattern of `GET /bytes/N`: byte `i` is `b'a' + i % 26`.
 static PATTERN: [u8; 16 << 10] = {
@@ -119,6 +121,10 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
                 return finish(st, conn);
             }
         }
+        if conn.write_room() < HEAD_ROOM {
+            // Pipelined requests wait until the client reads: `writable`.
+            return;
+        }
         if st.body_left > 0 && !st.buf.is_empty() {
             let n = (st.buf.len() as u64).min(st.body_left) as usize;
             st.buf.drain(..n);
@@ -152,9 +158,6 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
                 return conn.close();
             }
         }
-        if conn.pending_output() >= Conn::HIGH_WATER {
-            return;
-        }
         let old = st.buf.len();
         st.buf.resize(old + 4096, 0);
         match conn.read(&mut st.buf[old..]) {
@@ -182,12 +185,17 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
 }
 
 fn fill(st: &mut HttpState, conn: &mut Conn<'_>) {
-    while st.resp_left > 0 && conn.pending_output() < FILL_CHUNK {
+    // As much as the write bound takes; `writable` brings the rest.
+    while st.resp_left > 0 {
         let off = (st.resp_off % 26) as usize;
         let n = (st.resp_left as usize).min(PATTERN.len() - 26);
-        conn.write(&PATTERN[off..off + n]);
-        st.resp_left -= n as u64;
-        st.resp_off += n as u64;
+        match conn.write(&PATTERN[off..off + n]) {
+            Ok(w) => {
+                st.resp_left -= w as u64;
+                st.resp_off += w as u64;
+            }
+            Err(_) => return,
+        }
     }
 }
 
@@ -221,7 +229,8 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
         }
         512 - w.len()
     };
-    conn.write(&head[..len]);
+    // Whole: `pump` checked for HEAD_ROOM (a failure ends the connection).
+    let _ = conn.write(&head[..len]);
     if !req.head_only {
         st.resp_left = req.bytes;
         st.resp_off = 0;
@@ -270,7 +279,8 @@ fn simple(conn: &mut Conn<'_>, status: u16, body: &'static [u8], close: bool) {
         let _ = w.write_all(body);
         512 - w.len()
     };
-    conn.write(&head[..len]);
+    // Whole: `pump` checked for HEAD_ROOM (a failure ends the connection).
+    let _ = conn.write(&head[..len]);
 }
 
 fn reason(status: u16) -> &'static str {

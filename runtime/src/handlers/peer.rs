@@ -15,7 +15,8 @@ impl EventHandler for Peer {
             Some(a) => format!("{} {}\r\n", a.ip(), a.port()),
             None => "unix 0\r\n".to_string(),
         };
-        conn.write(line.as_bytes());
+        // The queue is empty in `open`: a short reply is taken whole.
+        let _ = conn.write(line.as_bytes());
         conn.close();
     }
 

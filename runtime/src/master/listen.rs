@@ -33,6 +33,9 @@ pub(crate) struct Bound {
     pub ssl: bool,
     /// `haproxy = yes`: a PROXY header first.
     pub haproxy: bool,
+    /// The listener's name (an inet listener's name, a unix listener's
+    /// path as written), for handlers ([`crate::handler::Conn::listener_name`]).
+    pub name: &'static str,
 }
 
 /// Resolves the addresses of an inet listener.
@@ -107,6 +110,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         effective_backlog,
         ssl: false,
         haproxy: false,
+        name: "",
     })
 }
 
@@ -213,6 +217,7 @@ pub(crate) fn bind_unix(
         effective_backlog,
         ssl: false,
         haproxy: false,
+        name: "",
     })
 }
 
@@ -234,6 +239,7 @@ fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bou
         effective_backlog,
         ssl: false,
         haproxy: false,
+        name: "",
     })
 }
 
@@ -263,6 +269,7 @@ pub(crate) fn bind_all(
                     };
                     b.ssl = ssl;
                     b.haproxy = haproxy;
+                    b.name = name;
                     out.push(b);
                 }
             }
@@ -274,7 +281,9 @@ pub(crate) fn bind_all(
             } => {
                 let full = unix_path(base_dir, path);
                 if let Some((sock, desc)) = from_systemd.take_unix(path, &full) {
-                    out.push(inherited(sock, desc, backlog, true)?);
+                    let mut b = inherited(sock, desc, backlog, true)?;
+                    b.name = path;
+                    out.push(b);
                     continue;
                 }
                 let owner = if as_root && (user.is_some() || group.is_some()) {
@@ -301,7 +310,9 @@ pub(crate) fn bind_all(
                 } else {
                     None
                 };
-                out.push(bind_unix(&unix_path(base_dir, path), mode, owner, backlog)?);
+                let mut b = bind_unix(&unix_path(base_dir, path), mode, owner, backlog)?;
+                b.name = path;
+                out.push(b);
             }
         }
     }

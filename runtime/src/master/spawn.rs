@@ -158,6 +158,7 @@ impl Master {
             listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
             listener_haproxy: s.listeners.iter().map(|l| l.haproxy).collect(),
             haproxy_trusted: self.haproxy_trusted,
+            listener_names: s.listeners.iter().map(|l| l.name).collect(),
         };
         (spec.handler.entry())(env)
     }

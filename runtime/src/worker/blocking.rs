@@ -17,7 +17,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use super::linger::{self, Drain};
 use super::status::StatusPipe;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
-use crate::handler::{BlockingHandler, Stream};
+use crate::handler::{BlockingHandler, ConnInfo, Stream};
 use crate::log::{log_svc, RateLimit};
 use crate::spec::ServiceSpec;
 use crate::sys;
@@ -36,6 +36,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         listener_ssl,
         listener_haproxy,
         haproxy_trusted,
+        listener_names,
         shutdown_grace: grace,
         ..
     } = env;
@@ -118,6 +119,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
         let conn_tls = ConnTls {
             contexts: tls.as_ref(),
             ssl: listener_ssl.get(i).copied().unwrap_or(false),
+            listener: listener_names.get(i).copied().unwrap_or(""),
             log: &mut tls_log,
             haproxy: listener_haproxy
                 .get(i)
@@ -181,6 +183,8 @@ struct ConnTls<'a> {
     contexts: Option<&'a crate::tls::Contexts>,
     /// The listener has `ssl = yes`.
     ssl: bool,
+    /// The listener's name.
+    listener: &'static str,
     log: &'a mut TlsLog,
     haproxy: Option<Haproxy<'a>>,
 }
@@ -195,7 +199,8 @@ fn serve_one<H: BlockingHandler>(
     tls: ConnTls<'_>,
 ) {
     let t = spec.timeouts;
-    let mut stream = match Stream::new(fd, t.idle_client, grace) {
+    let info = ConnInfo::of(fd.as_fd(), tls.listener, spec.name);
+    let mut stream = match Stream::new(fd, info, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,
     };
@@ -213,7 +218,7 @@ fn serve_one<H: BlockingHandler>(
     }
     match tls.contexts {
         Some(ctx) => {
-            let cfg = ctx.for_local(stream.local_ip()).clone();
+            let cfg = ctx.for_local(stream.local_addr().map(|a| a.ip())).clone();
             stream.set_tls_policy(cfg.clone(), ctx.required);
             if tls.ssl {
                 if let Err(e) = stream.accept_tls(cfg) {

@@ -38,7 +38,7 @@ use super::linger::{self, Drain};
 use super::status::{self, StatusPipe};
 use super::timers::Timers;
 use super::{drain_msg, ChildEnv, EXIT_STARTUP_FAILED};
-use crate::handler::{Conn, ConnIo, EventHandler, Handshake};
+use crate::handler::{Conn, ConnInfo, ConnIo, EventHandler, Handshake};
 use crate::log::{log_svc, RateLimit};
 use crate::proxy;
 use crate::spec::ServiceSpec;
@@ -151,6 +151,8 @@ struct Worker<H: EventHandler> {
     listener_haproxy: Vec<bool>,
     haproxy_trusted: &'static [crate::spec::IpNet],
     proxy_refusals: proxy::Refusals,
+    /// Per listener: its name.
+    listener_names: Vec<&'static str>,
     /// TLS handshakes that failed since the last log line about them.
     tls_failures: u64,
     tls_log: RateLimit,
@@ -216,6 +218,7 @@ impl<H: EventHandler> Worker<H> {
             listener_haproxy: env.listener_haproxy,
             haproxy_trusted: env.haproxy_trusted,
             proxy_refusals: proxy::Refusals::default(),
+            listener_names: env.listener_names,
             tls_failures: 0,
             tls_log: RateLimit::default(),
             title: super::Title::new(spec.name),
@@ -553,17 +556,16 @@ impl<H: EventHandler> Worker<H> {
     fn new_conn(&mut self, fd: OwnedFd, listener: usize) {
         let now = Instant::now();
         let ssl = self.listener_ssl.get(listener).copied().unwrap_or(false);
-        let mut io = ConnIo::new(fd);
+        let name = self.listener_names.get(listener).copied().unwrap_or("");
+        let info = ConnInfo::of(fd.as_fd(), name, self.spec.name);
+        let mut io = ConnIo::new(fd, info);
         if self
             .listener_haproxy
             .get(listener)
             .copied()
             .unwrap_or(false)
         {
-            let peer = socket2::SockRef::from(&io.fd)
-                .peer_addr()
-                .ok()
-                .and_then(|a| a.as_socket());
+            let peer = io.info.peer;
             if !proxy::trusted(self.haproxy_trusted, peer) {
                 self.proxy_refusals
                     .refused(self.spec.name, peer, proxy::UNTRUSTED);
@@ -688,10 +690,7 @@ impl<H: EventHandler> Worker<H> {
                 self.watch_writes(key);
             }
             Handshake::Failed(why) => {
-                let peer = socket2::SockRef::from(&e.io.fd)
-                    .peer_addr()
-                    .ok()
-                    .and_then(|a| a.as_socket());
+                let peer = e.io.info.peer;
                 self.tls_failed(peer, &why, now);
                 // The alert, if any, is already sent (best effort).
                 self.remove(key);
@@ -793,11 +792,8 @@ impl<H: EventHandler> Worker<H> {
             }
             return;
         }
-        let again = e.io.read_ready
-            && e.io.did_read
-            && !e.io.eof
-            && e.io.pending() < Conn::HIGH_WATER
-            && !e.queued;
+        let again =
+            e.io.read_ready && e.io.did_read && !e.io.eof && e.io.below_low_water() && !e.queued;
         if again {
             e.queued = true;
             self.pending.push(key);
@@ -842,6 +838,10 @@ impl<H: EventHandler> Worker<H> {
             self.handshake(key, now);
             return;
         }
+        if !e.io.below_low_water() {
+            // Resumed from the writable event once the client has read.
+            return;
+        }
         e.io.did_read = false;
         if let Some(st) = e.state.as_mut() {
             self.handler.readable(st, &mut Conn { io: &mut e.io });
@@ -870,12 +870,14 @@ impl<H: EventHandler> Worker<H> {
                 }
                 return;
             }
-            if done {
+            if done && e.io.close_req {
                 e.last_active = now;
-                if e.io.close_req {
-                    self.begin_linger(key, now);
-                    return;
-                }
+                self.begin_linger(key, now);
+                return;
+            }
+            // The low-water mark: room for the handler (and for reading).
+            if e.io.below_low_water() && !e.io.close_req {
+                e.last_active = now;
                 if let Some(st) = e.state.as_mut() {
                     self.handler.writable(st, &mut Conn { io: &mut e.io });
                 }
@@ -897,7 +899,7 @@ impl<H: EventHandler> Worker<H> {
                 return;
             };
             e.io.read_ready = true;
-            if e.io.pending() < Conn::HIGH_WATER {
+            if e.io.below_low_water() {
                 self.call_readable(key, now);
             }
         }
@@ -912,7 +914,7 @@ impl<H: EventHandler> Worker<H> {
         for key in &keys {
             if let Some(e) = self.conns.get_mut(*key) {
                 e.queued = false;
-                if e.io.read_ready && e.io.pending() < Conn::HIGH_WATER {
+                if e.io.read_ready && e.io.below_low_water() {
                     self.call_readable(*key, now);
                 }
             }
@@ -1169,11 +1171,7 @@ fn set_up_tls(
         return !ssl;
     };
     io.ssl_required = ctx.required;
-    let local = if ctx.has_local_filters() {
-        io.local_addr().map(|a| a.ip())
-    } else {
-        None
-    };
+    let local = io.local_addr().map(|a| a.ip());
     let cfg = ctx.for_local(local).clone();
     if ssl {
         if let Err(e) = io.start_tls(cfg) {

@@ -42,6 +42,8 @@ pub(crate) struct ChildEnv {
     pub listener_haproxy: Vec<bool>,
     /// `haproxy_trusted_networks`.
     pub haproxy_trusted: &'static [crate::spec::IpNet],
+    /// Per listener (same order as `listeners`): its name.
+    pub listener_names: Vec<&'static str>,
 }
 
 /// Sets a worker's process title: `NAME: SERVICE [N clients]`.

@@ -287,3 +287,97 @@ fn http_bare_lf_is_served_and_http09_refused_at_once() {
     assert!(got.starts_with("HTTP/1.1 400 "), "{got}");
     assert!(start.elapsed() < Duration::from_secs(4));
 }
+
+/// Connects over TCP and over the unix socket and returns what a `who`
+/// handler said on each.
+fn who_lines(handler: &str) -> (String, String, std::net::SocketAddr, std::net::SocketAddr) {
+    let dir = temp_dir();
+    let base = dir.path().to_str().unwrap();
+    let srv = Server::start(&[
+        "--base-dir",
+        base,
+        "--service",
+        "whoami",
+        &format!("handler={handler}"),
+        "cl=1",
+        "lname=front",
+        "listen=127.0.0.1:0",
+        "unix=who.sock",
+    ]);
+    let addr = srv.addr("whoami");
+    let s = connect(addr);
+    let mine = s.local_addr().unwrap();
+    let (tcp, err) = read_all(s);
+    assert!(err.is_none(), "{err:?}");
+    let mut u = UnixStream::connect(dir.path().join("who.sock")).unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (unix, err) = read_all(&mut u);
+    assert!(err.is_none(), "{err:?}");
+    (
+        String::from_utf8(tcp).unwrap(),
+        String::from_utf8(unix).unwrap(),
+        addr,
+        mine,
+    )
+}
+
+#[test]
+fn an_event_handler_knows_who_is_connected_and_where() {
+    let (tcp, unix, server, client) = who_lines("who");
+    assert_eq!(
+        tcp,
+        format!("peer={client} local={server} listener=front service=whoami\r\n")
+    );
+    assert_eq!(unix, "peer=- local=- listener=who.sock service=whoami\r\n");
+}
+
+#[test]
+fn a_blocking_handler_knows_who_is_connected_and_where() {
+    let (tcp, unix, server, client) = who_lines("who-blocking");
+    assert_eq!(
+        tcp,
+        format!("peer={client} local={server} listener=front service=whoami\r\n")
+    );
+    assert_eq!(unix, "peer=- local=- listener=who.sock service=whoami\r\n");
+}
+
+/// What the handler guide promises about a panicking handler: the worker
+/// exits (status 70, logged as "handler panicked"), every client it held
+/// sees its connection end (EOF or a reset; nothing more arrives), and the
+/// master replaces it, so the next client is served.
+#[test]
+fn a_panicking_handler_ends_its_workers_connections_and_is_replaced() {
+    let srv = Server::start(&[
+        "--service",
+        "p",
+        "handler=panic-on-data",
+        "pl=1",
+        "cl=10",
+        "listen=127.0.0.1:0",
+    ]);
+    let addr = srv.addr("p");
+    let mut bystander = connect(addr);
+    echo_roundtrip(&mut bystander, b"hello\n");
+    let mut culprit = connect(addr);
+    echo_roundtrip(&mut culprit, b"first\n");
+    culprit.write_all(b"PANIC\n").unwrap();
+    // Ended (EOF or reset), not merely quiet until the read timeout.
+    let ended = |s: &mut std::net::TcpStream| {
+        let (got, err) = read_all(s);
+        assert!(got.is_empty(), "nothing after the panic: {got:?}");
+        if let Some(e) = err {
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+        }
+    };
+    ended(&mut culprit);
+    // The other client of the same worker: its connection ends too.
+    ended(&mut bystander);
+    assert!(
+        srv.wait_log("(handler panicked)", Duration::from_secs(5))
+            .is_some(),
+        "log:\n{}",
+        srv.log()
+    );
+    let mut next = connect(addr);
+    echo_roundtrip(&mut next, b"served by the replacement\n");
+}
