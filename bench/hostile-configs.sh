@@ -56,13 +56,25 @@ w("close16m.conf", fill("}\n"))
 w("svc16m.conf", upto("".join(f"service s{i} {{\n  client_limit = 1\n  inet_listener l {{\n    port = {i % 60000 + 1}\n  }}\n}}\n" for i in range(300000)), "service"))
 w("addr16m.conf", upto("".join(f"service s{i} {{\n  inet_listener l {{\n    address = 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n    port = 143\n  }}\n}}\n" for i in range(250000)), "service"))
 w("listeners16m.conf", "service x {\n" + upto("".join(f"  unix_listener l{i} {{\n  }}\n" for i in range(600000)), "  unix") + "}\n")
+# Found by a hostile-input probe (quotes that never close, NULs, includes,
+# word-final backslashes, huge tokens echoed in messages):
+w("quote-escapes16m.conf", "a = " + "\"\\" * (N // 2 - 100) + "\n")
+w("quotes16m.conf", "a = " + "\"" * (N - 100) + "\n")
+w("open-quotes16m.conf", "a = \"\n" * (N // 6))
+w("nul16m.conf", "\0" * (N - 10))
+w("self-include.conf", "protocols = imap\n" + "!include self-include.conf\n" * 262144)
+w("include-try.conf", "protocols = imap\n" + "!include_try nope.conf\n" * 262144)
+w("backslash-words16m.conf", "protocols = imap\n" + "a\\\n" * (N // 3 - 10))
+w("hash-after16m.conf", "protocols = imap\n" + "a=b#\n" * 3355000)
+w("huge-path.conf", "protocols = imap\nssl_cert = <" + "a/" * ((8 << 20) - 40))
+w("conflicts16m.conf", "protocols = imap\nservice x {\n" + "".join(f"inet_listener l{i} {{\nport = {i % 65535 + 1}\n}}\n" for i in range(400000)) + "}\n")
 os.mkfifo(os.path.join(d, "fifo.conf"))
 w("fifo-include.conf", "!include fifo.conf\n")
 w("proc.conf", "!include_try /proc/*\n")
 w("dev.conf", "!include_try /dev/*\n")
 PY
 
-CASES="braces24 brace-groups brace-deep glob-root vars31 errors40k garbage2m chain10k col70k valid16m garbage16m vars16m line16m comment16m quoted16m cont16m close16m svc16m addr16m listeners16m"
+CASES="braces24 brace-groups brace-deep glob-root vars31 errors40k garbage2m chain10k col70k valid16m garbage16m vars16m line16m comment16m quoted16m cont16m close16m svc16m addr16m listeners16m quote-escapes16m quotes16m open-quotes16m nul16m self-include include-try backslash-words16m hash-after16m huge-path conflicts16m"
 [ "${NASTY:-0}" = 1 ] && CASES="$CASES fifo-include proc dev"
 printf '%-14s %-24s %-24s %-24s\n' config human short json
 for c in $CASES; do
