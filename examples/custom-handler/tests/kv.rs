@@ -13,12 +13,12 @@ use std::time::Duration;
 /// The config binds 127.0.0.1:7101: one server at a time.
 static ONE_SERVER: Mutex<()> = Mutex::new(());
 
-#[test]
-fn set_get_del_quit() {
-    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("svcc-kv-{}", std::process::id()));
+/// Starts the example with its unix socket in a fresh directory named
+/// after `tag`; the server (killed when dropped) and a connection to it.
+fn start(tag: &str) -> (Guard, UnixStream, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Guard(
+    let child = Guard(
         Command::new(env!("CARGO_BIN_EXE_svcc-example-kv"))
             .arg("--base-dir")
             .arg(&dir)
@@ -29,6 +29,13 @@ fn set_get_del_quit() {
     let s = wait_for("kv socket", || {
         UnixStream::connect(dir.join("kv.sock")).ok()
     });
+    (child, s, dir)
+}
+
+#[test]
+fn set_get_del_quit() {
+    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut child, s, dir) = start("svcc-kv");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut w = s.try_clone().unwrap();
     let mut r = BufReader::new(s);
@@ -59,19 +66,7 @@ fn set_get_del_quit() {
 #[test]
 fn pipelined_large_answers_arrive_whole() {
     let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("svcc-kv-pipe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Guard(
-        Command::new(env!("CARGO_BIN_EXE_svcc-example-kv"))
-            .arg("--base-dir")
-            .arg(&dir)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let s = wait_for("kv socket", || {
-        UnixStream::connect(dir.join("kv.sock")).ok()
-    });
+    let (mut child, s, dir) = start("svcc-kv-pipe");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let value: String = (0..60 << 10)
         .map(|i| (b'a' + (i % 26) as u8) as char)
