@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(l.span.end as usize <= map.get(l.span.file).text.len());
         }
         let human = report::render_human(map, d, Default::default());
-        let _ = report::render_json(map, d, &human);
+        let _ = report::render_json(map, d, &human, checked.model.version.as_str());
         let _ = report::render_short(map, d);
         let _ = report::render_plain(map, d);
     }
