@@ -251,6 +251,7 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                         "banner" => quote!(Banner),
                         "peer" => quote!(Peer),
                         "http" => quote!(Http),
+                        "metrics" => quote!(Metrics),
                         // diagnostics() made any other name an error.
                         other => {
                             let msg = format!("svcc: no built-in handler `{other}`");

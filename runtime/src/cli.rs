@@ -5,20 +5,28 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::master::control::{self, Request};
 use crate::master::listen;
 use crate::spec::{AppSpec, ListenerSpec};
 use crate::{sys, RunOptions};
 
 const USAGE: &str = "\
 usage: {BIN} [--base-dir DIR] [--print-config] [--check] [--help] [--version]
+       {BIN} status [--json | --metrics] [--base-dir DIR]
 
 Runs the services this binary was built for, in the foreground; logs go to stderr.
-  --base-dir DIR   where relative unix listener paths live (default: {BASE})
+  --base-dir DIR   where relative unix listener paths and the control socket
+                   live (default: {BASE})
   --print-config   print the configuration this binary was built from and exit
   --check          check this host (somaxconn, RLIMIT_NOFILE, binding) and exit
   --help           this text
   --version        svcc version and config hash
-Signals: SIGTERM/SIGINT finish open connections and exit; SIGHUP replaces all workers.
+  status           ask the running master (through DIR/{BIN}.control) for each
+                   service's processes, clients, counters and listen queues;
+                   --json: one object; --metrics: OpenMetrics text (also --status)
+Signals: SIGTERM/SIGINT finish open connections and exit; SIGHUP replaces all
+workers; SIGUSR2 starts the binary on disk as a new master on the same sockets
+(zero-downtime upgrade): once it is ready, this one stops accepting, drains and exits.
 ";
 
 /// The whole CLI of a tailored binary: parses `std::env::args`, then runs
@@ -45,6 +53,23 @@ pub fn binary_name() -> String {
     .clone()
 }
 
+/// The command line this process started with: the executable's path on
+/// disk and the arguments (`argv[0]` first), for SIGUSR2's upgrade, which
+/// starts the binary at that path again. Read once, before the process
+/// title overwrites the argument strings.
+pub(crate) fn start_command() -> &'static (PathBuf, Vec<OsString>) {
+    static CMD: std::sync::OnceLock<(PathBuf, Vec<OsString>)> = std::sync::OnceLock::new();
+    CMD.get_or_init(|| {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let exe = std::env::current_exe()
+            .ok()
+            .filter(|p| !p.to_string_lossy().ends_with(" (deleted)"))
+            .or_else(|| args.first().map(PathBuf::from))
+            .unwrap_or_default();
+        (exe, args)
+    })
+}
+
 /// [`main`] with explicit arguments (without the program name).
 ///
 /// Exit status: 0 after a clean shutdown or a successful `--check`,
@@ -58,7 +83,12 @@ where
     let usage = || USAGE.replace("{BIN}", &bin).replace("{BASE}", app.base_dir);
     let mut opts = RunOptions::from_env();
     let mut check = false;
-    let mut args = args.into_iter();
+    let mut status: Option<Request> = None;
+    let mut args = args.into_iter().peekable();
+    if args.peek().is_some_and(|a| a == "status") {
+        args.next();
+        status = Some(Request::Text);
+    }
     while let Some(a) = args.next() {
         let s = a.to_string_lossy();
         match s.as_ref() {
@@ -93,6 +123,14 @@ where
                 };
             }
             "--check" => check = true,
+            "--status" => status = Some(status.unwrap_or(Request::Text)),
+            "--json" | "--metrics" if status.is_some() => {
+                status = Some(if s == "--json" {
+                    Request::Json
+                } else {
+                    Request::Metrics
+                })
+            }
             "--base-dir" => match args.next() {
                 Some(d) => opts.base_dir = Some(PathBuf::from(d)),
                 None => return usage_error(&bin, "--base-dir needs a directory"),
@@ -106,6 +144,13 @@ where
             }
         }
     }
+    if let Some(req) = status {
+        let base = opts
+            .base_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(app.base_dir));
+        return status_command(&bin, &control::path(&base, &bin), req);
+    }
     if check {
         return if host_check(app, &opts) {
             ExitCode::SUCCESS
@@ -117,6 +162,32 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             crate::log::line(format_args!("master"), format_args!("fatal: {e}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `status`: prints the running master's answer; 1 when no master answers.
+fn status_command(bin: &str, path: &Path, req: Request) -> ExitCode {
+    use std::io::Write;
+    match control::query(path, req) {
+        Ok(text) if text.starts_with("error:") => {
+            eprint!("{bin}: {text}");
+            ExitCode::from(1)
+        }
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "{bin}: cannot reach the master through {} ({e}); is it running, with this \
+                 --base-dir?",
+                path.display()
+            );
             ExitCode::from(1)
         }
     }

@@ -54,6 +54,12 @@ pub trait EventHandler: Default + 'static {
     /// it.
     const FIRST_REQUEST_DEADLINE: bool = false;
 
+    /// Whether the worker may ask its master for the status of every
+    /// service ([`master_status`]): the master then gives each worker of
+    /// this handler a private channel. Off by default; the built-in
+    /// `metrics` sets it.
+    const MASTER_STATUS: bool = false;
+
     /// A new client was accepted. Writes queued here go out at once.
     fn open(&mut self, conn: &mut Conn<'_>) -> Self::State;
 
@@ -998,4 +1004,18 @@ impl io::Write for Plain {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// What a worker of an [`EventHandler`] with
+/// [`MASTER_STATUS`](EventHandler::MASTER_STATUS) can ask its master: the
+/// same answers `BIN status` prints.
+pub use crate::master::control::Request as StatusRequest;
+
+/// Asks the master for the status of every service (what `BIN status`,
+/// `--json` or `--metrics` print), over the channel the master gives the
+/// workers of a handler with [`EventHandler::MASTER_STATUS`]. Waits for
+/// the answer (the master answers from its loop at once; at most 2 s).
+/// Fails in any other process, and for good once an answer went wrong.
+pub fn master_status(req: StatusRequest) -> std::io::Result<String> {
+    crate::master::control::ask_master(req)
 }

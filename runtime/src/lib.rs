@@ -180,6 +180,7 @@ pub fn run(app: &'static spec::AppSpec, opts: &RunOptions) -> Result<(), Error> 
     }
     // `ps` shows `NAME: master` (workers and the drainer set their own).
     let name = cli::binary_name();
+    cli::start_command();
     sys::title::init();
     sys::title::set(&format!("{name}: master"));
     let m = master::Master::start(app, opts).map_err(|message| Error { message })?;

@@ -268,6 +268,7 @@ pub struct HandlerSpec {
     /// The handler's name (`echo`, `banner`, or a user's), for logs.
     pub name: &'static str,
     blocking: bool,
+    master_status: bool,
     entry: crate::worker::Entry,
 }
 
@@ -277,6 +278,7 @@ impl HandlerSpec {
         HandlerSpec {
             name,
             blocking: false,
+            master_status: H::MASTER_STATUS,
             entry: crate::worker::event::run::<H>,
         }
     }
@@ -287,6 +289,7 @@ impl HandlerSpec {
         HandlerSpec {
             name,
             blocking: true,
+            master_status: false,
             entry: crate::worker::blocking::run::<H>,
         }
     }
@@ -294,6 +297,12 @@ impl HandlerSpec {
     /// True for [`HandlerSpec::blocking`] handlers.
     pub const fn is_blocking(&self) -> bool {
         self.blocking
+    }
+
+    /// Whether its workers get a channel to ask the master for status
+    /// ([`EventHandler::MASTER_STATUS`](crate::handler::EventHandler::MASTER_STATUS)).
+    pub const fn wants_master_status(&self) -> bool {
+        self.master_status
     }
 
     /// The same handler under another name (for generated code).

@@ -333,7 +333,8 @@ fn unit_files_pass_systemd_analyze_verify() {
         .code(0);
     let service = std::fs::read_to_string(dir.path().join("echo.service")).unwrap();
     assert!(
-        service.contains("Sockets=echo-echo.socket echo-echo.sock.socket"),
+        service.contains("Sockets=echo-echo.socket echo-echo.sock.socket")
+            && service.contains("NotifyAccess=all"),
         "{service}"
     );
     let socket = std::fs::read_to_string(dir.path().join("echo-echo.socket")).unwrap();

@@ -43,7 +43,7 @@ pub struct Options {
 }
 
 /// svcc's built-in handlers (`executable = NAME`); none blocks.
-pub const BUILTIN_HANDLERS: &[&str] = &["echo", "discard", "banner", "http", "peer"];
+pub const BUILTIN_HANDLERS: &[&str] = &["echo", "discard", "banner", "http", "metrics", "peer"];
 
 /// Runs every check over the model.
 ///

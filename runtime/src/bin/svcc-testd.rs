@@ -7,7 +7,7 @@
 //!            [--backlog N] [--nofile N] [--plain-close] [--internal-user USER]
 //!            [--spawn-thread]
 //!            --service NAME handler=H [key=value ...] [--service ...]
-//! handlers: echo discard banner http peer pid pid-blocking echo-blocking panic-start
+//! handlers: echo discard banner http metrics peer pid pid-blocking echo-blocking panic-start
 //!           fail-first login busy-blocking stubborn addrs addrs-blocking who who-blocking
 //!           panic-on-data
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
-use svcc_runtime::handlers::{Banner, Discard, Echo, Http, Peer};
+use svcc_runtime::handlers::{Banner, Discard, Echo, Http, Metrics, Peer};
 use svcc_runtime::spec::{
     AppSpec, HandlerSpec, KeyPassword, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert,
     TlsSpec, TlsVersion,
@@ -323,6 +323,7 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
         "discard" => HandlerSpec::event::<Discard>("discard"),
         "banner" => HandlerSpec::event::<Banner>("banner"),
         "peer" => HandlerSpec::event::<Peer>("peer"),
+        "metrics" => HandlerSpec::event::<Metrics>("metrics"),
         "http" => HandlerSpec::event::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
         "addrs" => HandlerSpec::event::<Addrs>("addrs"),
@@ -526,7 +527,9 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     }
     let app = AppSpec {
         services: Box::leak(services.into_boxed_slice()),
-        base_dir: leak_str(&std::env::temp_dir().to_string_lossy()),
+        // One base dir per process (tests run many at once), so control
+        // sockets never collide; tests that ask `status` pass --base-dir.
+        base_dir: leak_str(&default_base_dir().to_string_lossy()),
         config_text: "# built by svcc-testd\n",
         config_hash: "testd",
         svcc_version: env!("CARGO_PKG_VERSION"),
@@ -540,6 +543,10 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
         haproxy_trusted_networks: Box::leak(trusted.into_boxed_slice()),
     };
     Ok((app, opts))
+}
+
+fn default_base_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("svcc-testd.{}", std::process::id()))
 }
 
 fn nix_setrlimit_nofile(n: u64) -> Result<(), String> {
@@ -574,7 +581,10 @@ fn main() -> ExitCode {
     if let Some(cli) = cli {
         return svcc_runtime::main_with_args(app, cli.into_iter().map(Into::into));
     }
-    match svcc_runtime::run(app, &opts) {
+    let result = svcc_runtime::run(app, &opts);
+    // Only empty: the default base dir held nothing but the control socket.
+    let _ = std::fs::remove_dir(default_base_dir());
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("svcc-testd: fatal: {e}");

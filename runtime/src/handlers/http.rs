@@ -48,6 +48,42 @@ static PATTERN: [u8; 16 << 10] = {
 #[derive(Debug, Default)]
 pub struct Http;
 
+/// `metrics`: the master's counters as an OpenMetrics/Prometheus
+/// endpoint, over the same HTTP/1.1 as [`Http`].
+///
+/// * `GET /metrics` (or `HEAD`) → `200` with what `BIN status --metrics`
+///   prints (`Content-Type: application/openmetrics-text;
+///   version=1.0.0`): per service, processes, idle processes, clients,
+///   client slots, connections accepted and dropped, forks, respawns,
+///   throttling, and each listener's accept queue and its limit.
+/// * Other paths → `404`; the master not answering (it is shutting down)
+///   → `503`.
+///
+/// Enable it the Dovecot way, as a service with an `inet_listener` (or a
+/// `unix_listener`):
+///
+/// ```text
+/// service metrics {
+///   executable = metrics
+///   inet_listener http {
+///     address = 127.0.0.1
+///     port = 9900
+///   }
+/// }
+/// ```
+///
+/// Its workers ask the master over a private channel; they never see the
+/// master's control socket.
+#[derive(Debug, Default)]
+pub struct Metrics;
+
+/// What a handler answers: [`Http`]'s demo routes or [`Metrics`]'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Routes {
+    Demo,
+    Metrics,
+}
+
 /// Per-connection state of [`Http`].
 #[derive(Debug, Default)]
 pub struct HttpState {
@@ -79,6 +115,30 @@ struct Request {
     http10: bool,
     content_length: u64,
     fatal: bool,
+    /// `GET /metrics` of [`Metrics`]: the body comes from the master.
+    metrics: bool,
+}
+
+impl EventHandler for Metrics {
+    type State = HttpState;
+    const FIRST_REQUEST_DEADLINE: bool = true;
+    const MASTER_STATUS: bool = true;
+
+    fn open(&mut self, _conn: &mut Conn<'_>) -> HttpState {
+        HttpState::default()
+    }
+
+    fn readable(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
+        pump(st, conn, Routes::Metrics);
+    }
+
+    fn writable(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
+        pump(st, conn, Routes::Metrics);
+    }
+
+    fn shutdown(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
+        shutdown(st, conn);
+    }
 }
 
 impl EventHandler for Http {
@@ -92,22 +152,26 @@ impl EventHandler for Http {
     }
 
     fn readable(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
-        pump(st, conn);
+        pump(st, conn, Routes::Demo);
     }
 
     fn writable(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
-        pump(st, conn);
+        pump(st, conn, Routes::Demo);
     }
 
     fn shutdown(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
-        st.close_after = true;
-        if st.resp_left == 0 && st.body_left == 0 && st.buf.is_empty() {
-            conn.close();
-        }
+        shutdown(st, conn);
     }
 }
 
-fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
+fn shutdown(st: &mut HttpState, conn: &mut Conn<'_>) {
+    st.close_after = true;
+    if st.resp_left == 0 && st.body_left == 0 && st.buf.is_empty() {
+        conn.close();
+    }
+}
+
+fn pump(st: &mut HttpState, conn: &mut Conn<'_>, routes: Routes) {
     loop {
         if conn.is_closing() {
             return;
@@ -143,7 +207,8 @@ fn pump(st: &mut HttpState, conn: &mut Conn<'_>) {
                 st.line_checked = st.buf[..limit].contains(&b'\n');
                 r
             };
-            if let Some(req) = early.or_else(|| complete.then(|| parse(&st.buf)).flatten()) {
+            if let Some(req) = early.or_else(|| complete.then(|| parse(&st.buf, routes)).flatten())
+            {
                 st.line_checked = false;
                 conn.request_done();
                 st.buf.drain(..req.head_len);
@@ -201,6 +266,9 @@ fn fill(st: &mut HttpState, conn: &mut Conn<'_>) {
 
 fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
     let close = req.close || req.fatal || st.close_after;
+    if req.metrics {
+        return respond_metrics(st, conn, req, close);
+    }
     // Head and a small body go out in one send: two small writes would meet
     // Nagle and the client's delayed ACK (40 ms per keep-alive request).
     let mut head = [0u8; 512];
@@ -253,6 +321,49 @@ fn respond(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request) {
     }
 }
 
+/// `GET /metrics`: the master's answer, or `503`.
+fn respond_metrics(st: &mut HttpState, conn: &mut Conn<'_>, req: &Request, close: bool) {
+    use crate::handler::{master_status, StatusRequest};
+    let (status, ctype, body) = match master_status(StatusRequest::Metrics) {
+        Ok(text) => (
+            200,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            text,
+        ),
+        Err(e) => (
+            503,
+            "text/plain",
+            format!("the master did not answer: {e}\n"),
+        ),
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{}\r\n",
+        reason(status),
+        body.len(),
+        if close {
+            "Connection: close\r\n"
+        } else if req.http10 {
+            "Connection: keep-alive\r\n"
+        } else {
+            ""
+        }
+    )
+    .into_bytes();
+    if !req.head_only {
+        out.extend_from_slice(body.as_bytes());
+    }
+    // One write: metrics are a few KiB, far under the write limit; a
+    // response that does not fit whole ends the connection.
+    if conn.write(&out).ok() != Some(out.len()) {
+        return conn.close();
+    }
+    st.body_left = req.content_length;
+    if close {
+        st.close_after = true;
+        finish(st, conn);
+    }
+}
+
 /// Closes after the last answer: at once when the request was read whole
 /// and nothing follows it ([`Conn::close_complete`]), else with the whole
 /// lingering close (an unread body, pipelined bytes, an error answer).
@@ -289,6 +400,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        503 => "Service Unavailable",
         411 => "Length Required",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
@@ -323,6 +435,7 @@ fn bad(head_len: usize, status: u16, body: &'static [u8]) -> Request {
         http10: false,
         content_length: 0,
         fatal: true,
+        metrics: false,
     }
 }
 
@@ -385,7 +498,7 @@ fn content_length_value(v: &[u8]) -> Option<u64> {
 /// and a close. Any `Transfer-Encoding` gives `411` and a close (request
 /// bodies must come with a `Content-Length`: chunked bodies are refused,
 /// not decoded).
-fn parse(buf: &[u8]) -> Option<Request> {
+fn parse(buf: &[u8], routes: Routes) -> Option<Request> {
     let head_len = find_head_end(&buf[..buf.len().min(MAX_HEAD + 4)])?;
     let head = &buf[..head_len];
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -443,10 +556,20 @@ fn parse(buf: &[u8]) -> Option<Request> {
         http10,
         content_length,
         fatal: false,
+        metrics: false,
     };
     if method != "GET" && !head_only {
         req.status = 405;
         req.body = b"GET or HEAD only\n";
+        return Some(req);
+    }
+    if routes == Routes::Metrics {
+        if target == "/metrics" {
+            req.metrics = true;
+        } else {
+            req.status = 404;
+            req.body = b"not found (try /metrics)\n";
+        }
         return Some(req);
     }
     if target == "/" {
@@ -470,7 +593,7 @@ mod tests {
 
     #[test]
     fn parses_get_root() {
-        let r = parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest").unwrap();
+        let r = parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest", Routes::Demo).unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"hello\n");
         assert!(!r.close);
@@ -479,45 +602,67 @@ mod tests {
 
     #[test]
     fn parses_bytes_and_connection_close() {
-        let r = parse(b"GET /bytes/123 HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n").unwrap();
+        let r = parse(
+            b"GET /bytes/123 HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n",
+            Routes::Demo,
+        )
+        .unwrap();
         assert_eq!((r.status, r.bytes, r.close), (200, 123, true));
     }
 
     #[test]
     fn http10_closes_unless_keep_alive() {
-        assert!(parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().close);
         assert!(
-            !parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            parse(b"GET / HTTP/1.0\r\n\r\n", Routes::Demo)
                 .unwrap()
                 .close
+        );
+        assert!(
+            !parse(
+                b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                Routes::Demo
+            )
+            .unwrap()
+            .close
         );
     }
 
     #[test]
     fn large_body_is_413_and_fatal() {
-        let r = parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n").unwrap();
+        let r = parse(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n",
+            Routes::Demo,
+        )
+        .unwrap();
         assert_eq!(r.status, 413);
         assert!(r.fatal && r.close);
-        let r = parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n").unwrap();
+        let r = parse(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n",
+            Routes::Demo,
+        )
+        .unwrap();
         assert_eq!(r.status, 405);
         assert_eq!(r.content_length, 65536);
     }
 
     #[test]
     fn incomplete_and_malformed() {
-        assert!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n").is_none());
-        assert_eq!(parse(b"garbage\r\n\r\n").unwrap().status, 400);
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n", Routes::Demo).is_none());
+        assert_eq!(parse(b"garbage\r\n\r\n", Routes::Demo).unwrap().status, 400);
         assert_eq!(
-            parse(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+            parse(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Demo)
                 .unwrap()
                 .status,
             404
         );
-        assert_eq!(parse(b"GET / HTTP/2\r\n\r\n").unwrap().status, 505);
+        assert_eq!(
+            parse(b"GET / HTTP/2\r\n\r\n", Routes::Demo).unwrap().status,
+            505
+        );
     }
 
     fn status(req: &[u8]) -> (u16, bool) {
-        let r = parse(req).expect("complete head");
+        let r = parse(req, Routes::Demo).expect("complete head");
         (r.status, r.fatal)
     }
 
@@ -555,13 +700,15 @@ mod tests {
 
     #[test]
     fn agreeing_lengths_and_bare_lf_are_accepted() {
-        let r =
-            parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")
-                .unwrap();
+        let r = parse(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+            Routes::Demo,
+        )
+        .unwrap();
         assert_eq!((r.status, r.content_length, r.fatal), (405, 5, false));
-        let r = parse(b"GET / HTTP/1.1\nHost: x\n\nrest").unwrap();
+        let r = parse(b"GET / HTTP/1.1\nHost: x\n\nrest", Routes::Demo).unwrap();
         assert_eq!((r.status, r.head_len), (200, 24));
-        let r = parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n").unwrap();
+        let r = parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n", Routes::Demo).unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), (200, false));
     }
@@ -582,6 +729,16 @@ mod tests {
         assert_eq!(check_request_line(b"GET / HTTP/2\r\n").unwrap().status, 505);
         assert!(check_request_line(b"GET / HTTP/1.1\r\n").is_none());
         assert!(check_request_line(b"GET / HTTP/1.1\n").is_none());
+    }
+
+    #[test]
+    fn metrics_serves_only_its_path() {
+        let r = parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Metrics).unwrap();
+        assert!(r.metrics && r.status == 200);
+        let r = parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Metrics).unwrap();
+        assert!(!r.metrics && r.status == 404);
+        let r = parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Demo).unwrap();
+        assert!(!r.metrics && r.status == 404);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The built-in handlers a config can name with `executable = NAME`:
-//! [`Echo`], [`Discard`], [`Banner`], [`Http`] and [`Peer`]. All are
+//! [`Echo`], [`Discard`], [`Banner`], [`Http`], [`Metrics`] and [`Peer`]. All are
 //! [`crate::handler::EventHandler`]s.
 
 mod banner;
@@ -11,5 +11,5 @@ mod peer;
 pub use banner::Banner;
 pub use discard::Discard;
 pub use echo::Echo;
-pub use http::Http;
+pub use http::{Http, Metrics};
 pub use peer::Peer;

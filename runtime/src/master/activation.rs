@@ -26,13 +26,16 @@ struct Fd {
 #[derive(Default)]
 pub(crate) struct Inherited {
     fds: Vec<Fd>,
+    /// The sockets came from an upgrading master (not systemd): their
+    /// files are ours to remove at shutdown.
+    upgrade: bool,
 }
 
 impl Inherited {
     /// Takes the passed sockets when `LISTEN_PID` is this process, and
     /// removes the `LISTEN_*` variables either way (workers must not see
     /// them).
-    pub(crate) fn from_env() -> Result<Inherited, String> {
+    pub(crate) fn from_env(upgrade: bool) -> Result<Inherited, String> {
         let pid = std::env::var("LISTEN_PID").ok();
         let count = std::env::var("LISTEN_FDS").ok();
         let names = std::env::var("LISTEN_FDNAMES").ok();
@@ -67,7 +70,21 @@ impl Inherited {
                 }
             })
             .collect();
-        Ok(Inherited { fds })
+        Ok(Inherited { fds, upgrade })
+    }
+
+    /// Where the sockets came from, for the log.
+    pub(crate) fn source(&self) -> &'static str {
+        if self.upgrade {
+            "from the old master"
+        } else {
+            "from systemd"
+        }
+    }
+
+    /// Whether inherited unix sockets' files are this master's to remove.
+    pub(crate) fn owns_files(&self) -> bool {
+        self.upgrade
     }
 
     /// Whether systemd passed any socket.
@@ -83,9 +100,15 @@ impl Inherited {
         Some((f.sock.take()?, f.desc.clone()))
     }
 
-    /// The inherited socket for inet listener `name` on `addr`.
+    /// The inherited socket for inet listener `name` on `addr` (port 0:
+    /// any port of that address).
     pub(crate) fn take_inet(&mut self, name: &str, addr: SocketAddr) -> Option<(Socket, String)> {
-        let at = |s: &Socket| s.local_addr().ok().and_then(|a| a.as_socket()) == Some(addr);
+        let at = |s: &Socket| {
+            s.local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .is_some_and(|a| a == addr || (addr.port() == 0 && a.ip() == addr.ip()))
+        };
         self.take(|f, s| f.name.as_deref() == Some(name) && at(s))
             .or_else(|| self.take(|_, s| at(s)))
     }
@@ -123,7 +146,12 @@ impl Inherited {
             Ok(())
         } else {
             Err(format!(
-                "systemd passed sockets that match no listener of the config: {}",
+                "{} passed sockets that match no listener of the config: {}",
+                if self.upgrade {
+                    "the old master"
+                } else {
+                    "systemd"
+                },
                 left.join(", ")
             ))
         }

@@ -79,6 +79,9 @@ impl Master {
                 WaitStatus::Signaled(pid, sig, _) => (pid, None, Some(sig)),
                 _ => continue,
             };
+            if self.upgrade_child_exited(pid, &describe(code, signal)) {
+                continue;
+            }
             if Some(pid) == self.drainer {
                 self.drainer = None;
                 if self.stopping.is_none() {
@@ -130,6 +133,14 @@ impl Master {
                     "child {pid} {}{extra}{when}",
                     describe(code, signal)
                 );
+                if !p.retiring && self.stopping.is_none() && !p.deadline_killed {
+                    s.counters.respawns += 1;
+                    s.counters.last_crash = Some((
+                        pid.as_raw(),
+                        format!("{}{extra}{when}", describe(code, signal)),
+                        std::time::SystemTime::now(),
+                    ));
+                }
             }
             if early {
                 self.throttle(i);
@@ -192,18 +203,32 @@ impl Master {
         if self.stopping.is_some() {
             return;
         }
-        let grace = self.opts.shutdown_timeout;
         log_master!(
             "{why} received - shutting down: stop accepting, finish open connections \
              (at most {} ms)",
-            grace.as_millis()
+            self.opts.shutdown_timeout.as_millis()
         );
-        self.stopping = Some(Instant::now() + grace);
         self.notifier.stopping();
+        self.stop_accepting(false);
+    }
+
+    /// After an upgrade: the new master serves on the same sockets, so
+    /// their files stay, and systemd hears nothing (the new master is its
+    /// main process now).
+    pub(super) fn begin_handover(&mut self) {
+        if self.stopping.is_none() {
+            self.stop_accepting(true);
+        }
+    }
+
+    /// Stops accepting, closes the listeners (removing their socket files
+    /// unless `keep_files`) and asks every worker to finish.
+    fn stop_accepting(&mut self, keep_files: bool) {
+        self.stopping = Some(Instant::now() + self.opts.shutdown_timeout);
         for i in 0..self.services.len() {
             self.update_watch(i);
             for l in self.services[i].listeners.drain(..) {
-                if let Some(p) = &l.unix_path {
+                if let (Some(p), false) = (&l.unix_path, keep_files) {
                     let _ = std::fs::remove_file(p);
                 }
             }

@@ -222,7 +222,13 @@ pub(crate) fn bind_unix(
 }
 
 /// An inherited (socket-activated) socket as a bound listener.
-fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bound, String> {
+fn inherited(
+    sock: Socket,
+    desc: String,
+    backlog: u32,
+    unix: bool,
+    source: &str,
+) -> Result<Bound, String> {
     let fd = super::activation::prepare(sock, backlog)?;
     let effective_backlog = if unix {
         sys::net::unix_listen_backlog(fd.as_fd())
@@ -233,8 +239,9 @@ fn inherited(sock: Socket, desc: String, backlog: u32, unix: bool) -> Result<Bou
     };
     Ok(Bound {
         fd,
-        desc: format!("{desc} (from systemd)"),
-        // systemd owns the socket file.
+        desc: format!("{desc} ({source})"),
+        // systemd owns the socket file (after an upgrade, `bind_all` makes
+        // it ours).
         unix_path: None,
         effective_backlog,
         ssl: false,
@@ -264,7 +271,9 @@ pub(crate) fn bind_all(
             } => {
                 for addr in inet_addrs(addresses, port)? {
                     let mut b = match from_systemd.take_inet(name, addr) {
-                        Some((sock, desc)) => inherited(sock, desc, backlog, false)?,
+                        Some((sock, desc)) => {
+                            inherited(sock, desc, backlog, false, from_systemd.source())?
+                        }
                         None => bind_inet(addr, backlog)?,
                     };
                     b.ssl = ssl;
@@ -281,8 +290,11 @@ pub(crate) fn bind_all(
             } => {
                 let full = unix_path(base_dir, path);
                 if let Some((sock, desc)) = from_systemd.take_unix(path, &full) {
-                    let mut b = inherited(sock, desc, backlog, true)?;
+                    let mut b = inherited(sock, desc, backlog, true, from_systemd.source())?;
                     b.name = path;
+                    if from_systemd.owns_files() {
+                        b.unix_path = Some(full);
+                    }
                     out.push(b);
                     continue;
                 }

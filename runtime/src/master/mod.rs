@@ -25,10 +25,12 @@
 //! right (prefork, idle kill, reap, throttle, shutdown, reload).
 
 mod activation;
+pub(crate) mod control;
 mod lifecycle;
 pub(crate) mod listen;
 mod notify;
 mod spawn;
+mod upgrade;
 
 use std::collections::HashMap;
 use std::io;
@@ -54,6 +56,10 @@ use spawn::{has_inet, internal_identity, resolve_identity};
 
 const SIGNAL: Token = Token(usize::MAX);
 const STATUS: Token = Token(usize::MAX - 1);
+const CONTROL: Token = Token(usize::MAX - 2);
+const UPGRADE: Token = Token(usize::MAX - 3);
+/// A worker's status channel: this plus its pid.
+const CHANNEL_BASE: usize = 1 << 40;
 const MAX_FORKS_PER_TICK: u32 = 10;
 const INITIAL_STATUS_TIMEOUT: Duration = Duration::from_secs(30);
 const THROTTLE_FIRST: Duration = Duration::from_secs(2);
@@ -93,6 +99,24 @@ struct Svc {
     drop_pause_until: Option<Instant>,
     identity: Option<Identity>,
     chroot: Option<PathBuf>,
+    /// What `status` and the metrics report.
+    counters: Counters,
+}
+
+/// A service's counters since the master started (`BIN status`).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Counters {
+    /// Connections its workers accepted (as their status records say).
+    pub accepted: u64,
+    /// Queued connections the master closed at the limit.
+    pub dropped: u64,
+    /// Workers forked.
+    pub forks: u64,
+    /// Workers that died abnormally (a signal, a non-zero exit, or before
+    /// their first status report) and so were replaced on demand.
+    pub respawns: u64,
+    /// The last such death: pid, what happened, when.
+    pub last_crash: Option<(i32, String, std::time::SystemTime)>,
 }
 
 struct Proc {
@@ -109,6 +133,11 @@ struct Proc {
     /// The master sent SIGKILL because a shutdown or reload deadline
     /// passed (so a SIGKILL death is not a memory limit).
     deadline_killed: bool,
+    /// The worker's accepted count in its last status record.
+    accepted: u32,
+    /// The master's end of the worker's status channel
+    /// ([`crate::handler::EventHandler::MASTER_STATUS`]).
+    chan: Option<std::os::unix::net::UnixStream>,
 }
 
 pub(crate) struct Master {
@@ -141,6 +170,15 @@ pub(crate) struct Master {
     /// `haproxy_trusted_networks`.
     haproxy_trusted: &'static [crate::spec::IpNet],
     notifier: notify::Notifier,
+    /// The control socket `BIN status` asks (none when it cannot be bound).
+    control: Option<control::Control>,
+    started: Instant,
+    /// An upgrade (SIGUSR2) under way.
+    upgrade: Option<upgrade::Upgrade>,
+    /// New masters of failed upgrades not yet reaped.
+    upgrade_children: std::collections::HashSet<Pid>,
+    /// Started by an upgrade: the pipe to tell the old master we are ready.
+    upgraded_from: Option<OwnedFd>,
 }
 
 /// `STATUS=` for systemd: per service, processes and clients.
@@ -220,8 +258,11 @@ impl Master {
             None
         };
         let somax = svcc_facts::read_somaxconn();
-        let mut from_systemd = activation::Inherited::from_env()?;
-        if from_systemd.any() {
+        let upgraded_from = upgrade::ready_pipe_from_env();
+        let mut from_systemd = activation::Inherited::from_env(upgraded_from.is_some())?;
+        if upgraded_from.is_some() {
+            log_master!("upgrade: taking the listening sockets of the old master");
+        } else if from_systemd.any() {
             log_master!("socket activation: taking listeners from systemd");
         }
         let mut services = Vec::new();
@@ -275,6 +316,7 @@ impl Master {
                 drop_pause_until: None,
                 identity,
                 chroot,
+                counters: Counters::default(),
             });
         }
         from_systemd.leftovers()?;
@@ -303,6 +345,26 @@ impl Master {
                 Interest::READABLE,
             )
             .map_err(|e| format!("epoll: {e}"))?;
+        let control =
+            match control::Control::bind(&control::path(&base_dir, &crate::cli::binary_name())) {
+                Ok(c) => {
+                    poll.registry()
+                        .register(
+                            &mut SourceFd(&c.fd().as_raw_fd()),
+                            CONTROL,
+                            Interest::READABLE,
+                        )
+                        .map_err(|e| format!("epoll: {e}"))?;
+                    Some(c)
+                }
+                Err(e) => {
+                    log_master!(
+                        "warning: no control socket in {} ({e}): `status` cannot reach this master",
+                        base_dir.display()
+                    );
+                    None
+                }
+            };
         let (drain_tx, drain_rx) = if opts.plain_close() {
             log_master!("SVCC_TEST_PLAIN_CLOSE is set: closing without lingering (tests only)");
             (None, None)
@@ -335,6 +397,11 @@ impl Master {
             haproxy_trusted: app.haproxy_trusted_networks,
             tls,
             notifier: notify::Notifier::from_env(),
+            control,
+            started: Instant::now(),
+            upgrade: None,
+            upgrade_children: Default::default(),
+            upgraded_from,
         };
         m.spawn_drainer();
         log_master!("started: {} service(s)", m.services.len());
@@ -351,10 +418,18 @@ impl Master {
                     s.avail_procs >= s.spec.process_min_avail.min(s.spec.process_limit)
                         || s.throttle_until.is_some()
                 });
+                if ready {
+                    if let Some(pipe) = self.upgraded_from.take() {
+                        log_master!("upgrade: ready; telling the old master to stop accepting");
+                        self.notifier.main_pid();
+                        upgrade::report_ready(pipe);
+                    }
+                }
                 let services = &self.services;
                 let procs = &self.procs;
                 self.notifier
                     .tick(now, ready, || status_line(services, procs));
+                self.upgrade_tick(now);
             }
             if let Some(deadline) = self.stopping {
                 if self.procs.is_empty() && self.drainer.is_none() {
@@ -397,6 +472,9 @@ impl Master {
                 match ev.token() {
                     SIGNAL => self.on_signals(),
                     STATUS => self.read_status(),
+                    CONTROL => self.answer_control(),
+                    UPGRADE => self.on_upgrade_pipe(),
+                    Token(t) if t >= CHANNEL_BASE => self.answer_channel((t - CHANNEL_BASE) as i32),
                     Token(t) => self.on_listener(t >> 16, t & 0xffff),
                 }
             }
@@ -429,6 +507,9 @@ impl Master {
         }
         if let Some(t) = self.retire_deadline {
             at(t);
+        }
+        if let Some(u) = &self.upgrade {
+            at(u.deadline);
         }
         for p in self.procs.values() {
             if !p.got_status {
@@ -599,6 +680,7 @@ impl Master {
                     }
                 }
             }
+            s.counters.dropped += u64::from(dropped);
             if dropped > 0 {
                 log_svc!(
                     spec.name,
@@ -611,6 +693,131 @@ impl Master {
         // still queued), so a full queue never spins the loop.
         s.drop_pause_until = Some(now + Duration::from_secs(1));
         self.update_watch(i);
+    }
+
+    /// Answers `status` clients on the control socket.
+    fn answer_control(&mut self) {
+        // Take the latest worker records first, so counts are current.
+        self.read_status();
+        let Some(c) = &self.control else { return };
+        c.serve(|req| {
+            let snap = self.snapshot();
+            match req {
+                control::Request::Json => snap.json(),
+                control::Request::Text => snap.text(),
+                control::Request::Metrics => snap.openmetrics(),
+            }
+        });
+    }
+
+    /// Answers a worker's requests on its status channel.
+    fn answer_channel(&mut self, pid: i32) {
+        use std::io::{Read, Write};
+        self.read_status();
+        let Some(mut chan) = self.procs.get(&pid).and_then(|p| p.chan.as_ref()) else {
+            return;
+        };
+        let mut buf = [0u8; 256];
+        let mut reqs = Vec::new();
+        let gone = loop {
+            match chan.read(&mut buf) {
+                Ok(0) => break true,
+                // Requests are whole lines of a few bytes, one at a time.
+                Ok(n) => reqs.extend(
+                    String::from_utf8_lossy(&buf[..n])
+                        .lines()
+                        .map(control::Request::parse),
+                ),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break true,
+            }
+        };
+        for req in reqs {
+            let answer = match req {
+                Some(control::Request::Json) => self.snapshot().json(),
+                Some(control::Request::Text) => self.snapshot().text(),
+                Some(control::Request::Metrics) => self.snapshot().openmetrics(),
+                None => String::new(),
+            };
+            // A few KiB into an empty socket buffer; a worker that stopped
+            // reading loses its answer (and times out), never the master.
+            let _ = chan.write_all(&control::frame(&answer));
+        }
+        if gone {
+            if let Some(p) = self.procs.get_mut(&pid) {
+                if let Some(c) = p.chan.take() {
+                    let _ = self
+                        .poll
+                        .registry()
+                        .deregister(&mut SourceFd(&c.as_raw_fd()));
+                }
+            }
+        }
+    }
+
+    /// What `status` reports.
+    fn snapshot(&self) -> control::Snapshot {
+        let now = Instant::now();
+        let services = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mine = self.procs.values().filter(|p| p.svc == i && !p.retiring);
+                let full = s.spec.client_limit.max(1);
+                let (mut processes, mut idle, mut clients) = (0u32, 0u32, 0u64);
+                for p in mine {
+                    processes += 1;
+                    if p.avail >= full && !p.can_make_room {
+                        idle += 1;
+                    }
+                    if p.got_status {
+                        clients += u64::from(full.saturating_sub(p.avail));
+                    }
+                }
+                let listeners = s
+                    .listeners
+                    .iter()
+                    .map(|l| {
+                        let q = sys::net::tcp_listen_queue(l.fd.as_fd())
+                            .or_else(|_| {
+                                sys::net::unix_listen_backlog(l.fd.as_fd()).map(|(m, q)| (q, m))
+                            })
+                            .ok();
+                        control::ListenerStatus {
+                            name: l.name.to_string(),
+                            address: l.desc.clone(),
+                            queued: q.map(|q| q.0),
+                            backlog: q.map(|q| q.1),
+                        }
+                    })
+                    .collect();
+                control::ServiceStatus {
+                    name: s.spec.name,
+                    handler: s.spec.handler.name,
+                    processes,
+                    idle,
+                    process_limit: s.spec.process_limit,
+                    client_limit: s.spec.client_limit,
+                    clients,
+                    client_slots: u64::from(processes) * u64::from(full),
+                    throttled: s.throttle_until.is_some(),
+                    throttle_secs: s
+                        .throttle_until
+                        .map_or(0.0, |t| t.saturating_duration_since(now).as_secs_f64()),
+                    counters: s.counters.clone(),
+                    listeners,
+                }
+            })
+            .collect();
+        control::Snapshot {
+            binary: crate::cli::binary_name(),
+            pid: self.pid.as_raw(),
+            uptime_secs: now.duration_since(self.started).as_secs(),
+            stopping: self.stopping.is_some(),
+            services,
+        }
     }
 
     fn read_status(&mut self) {
@@ -626,18 +833,22 @@ impl Master {
         let mut off = 0;
         let now = Instant::now();
         while self.status_buf.len() - off >= status::RECORD_LEN {
-            let (pid, avail) = status::parse(&self.status_buf[off..off + status::RECORD_LEN]);
+            let r = status::parse(&self.status_buf[off..off + status::RECORD_LEN]);
             off += status::RECORD_LEN;
-            self.on_status(pid, avail, now);
+            self.on_status(r, now);
         }
         self.status_buf.drain(..off);
     }
 
-    fn on_status(&mut self, pid: i32, avail: u32, now: Instant) {
-        let Some(p) = self.procs.get_mut(&pid) else {
+    fn on_status(&mut self, r: status::Record, now: Instant) {
+        let Some(p) = self.procs.get_mut(&r.pid) else {
             return;
         };
+        let avail = r.avail;
         p.got_status = true;
+        let new = r.accepted.wrapping_sub(p.accepted);
+        p.accepted = r.accepted;
+        self.services[p.svc].counters.accepted += u64::from(new);
         let was = p.avail;
         p.can_make_room = avail == status::MAKE_ROOM;
         let avail = if p.can_make_room { 0 } else { avail };
@@ -678,6 +889,7 @@ impl Master {
                 libc::SIGTERM => self.begin_shutdown("SIGTERM"),
                 libc::SIGINT => self.begin_shutdown("SIGINT"),
                 libc::SIGHUP => self.reload(),
+                libc::SIGUSR2 => self.start_upgrade(),
                 _ => {}
             }
         }

@@ -91,6 +91,12 @@ impl Notifier {
         }
     }
 
+    /// A new master after an upgrade: tells systemd this process is the
+    /// service's main process now (the unit needs `NotifyAccess=all`).
+    pub(super) fn main_pid(&mut self) {
+        self.send(&[NotifyState::MainPid(std::process::id())]);
+    }
+
     pub(super) fn stopping(&mut self) {
         self.send(&[NotifyState::Stopping]);
     }

@@ -19,12 +19,37 @@ use crate::worker::{self, ChildEnv, EXIT_PANIC, EXIT_STARTUP_FAILED};
 impl Master {
     /// Forks one worker of service `i`. Returns false when the fork failed.
     pub(super) fn fork_worker(&mut self, i: usize) -> bool {
+        // A channel to ask the master for status, for handlers that want one.
+        let chan = if self.services[i].spec.handler.wants_master_status() {
+            match std::os::unix::net::UnixStream::pair() {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    log_svc!(self.services[i].spec.name, "socketpair() failed: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         match sys::proc::fork() {
             Ok(sys::proc::Forked::Parent(pid)) => {
+                let chan = chan.and_then(|(mine, _theirs)| {
+                    mine.set_nonblocking(true).ok()?;
+                    self.poll
+                        .registry()
+                        .register(
+                            &mut mio::unix::SourceFd(&mine.as_raw_fd()),
+                            mio::Token(super::CHANNEL_BASE + pid.as_raw() as usize),
+                            mio::Interest::READABLE,
+                        )
+                        .ok()?;
+                    Some(mine)
+                });
                 let s = &mut self.services[i];
                 let full = s.spec.client_limit.max(1);
                 s.count += 1;
                 s.avail_procs += 1;
+                s.counters.forks += 1;
                 self.procs.insert(
                     pid.as_raw(),
                     Proc {
@@ -37,11 +62,17 @@ impl Master {
                         idle_kill_sent: false,
                         started: Instant::now(),
                         deadline_killed: false,
+                        accepted: 0,
+                        chan,
                     },
                 );
                 true
             }
             Ok(sys::proc::Forked::Child) => {
+                if let Some((mine, theirs)) = chan {
+                    drop(mine);
+                    super::control::set_worker_channel(theirs);
+                }
                 let code = std::panic::catch_unwind(AssertUnwindSafe(|| self.child(i)))
                     .unwrap_or(EXIT_PANIC);
                 sys::proc::exit_now(code)
@@ -62,6 +93,23 @@ impl Master {
         sys::io::close_raw(self.poll.as_raw_fd());
         sys::io::close_raw(self.sigfd.as_fd().as_raw_fd());
         sys::io::close_raw(self.status_rd.as_raw_fd());
+        if let Some(c) = &self.control {
+            sys::io::close_raw(c.fd().as_raw_fd());
+        }
+        // An upgrade's pipes: only the masters may hold them, or the end of
+        // file that says "the other side is gone" never comes.
+        if let Some(fd) = self.upgrade_pipe() {
+            sys::io::close_raw(fd);
+        }
+        // Other workers' status channels.
+        for p in self.procs.values() {
+            if let Some(c) = &p.chan {
+                sys::io::close_raw(c.as_raw_fd());
+            }
+        }
+        if let Some(fd) = &self.upgraded_from {
+            sys::io::close_raw(fd.as_raw_fd());
+        }
         if let Some(rx) = &self.drain_rx {
             sys::io::close_raw(rx.as_raw_fd());
         }

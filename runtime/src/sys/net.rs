@@ -17,6 +17,13 @@ pub fn tcp_listen_backlog(fd: BorrowedFd<'_>) -> io::Result<u32> {
     Ok(info.tcpi_sacked)
 }
 
+/// A listening TCP socket's accept queue now and its maximum, what `ss`
+/// shows as Recv-Q and Send-Q (`tcpi_unacked` and `tcpi_sacked`).
+pub fn tcp_listen_queue(fd: BorrowedFd<'_>) -> io::Result<(u32, u32)> {
+    let info = tcp_info(fd)?;
+    Ok((info.tcpi_unacked, info.tcpi_sacked))
+}
+
 fn tcp_info(fd: BorrowedFd<'_>) -> io::Result<libc::tcp_info> {
     // SAFETY: tcp_info is a plain C struct of integers; all-zero is valid.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };

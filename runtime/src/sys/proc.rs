@@ -277,26 +277,70 @@ pub fn trim_heap() {
 /// 3 to 3 + `n` − 1, each made close-on-exec. Call once, and only when
 /// `LISTEN_PID` names this process.
 pub fn take_listen_fds(n: usize) -> Vec<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
     const SD_LISTEN_FDS_START: i32 = 3;
     (0..n as i32)
-        .filter_map(|i| {
-            let raw = SD_LISTEN_FDS_START + i;
-            // A descriptor that is not open is no socket of ours.
-            // SAFETY: F_GETFD only reads the descriptor's flags.
-            if unsafe { libc::fcntl(raw, libc::F_GETFD) } < 0 {
-                return None;
-            }
-            // SAFETY: LISTEN_PID names this process, so by the protocol
-            // descriptors 3.. were opened for it and nothing else owns
-            // them; this runs once at start-up, before any other code could
-            // have taken them, so each becomes owned exactly once.
-            let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
-            let _ = nix::fcntl::fcntl(
-                &fd,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-            );
-            Some(fd)
-        })
+        .filter_map(|i| take_inherited_fd(SD_LISTEN_FDS_START + i))
         .collect()
+}
+
+/// Takes ownership of descriptor `raw`, inherited across `exec` by a
+/// protocol that gives it to this process (systemd's `LISTEN_FDS`, an
+/// upgrading master's ready pipe), and makes it close-on-exec. `None`
+/// when it is not open. Call once per descriptor, at start-up.
+pub fn take_inherited_fd(raw: i32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    if raw < 3 {
+        return None;
+    }
+    // A descriptor that is not open is no socket of ours.
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if unsafe { libc::fcntl(raw, libc::F_GETFD) } < 0 {
+        return None;
+    }
+    // SAFETY: the protocol that named `raw` opened it for this process and
+    // nothing else owns it; this runs once at start-up, before any other
+    // code could have taken it, so it becomes owned exactly once.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+    let _ = nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    Some(fd)
+}
+
+/// In a forked child: places `fds` at descriptors 3, 4, … in order (open
+/// across `exec`; every other descriptor of the runtime is close-on-exec),
+/// then replaces the process with `exe` (`argv`, `env`). Returns only on
+/// failure.
+pub fn exec_with_fds(
+    exe: &std::ffi::CStr,
+    argv: &[std::ffi::CString],
+    env: &[std::ffi::CString],
+    fds: &[std::os::fd::RawFd],
+) -> io::Error {
+    // First above every target, so no dup2 below overwrites a source.
+    let above = 3 + fds.len() as i32;
+    let mut high = Vec::with_capacity(fds.len());
+    for &fd in fds {
+        // SAFETY: F_DUPFD_CLOEXEC duplicates an open descriptor onto the
+        // lowest free number >= `above`; it touches no memory.
+        let h = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, above) };
+        if h < 0 {
+            return io::Error::last_os_error();
+        }
+        high.push(h);
+    }
+    for (i, &h) in high.iter().enumerate() {
+        // SAFETY: dup2 onto 3 + i closes whatever that number held (a
+        // close-on-exec descriptor this process image is about to drop
+        // anyway; the process is single-threaded, so no other code uses
+        // it) and clears close-on-exec on the copy.
+        if unsafe { libc::dup2(h, 3 + i as i32) } < 0 {
+            return io::Error::last_os_error();
+        }
+    }
+    match nix::unistd::execve(exe, argv, env) {
+        Err(e) => io::Error::from(e),
+        Ok(never) => match never {},
+    }
 }

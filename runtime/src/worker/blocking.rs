@@ -91,6 +91,7 @@ pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
             for i in ready {
                 match sys::io::accept(listeners[i].as_fd()) {
                     Ok(fd) => {
+                        status.count_accept();
                         got = Some((fd, i));
                         break;
                     }

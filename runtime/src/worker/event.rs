@@ -457,6 +457,7 @@ impl<H: EventHandler> Worker<H> {
                         self.evict(v);
                     }
                     self.accepted += 1;
+                    self.status.count_accept();
                     if self.spec.service_count > 0
                         && self.accepted >= self.spec.service_count as u64
                     {

@@ -1,11 +1,12 @@
 //! The worker's side of the status pipe.
 //!
-//! Every record is 8 bytes, `{pid: i32, available: u32}` in native byte
-//! order (`available` is [`MAKE_ROOM`] for a full worker that can make
-//! room), written with one `write(2)` (atomic below `PIPE_BUF`, so many
-//! workers share one pipe). As in Dovecot, a change that moves the count to
-//! or from 0 (or to "fully idle") goes out at once; other changes at most
-//! once a second.
+//! Every record is 12 bytes, `{pid: i32, available: u32, accepted: u32}`
+//! in native byte order (`available` is [`MAKE_ROOM`] for a full worker
+//! that can make room; `accepted` counts the connections the worker has
+//! accepted so far, wrapping), written with one `write(2)` (atomic below
+//! `PIPE_BUF`, so many workers share one pipe). As in Dovecot, a change
+//! that moves the count to or from 0 (or to "fully idle") goes out at
+//! once; other changes, and new accepts alone, at most once a second.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -19,22 +20,33 @@ use crate::sys;
 pub(crate) const MAKE_ROOM: u32 = 1 << 31;
 
 /// Size of one status record.
-pub(crate) const RECORD_LEN: usize = 8;
+pub(crate) const RECORD_LEN: usize = 12;
+
+/// One status record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub pid: i32,
+    pub avail: u32,
+    pub accepted: u32,
+}
 
 /// Encodes one record.
-pub(crate) fn record(pid: i32, avail: u32) -> [u8; RECORD_LEN] {
-    let mut r = [0u8; RECORD_LEN];
-    r[..4].copy_from_slice(&pid.to_ne_bytes());
-    r[4..].copy_from_slice(&avail.to_ne_bytes());
-    r
+pub(crate) fn record(r: Record) -> [u8; RECORD_LEN] {
+    let mut b = [0u8; RECORD_LEN];
+    b[..4].copy_from_slice(&r.pid.to_ne_bytes());
+    b[4..8].copy_from_slice(&r.avail.to_ne_bytes());
+    b[8..].copy_from_slice(&r.accepted.to_ne_bytes());
+    b
 }
 
 /// Decodes one record.
-pub(crate) fn parse(r: &[u8]) -> (i32, u32) {
-    (
-        i32::from_ne_bytes(r[..4].try_into().unwrap()),
-        u32::from_ne_bytes(r[4..8].try_into().unwrap()),
-    )
+pub(crate) fn parse(b: &[u8]) -> Record {
+    let at = |o: usize| u32::from_ne_bytes(b[o..o + 4].try_into().unwrap());
+    Record {
+        pid: at(0) as i32,
+        avail: at(4),
+        accepted: at(8),
+    }
 }
 
 fn class(avail: u32, full: u32) -> u8 {
@@ -58,6 +70,9 @@ pub(crate) struct StatusPipe {
     sent: Option<u32>,
     sent_at: Instant,
     want: u32,
+    /// Connections accepted so far, and the count last sent.
+    accepted: u32,
+    sent_accepted: u32,
 }
 
 impl StatusPipe {
@@ -69,15 +84,23 @@ impl StatusPipe {
             sent: None,
             sent_at: Instant::now(),
             want: full,
+            accepted: 0,
+            sent_accepted: 0,
         }
+    }
+
+    /// Counts one accepted connection (sent with the next record).
+    pub fn count_accept(&mut self) {
+        self.accepted = self.accepted.wrapping_add(1);
     }
 
     /// Records the current number of free slots; sends now when the rules
     /// say so. Returns when a delayed update is due, if one is pending.
     pub fn update(&mut self, avail: u32, now: Instant) -> Option<Instant> {
         self.want = avail;
+        let news = self.accepted != self.sent_accepted;
         match self.sent {
-            Some(s) if s == avail => return None,
+            Some(s) if s == avail && !news => return None,
             Some(s) if class(s, self.full) == class(avail, self.full) => {
                 let due = self.sent_at + Duration::from_secs(1);
                 if now < due {
@@ -100,11 +123,16 @@ impl StatusPipe {
     /// Sends `avail` unconditionally (the initial record, or a blocking
     /// worker's every change).
     pub fn send(&mut self, avail: u32) -> io::Result<()> {
-        let r = record(self.pid, avail);
+        let r = record(Record {
+            pid: self.pid,
+            avail,
+            accepted: self.accepted,
+        });
         loop {
             match sys::io::write(self.fd.as_fd(), &r) {
                 Ok(_) => {
                     self.sent = Some(avail);
+                    self.sent_accepted = self.accepted;
                     self.sent_at = Instant::now();
                     return Ok(());
                 }

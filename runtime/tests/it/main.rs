@@ -11,9 +11,11 @@ mod identity;
 mod linger;
 mod process;
 mod signals;
+mod status;
 mod systemd;
 mod titles;
 mod tls;
+mod upgrade;
 mod util;
 
 /// The test driver: specs from command-line arguments.
