@@ -134,7 +134,7 @@ codes! {
         "svcc (like Dovecot) keeps unknown top-level sections as they are, so `servce imap {` or `Service imap {` would silently drop a whole service block from every check. Dovecot itself refuses the config with \"Unknown section\".";
     UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,
         "A service's `executable` names no svcc handler (svcc build and svcc::main! only).",
-        "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http, peer) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";
+        "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http, metrics, peer) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";
     NO_SERVICES = "svcc::no-services", Error,
         "The config has no service a tailored binary could run (svcc build and svcc::main! only).",
         "A service runs when it has an `executable` and its `protocol` is empty or listed in `protocols`. A binary built from a config where none does would start, bind nothing and serve nothing.";
