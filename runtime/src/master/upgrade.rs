@@ -98,7 +98,13 @@ impl Master {
             .filter(|(k, _)| {
                 !matches!(
                     k.to_str(),
-                    Some("LISTEN_PID" | "LISTEN_FDS" | "LISTEN_FDNAMES" | READY_FD_VAR)
+                    Some(
+                        "LISTEN_PID"
+                            | "LISTEN_FDS"
+                            | "LISTEN_FDNAMES"
+                            | "WATCHDOG_PID"
+                            | READY_FD_VAR
+                    )
                 )
             })
             .collect();
@@ -113,7 +119,6 @@ impl Master {
         };
         match sys::proc::fork() {
             Ok(sys::proc::Forked::Child) => {
-                // LISTEN_PID is this child's pid, which exec keeps.
                 let mut envp: Vec<CString> = env
                     .iter()
                     .filter_map(|(k, v)| {
@@ -123,8 +128,13 @@ impl Master {
                         CString::new(kv).ok()
                     })
                     .collect();
-                if let Ok(pid) = CString::new(format!("LISTEN_PID={}", std::process::id())) {
-                    envp.push(pid);
+                // LISTEN_PID names this child, which exec keeps; so does
+                // WATCHDOG_PID, so the new master keeps systemd's watchdog
+                // fed.
+                let me = std::process::id();
+                envp.push(CString::new(format!("LISTEN_PID={me}")).expect("digits"));
+                if std::env::var_os("WATCHDOG_USEC").is_some() {
+                    envp.push(CString::new(format!("WATCHDOG_PID={me}")).expect("digits"));
                 }
                 // The new master starts as a fresh process would: nothing
                 // blocked.
