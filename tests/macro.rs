@@ -13,6 +13,8 @@ fn ui() {
     t.compile_fail("tests/ui/unsupported_setting.rs");
     t.compile_fail("tests/ui/unquoted_key.rs");
     t.compile_fail("tests/ui/not_a_handler.rs");
+    t.compile_fail("tests/ui/settings_unknown_key.rs");
+    t.compile_fail("tests/ui/settings_for_plain_handler.rs");
     t.pass("tests/ui/pass_echo.rs");
     t.pass("tests/ui/pass_custom_handler.rs");
     t.pass("tests/ui/pass_mail_login.rs");

@@ -242,6 +242,9 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                             };
                         });
                     }
+                    if svc.settings.header.is_some() {
+                        asserts.push(settings_asserts(map, svc, ty, krate));
+                    }
                     quote! { #krate::runtime::spec::__private::spec::<#ty, _>(#exe) }
                 }
                 None => {
@@ -258,10 +261,17 @@ pub fn generate(input: &Input<'_>) -> TokenStream {
                             quote!(compile_error!(#msg))
                         }
                     };
-                    quote! { #krate::runtime::spec::HandlerSpec::event::<#krate::runtime::handlers::#ty>(#exe) }
+                    // The built-ins with settings are built from them.
+                    let make = if svcc_facts::builtin_handler_settings(exe).is_empty() {
+                        quote!(event)
+                    } else {
+                        quote!(event_configured)
+                    };
+                    quote! { #krate::runtime::spec::HandlerSpec::#make::<#krate::runtime::handlers::#ty>(#exe) }
                 }
             };
-            service_tokens(svc, &checked.model, krate, handler)
+            let settings = settings_tokens(map, svc, krate);
+            service_tokens(svc, &checked.model, krate, handler, settings)
         })
         .collect();
     let n = services.len();
@@ -420,11 +430,117 @@ fn expand_user(v: &str, model: &Model) -> String {
     }
 }
 
+/// `FILE:LINE:COL` of a span, as the runtime's settings errors name it.
+fn at(map: &SourceMap, span: crate::syntax::Span) -> String {
+    let (lc, _) = map.range(span);
+    format!("{}:{}:{}", map.get(span.file).name, lc.line, lc.column)
+}
+
+/// A service's `settings` section as a `SettingsSpec`.
+fn settings_tokens(map: &SourceMap, svc: &Service, krate: &TokenStream) -> TokenStream {
+    use crate::model::{SettingsEntry, SettingsValue};
+    fn entries(map: &SourceMap, es: &[SettingsEntry], krate: &TokenStream) -> TokenStream {
+        let items = es.iter().map(|e| {
+            let key = &e.key;
+            let at = at(map, e.key_span);
+            let value = match &e.value {
+                SettingsValue::Text(v, _) => {
+                    quote!(#krate::runtime::settings::SettingValue::Text(#v))
+                }
+                SettingsValue::Section(sub) => {
+                    let sub = entries(map, sub, krate);
+                    quote!(#krate::runtime::settings::SettingValue::Section(#sub))
+                }
+            };
+            quote!(#krate::runtime::settings::SettingEntry { key: #key, value: #value, at: #at })
+        });
+        quote!(&[#(#items),*])
+    }
+    match svc.settings.header {
+        None => quote!(#krate::runtime::settings::SettingsSpec::NONE),
+        Some(h) => {
+            let list = entries(map, &svc.settings.entries, krate);
+            let at = at(map, h);
+            quote! {
+                #krate::runtime::settings::SettingsSpec { entries: #list, at: #at, present: true }
+            }
+        }
+    }
+}
+
+/// A handler of the user's named by a service with a `settings` section:
+/// it must take settings (`WithSettings`), and when it lists its keys
+/// (`WithSettings::FIELDS`) every key of the section must be one, both
+/// failing as svcc's diagnostic at the config's location.
+fn settings_asserts(
+    map: &SourceMap,
+    svc: &Service,
+    ty: &TokenStream,
+    krate: &TokenStream,
+) -> TokenStream {
+    let header = svc.settings.header.expect("a settings section");
+    let d = Diagnostic::error(
+        codes::HANDLER_SETTING,
+        format!(
+            "service `{}` has a `settings` section, but its handler takes no settings",
+            svc.name
+        ),
+    )
+    .label(header, "settings for a handler that has none")
+    .help("implement `svcc::runtime::settings::WithSettings` for the handler (instead of `Default`), or remove the section");
+    let msg = error_text(map, &d).replace('{', "{{").replace('}', "}}");
+    let keys: Vec<&str> = svc
+        .settings
+        .entries
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    let messages: Vec<String> = svc
+        .settings
+        .entries
+        .iter()
+        .map(|e| {
+            let d = Diagnostic::error(
+                codes::HANDLER_SETTING,
+                format!(
+                    "service `{}`: its handler has no setting `{}`",
+                    svc.name, e.key
+                ),
+            )
+            .label(e.key_span, "not one of the handler's WithSettings::FIELDS");
+            error_text(map, &d)
+        })
+        .collect();
+    quote! {
+        const _: () = {
+            #[diagnostic::on_unimplemented(
+                message = #msg,
+                label = "this handler takes no settings",
+                note = "a handler implements `Default` (no settings) or `svcc::runtime::settings::WithSettings`"
+            )]
+            trait SvccWithSettingsRequired {
+                const FIELDS: ::core::option::Option<&'static [&'static str]>;
+            }
+            #[diagnostic::do_not_recommend]
+            impl<T: #krate::runtime::settings::WithSettings> SvccWithSettingsRequired for T {
+                const FIELDS: ::core::option::Option<&'static [&'static str]> =
+                    <T as #krate::runtime::settings::WithSettings>::FIELDS;
+            }
+            #krate::runtime::settings::check_keys(
+                <#ty as SvccWithSettingsRequired>::FIELDS,
+                &[#(#keys),*],
+                &[#(#messages),*],
+            );
+        };
+    }
+}
+
 fn service_tokens(
     svc: &Service,
     model: &Model,
     krate: &TokenStream,
     handler: TokenStream,
+    settings: TokenStream,
 ) -> TokenStream {
     let g = &model.globals;
     let name = &svc.name;
@@ -507,6 +623,7 @@ fn service_tokens(
             chroot: #chroot,
             handler: #handler,
             timeouts: #timeouts,
+            settings: #settings,
         }
     }
 }

@@ -150,6 +150,22 @@ pub fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
     }
 }
 
+/// The keys the built-in `banner` handler takes in its service's
+/// `settings { }` section.
+pub const BANNER_SETTINGS: &[&str] = &["greeting"];
+/// The keys the built-in `http` handler takes.
+pub const HTTP_SETTINGS: &[&str] = &["max_body"];
+
+/// The `settings { }` keys of built-in handler `name` (none for the
+/// built-ins that take no settings).
+pub fn builtin_handler_settings(name: &str) -> &'static [&'static str] {
+    match name {
+        "banner" => BANNER_SETTINGS,
+        "http" => HTTP_SETTINGS,
+        _ => &[],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

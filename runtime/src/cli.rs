@@ -234,6 +234,16 @@ fn host_check(app: &AppSpec, opts: &RunOptions) -> bool {
                 s.handler.name, s.client_limit
             );
         }
+        match s.handler.check_settings(&s.settings) {
+            Ok(()) if s.settings.present => {
+                println!("ok: service({name}): handler {} settings", s.handler.name)
+            }
+            Ok(()) => {}
+            Err(e) => {
+                errors += 1;
+                println!("error: service({name}): handler {}: {e}", s.handler.name);
+            }
+        }
         let backlog = s.backlog();
         match somax {
             Some(max) if backlog > max => {

@@ -11,8 +11,10 @@
 //! Both are chosen at compile time: [`crate::spec::HandlerSpec::event`] and
 //! [`crate::spec::HandlerSpec::blocking`] store a monomorphized function
 //! pointer, so nothing is looked up by name at run time. One handler value
-//! (`H::default()`) is created per worker process, after the process has
-//! dropped privileges; a panic there counts as a failed start-up.
+//! is created per worker process, after the process has dropped
+//! privileges: with `Default`, or from the service's `settings { }`
+//! section with [`crate::settings::WithSettings`]; a panic there counts as
+//! a failed start-up.
 //!
 //! Whenever the server closes a connection (the handler calls
 //! [`Conn::close`], or a blocking `serve` returns) the runtime does a
@@ -41,7 +43,7 @@ use crate::sys;
 /// Output is bounded: [`Conn::write`] takes what fits under the
 /// connection's write limit and says how much that was; the handler keeps
 /// the rest (or stops producing) until [`EventHandler::writable`].
-pub trait EventHandler: Default + 'static {
+pub trait EventHandler: 'static {
     /// Per-connection state, created by [`EventHandler::open`].
     type State: 'static;
 
@@ -100,7 +102,7 @@ pub trait EventHandler: Default + 'static {
 
 /// A blocking handler for `client_limit = 1` services: one client at a time,
 /// free to block.
-pub trait BlockingHandler: Default + 'static {
+pub trait BlockingHandler: 'static {
     /// Serves one client. When it returns the runtime flushes and closes the
     /// connection (lingering close). The stream's reads time out after the
     /// service's `idle_client` timeout and fail once the worker is told to

@@ -8,7 +8,9 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use svcc_runtime::handlers::Echo;
-//! use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts, TlsSpec};
+//! use svcc_runtime::spec::{
+//!     AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, SettingsSpec, Timeouts, TlsSpec,
+//! };
 //!
 //! static SERVICES: [ServiceSpec; 1] = [ServiceSpec {
 //!     name: "echo",
@@ -24,6 +26,7 @@
 //!     chroot: None,
 //!     handler: HandlerSpec::event::<Echo>("echo"),
 //!     timeouts: Timeouts::DEFAULT,
+//!     settings: SettingsSpec::NONE,
 //! }];
 //! static APP: AppSpec = AppSpec {
 //!     services: &SERVICES,
@@ -54,6 +57,7 @@ pub mod handlers;
 mod log;
 mod master;
 mod proxy;
+pub mod settings;
 pub mod spec;
 mod sys;
 mod tls;

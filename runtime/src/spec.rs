@@ -182,7 +182,12 @@ pub struct ServiceSpec {
     pub handler: HandlerSpec,
     /// Timeouts applied to each connection.
     pub timeouts: Timeouts,
+    /// The service's `settings { }` section, for its handler
+    /// ([`crate::settings::WithSettings`]); [`SettingsSpec::NONE`] without one.
+    pub settings: SettingsSpec,
 }
+
+pub use crate::settings::SettingsSpec;
 
 /// Per-connection timeouts and limits the runtime applies. Each is a
 /// setting of the service (Dovecot-style name in brackets, with its
@@ -270,28 +275,74 @@ pub struct HandlerSpec {
     blocking: bool,
     master_status: bool,
     entry: crate::worker::Entry,
+    check: fn(&SettingsSpec) -> Result<(), crate::settings::SettingsError>,
 }
 
 impl HandlerSpec {
-    /// An event-driven handler: many clients per process in a mio loop.
-    pub const fn event<H: crate::handler::EventHandler>(name: &'static str) -> Self {
+    /// An event-driven handler: many clients per process in a mio loop,
+    /// built with `Default` (it takes no settings).
+    pub const fn event<H: crate::handler::EventHandler + Default>(name: &'static str) -> Self {
+        Self::event_built::<H, crate::settings::Plain>(name)
+    }
+
+    /// An event-driven handler built from its service's `settings` section
+    /// ([`crate::settings::WithSettings`]).
+    pub const fn event_configured<
+        H: crate::handler::EventHandler + crate::settings::WithSettings,
+    >(
+        name: &'static str,
+    ) -> Self {
+        Self::event_built::<H, crate::settings::Configured>(name)
+    }
+
+    const fn event_built<H: crate::handler::EventHandler, C: crate::settings::Construct<H>>(
+        name: &'static str,
+    ) -> Self {
         HandlerSpec {
             name,
             blocking: false,
             master_status: H::MASTER_STATUS,
-            entry: crate::worker::event::run::<H>,
+            entry: crate::worker::event::run::<H, C>,
+            check: C::check,
         }
     }
 
     /// A blocking handler: one client per process (`client_limit` must be 1;
-    /// the runtime refuses to start otherwise).
-    pub const fn blocking<H: crate::handler::BlockingHandler>(name: &'static str) -> Self {
+    /// the runtime refuses to start otherwise), built with `Default`.
+    pub const fn blocking<H: crate::handler::BlockingHandler + Default>(
+        name: &'static str,
+    ) -> Self {
+        Self::blocking_built::<H, crate::settings::Plain>(name)
+    }
+
+    /// A blocking handler built from its service's `settings` section.
+    pub const fn blocking_configured<
+        H: crate::handler::BlockingHandler + crate::settings::WithSettings,
+    >(
+        name: &'static str,
+    ) -> Self {
+        Self::blocking_built::<H, crate::settings::Configured>(name)
+    }
+
+    const fn blocking_built<
+        H: crate::handler::BlockingHandler,
+        C: crate::settings::Construct<H>,
+    >(
+        name: &'static str,
+    ) -> Self {
         HandlerSpec {
             name,
             blocking: true,
             master_status: false,
-            entry: crate::worker::blocking::run::<H>,
+            entry: crate::worker::blocking::run::<H, C>,
+            check: C::check,
         }
+    }
+
+    /// Checks a `settings` section against the handler's settings type
+    /// (without building the handler).
+    pub fn check_settings(&self, s: &SettingsSpec) -> Result<(), crate::settings::SettingsError> {
+        (self.check)(s)
     }
 
     /// True for [`HandlerSpec::blocking`] handlers.
@@ -328,17 +379,22 @@ impl HandlerSpec {
 pub mod __private {
     use super::HandlerSpec;
     use crate::handler::{BlockingHandler, EventHandler};
+    use crate::settings::WithSettings;
 
     /// Marker: an [`EventHandler`].
     pub enum Event {}
     /// Marker: a [`BlockingHandler`].
     pub enum Blocking {}
+    /// Marker: built with `Default`.
+    pub enum Plain {}
+    /// Marker: built with [`WithSettings`].
+    pub enum Configured {}
 
     /// A handler type of kind `K`.
     #[diagnostic::on_unimplemented(
-        message = "`{Self}` is not an svcc handler: implement `svcc::runtime::handler::EventHandler` or `svcc::runtime::handler::BlockingHandler`",
+        message = "`{Self}` is not an svcc handler: implement `svcc::runtime::handler::EventHandler` or `svcc::runtime::handler::BlockingHandler`, and `Default` or `svcc::runtime::settings::WithSettings`",
         label = "named as a handler in svcc::main!",
-        note = "`EventHandler`: callbacks on readiness, many clients per process; `BlockingHandler`: a blocking `serve` on a stream, one client per process"
+        note = "`EventHandler`: callbacks on readiness, many clients per process; `BlockingHandler`: a blocking `serve` on a stream, one client per process; `Default` builds a handler without settings, `WithSettings` from its service's `settings` section"
     )]
     pub trait Handler<K> {
         /// Its spec (name filled in by the caller).
@@ -346,13 +402,23 @@ pub mod __private {
     }
 
     #[diagnostic::do_not_recommend]
-    impl<T: EventHandler> Handler<Event> for T {
+    impl<T: EventHandler + Default> Handler<(Event, Plain)> for T {
         const SPEC: HandlerSpec = HandlerSpec::event::<T>("");
     }
 
     #[diagnostic::do_not_recommend]
-    impl<T: BlockingHandler> Handler<Blocking> for T {
+    impl<T: EventHandler + WithSettings> Handler<(Event, Configured)> for T {
+        const SPEC: HandlerSpec = HandlerSpec::event_configured::<T>("");
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<T: BlockingHandler + Default> Handler<(Blocking, Plain)> for T {
         const SPEC: HandlerSpec = HandlerSpec::blocking::<T>("");
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<T: BlockingHandler + WithSettings> Handler<(Blocking, Configured)> for T {
+        const SPEC: HandlerSpec = HandlerSpec::blocking_configured::<T>("");
     }
 
     /// The spec of handler type `T`, named `name`.

@@ -135,6 +135,9 @@ codes! {
     UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,
         "A service's `executable` names no svcc handler (svcc build and svcc::main! only).",
         "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http, metrics, peer) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";
+    HANDLER_SETTING = "svcc::handler-setting", Error,
+        "A key or value in a service's `settings { }` section its handler does not take.",
+        "A service's `settings { }` section is svcc's own: it configures the service's handler (the banner's `greeting`, the http handler's `max_body`, or what a handler of yours declares with `WithSettings`). A key the handler does not have would be ignored, so it is an error: `svcc check` and `svcc build` check the built-in handlers' keys and values; `svcc::main!` checks a handler of yours at compile time when it lists its keys (`WithSettings::FIELDS`), and the binary checks every value before it forks (and in `--check`), each with the config's location. For a handler svcc does not know, `svcc check` leaves the section alone.";
     NO_SERVICES = "svcc::no-services", Error,
         "The config has no service a tailored binary could run (svcc build and svcc::main! only).",
         "A service runs when it has an `executable` and its `protocol` is empty or listed in `protocols`. A binary built from a config where none does would start, bind nothing and serve nothing.";

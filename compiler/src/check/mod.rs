@@ -8,6 +8,7 @@ mod globals;
 mod host;
 mod limits;
 mod listeners;
+mod settings;
 mod tls;
 pub mod unsupported;
 
@@ -58,6 +59,7 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
         let start = out.len();
         limits::check(svc, model, opts, &mut out);
         host::check(svc, &model.globals, opts, &mut out);
+        settings::check(svc, opts, &mut out);
         admit(&mut out, start, &mut budget);
         if !svc.enabled(&model.globals) && !svc.protocol.value.is_empty() {
             let note = format!(

@@ -254,6 +254,38 @@ pub struct Service {
     pub timeouts: Timeouts,
     /// The listeners, in order.
     pub listeners: Vec<Listener>,
+    /// svcc's `settings { }` section, for the service's handler (kept as
+    /// text: the handler's own type reads it).
+    pub settings: HandlerSettings,
+}
+
+/// A service's `settings { }` section.
+#[derive(Debug, Clone, Default)]
+pub struct HandlerSettings {
+    /// The first `settings {` header (`None`: no section).
+    pub header: Option<Span>,
+    /// The entries of every `settings` section of the service, in order.
+    pub entries: Vec<SettingsEntry>,
+}
+
+/// `key = value` or `key { ... }` in a `settings` section.
+#[derive(Debug, Clone)]
+pub struct SettingsEntry {
+    /// The key.
+    pub key: String,
+    /// Where the key is.
+    pub key_span: Span,
+    /// The value.
+    pub value: SettingsValue,
+}
+
+/// A settings entry's value.
+#[derive(Debug, Clone)]
+pub enum SettingsValue {
+    /// `key = value`: the value as Dovecot reads it, and where it is.
+    Text(String, Span),
+    /// `key { ... }`.
+    Section(Vec<SettingsEntry>),
 }
 
 impl Service {
@@ -278,6 +310,7 @@ impl Service {
             blocking: Val::default(false),
             timeouts: Timeouts::default(),
             listeners: Vec::new(),
+            settings: HandlerSettings::default(),
         }
     }
 
@@ -1167,6 +1200,7 @@ impl Builder<'_> {
         for item in &sec.items {
             match item {
                 Item::Setting(s) => self.service_setting(idx, s),
+                Item::Section(l) if l.kind == "settings" => self.handler_settings(idx, l),
                 // 2.4: boollists (`imap_capability { .. }`) and named
                 // filters are settings of the service filter.
                 Item::Section(l)
@@ -1175,6 +1209,57 @@ impl Builder<'_> {
                         && catalogue::is_dovecot24_setting(&l.kind) => {}
                 Item::Section(l) => self.listener(idx, l),
             }
+        }
+    }
+
+    /// svcc's `settings { }` section: kept as text for the handler.
+    fn handler_settings(&mut self, idx: usize, sec: &Section) {
+        fn entries(b: &mut Builder<'_>, items: &[Item]) -> Vec<SettingsEntry> {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    Item::Setting(s) => out.push(SettingsEntry {
+                        key: s.key.clone(),
+                        key_span: s.key_span,
+                        value: SettingsValue::Text(s.value.clone(), s.value_span),
+                    }),
+                    Item::Section(sub) => {
+                        if let Some(span) = sub.name_span {
+                            b.unnamed(sub, span);
+                        }
+                        out.push(SettingsEntry {
+                            key: sub.kind.clone(),
+                            key_span: sub.kind_span,
+                            value: SettingsValue::Section(entries(b, &sub.items)),
+                        });
+                    }
+                }
+            }
+            out
+        }
+        if let Some(span) = sec.name_span {
+            self.unnamed(sec, span);
+        }
+        let got = entries(self, &sec.items);
+        let st = &mut self.model.services[idx].settings;
+        st.header.get_or_insert(sec.header);
+        st.entries.extend(got);
+    }
+
+    /// A section in `settings` that has a name (they take none).
+    fn unnamed(&mut self, sec: &Section, name: Span) {
+        if self.budget.admit(name) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::HANDLER_SETTING,
+                    format!("a `{}` section in `settings` takes no name", sec.kind),
+                )
+                .label(name, "remove this name")
+                .help(format!(
+                    "write `{} {{`; its entries are the handler's settings",
+                    sec.kind
+                )),
+            );
         }
     }
 

@@ -207,10 +207,45 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
             w.line(2, key, v, shown, "");
         }
     }
+    if let Some(h) = svc.settings.header {
+        settings(w, &svc.settings.entries, h, 2, "settings");
+    }
     for l in &svc.listeners {
         listener(w, l);
     }
     let _ = writeln!(w.out, "}}");
+}
+
+/// A `settings { }` section (the handler's own, shown as written).
+fn settings(
+    w: &mut W<'_>,
+    entries: &[super::SettingsEntry],
+    at: crate::syntax::Span,
+    indent: usize,
+    kind: &str,
+) {
+    let place = |w: &W<'_>, s: crate::syntax::Span| {
+        let f = w.map.get(s.file);
+        format!("{}:{}", f.name, f.line_col(s.start).line)
+    };
+    let _ = writeln!(
+        w.out,
+        "{:<44} # {}",
+        format!("{:indent$}{kind} {{", ""),
+        place(w, at)
+    );
+    for e in entries {
+        match &e.value {
+            super::SettingsValue::Text(v, _) => {
+                let left = format!("{:indent$}  {} = {v}", "", e.key);
+                let _ = writeln!(w.out, "{left:<44} # {}", place(w, e.key_span));
+            }
+            super::SettingsValue::Section(sub) => {
+                settings(w, sub, e.key_span, indent + 2, &e.key);
+            }
+        }
+    }
+    let _ = writeln!(w.out, "{:indent$}}}", "");
 }
 
 fn listener(w: &mut W<'_>, l: &Listener) {

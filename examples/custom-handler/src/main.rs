@@ -2,14 +2,44 @@
 //! `QUIT`, one command per line. The handler is event-driven: it never
 //! blocks, so one process serves every client.
 
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use svcc::runtime::handler::{Conn, EventHandler};
+use svcc::runtime::settings::WithSettings;
 
 /// The store: one per worker process.
-#[derive(Default)]
 pub struct Kv {
     store: HashMap<String, String>,
+    max_keys: usize,
+}
+
+/// The service's `settings { }` in kv.conf, typed: svcc::main! checks the
+/// keys at compile time (`FIELDS`), the binary the values before it forks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvSettings {
+    /// Most keys the store holds; a `SET` of a new key beyond it fails.
+    #[serde(default = "KvSettings::default_max_keys")]
+    max_keys: usize,
+}
+
+impl KvSettings {
+    fn default_max_keys() -> usize {
+        100_000
+    }
+}
+
+impl WithSettings for Kv {
+    type Settings = KvSettings;
+    const FIELDS: Option<&'static [&'static str]> = Some(&["max_keys"]);
+
+    fn new(s: &KvSettings) -> Self {
+        Kv {
+            store: HashMap::new(),
+            max_keys: s.max_keys,
+        }
+    }
 }
 
 /// Longest command line accepted.
@@ -26,6 +56,11 @@ impl Kv {
     fn command(&mut self, line: &str, conn: &mut Conn<'_>) {
         let mut parts = line.splitn(3, ' ');
         let reply = match (parts.next().unwrap_or(""), parts.next(), parts.next()) {
+            ("SET", Some(k), Some(_))
+                if self.store.len() >= self.max_keys && !self.store.contains_key(k) =>
+            {
+                format!("-ERR store full (max_keys {})", self.max_keys)
+            }
             ("SET", Some(k), Some(v)) => {
                 self.store.insert(k.to_string(), v.to_string());
                 "+OK".to_string()

@@ -54,6 +54,12 @@ fn set_get_del_quit() {
     assert_eq!(ask("DEL a\n"), "+OK");
     assert_eq!(ask("GET a\n"), "-ERR no such key");
     assert!(ask("NOPE\n").starts_with("-ERR usage"));
+    // kv.conf's `settings { max_keys = 100 }` reached the handler.
+    for i in 0..100 {
+        assert_eq!(ask(&format!("SET k{i} v\n")), "+OK");
+    }
+    assert_eq!(ask("SET one-more v\n"), "-ERR store full (max_keys 100)");
+    assert_eq!(ask("SET k7 again\n"), "+OK", "an existing key may change");
     assert_eq!(ask("QUIT\n"), "+BYE");
     assert_eq!(child.terminate().code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use svcc_runtime::handlers::{Banner, Echo};
-use svcc_runtime::spec::{AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, Timeouts, TlsSpec};
+use svcc_runtime::spec::{
+    AppSpec, HandlerSpec, ListenerSpec, ServiceSpec, SettingsSpec, Timeouts, TlsSpec,
+};
 
 static ECHO: ServiceSpec = ServiceSpec {
     name: "echo",
@@ -27,6 +29,7 @@ static ECHO: ServiceSpec = ServiceSpec {
     chroot: None,
     handler: HandlerSpec::event::<Echo>("echo"),
     timeouts: Timeouts::DEFAULT,
+    settings: SettingsSpec::NONE,
 };
 
 static BANNER: ServiceSpec = ServiceSpec {
@@ -47,8 +50,9 @@ static BANNER: ServiceSpec = ServiceSpec {
     user: None,
     group: None,
     chroot: None,
-    handler: HandlerSpec::event::<Banner>("banner"),
+    handler: HandlerSpec::event_configured::<Banner>("banner"),
     timeouts: Timeouts::DEFAULT,
+    settings: SettingsSpec::NONE,
 };
 
 static SERVICES: [ServiceSpec; 2] = [ECHO, BANNER];

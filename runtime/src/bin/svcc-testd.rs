@@ -11,6 +11,7 @@
 //!           fail-first login busy-blocking stubborn addrs addrs-blocking who who-blocking
 //!           panic-on-data
 //! keys: cl pl sc min idle-kill-ms vsz user group chroot idle-ms request-ms
+//!       set.KEY=VALUE (the handler's `settings { }`, at testd:N:1)
 //!       linger-read-ms linger-total-ms linger-bytes
 //!       listen=ADDR:PORT (repeatable; [::1]:0 for IPv6)  unix=PATH[,MODE] (repeatable)
 //!       tls-listen= haproxy-listen= haproxy-tls-listen= (as listen=)
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use svcc_runtime::handler::{BlockingHandler, Conn, EventHandler, Stream};
 use svcc_runtime::handlers::{Banner, Discard, Echo, Http, Metrics, Peer};
+use svcc_runtime::settings::{SettingEntry, SettingValue, SettingsSpec};
 use svcc_runtime::spec::{
     AppSpec, HandlerSpec, KeyPassword, ListenerSpec, ServiceSpec, SslMode, Timeouts, TlsCert,
     TlsSpec, TlsVersion,
@@ -321,10 +323,10 @@ fn handler(name: &str) -> Result<HandlerSpec, String> {
     Ok(match name {
         "echo" => HandlerSpec::event::<Echo>("echo"),
         "discard" => HandlerSpec::event::<Discard>("discard"),
-        "banner" => HandlerSpec::event::<Banner>("banner"),
+        "banner" => HandlerSpec::event_configured::<Banner>("banner"),
         "peer" => HandlerSpec::event::<Peer>("peer"),
         "metrics" => HandlerSpec::event::<Metrics>("metrics"),
-        "http" => HandlerSpec::event::<Http>("http"),
+        "http" => HandlerSpec::event_configured::<Http>("http"),
         "pid" => HandlerSpec::event::<Pid>("pid"),
         "addrs" => HandlerSpec::event::<Addrs>("addrs"),
         "addrs-blocking" => HandlerSpec::blocking::<AddrsBlocking>("addrs-blocking"),
@@ -374,13 +376,25 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
         chroot: None,
         handler: handler("echo")?,
         timeouts: Timeouts::DEFAULT,
+        settings: SettingsSpec::NONE,
     };
     let mut listeners = Vec::new();
+    let mut settings = Vec::new();
     let mut lname = s.name;
     for kv in kvs {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| format!("expected key=value: {kv}"))?;
+        if let Some(key) = k.strip_prefix("set.") {
+            // A `settings { key = value }` entry, "written" at
+            // `testd:N:1` (N: its place among this service's settings).
+            settings.push(SettingEntry {
+                key: leak_str(key),
+                value: SettingValue::Text(leak_str(v)),
+                at: leak_str(&format!("testd:{}:1", settings.len() + 2)),
+            });
+            continue;
+        }
         match k {
             "handler" => s.handler = handler(v)?,
             "lname" => lname = leak_str(v),
@@ -431,6 +445,13 @@ fn parse_service(name: &str, kvs: &[String]) -> Result<ServiceSpec, String> {
         }
     }
     s.listeners = Box::leak(listeners.into_boxed_slice());
+    if !settings.is_empty() {
+        s.settings = SettingsSpec {
+            entries: Box::leak(settings.into_boxed_slice()),
+            at: "testd:1:1",
+            present: true,
+        };
+    }
     Ok(s)
 }
 

@@ -1,21 +1,54 @@
-use crate::handler::{Conn, EventHandler};
+use serde::Deserialize;
 
-/// `banner`: writes one greeting line, `* OK svcc ready\r\n`, then closes
+use crate::handler::{Conn, EventHandler};
+use crate::settings::WithSettings;
+
+/// `banner`: writes one greeting line, `* OK svcc ready\r\n` unless the
+/// service's `settings { greeting = ... }` says otherwise, then closes
 /// (like a mail server's login greeting).
-#[derive(Debug, Default)]
-pub struct Banner;
+#[derive(Debug)]
+pub struct Banner {
+    line: Vec<u8>,
+}
+
+/// [`Banner`]'s settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BannerSettings {
+    /// The greeting line, without its CRLF (default `* OK svcc ready`).
+    #[serde(default = "BannerSettings::default_greeting")]
+    pub greeting: String,
+}
+
+impl BannerSettings {
+    fn default_greeting() -> String {
+        "* OK svcc ready".into()
+    }
+}
 
 impl Banner {
-    /// The greeting.
+    /// The default greeting.
     pub const GREETING: &'static [u8] = b"* OK svcc ready\r\n";
+}
+
+impl WithSettings for Banner {
+    type Settings = BannerSettings;
+    const FIELDS: Option<&'static [&'static str]> = Some(svcc_facts::BANNER_SETTINGS);
+
+    fn new(s: &BannerSettings) -> Self {
+        Banner {
+            line: format!("{}\r\n", s.greeting).into_bytes(),
+        }
+    }
 }
 
 impl EventHandler for Banner {
     type State = ();
 
     fn open(&mut self, conn: &mut Conn<'_>) {
-        // The queue is empty in `open`: a short reply is taken whole.
-        let _ = conn.write(Self::GREETING);
+        // The queue is empty in `open`: a reply under the write limit is
+        // taken whole.
+        let _ = conn.write(&self.line);
         conn.close();
     }
 

@@ -5,7 +5,8 @@ use crate::handler::{Conn, EventHandler};
 /// Largest request head (request line plus headers) accepted.
 /// Requests are parsed with `httparse` (RFC 9112; see [`parse`]).
 const MAX_HEAD: usize = 16 << 10;
-/// Largest request body accepted; more gives `413` and a close.
+/// Largest request body accepted by default (`max_body`); more gives
+/// `413` and a close.
 pub const MAX_BODY: u64 = 64 << 10;
 /// Room a response head (or a short error response) needs: a request is
 /// parsed only when the queue has this much room, so heads are written
@@ -29,7 +30,8 @@ static PATTERN: [u8; 16 << 10] = {
 /// * `GET /bytes/N` → `200` with N bytes (byte `i` is `b'a' + i % 26`),
 ///   produced as the client reads, never buffered whole.
 /// * `HEAD` of either: the same headers, no body.
-/// * A `Content-Length` over 64 KiB → `413` and close; a chunked body → `411`
+/// * A `Content-Length` over `max_body` (a setting, default 64 KiB:
+///   `settings { max_body = 1M }`) → `413` and close; a chunked body → `411`
 ///   and close (chunked request bodies are refused, not decoded); other
 ///   methods → `405` (body read and dropped); other paths → `404`; a head
 ///   over 16 KiB → `431` and close.
@@ -45,8 +47,36 @@ static PATTERN: [u8; 16 << 10] = {
 /// * `Connection: close` (or HTTP/1.0 without `Connection: keep-alive`): the
 ///   response says `Connection: close` and the server closes after it.
 /// * Pipelined requests are answered in order.
-#[derive(Debug, Default)]
-pub struct Http;
+#[derive(Debug)]
+pub struct Http {
+    max_body: u64,
+}
+
+/// [`Http`]'s settings.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Largest request body accepted (bytes, or a size: `64k`, `1M`).
+    #[serde(default = "HttpSettings::default_max_body")]
+    pub max_body: u64,
+}
+
+impl HttpSettings {
+    fn default_max_body() -> u64 {
+        MAX_BODY
+    }
+}
+
+impl crate::settings::WithSettings for Http {
+    type Settings = HttpSettings;
+    const FIELDS: Option<&'static [&'static str]> = Some(svcc_facts::HTTP_SETTINGS);
+
+    fn new(s: &HttpSettings) -> Self {
+        Http {
+            max_body: s.max_body,
+        }
+    }
+}
 
 /// `metrics`: the master's counters as an OpenMetrics/Prometheus
 /// endpoint, over the same HTTP/1.1 as [`Http`].
@@ -80,7 +110,10 @@ pub struct Metrics;
 /// What a handler answers: [`Http`]'s demo routes or [`Metrics`]'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Routes {
-    Demo,
+    /// `/` and `/bytes/N`, with the largest body accepted.
+    Demo {
+        max_body: u64,
+    },
     Metrics,
 }
 
@@ -152,11 +185,23 @@ impl EventHandler for Http {
     }
 
     fn readable(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
-        pump(st, conn, Routes::Demo);
+        pump(
+            st,
+            conn,
+            Routes::Demo {
+                max_body: self.max_body,
+            },
+        );
     }
 
     fn writable(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
-        pump(st, conn, Routes::Demo);
+        pump(
+            st,
+            conn,
+            Routes::Demo {
+                max_body: self.max_body,
+            },
+        );
     }
 
     fn shutdown(&mut self, st: &mut HttpState, conn: &mut Conn<'_>) {
@@ -542,8 +587,12 @@ fn parse(buf: &[u8], routes: Routes) -> Option<Request> {
         return Some(bad(head_len, 400, b"bad host\n"));
     }
     let content_length = content_length.unwrap_or(0);
-    if content_length > MAX_BODY {
-        return Some(bad(head_len, 413, b"request body over 64 KiB\n"));
+    let max_body = match routes {
+        Routes::Demo { max_body } => max_body,
+        Routes::Metrics => MAX_BODY,
+    };
+    if content_length > max_body {
+        return Some(bad(head_len, 413, b"request body too large\n"));
     }
     let head_only = method == "HEAD";
     let mut req = Request {
@@ -591,9 +640,11 @@ fn parse(buf: &[u8], routes: Routes) -> Option<Request> {
 mod tests {
     use super::*;
 
+    const DEMO: Routes = Routes::Demo { max_body: MAX_BODY };
+
     #[test]
     fn parses_get_root() {
-        let r = parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest", Routes::Demo).unwrap();
+        let r = parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest", DEMO).unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"hello\n");
         assert!(!r.close);
@@ -604,7 +655,7 @@ mod tests {
     fn parses_bytes_and_connection_close() {
         let r = parse(
             b"GET /bytes/123 HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n",
-            Routes::Demo,
+            DEMO,
         )
         .unwrap();
         assert_eq!((r.status, r.bytes, r.close), (200, 123, true));
@@ -612,18 +663,11 @@ mod tests {
 
     #[test]
     fn http10_closes_unless_keep_alive() {
+        assert!(parse(b"GET / HTTP/1.0\r\n\r\n", DEMO).unwrap().close);
         assert!(
-            parse(b"GET / HTTP/1.0\r\n\r\n", Routes::Demo)
+            !parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", DEMO)
                 .unwrap()
                 .close
-        );
-        assert!(
-            !parse(
-                b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-                Routes::Demo
-            )
-            .unwrap()
-            .close
         );
     }
 
@@ -631,14 +675,14 @@ mod tests {
     fn large_body_is_413_and_fatal() {
         let r = parse(
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n",
-            Routes::Demo,
+            DEMO,
         )
         .unwrap();
         assert_eq!(r.status, 413);
         assert!(r.fatal && r.close);
         let r = parse(
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n",
-            Routes::Demo,
+            DEMO,
         )
         .unwrap();
         assert_eq!(r.status, 405);
@@ -647,22 +691,19 @@ mod tests {
 
     #[test]
     fn incomplete_and_malformed() {
-        assert!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n", Routes::Demo).is_none());
-        assert_eq!(parse(b"garbage\r\n\r\n", Routes::Demo).unwrap().status, 400);
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: x\r\n", DEMO).is_none());
+        assert_eq!(parse(b"garbage\r\n\r\n", DEMO).unwrap().status, 400);
         assert_eq!(
-            parse(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Demo)
+            parse(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", DEMO)
                 .unwrap()
                 .status,
             404
         );
-        assert_eq!(
-            parse(b"GET / HTTP/2\r\n\r\n", Routes::Demo).unwrap().status,
-            505
-        );
+        assert_eq!(parse(b"GET / HTTP/2\r\n\r\n", DEMO).unwrap().status, 505);
     }
 
     fn status(req: &[u8]) -> (u16, bool) {
-        let r = parse(req, Routes::Demo).expect("complete head");
+        let r = parse(req, DEMO).expect("complete head");
         (r.status, r.fatal)
     }
 
@@ -702,13 +743,13 @@ mod tests {
     fn agreeing_lengths_and_bare_lf_are_accepted() {
         let r = parse(
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
-            Routes::Demo,
+            DEMO,
         )
         .unwrap();
         assert_eq!((r.status, r.content_length, r.fatal), (405, 5, false));
-        let r = parse(b"GET / HTTP/1.1\nHost: x\n\nrest", Routes::Demo).unwrap();
+        let r = parse(b"GET / HTTP/1.1\nHost: x\n\nrest", DEMO).unwrap();
         assert_eq!((r.status, r.head_len), (200, 24));
-        let r = parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n", Routes::Demo).unwrap();
+        let r = parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n", DEMO).unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), (200, false));
     }
@@ -737,7 +778,7 @@ mod tests {
         assert!(r.metrics && r.status == 200);
         let r = parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Metrics).unwrap();
         assert!(!r.metrics && r.status == 404);
-        let r = parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", Routes::Demo).unwrap();
+        let r = parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", DEMO).unwrap();
         assert!(!r.metrics && r.status == 404);
     }
 

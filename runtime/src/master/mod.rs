@@ -221,6 +221,11 @@ impl Master {
                     s.name
                 ));
             }
+            // The handler's settings, typed: a wrong one stops the start
+            // here, before anything is bound or forked.
+            s.handler
+                .check_settings(&s.settings)
+                .map_err(|e| format!("service({}): handler {}: {e}", s.name, s.handler.name))?;
             if s.process_min_avail > s.process_limit {
                 return Err(format!(
                     "service({}): process_min_avail is higher than process_limit",

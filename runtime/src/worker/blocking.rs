@@ -24,8 +24,15 @@ use crate::sys;
 use crate::sys::proc::{IDLE_FLAG, STOP_FLAG};
 
 /// Entry point stored in [`crate::spec::HandlerSpec::blocking`].
-pub(crate) fn run<H: BlockingHandler>(env: ChildEnv) -> i32 {
-    let mut handler = H::default();
+pub(crate) fn run<H: BlockingHandler, C: crate::settings::Construct<H>>(env: ChildEnv) -> i32 {
+    let mut handler = match C::make(&env.service.settings) {
+        Ok(h) => h,
+        Err(e) => {
+            // The master checked this before forking; a worker still says why.
+            log_svc!(env.service.name, "worker start-up failed: {e}");
+            return EXIT_STARTUP_FAILED;
+        }
+    };
     let ChildEnv {
         service: spec,
         listeners,

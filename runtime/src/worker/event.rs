@@ -92,8 +92,15 @@ struct Entry<S> {
 }
 
 /// Entry point stored in [`crate::spec::HandlerSpec::event`].
-pub(crate) fn run<H: EventHandler>(env: ChildEnv) -> i32 {
-    let handler = H::default();
+pub(crate) fn run<H: EventHandler, C: crate::settings::Construct<H>>(env: ChildEnv) -> i32 {
+    let handler = match C::make(&env.service.settings) {
+        Ok(h) => h,
+        Err(e) => {
+            // The master checked this before forking; a worker still says why.
+            log_svc!(env.service.name, "worker start-up failed: {e}");
+            return EXIT_STARTUP_FAILED;
+        }
+    };
     match Worker::<H>::new(env, handler) {
         Ok(mut w) => w.run(),
         Err((name, e)) => {

@@ -10,6 +10,7 @@ mod hostile;
 mod identity;
 mod linger;
 mod process;
+mod settings;
 mod signals;
 mod status;
 mod systemd;
