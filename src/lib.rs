@@ -177,6 +177,55 @@
 //! with `ConnectionAborted` once the worker is told to stop while it waits
 //! for the client. Returning ends the connection either way.
 //!
+//! # Settings
+//!
+//! A handler built with `Default` takes no settings. One that implements
+//! [`WithSettings`](runtime::settings::WithSettings) instead is built from
+//! its service's `settings { }` section, deserialized through serde into
+//! the type it names:
+//!
+//! ```text
+//! service kv {
+//!   executable = kv
+//!   settings {
+//!     max_keys = 100
+//!   }
+//! }
+//! ```
+//!
+//! ```ignore
+//! #[derive(serde::Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! pub struct KvSettings {
+//!     #[serde(default = "KvSettings::default_max_keys")]
+//!     max_keys: usize,
+//! }
+//!
+//! impl WithSettings for Kv {
+//!     type Settings = KvSettings;
+//!     // Listing the keys lets svcc::main! refuse an unknown one at compile
+//!     // time, at the key in the config.
+//!     const FIELDS: Option<&'static [&'static str]> = Some(&["max_keys"]);
+//!     fn new(s: &KvSettings) -> Self {
+//!         Kv { store: HashMap::new(), max_keys: s.max_keys }
+//!     }
+//! }
+//! ```
+//!
+//! A `settings` section uses Dovecot's syntax (why a section, not prefixed
+//! keys: it keeps the handler's keys apart from Dovecot's service settings,
+//! as Dovecot's own `plugin { }` section does for plugins): values are read
+//! as Dovecot reads them (`yes`/`no`, numbers, sizes such as `64k`, lists
+//! separated by blanks, an empty value as `None`), nested sections are
+//! nested structs or maps. A wrong type, a missing value or an unknown key
+//! is reported with the config's `FILE:LINE:COL` by the binary's
+//! `--check` and at start-up (before anything is bound or forked, exit 1),
+//! and an unknown key at compile time when `FIELDS` lists the keys. `svcc
+//! config` and `--print-config` show the section. The built-in `banner`
+//! takes `greeting`, `http` takes `max_body`; `svcc check` checks those.
+//! A service with a `settings` section whose handler takes none does not
+//! compile. `examples/custom-handler` uses it.
+//!
 //! # Who is connected
 //!
 //! [`Conn`](runtime::handler::Conn) and [`Stream`](runtime::handler::Stream)
