@@ -5,7 +5,8 @@ use crate::settings::WithSettings;
 
 /// `banner`: writes one greeting line, `* OK svcc ready\r\n` unless the
 /// service's `settings { greeting = ... }` says otherwise, then closes
-/// (like a mail server's login greeting).
+/// (like a mail server's login greeting): at once when the client has
+/// sent nothing ([`Conn::close_complete`]), else with a lingering close.
 #[derive(Debug)]
 pub struct Banner {
     line: Vec<u8>,
@@ -49,7 +50,9 @@ impl EventHandler for Banner {
         // The queue is empty in `open`: a reply under the write limit is
         // taken whole.
         let _ = conn.write(&self.line);
-        conn.close();
+        // The exchange is over: a client that sent nothing is closed at
+        // once; one that did still gets the lingering close.
+        conn.close_complete();
     }
 
     fn readable(&mut self, _state: &mut (), conn: &mut Conn<'_>) {

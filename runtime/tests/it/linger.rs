@@ -216,3 +216,61 @@ fn a_complete_exchange_closes_without_waiting_and_anything_unread_still_lingers(
     let body = [&body[..], &[b'b'; 1000][..]].concat();
     assert!(!reset_after_complete_exchange(addr, &body));
 }
+
+/// The banner closes at once only when the client sent nothing
+/// (`Conn::close_complete`): a client whose bytes are unread when the
+/// greeting goes out still gets the lingering close and the whole
+/// greeting; the plain-close control shows what it prevents.
+#[test]
+fn banner_lingers_when_the_client_sent_something() {
+    // Under the kernel's 128 KiB limit for one argument.
+    let greeting = "g".repeat(100_000);
+    for plain in [false, true] {
+        let env: &[(&str, &str)] = if plain {
+            &[("SVCC_TEST_PLAIN_CLOSE", "1")]
+        } else {
+            &[]
+        };
+        let set = format!("set.greeting={greeting}");
+        // service_count = 1 and nothing pre-forked: the client's bytes are
+        // in the socket before a worker exists to accept it.
+        let srv = Server::start_env(
+            &[
+                "--service",
+                "b",
+                "handler=banner",
+                &set,
+                "sc=1",
+                "cl=1",
+                "pl=1",
+                "listen=127.0.0.1:0",
+            ],
+            env,
+        );
+        // A small receive window keeps most of the greeting in the
+        // server's send queue when it closes.
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.connect(&srv.addr("b").into()).unwrap();
+        let mut s: std::net::TcpStream = sock.into();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(&[b'j'; 65536]).unwrap();
+        // The worker starts, greets and closes before we read a byte.
+        std::thread::sleep(Duration::from_millis(500));
+        let (got, err) = read_all(s);
+        if plain {
+            assert!(
+                got.len() < greeting.len() + 2
+                    || err
+                        .as_ref()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+                "plain close should truncate or reset: got {} bytes, err {err:?}",
+                got.len()
+            );
+        } else {
+            assert!(err.is_none(), "read error: {err:?}");
+            assert_eq!(got.len(), greeting.len() + 2, "the whole greeting");
+        }
+    }
+}
