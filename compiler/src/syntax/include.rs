@@ -403,7 +403,8 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
     if now.len() > MAX_FILE_SIZE {
         return Err(ReadError::TooLarge(now.len()));
     }
-    let mut buf = Vec::new();
+    // Sized from fstat: one read and the one that sees the end.
+    let mut buf = Vec::with_capacity(now.len() as usize + 1);
     io::Read::read_to_end(&mut io::Read::take(file, MAX_FILE_SIZE + 1), &mut buf)
         .map_err(ReadError::Io)?;
     if buf.len() as u64 > MAX_FILE_SIZE {

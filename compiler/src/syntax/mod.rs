@@ -177,10 +177,12 @@ pub fn load_path(path: &str) -> Result<(Document, Vec<Diagnostic>), LoadError> {
 /// `/dev/stdin` is read as it comes; only a directory is refused.
 fn read_top(path: &Path) -> Result<Vec<u8>, ReadError> {
     let f = std::fs::File::open(path).map_err(ReadError::Io)?;
-    if f.metadata().map_err(ReadError::Io)?.is_dir() {
+    let meta = f.metadata().map_err(ReadError::Io)?;
+    if meta.is_dir() {
         return Err(ReadError::NotRegular("a directory"));
     }
-    let mut buf = Vec::new();
+    // Sized from fstat (0 for a pipe): one read and the one that sees the end.
+    let mut buf = Vec::with_capacity((meta.len().min(MAX_FILE_SIZE) + 1) as usize);
     std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_SIZE + 1), &mut buf)
         .map_err(ReadError::Io)?;
     if buf.len() as u64 > MAX_FILE_SIZE {
@@ -214,6 +216,7 @@ fn load_bytes(
         sources: SourceMap::default(),
         diags: Vec::new(),
         stack: Vec::new(),
+        canon_dirs: Default::default(),
         set_keys: HashSet::default(),
         total_bytes: 0,
         limit_reported: false,
@@ -248,6 +251,8 @@ struct Loader<'o> {
     diags: Vec<Diagnostic>,
     /// Canonical paths of the files being read (cycle detection).
     stack: Vec<(PathBuf, String)>,
+    /// Canonical directories resolved so far (most includes share one).
+    canon_dirs: std::collections::HashMap<PathBuf, Option<PathBuf>>,
     /// Keys assigned so far, for `$name` references.
     set_keys: HashSet<String>,
     /// Bytes read so far.
@@ -270,6 +275,29 @@ struct Open {
 }
 
 impl Loader<'_> {
+    /// `std::fs::canonicalize(path)`, with the directory's resolution
+    /// cached: `realpath` reads a link per path component, and a config's
+    /// includes mostly share a directory. A file that is itself a link is
+    /// resolved whole.
+    fn canonical(&mut self, path: &Path) -> Option<PathBuf> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return std::fs::canonicalize(path).ok();
+        };
+        if name == ".." || name == "." || dir.as_os_str().is_empty() {
+            return std::fs::canonicalize(path).ok();
+        }
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if meta.file_type().is_symlink() {
+            return std::fs::canonicalize(path).ok();
+        }
+        let dir = self
+            .canon_dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| std::fs::canonicalize(dir).ok())
+            .clone()?;
+        Some(dir.join(name))
+    }
+
     fn add_file(&mut self, name: String, canon: Option<PathBuf>, mut bytes: Vec<u8>) -> FileId {
         self.total_bytes += bytes.len() as u64;
         // A byte-order mark becomes blanks (offsets stay), with a warning.
@@ -885,7 +913,7 @@ impl Loader<'_> {
                 }
                 return;
             }
-            let canon = std::fs::canonicalize(&path).ok();
+            let canon = self.canonical(Path::new(&path));
             if let Some(c) = &canon {
                 if let Some(start) = self.stack.iter().position(|(p, _)| p == c) {
                     self.diags.push(
