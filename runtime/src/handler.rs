@@ -148,6 +148,10 @@ pub(crate) struct ConnIo {
     /// The socket may hold unread data (no `WouldBlock` seen since the last
     /// readiness event).
     pub read_ready: bool,
+    /// A readiness event said the peer closed its side (`EPOLLRDHUP`) or
+    /// the socket has an error: reads go on until they say so, even after
+    /// a short one.
+    pub hup: bool,
     /// The handler read something during the current callback.
     pub did_read: bool,
     /// The peer closed its sending side.
@@ -211,6 +215,7 @@ impl ConnIo {
             out: Vec::new(),
             out_pos: 0,
             read_ready: true,
+            hup: false,
             did_read: false,
             eof: false,
             broken: false,
@@ -445,6 +450,11 @@ impl Conn<'_> {
         if self.io.tls.is_some() {
             return self.read_tls(buf);
         }
+        if !self.io.read_ready && !self.io.hup {
+            // A short read drained the socket since the last readiness
+            // event; new bytes bring a new (edge-triggered) one.
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         loop {
             match sys::io::recv(self.io.fd.as_fd(), buf) {
                 Ok(0) if !buf.is_empty() => {
@@ -454,6 +464,12 @@ impl Conn<'_> {
                 }
                 Ok(n) => {
                     self.io.did_read = true;
+                    // Less than asked for: the socket is drained (as nginx
+                    // reads), so the `WouldBlock` read is saved, unless the
+                    // peer's close is pending.
+                    if n < buf.len() && !self.io.hup {
+                        self.io.read_ready = false;
+                    }
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

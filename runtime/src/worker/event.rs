@@ -276,6 +276,11 @@ impl<H: EventHandler> Worker<H> {
                 } else {
                     let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
                     let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                    if ev.is_read_closed() || ev.is_error() {
+                        if let Some(e) = self.conns.get_mut(t.0) {
+                            e.io.hup = true;
+                        }
+                    }
                     self.conn_event(t.0, readable, writable);
                 }
             }
