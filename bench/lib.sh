@@ -14,6 +14,16 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+# Builds the C ceiling prototypes (../shared/ceiling, or $CEILING) into
+# bench/out/ceiling and a release svcc-testd; sets BIN and TESTD.
+build_runtime_peers() {
+  CEILING=${CEILING:-$ROOT/../shared/ceiling}
+  BIN=$ROOT/bench/out/ceiling
+  CEILING=$CEILING bash "$ROOT/bench/ceiling/build.sh" "$BIN" >/dev/null
+  cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
+  TESTD=$ROOT/target/release/svcc-testd
+}
+
 # ---- process helpers ---------------------------------------------------------
 children() { ps --ppid "$1" -o pid= 2>/dev/null || true; } # direct children of $1
 # CPU ticks of the server: master utime+stime+cutime+cstime + live children's.

@@ -18,13 +18,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUNS=${RUNS:-5}
 SECS=${SECS:-4}
-CEILING=${CEILING:-$ROOT/../shared/ceiling}
-OUT=$ROOT/bench/out
-BIN=$OUT/ceiling
-CEILING=$CEILING bash bench/ceiling/build.sh "$BIN" >/dev/null
-cargo build -q -p svcc-runtime --release --features test-switches --bin svcc-testd
-TESTD=$ROOT/target/release/svcc-testd
 . "$ROOT/bench/lib.sh" # sets TMP (removed on exit) and SERVER_PID
+build_runtime_peers   # sets BIN and TESTD
 
 P=19310
 for i in $(seq "$RUNS"); do
