@@ -209,6 +209,7 @@ impl Master {
             self.opts.shutdown_timeout.as_millis()
         );
         self.notifier.stopping();
+        self.abandon_upgrade();
         self.stop_accepting(false);
     }
 

@@ -745,9 +745,14 @@ impl Master {
                 Some(control::Request::Metrics) => self.snapshot().openmetrics(),
                 None => String::new(),
             };
-            // A few KiB into an empty socket buffer; a worker that stopped
+            // The worker waits in its read: a large answer (many services)
+            // streams through, bounded at 100 ms so a worker that stopped
             // reading loses its answer (and times out), never the master.
-            let _ = chan.write_all(&control::frame(&answer));
+            let _ = chan
+                .set_nonblocking(false)
+                .and_then(|_| chan.set_write_timeout(Some(std::time::Duration::from_millis(100))))
+                .and_then(|_| chan.write_all(&control::frame(&answer)));
+            let _ = chan.set_nonblocking(true);
         }
         if gone {
             if let Some(p) = self.procs.get_mut(&pid) {

@@ -223,6 +223,16 @@ impl Master {
         }
     }
 
+    /// Shutting down while a new master starts: it is stopped too, so a
+    /// stop never leaves it running alone.
+    pub(super) fn abandon_upgrade(&mut self) {
+        if let Some(u) = &self.upgrade {
+            log_master!("upgrade abandoned: stopping the new master {}", u.pid);
+            let _ = sys::proc::kill(u.pid, Signal::SIGTERM);
+            self.end_upgrade_failed();
+        }
+    }
+
     fn end_upgrade_failed(&mut self) {
         if let Some(u) = &self.upgrade {
             // Reaped later; its exit is no worker's.
