@@ -14,6 +14,7 @@ use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,18 +22,43 @@ use std::str::FromStr;
 use svcc_compiler::syntax::{FileId, SourceFile, Span};
 use svcc_compiler::{ide, Checked, HostLimits, Options, Severity};
 
-/// Runs the server on stdin/stdout until the client says `exit`.
+mod transport;
+
+/// Runs the server on stdin/stdout until the client says `exit` (status 0
+/// after `shutdown`, 1 without) or closes stdin.
 pub fn run() -> ExitCode {
-    let (conn, io) = Connection::stdio();
+    let (conn, writer) = transport::stdio();
     let code = match serve(conn) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(End::Clean) => ExitCode::SUCCESS,
+        Ok(End::Unclean) => ExitCode::from(1),
         Err(e) => {
             eprintln!("svcc lsp: {e}");
             ExitCode::from(1)
         }
     };
-    let _ = io.join();
+    // `serve` dropped the connection: the writer ends once it has written
+    // everything. The reader may be blocked on stdin; the process ends it.
+    let _ = writer.join();
     code
+}
+
+/// How a session ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    /// `exit` (or EOF) after `shutdown`.
+    Clean,
+    /// `exit` or EOF without `shutdown`.
+    Unclean,
+}
+
+/// Where the session is, for what the protocol allows.
+#[derive(PartialEq, Eq)]
+enum State {
+    /// Before `initialize`: requests are answered `ServerNotInitialized`.
+    New,
+    Running,
+    /// After `shutdown`: requests are answered `InvalidRequest`.
+    ShutDown,
 }
 
 fn capabilities() -> lsp::ServerCapabilities {
@@ -59,34 +85,59 @@ fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// Serves one client over `conn` (stdio, or memory in tests).
-pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let caps = serde_json::to_value(capabilities())?;
-    conn.initialize(caps)?;
-    let mut s = Server {
-        docs: code_docs(),
-        ..Server::default()
+/// Serves one client over `conn` (stdio, or memory in tests) until `exit`
+/// or the end of its messages.
+pub fn serve(conn: Connection) -> Result<End, Box<dyn std::error::Error + Send + Sync>> {
+    use lsp_server::ErrorCode;
+    let mut state = State::New;
+    let mut s = Server::default();
+    let err = |id, code: ErrorCode, msg: &str| {
+        Message::Response(Response::new_err(id, code as i32, msg.to_string()))
     };
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
-                // After `shutdown`, a client that closes the pipe instead of
-                // sending `exit` is done with us too.
-                match conn.handle_shutdown(&req) {
-                    Ok(true) | Err(_) if req.method == lsp::request::Shutdown::METHOD => {
-                        return Ok(())
+                let is_init = req.method == lsp::request::Initialize::METHOD;
+                let reply = match state {
+                    State::New if is_init => {
+                        state = State::Running;
+                        s.docs = code_docs();
+                        let result = json!({
+                            "capabilities": capabilities(),
+                            "serverInfo": {"name": "svcc", "version": env!("CARGO_PKG_VERSION")},
+                        });
+                        Message::Response(Response::new_ok(req.id, result))
                     }
-                    Ok(_) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                let resp = s.request(req);
-                conn.sender.send(Message::Response(resp))?;
+                    State::New => err(
+                        req.id,
+                        ErrorCode::ServerNotInitialized,
+                        "svcc lsp: `initialize` comes first",
+                    ),
+                    State::Running if is_init => err(
+                        req.id,
+                        ErrorCode::InvalidRequest,
+                        "svcc lsp: already initialized",
+                    ),
+                    State::Running if req.method == lsp::request::Shutdown::METHOD => {
+                        state = State::ShutDown;
+                        Message::Response(Response::new_ok(req.id, Value::Null))
+                    }
+                    State::Running => Message::Response(s.request(req)),
+                    State::ShutDown => err(
+                        req.id,
+                        ErrorCode::InvalidRequest,
+                        "svcc lsp: the server is shut down; only `exit` is left",
+                    ),
+                };
+                conn.sender.send(reply)?;
             }
             Message::Notification(n) => {
                 if n.method == lsp::notification::Exit::METHOD {
-                    return Ok(());
+                    return Ok(end(&state));
                 }
-                if s.notification(n) {
+                // Before `initialize` and after `shutdown` notifications are
+                // dropped; unknown ones (`$/…` too) always are.
+                if state == State::Running && s.notification(n) {
                     for note in s.publish() {
                         conn.sender.send(Message::Notification(note))?;
                     }
@@ -95,7 +146,15 @@ pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + 
             Message::Response(_) => {}
         }
     }
-    Ok(())
+    Ok(end(&state))
+}
+
+fn end(state: &State) -> End {
+    if *state == State::ShutDown {
+        End::Clean
+    } else {
+        End::Unclean
+    }
 }
 
 /// Writes each code's explanation (what `svcc explain CODE` prints) as a
@@ -673,7 +732,6 @@ fn params<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
     use std::time::Duration;
 
     struct Client {
@@ -770,7 +828,7 @@ mod tests {
         );
         assert_eq!(c.request("shutdown", Value::Null), Value::Null);
         c.notify("exit", Value::Null);
-        assert_eq!(thread.join().unwrap(), Ok(()));
+        assert_eq!(thread.join().unwrap(), Ok(End::Clean));
     }
 
     #[test]
@@ -839,6 +897,6 @@ mod tests {
         insta::assert_snapshot!("diagnostics after the fix", pretty(&c.diagnostics(&uri)));
         assert_eq!(c.request("shutdown", Value::Null), Value::Null);
         c.notify("exit", Value::Null);
-        assert_eq!(thread.join().unwrap(), Ok(()));
+        assert_eq!(thread.join().unwrap(), Ok(End::Clean));
     }
 }
