@@ -459,3 +459,29 @@ fn exit_without_shutdown_is_status_1() {
     lsp.notify("exit", Value::Null);
     assert_eq!(lsp.exit_status().code(), Some(1));
 }
+
+#[test]
+fn code_links_are_the_sarif_help_uris() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    let f = dir.join("x.conf");
+    let text = "service imap {\n  client_limit = 4\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let mut lsp = Lsp::start_in(&dir);
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(&f), "languageId": "dovecot", "version": 1, "text": text}}));
+    let d = lsp.diagnostics(&uri(&f));
+    let href = d[0]["codeDescription"]["href"].as_str().expect("a link");
+    let out = Command::new(env!("CARGO_BIN_EXE_svcc"))
+        .args(["check", "--format", "sarif"])
+        .arg(&f)
+        .env("SVCC_CACHE_DIR", dir.join("cache"))
+        .env_remove("SVCC_HELP_URI_BASE")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = rules.iter().find(|r| r["id"] == d[0]["code"]).unwrap();
+    assert_eq!(rule["helpUri"], href);
+    let page = std::fs::read_to_string(href.strip_prefix("file://").unwrap()).unwrap();
+    assert!(page.contains("svcc::blocking-client-limit"), "{page}");
+}

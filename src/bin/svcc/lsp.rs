@@ -157,34 +157,24 @@ fn end(state: &State) -> End {
     }
 }
 
-/// Writes each code's explanation (what `svcc explain CODE` prints) as a
-/// Markdown page into the cache directory, so a diagnostic's code can link
-/// to its documentation without a network; returns code → page URI.
+/// code → its documentation page (`crate::docs`, the same links as SARIF's
+/// `helpUri`).
 fn code_docs() -> HashMap<&'static str, lsp::Uri> {
     use svcc_compiler::check::codes;
-    let dir = crate::build::cache_dir()
-        .join("docs")
-        .join(env!("CARGO_PKG_VERSION"));
-    if std::fs::create_dir_all(&dir).is_err() {
-        return HashMap::new();
-    }
-    let mut out = HashMap::new();
-    for c in codes::ALL {
-        let path = dir.join(format!("{}.md", c.code.replace("::", "-")));
-        let text = format!(
-            "# {} ({})\n\n{}\n\n{}\n",
-            c.code,
-            c.severity.as_str(),
-            c.summary,
-            c.explanation
-        );
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str())
-            || std::fs::write(&path, text).is_ok()
-        {
-            out.insert(c.code, uri_of(&path));
+    let base = match crate::docs::help_base(None) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("svcc lsp: {e}; diagnostics carry no documentation links");
+            return HashMap::new();
         }
-    }
-    out
+    };
+    codes::ALL
+        .iter()
+        .filter_map(|c| {
+            let uri = lsp::Uri::from_str(&codes::help_uri(&base, c.code)).ok()?;
+            Some((c.code, uri))
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -220,16 +210,8 @@ fn path_of(uri: &lsp::Uri) -> Option<PathBuf> {
 }
 
 fn uri_of(path: &Path) -> lsp::Uri {
-    use std::os::unix::ffi::OsStrExt;
-    let mut s = String::from("file://");
-    for &b in path.as_os_str().as_bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    lsp::Uri::from_str(&s).unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a valid URI"))
+    lsp::Uri::from_str(&crate::docs::file_uri(path))
+        .unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a valid URI"))
 }
 
 /// UTF-16 position of a byte offset in a file.
