@@ -5,6 +5,7 @@
 mod differential;
 mod docs;
 mod dovecot24;
+mod fixes;
 mod fixtures;
 mod robustness;
 mod stock;
