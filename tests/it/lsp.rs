@@ -485,3 +485,38 @@ fn code_links_are_the_sarif_help_uris() {
     let page = std::fs::read_to_string(href.strip_prefix("file://").unwrap()).unwrap();
     assert!(page.contains("svcc::blocking-client-limit"), "{page}");
 }
+
+/// An unsaved change in an included file re-checks the file that includes
+/// it; saving re-checks too; closing the buffer falls back to the disk.
+#[test]
+fn a_change_in_an_included_file_rechecks_its_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(dir.join("conf.d")).unwrap();
+    let root = dir.join("dovecot.conf");
+    let part = dir.join("conf.d/10-limits.conf");
+    let root_text =
+        "!include conf.d/*.conf\nservice store {\n  executable = echo\n  process_min_avail = 3\n}\n";
+    std::fs::write(&root, root_text).unwrap();
+    std::fs::write(&part, "default_process_limit = 5\n").unwrap();
+    let mut lsp = Lsp::start_in(&dir);
+    let open = |p: &Path, text: &str| json!({"textDocument": {"uri": uri(p), "languageId": "dovecot", "version": 1, "text": text}});
+    lsp.notify("textDocument/didOpen", open(&root, root_text));
+    assert_eq!(codes(&lsp.diagnostics(&uri(&root))), vec![]);
+    lsp.notify("textDocument/didOpen", open(&part, "default_process_limit = 5\n"));
+    assert_eq!(codes(&lsp.diagnostics(&uri(&root))), vec![]);
+    // Unsaved: the included file lowers the limit under the root's min_avail.
+    lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri(&part), "version": 2}, "contentChanges": [{"text": "default_process_limit = 2\n"}]}));
+    assert_eq!(
+        codes(&lsp.diagnostics(&uri(&root))),
+        vec![(3, "svcc::min-avail-over-limit".to_string())]
+    );
+    lsp.notify("textDocument/didSave", json!({"textDocument": {"uri": uri(&part)}}));
+    assert_eq!(
+        codes(&lsp.diagnostics(&uri(&root))),
+        vec![(3, "svcc::min-avail-over-limit".to_string())]
+    );
+    // Closed without saving: the disk (limit 5) counts again.
+    lsp.notify("textDocument/didClose", json!({"textDocument": {"uri": uri(&part)}}));
+    assert_eq!(codes(&lsp.diagnostics(&uri(&root))), vec![]);
+}
