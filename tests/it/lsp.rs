@@ -503,7 +503,10 @@ fn a_change_in_an_included_file_rechecks_its_root() {
     let open = |p: &Path, text: &str| json!({"textDocument": {"uri": uri(p), "languageId": "dovecot", "version": 1, "text": text}});
     lsp.notify("textDocument/didOpen", open(&root, root_text));
     assert_eq!(codes(&lsp.diagnostics(&uri(&root))), vec![]);
-    lsp.notify("textDocument/didOpen", open(&part, "default_process_limit = 5\n"));
+    lsp.notify(
+        "textDocument/didOpen",
+        open(&part, "default_process_limit = 5\n"),
+    );
     assert_eq!(codes(&lsp.diagnostics(&uri(&root))), vec![]);
     // Unsaved: the included file lowers the limit under the root's min_avail.
     lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri(&part), "version": 2}, "contentChanges": [{"text": "default_process_limit = 2\n"}]}));
@@ -511,12 +514,43 @@ fn a_change_in_an_included_file_rechecks_its_root() {
         codes(&lsp.diagnostics(&uri(&root))),
         vec![(3, "svcc::min-avail-over-limit".to_string())]
     );
-    lsp.notify("textDocument/didSave", json!({"textDocument": {"uri": uri(&part)}}));
+    lsp.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri(&part)}}),
+    );
     assert_eq!(
         codes(&lsp.diagnostics(&uri(&root))),
         vec![(3, "svcc::min-avail-over-limit".to_string())]
     );
     // Closed without saving: the disk (limit 5) counts again.
-    lsp.notify("textDocument/didClose", json!({"textDocument": {"uri": uri(&part)}}));
+    lsp.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&part)}}),
+    );
     assert_eq!(codes(&lsp.diagnostics(&uri(&root))), vec![]);
+}
+
+#[test]
+fn suppressions_apply_in_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    let f = dir.join("x.conf");
+    let text = "service imap {\n  # svcc: disable=blocking-client-limit\n  client_limit = 4\n  process_limit = 3 # svcc: disable=invalid-value\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let mut lsp = Lsp::start_in(&dir);
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(&f), "languageId": "dovecot", "version": 1, "text": text}}));
+    let d = lsp.diagnostics(&uri(&f));
+    assert_eq!(codes(&d), vec![(3, "svcc::unused-suppression".to_string())]);
+    assert_eq!(d[0]["severity"], 2, "a warning: {d:?}");
+    // The suppression goes: the finding shows.
+    let text = text.replace("  # svcc: disable=blocking-client-limit\n", "\n");
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&f), "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    let got = codes(&lsp.diagnostics(&uri(&f)));
+    assert!(
+        got.contains(&(2, "svcc::blocking-client-limit".to_string())),
+        "{got:?}"
+    );
 }

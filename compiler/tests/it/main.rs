@@ -9,4 +9,5 @@ mod fixes;
 mod fixtures;
 mod robustness;
 mod stock;
+mod suppressions;
 mod tls;
