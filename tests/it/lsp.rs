@@ -554,3 +554,53 @@ fn suppressions_apply_in_the_editor() {
         "{got:?}"
     );
 }
+
+/// Every position of a config with multi-byte text, tabs, CRLF and broken
+/// lines, and positions past the ends: every request is answered (never an
+/// error, never a dead server).
+#[test]
+fn requests_anywhere_in_an_odd_file_are_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    let f = dir.join("odd.conf");
+    let text = "x = \"é😀\"\r\n\tservice s {\r\n  executable = echo # ü\n  client_limit = $x😀\n  inet_listener {\n    port = 14é3\n}\n!include nope/*.conf\nservice\n";
+    std::fs::write(&f, text).unwrap();
+    let mut lsp = Lsp::start_in(&dir);
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(&f), "languageId": "dovecot", "version": 1, "text": text}}));
+    let _ = lsp.diagnostics(&uri(&f));
+    let lines = text.split('\n').count() as u32 + 1;
+    for line in 0..lines {
+        let len = text
+            .split('\n')
+            .nth(line as usize)
+            .map_or(0, |l| l.encode_utf16().count()) as u32;
+        for character in 0..len + 2 {
+            let at = json!({"textDocument": {"uri": uri(&f)}, "position": {"line": line, "character": character}});
+            for method in [
+                "textDocument/hover",
+                "textDocument/completion",
+                "textDocument/definition",
+            ] {
+                let r = lsp.call(method, at.clone());
+                assert!(
+                    r.get("error").is_none(),
+                    "{method} at {line}:{character}: {r}"
+                );
+            }
+        }
+        let range =
+            json!({"start": {"line": line, "character": 0}, "end": {"line": line, "character": 3}});
+        let r = lsp.call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(&f)}, "range": range, "context": {"diagnostics": []}}),
+        );
+        assert!(r.get("error").is_none(), "codeAction on {line}: {r}");
+    }
+    for method in ["textDocument/documentSymbol", "textDocument/inlayHint"] {
+        let r = lsp.call(
+            method,
+            json!({"textDocument": {"uri": uri(&f)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}}}),
+        );
+        assert!(r.get("error").is_none(), "{method}: {r}");
+    }
+}

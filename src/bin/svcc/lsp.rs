@@ -90,6 +90,9 @@ fn capabilities() -> lsp::ServerCapabilities {
 pub fn serve(conn: Connection) -> Result<End, Box<dyn std::error::Error + Send + Sync>> {
     use lsp_server::ErrorCode;
     let mut state = State::New;
+    // `SVCC_LSP_TIMING=1`: each notification's server time on stderr
+    // (bench/lsp.py reads it).
+    let timing = std::env::var_os("SVCC_LSP_TIMING").is_some_and(|v| v == "1");
     let mut s = Server::default();
     let err = |id, code: ErrorCode, msg: &str| {
         Message::Response(Response::new_err(id, code as i32, msg.to_string()))
@@ -122,7 +125,19 @@ pub fn serve(conn: Connection) -> Result<End, Box<dyn std::error::Error + Send +
                         state = State::ShutDown;
                         Message::Response(Response::new_ok(req.id, Value::Null))
                     }
-                    State::Running => Message::Response(s.request(req)),
+                    State::Running => {
+                        // A bug in one answer costs that answer, not the session.
+                        let id = req.id.clone();
+                        let answer = std::panic::AssertUnwindSafe(|| s.request(req));
+                        match std::panic::catch_unwind(answer) {
+                            Ok(resp) => Message::Response(resp),
+                            Err(_) => err(
+                                id,
+                                ErrorCode::InternalError,
+                                "svcc lsp: internal error (a bug in svcc; see its stderr)",
+                            ),
+                        }
+                    }
                     State::ShutDown => err(
                         req.id,
                         ErrorCode::InvalidRequest,
@@ -137,8 +152,28 @@ pub fn serve(conn: Connection) -> Result<End, Box<dyn std::error::Error + Send +
                 }
                 // Before `initialize` and after `shutdown` notifications are
                 // dropped; unknown ones (`$/…` too) always are.
-                if state == State::Running && s.notification(n) {
-                    for note in s.publish() {
+                if state == State::Running {
+                    let started = std::time::Instant::now();
+                    let method = timing.then(|| n.method.clone());
+                    let handle = std::panic::AssertUnwindSafe(|| {
+                        if s.notification(n) {
+                            s.publish()
+                        } else {
+                            Vec::new()
+                        }
+                    });
+                    // A panic has been printed to stderr; the next change
+                    // re-checks from the buffers.
+                    let notes = std::panic::catch_unwind(handle).unwrap_or_default();
+                    if let Some(method) = method {
+                        // Server time: the re-check and building what to
+                        // publish, before any of it is written.
+                        eprintln!(
+                            "svcc lsp: {method} handled in {:.3} ms",
+                            started.elapsed().as_secs_f64() * 1e3
+                        );
+                    }
+                    for note in notes {
                         conn.sender.send(Message::Notification(note))?;
                     }
                 }
