@@ -110,6 +110,26 @@ fn settings_the_binary_would_ignore_stop_the_build() {
 }
 
 #[test]
+fn the_build_honours_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("web.conf");
+    // The build-only finding is suppressed; the bad value still stops the
+    // build (before cargo runs).
+    std::fs::write(
+        &conf,
+        "service web {\n  executable = http\n  process_limit = 7x\n  inet_listener web {\n    port = 8080\n    reuse_port = yes # svcc: disable=unsupported-setting\n  }\n}\n",
+    )
+    .unwrap();
+    let o = svcc_build(&conf, &dir.path().join("web"));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("svcc::invalid-value"), "{err}");
+    assert!(!err.contains("svcc::unsupported-setting"), "{err}");
+    assert!(!err.contains("svcc::unused-suppression"), "{err}");
+    assert!(!err.contains("Compiling"), "cargo ran: {err}");
+}
+
+#[test]
 fn a_tls_listener_without_a_certificate_stops_the_build() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("tls.conf");

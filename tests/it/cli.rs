@@ -225,7 +225,10 @@ fn help_teaches() {
 
 #[test]
 fn sarif_is_one_document_with_rules_and_located_results() {
+    let cache = tempfile::tempdir().unwrap();
     let out = svcc()
+        .env("SVCC_CACHE_DIR", cache.path())
+        .env_remove("SVCC_HELP_URI_BASE")
         .args([
             "check",
             "--format",
@@ -258,6 +261,21 @@ fn sarif_is_one_document_with_rules_and_located_results() {
         && r["fullDescription"]["text"]
             .as_str()
             .is_some_and(|t| !t.is_empty())));
+    // Every rule links its documentation with an absolute URI: by default
+    // the code's page in svcc's cache, which exists and explains it.
+    for r in rules {
+        let uri = r["helpUri"].as_str().expect("a helpUri");
+        let path = uri.strip_prefix("file://").expect("a file:// URI");
+        let page = std::fs::read_to_string(path).expect("the page exists");
+        assert!(
+            page.starts_with(&format!("# {}", r["id"].as_str().unwrap())),
+            "{uri}"
+        );
+        assert!(
+            std::path::Path::new(path).starts_with(cache.path().canonicalize().unwrap()),
+            "{uri}"
+        );
+    }
     let results = run["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for r in results {
@@ -273,6 +291,45 @@ fn sarif_is_one_document_with_rules_and_located_results() {
         );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
+}
+
+#[test]
+fn sarif_help_uris_can_point_at_docs_checks_md() {
+    let base = "https://example.org/svcc/blob/main/docs/checks.md";
+    let sarif = |mut cmd: Command, flags: &[&str]| -> serde_json::Value {
+        let out = cmd
+            .args(["check", "--format", "sarif"])
+            .args(flags)
+            .arg("tests/data/checks/syntax.conf")
+            .assert()
+            .code(1);
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let by_flag = sarif(svcc(), &["--help-uri-base", base]);
+    let mut env = svcc();
+    env.env("SVCC_HELP_URI_BASE", base);
+    let by_env = sarif(env, &[]);
+    for v in [by_flag, by_env] {
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let syntax = rules.iter().find(|r| r["id"] == "svcc::syntax").unwrap();
+        assert_eq!(syntax["helpUri"], format!("{base}#svccsyntax"));
+        assert!(rules.iter().all(|r| r["helpUri"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{base}#svcc"))));
+    }
+    // A base that is no absolute URI is a usage error.
+    svcc()
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "--help-uri-base",
+            "docs/checks.md",
+        ])
+        .arg("tests/data/checks/syntax.conf")
+        .assert()
+        .code(2);
 }
 
 #[test]

@@ -189,6 +189,46 @@ pub fn lookup(code: &str) -> Option<&'static Code> {
         .find(|c| c.code.strip_prefix("svcc::") == Some(want))
 }
 
+/// The fragment of a code's heading (`` ## `svcc::syntax` ``) in
+/// `docs/checks.md` as GitHub and most Markdown renderers make it: the
+/// heading's text lower-cased, without punctuation other than `-` and `_`
+/// (`svccsyntax`).
+pub fn anchor(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The file name of a code's own page: `svcc-syntax.md`.
+pub fn page_name(code: &str) -> String {
+    format!("{}.md", code.replace("::", "-"))
+}
+
+/// A code's own page: what `svcc explain CODE` prints, as Markdown.
+pub fn page(c: &Code) -> String {
+    format!(
+        "# {} ({})\n\n{}\n\n{}\n",
+        c.code,
+        c.severity.as_str(),
+        c.summary,
+        c.explanation
+    )
+}
+
+/// Where a code's documentation is: the one rule behind SARIF's
+/// `helpUri` and the language server's `codeDescription.href`. `base` is
+/// either a directory of per-code pages, ending in `/` (each named by
+/// [`page_name`]), or the URI of one page that holds them all
+/// (`docs/checks.md`), whose heading the fragment ([`anchor`]) names.
+pub fn help_uri(base: &str, code: &str) -> String {
+    if base.ends_with('/') {
+        format!("{base}{}", page_name(code))
+    } else {
+        format!("{base}#{}", anchor(code))
+    }
+}
+
 /// `docs/checks.md`, generated from the catalogue.
 pub fn markdown() -> String {
     let mut s = String::from(

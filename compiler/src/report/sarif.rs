@@ -42,8 +42,10 @@ fn region(map: &SourceMap, span: crate::syntax::Span) -> Value {
     })
 }
 
-/// The whole SARIF document for one run.
-pub fn render_sarif(map: &SourceMap, diags: &[Diagnostic]) -> String {
+/// The whole SARIF document for one run. Each rule's `helpUri` is
+/// [`codes::help_uri`] of `help_base` (a directory of per-code pages ending
+/// in `/`, or the URI of `docs/checks.md`); it must be an absolute URI.
+pub fn render_sarif(map: &SourceMap, diags: &[Diagnostic], help_base: &str) -> String {
     let rules: Vec<Value> = codes::ALL
         .iter()
         .map(|c| {
@@ -53,6 +55,7 @@ pub fn render_sarif(map: &SourceMap, diags: &[Diagnostic]) -> String {
                 "shortDescription": { "text": c.summary },
                 "fullDescription": { "text": c.explanation },
                 "help": { "text": format!("{}\n\nsvcc explain {}", c.explanation, c.code) },
+                "helpUri": codes::help_uri(help_base, c.code),
                 "defaultConfiguration": { "level": level(c.severity) },
             })
         })

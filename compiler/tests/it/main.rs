@@ -2,10 +2,13 @@
 //! diagnostics, Debian's stock config, robustness (the command line's tests
 //! live with the `svcc` binary, in the root package).
 
+mod completion;
 mod differential;
 mod docs;
 mod dovecot24;
+mod fixes;
 mod fixtures;
 mod robustness;
 mod stock;
+mod suppressions;
 mod tls;

@@ -14,6 +14,7 @@ use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,18 +22,43 @@ use std::str::FromStr;
 use svcc_compiler::syntax::{FileId, SourceFile, Span};
 use svcc_compiler::{ide, Checked, HostLimits, Options, Severity};
 
-/// Runs the server on stdin/stdout until the client says `exit`.
+mod transport;
+
+/// Runs the server on stdin/stdout until the client says `exit` (status 0
+/// after `shutdown`, 1 without) or closes stdin.
 pub fn run() -> ExitCode {
-    let (conn, io) = Connection::stdio();
+    let (conn, writer) = transport::stdio();
     let code = match serve(conn) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(End::Clean) => ExitCode::SUCCESS,
+        Ok(End::Unclean) => ExitCode::from(1),
         Err(e) => {
             eprintln!("svcc lsp: {e}");
             ExitCode::from(1)
         }
     };
-    let _ = io.join();
+    // `serve` dropped the connection: the writer ends once it has written
+    // everything. The reader may be blocked on stdin; the process ends it.
+    let _ = writer.join();
     code
+}
+
+/// How a session ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    /// `exit` (or EOF) after `shutdown`.
+    Clean,
+    /// `exit` or EOF without `shutdown`.
+    Unclean,
+}
+
+/// Where the session is, for what the protocol allows.
+#[derive(PartialEq, Eq)]
+enum State {
+    /// Before `initialize`: requests are answered `ServerNotInitialized`.
+    New,
+    Running,
+    /// After `shutdown`: requests are answered `InvalidRequest`.
+    ShutDown,
 }
 
 fn capabilities() -> lsp::ServerCapabilities {
@@ -59,35 +85,95 @@ fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// Serves one client over `conn` (stdio, or memory in tests).
-pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let caps = serde_json::to_value(capabilities())?;
-    conn.initialize(caps)?;
-    let mut s = Server {
-        docs: code_docs(),
-        ..Server::default()
+/// Serves one client over `conn` (stdio, or memory in tests) until `exit`
+/// or the end of its messages.
+pub fn serve(conn: Connection) -> Result<End, Box<dyn std::error::Error + Send + Sync>> {
+    use lsp_server::ErrorCode;
+    let mut state = State::New;
+    // `SVCC_LSP_TIMING=1`: each notification's server time on stderr
+    // (bench/lsp.py reads it).
+    let timing = std::env::var_os("SVCC_LSP_TIMING").is_some_and(|v| v == "1");
+    let mut s = Server::default();
+    let err = |id, code: ErrorCode, msg: &str| {
+        Message::Response(Response::new_err(id, code as i32, msg.to_string()))
     };
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
-                // After `shutdown`, a client that closes the pipe instead of
-                // sending `exit` is done with us too.
-                match conn.handle_shutdown(&req) {
-                    Ok(true) | Err(_) if req.method == lsp::request::Shutdown::METHOD => {
-                        return Ok(())
+                let is_init = req.method == lsp::request::Initialize::METHOD;
+                let reply = match state {
+                    State::New if is_init => {
+                        state = State::Running;
+                        s.docs = code_docs();
+                        let result = json!({
+                            "capabilities": capabilities(),
+                            "serverInfo": {"name": "svcc", "version": env!("CARGO_PKG_VERSION")},
+                        });
+                        Message::Response(Response::new_ok(req.id, result))
                     }
-                    Ok(_) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                let resp = s.request(req);
-                conn.sender.send(Message::Response(resp))?;
+                    State::New => err(
+                        req.id,
+                        ErrorCode::ServerNotInitialized,
+                        "svcc lsp: `initialize` comes first",
+                    ),
+                    State::Running if is_init => err(
+                        req.id,
+                        ErrorCode::InvalidRequest,
+                        "svcc lsp: already initialized",
+                    ),
+                    State::Running if req.method == lsp::request::Shutdown::METHOD => {
+                        state = State::ShutDown;
+                        Message::Response(Response::new_ok(req.id, Value::Null))
+                    }
+                    State::Running => {
+                        // A bug in one answer costs that answer, not the session.
+                        let id = req.id.clone();
+                        let answer = std::panic::AssertUnwindSafe(|| s.request(req));
+                        match std::panic::catch_unwind(answer) {
+                            Ok(resp) => Message::Response(resp),
+                            Err(_) => err(
+                                id,
+                                ErrorCode::InternalError,
+                                "svcc lsp: internal error (a bug in svcc; see its stderr)",
+                            ),
+                        }
+                    }
+                    State::ShutDown => err(
+                        req.id,
+                        ErrorCode::InvalidRequest,
+                        "svcc lsp: the server is shut down; only `exit` is left",
+                    ),
+                };
+                conn.sender.send(reply)?;
             }
             Message::Notification(n) => {
                 if n.method == lsp::notification::Exit::METHOD {
-                    return Ok(());
+                    return Ok(end(&state));
                 }
-                if s.notification(n) {
-                    for note in s.publish() {
+                // Before `initialize` and after `shutdown` notifications are
+                // dropped; unknown ones (`$/…` too) always are.
+                if state == State::Running {
+                    let started = std::time::Instant::now();
+                    let method = timing.then(|| n.method.clone());
+                    let handle = std::panic::AssertUnwindSafe(|| {
+                        if s.notification(n) {
+                            s.publish()
+                        } else {
+                            Vec::new()
+                        }
+                    });
+                    // A panic has been printed to stderr; the next change
+                    // re-checks from the buffers.
+                    let notes = std::panic::catch_unwind(handle).unwrap_or_default();
+                    if let Some(method) = method {
+                        // Server time: the re-check and building what to
+                        // publish, before any of it is written.
+                        eprintln!(
+                            "svcc lsp: {method} handled in {:.3} ms",
+                            started.elapsed().as_secs_f64() * 1e3
+                        );
+                    }
+                    for note in notes {
                         conn.sender.send(Message::Notification(note))?;
                     }
                 }
@@ -95,37 +181,35 @@ pub fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + 
             Message::Response(_) => {}
         }
     }
-    Ok(())
+    Ok(end(&state))
 }
 
-/// Writes each code's explanation (what `svcc explain CODE` prints) as a
-/// Markdown page into the cache directory, so a diagnostic's code can link
-/// to its documentation without a network; returns code → page URI.
+fn end(state: &State) -> End {
+    if *state == State::ShutDown {
+        End::Clean
+    } else {
+        End::Unclean
+    }
+}
+
+/// code → its documentation page (`crate::docs`, the same links as SARIF's
+/// `helpUri`).
 fn code_docs() -> HashMap<&'static str, lsp::Uri> {
     use svcc_compiler::check::codes;
-    let dir = crate::build::cache_dir()
-        .join("docs")
-        .join(env!("CARGO_PKG_VERSION"));
-    if std::fs::create_dir_all(&dir).is_err() {
-        return HashMap::new();
-    }
-    let mut out = HashMap::new();
-    for c in codes::ALL {
-        let path = dir.join(format!("{}.md", c.code.replace("::", "-")));
-        let text = format!(
-            "# {} ({})\n\n{}\n\n{}\n",
-            c.code,
-            c.severity.as_str(),
-            c.summary,
-            c.explanation
-        );
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str())
-            || std::fs::write(&path, text).is_ok()
-        {
-            out.insert(c.code, uri_of(&path));
+    let base = match crate::docs::help_base(None) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("svcc lsp: {e}; diagnostics carry no documentation links");
+            return HashMap::new();
         }
-    }
-    out
+    };
+    codes::ALL
+        .iter()
+        .filter_map(|c| {
+            let uri = lsp::Uri::from_str(&codes::help_uri(&base, c.code)).ok()?;
+            Some((c.code, uri))
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -161,16 +245,8 @@ fn path_of(uri: &lsp::Uri) -> Option<PathBuf> {
 }
 
 fn uri_of(path: &Path) -> lsp::Uri {
-    use std::os::unix::ffi::OsStrExt;
-    let mut s = String::from("file://");
-    for &b in path.as_os_str().as_bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    lsp::Uri::from_str(&s).unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a valid URI"))
+    lsp::Uri::from_str(&crate::docs::file_uri(path))
+        .unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a valid URI"))
 }
 
 /// UTF-16 position of a byte offset in a file.
@@ -673,7 +749,6 @@ fn params<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
     use std::time::Duration;
 
     struct Client {
@@ -770,7 +845,7 @@ mod tests {
         );
         assert_eq!(c.request("shutdown", Value::Null), Value::Null);
         c.notify("exit", Value::Null);
-        assert_eq!(thread.join().unwrap(), Ok(()));
+        assert_eq!(thread.join().unwrap(), Ok(End::Clean));
     }
 
     #[test]
@@ -839,6 +914,6 @@ mod tests {
         insta::assert_snapshot!("diagnostics after the fix", pretty(&c.diagnostics(&uri)));
         assert_eq!(c.request("shutdown", Value::Null), Value::Null);
         c.notify("exit", Value::Null);
-        assert_eq!(thread.join().unwrap(), Ok(()));
+        assert_eq!(thread.join().unwrap(), Ok(End::Clean));
     }
 }

@@ -2,6 +2,7 @@
 //! service settings, or build a tailored server binary.
 
 mod build;
+mod docs;
 mod lsp;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -110,6 +111,12 @@ struct CheckArgs {
     /// Ignore `# svcc: disable=CODE` comments: show every finding.
     #[arg(long)]
     no_suppressions: bool,
+    /// With --format sarif: each rule's helpUri is URL#<code's heading>
+    /// (URL: svcc's docs/checks.md), or URL<code>.md when URL ends in `/`.
+    /// Default: $SVCC_HELP_URI_BASE, else per-code pages svcc writes into
+    /// its cache dir (file:// URIs).
+    #[arg(long, value_name = "URL")]
+    help_uri_base: Option<String>,
     /// Check as this Dovecot version (default: 2.4 when the config sets
     /// `dovecot_config_version`, else 2.3).
     #[arg(long, value_name = "VERSION", value_parser = parse_dovecot)]
@@ -164,6 +171,7 @@ fn main() -> ExitCode {
                 nofile: None,
                 deny_warnings: false,
                 no_suppressions: false,
+                help_uri_base: None,
                 dovecot: None,
                 for_build: true,
             };
@@ -194,6 +202,17 @@ fn load(file: &str, opts: &Options) -> Result<Checked, ExitCode> {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    let help_base = if matches!(args.format, Format::Sarif) {
+        match docs::help_base(args.help_uri_base.as_deref()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("svcc: error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        String::new()
+    };
     let opts = Options {
         host: host_limits(&args),
         for_build: args.for_build,
@@ -262,7 +281,11 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     if matches!(args.format, Format::Sarif) {
-        let _ = writeln!(out, "{}", report::render_sarif(map, &checked.diagnostics));
+        let _ = writeln!(
+            out,
+            "{}",
+            report::render_sarif(map, &checked.diagnostics, &help_base)
+        );
     }
     let _ = out.flush();
     let (e, w, a) = (
