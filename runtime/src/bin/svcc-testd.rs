@@ -548,9 +548,10 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
     }
     let app = AppSpec {
         services: Box::leak(services.into_boxed_slice()),
-        // One base dir per process (tests run many at once), so control
-        // sockets never collide; tests that ask `status` pass --base-dir.
-        base_dir: leak_str(&default_base_dir().to_string_lossy()),
+        // Shared by every svcc-testd started without --base-dir (their
+        // control sockets replace each other there); tests that ask
+        // `status` pass a --base-dir of their own.
+        base_dir: leak_str(&std::env::temp_dir().to_string_lossy()),
         config_text: "# built by svcc-testd\n",
         config_hash: "testd",
         svcc_version: env!("CARGO_PKG_VERSION"),
@@ -564,10 +565,6 @@ fn parse(args: Vec<String>) -> Result<(AppSpec, RunOptions), String> {
         haproxy_trusted_networks: Box::leak(trusted.into_boxed_slice()),
     };
     Ok((app, opts))
-}
-
-fn default_base_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("svcc-testd.{}", std::process::id()))
 }
 
 fn nix_setrlimit_nofile(n: u64) -> Result<(), String> {
@@ -602,10 +599,7 @@ fn main() -> ExitCode {
     if let Some(cli) = cli {
         return svcc_runtime::main_with_args(app, cli.into_iter().map(Into::into));
     }
-    let result = svcc_runtime::run(app, &opts);
-    // Only empty: the default base dir held nothing but the control socket.
-    let _ = std::fs::remove_dir(default_base_dir());
-    match result {
+    match svcc_runtime::run(app, &opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("svcc-testd: fatal: {e}");
