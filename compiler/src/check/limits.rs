@@ -81,19 +81,44 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         )));
     }
 
-    if let Some(v) = svc.vsz_limit.value {
+    // The effective value: a low `default_vsz_limit` counts for every
+    // service that sets none.
+    let vsz = match svc.vsz_limit.value {
+        Some(v) => Some((v, svc.vsz_limit.origin)),
+        None if g.default_vsz_limit.origin.is_config() => {
+            Some((g.default_vsz_limit.value, g.default_vsz_limit.origin))
+        }
+        None => None,
+    };
+    if let Some((v, origin)) = vsz {
         if v != 0 && v < 1 << 20 {
             let d = Diagnostic::error(
                 codes::VSZ_LIMIT_TOO_LOW,
                 format!("service `{name}`: vsz_limit {v} B is too low"),
             );
-            let span = svc.vsz_limit.origin.span();
+            let span = origin.span();
             let d = match span {
                 Some(s) => d.label(s, "under 1 MiB"),
                 None => d,
             };
             out.push(d.help("set vsz_limit to at least 1M (e.g. `256M`), or 0 for no limit"));
         }
+    }
+
+    for &(key, origin) in &svc.zeros_24 {
+        let key = model.version.spell(key);
+        let d = Diagnostic::error(
+            codes::INVALID_VALUE,
+            format!("service `{name}`: {key} must be higher than 0 in Dovecot 2.4"),
+        );
+        let d = match origin.span() {
+            Some(s) => d.label(s, "0"),
+            None => d,
+        };
+        out.push(d.help(format!(
+            "write `{key} = {}` for no limit, or a number above 0: Dovecot 2.4 refuses 0 (2.3 read it as the default or no limit)",
+            if key == "idle_kill_interval" { "infinite" } else { "unlimited" }
+        )));
     }
 
     if svc.drop_priv_before_exec.value && !svc.chroot.value.is_empty() {

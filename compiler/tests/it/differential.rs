@@ -639,6 +639,8 @@ fn global_refusal(err: &str) -> Option<String> {
         .nth(n.parse::<usize>().ok()? - 1)?
         .to_string();
     let key = line.split('=').next()?.trim();
+    // 2.4 names the setting first: `mail_debug: Invalid boolean value: …`.
+    let what = what.strip_prefix(&format!("{key}: ")).unwrap_or(what);
     (!SERVICE_KEYS.contains(&key) && what.starts_with("Invalid"))
         .then(|| "invalid global setting value".to_string())
 }
@@ -785,6 +787,8 @@ fn normalize(key: &str, v: &str) -> String {
         (d.parse::<u128>().unwrap_or(0), u)
     };
     match key {
+        // 2.4's `infinite` (svcc's u32::MAX seconds): never.
+        "idle_kill" if v == "infinite" => "infinite".to_string(),
         "idle_kill" => {
             let (n, u) = num_unit(v);
             let m = match u.as_str() {
@@ -797,7 +801,11 @@ fn normalize(key: &str, v: &str) -> String {
                 u if u.starts_with('w') => 604_800_000,
                 _ => 0,
             };
-            (n * m).to_string()
+            if n * m >= u32::MAX as u128 * 1000 {
+                "infinite".to_string()
+            } else {
+                (n * m).to_string()
+            }
         }
         "vsz_limit" => {
             let (n, u) = num_unit(v);
@@ -810,7 +818,12 @@ fn normalize(key: &str, v: &str) -> String {
             };
             (n << shift).to_string()
         }
-        "mode" => format!("{:o}", u32::from_str_radix(v, 8).unwrap_or(u32::MAX)),
+        // Octal with a leading 0, decimal without (2.3 prints octal; 2.4's
+        // `-n` prints the value as written).
+        "mode" if v.starts_with('0') => {
+            format!("{:o}", u32::from_str_radix(v, 8).unwrap_or(u32::MAX))
+        }
+        "mode" => format!("{:o}", v.parse::<u32>().unwrap_or(u32::MAX)),
         "drop_priv_before_exec" | "ssl" | "reuse_port" | "haproxy" => {
             yn(matches!(v.to_ascii_lowercase().as_str(), "yes" | "y" | "1"))
         }
@@ -860,7 +873,7 @@ fn svcc_service(s: &Service) -> Svc {
             put("reuse_port", yn(l.reuse_port.value));
             put("haproxy", yn(l.haproxy.value));
         } else {
-            put("mode", format!("{:o}", l.mode.value));
+            put("mode", format!("0{:o}", l.mode.value));
             put("user", l.user.value.clone());
             put("group", l.group.value.clone());
         }
@@ -871,7 +884,7 @@ fn svcc_service(s: &Service) -> Svc {
 
 /// Dovecot's view of one service: its defaults overlaid with what
 /// `doveconf -n` printed.
-fn dovecot_service(d: &Defaults, name: &str, printed: Option<&Svc>) -> Svc {
+fn dovecot_service(version: Version, d: &Defaults, name: &str, printed: Option<&Svc>) -> Svc {
     let mut s = d.service(name);
     if let Some(p) = printed {
         s.set.extend(p.set.clone());
@@ -885,6 +898,10 @@ fn dovecot_service(d: &Defaults, name: &str, printed: Option<&Svc>) -> Svc {
             s.listeners.insert(key.clone(), base);
         }
     }
+    // 2.4's per-process admin sockets (`srv.NAME/%{pid}`, used by doveadm
+    // only): svcc's 2.4 table leaves them out (compiler/data/regen-2.4.sh).
+    s.listeners
+        .retain(|(_, n), _| !(n.starts_with("srv.") && n.ends_with("/%{pid}")));
     // Built-in defaults name globals (`user = $default_internal_user`),
     // which the master expands with the global's default.
     let globals = d
@@ -893,7 +910,11 @@ fn dovecot_service(d: &Defaults, name: &str, printed: Option<&Svc>) -> Svc {
         .map(|g| g.set.clone())
         .unwrap_or_default();
     let expand = |v: &mut String| {
-        let name = v.strip_prefix("$SET:").or_else(|| v.strip_prefix('$'));
+        // 2.4 expands only `$SET:name`; a bare `$name` is text there.
+        let name = v.strip_prefix("$SET:").or_else(|| match version {
+            Version::V23 => v.strip_prefix('$'),
+            Version::V24 => None,
+        });
         if let Some(g) = name.and_then(|n| globals.get(n)) {
             *v = g.clone();
         }
@@ -972,7 +993,7 @@ fn compare(version: Version, d: &Defaults, v: &Verdicts) -> Outcome {
             continue;
         };
         let ours = svcc_service(ours);
-        let theirs = dovecot_service(d, &name, printed.get(&name));
+        let theirs = dovecot_service(version, d, &name, printed.get(&name));
         for (k, want) in &theirs.set {
             if let Some(got) = ours.set.get(k).filter(|g| !g.contains("$ENV:")) {
                 if got != want {
