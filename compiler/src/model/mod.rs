@@ -1264,8 +1264,13 @@ impl Builder<'_> {
             ]
             .into_iter()
             .find(|k| *k == key);
-            if let (true, Some(k)) = (zero, k) {
-                self.model.services[idx].zeros_24.push((k, origin));
+            if let Some(k) = k {
+                // The last value counts.
+                let zeros = &mut self.model.services[idx].zeros_24;
+                zeros.retain(|(z, _)| *z != k);
+                if zero {
+                    zeros.push((k, origin));
+                }
             }
         }
         match key {

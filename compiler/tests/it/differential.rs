@@ -13,10 +13,11 @@
 //! - `differential_dovecot_23` (on in CI): `SVCC_DIFF_CASES` cases (default
 //!   2000) from `SVCC_DIFF_SEED` (default 1) against the system's 2.3
 //!   `doveconf`. `--nocapture` prints the figures.
-//! - `differential_dovecot_24` (`#[ignore]`, or `SVCC_DIFF_24=1`): the same
-//!   against 2.4.1 through `tools/dovecot24`, with 2.4 syntax.
+//! - `differential_dovecot_24` (on in CI): the same against 2.4.1 through
+//!   `tools/dovecot24`, with 2.4 syntax.
 //! - `differential_fixtures`: every case a disagreement once produced,
-//!   committed under `tests/data/differential/`, replayed against 2.3.
+//!   committed under `tests/data/differential/`, replayed against the
+//!   version it is written for.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -824,6 +825,12 @@ fn normalize(key: &str, v: &str) -> String {
             format!("{:o}", u32::from_str_radix(v, 8).unwrap_or(u32::MAX))
         }
         "mode" => format!("{:o}", v.parse::<u32>().unwrap_or(u32::MAX)),
+        // A list: 2.4 prints `a, b` as `a b`.
+        "address" => v
+            .split([',', ' '])
+            .filter(|a| !a.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
         "drop_priv_before_exec" | "ssl" | "reuse_port" | "haproxy" => {
             yn(matches!(v.to_ascii_lowercase().as_str(), "yes" | "y" | "1"))
         }
@@ -1327,25 +1334,31 @@ fn differential_dovecot_23() {
 }
 
 #[test]
-#[ignore = "Dovecot 2.4 mode: on when svcc speaks 2.4 (run with --ignored)"]
 fn differential_dovecot_24() {
     differential(Version::V24, 2000);
 }
 
 /// Every case a disagreement once produced (`tests/data/differential/NAME/
-/// dovecot.conf` plus its includes) agrees now.
+/// dovecot.conf` plus its includes) agrees now, against the Dovecot version
+/// the config is written for (2.4 when it sets `dovecot_config_version`).
 #[test]
 fn differential_fixtures() {
-    if !have(Version::V23) {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
-    let defaults = Defaults::load(Version::V23, tmp.path());
     let mut n = 0;
     for e in std::fs::read_dir("tests/data/differential").unwrap() {
         let dir = e.unwrap().path();
-        let v = run_dir(Version::V23, &dir);
-        let o = compare(Version::V23, &defaults, &v);
+        let text = std::fs::read_to_string(dir.join("dovecot.conf")).unwrap();
+        let version = if text.starts_with("dovecot_config_version") {
+            Version::V24
+        } else {
+            Version::V23
+        };
+        if !have(version) {
+            continue;
+        }
+        let defaults = Defaults::load(version, tmp.path());
+        let v = run_dir(version, &dir);
+        let o = compare(version, &defaults, &v);
         assert!(
             !matches!(o, Outcome::Disagreed(_)),
             "{}: {o:?}",
