@@ -106,8 +106,8 @@ codes! {
         "anvil's client_limit is lower than required under maximum load.",
         "Every login process and auth hold a connection to anvil. Dovecot warns \"service anvil { client_limit } is lower than required under max. load\".";
     LISTEN_EMPTY = "svcc::listen-empty", Error,
-        "`listen` is set to nothing.",
-        "Dovecot fails with \"listen can't be set empty\"; to listen nowhere, disable the inet listeners (port = 0) instead.";
+        "`listen` is set to nothing (Dovecot 2.3).",
+        "Dovecot 2.3 fails with \"listen can't be set empty\"; to listen nowhere, disable the inet listeners (port = 0) instead.";
     UID_RANGE = "svcc::uid-range", Error,
         "`first_valid_uid` above `last_valid_uid` (or the same for gids).",
         "No user could log in. Dovecot fails with \"first_valid_uid can't be larger than last_valid_uid\".";

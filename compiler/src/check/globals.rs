@@ -73,7 +73,11 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         }
     }
 
-    if g.listen.origin.is_config() && g.listen.value.trim().is_empty() {
+    // Dovecot 2.3 refuses it; 2.4 accepts an empty `listen` (a list).
+    if model.version == crate::model::catalogue::Dovecot::V23
+        && g.listen.origin.is_config()
+        && g.listen.value.trim().is_empty()
+    {
         if let Some(s) = g.listen.origin.span() {
             out.push(
                 Diagnostic::error(codes::LISTEN_EMPTY, "listen can't be set empty")

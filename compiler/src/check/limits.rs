@@ -81,20 +81,7 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         )));
     }
 
-    if let Some(v) = svc.vsz_limit.value {
-        if v != 0 && v < 1 << 20 {
-            let d = Diagnostic::error(
-                codes::VSZ_LIMIT_TOO_LOW,
-                format!("service `{name}`: vsz_limit {v} B is too low"),
-            );
-            let span = svc.vsz_limit.origin.span();
-            let d = match span {
-                Some(s) => d.label(s, "under 1 MiB"),
-                None => d,
-            };
-            out.push(d.help("set vsz_limit to at least 1M (e.g. `256M`), or 0 for no limit"));
-        }
-    }
+    inherited(svc, model, out);
 
     if svc.drop_priv_before_exec.value && !svc.chroot.value.is_empty() {
         let mut d = Diagnostic::error(
@@ -167,4 +154,74 @@ pub fn blocking_client_limit(svc: &Service, model: &Model, why: &str) -> Diagnos
     d.help(format!(
         "set `client_limit = 1` in `service {name}` ({why}) and raise `process_limit` for concurrency: a blocking process can serve only one client at a time"
     ))
+}
+
+/// The limits a service may take from a `default_*` global: a vsz_limit under
+/// 1 MiB and, in 2.4, a 0 (also run on built-in services the config does not
+/// mention, which inherit them).
+pub(super) fn inherited(svc: &Service, model: &Model, out: &mut Vec<Diagnostic>) {
+    let g = &model.globals;
+    let name = &svc.name;
+    // 2.4 checks the effective value (a low `default_vsz_limit` counts for
+    // every service that sets none); 2.3 only a service's own.
+    let vsz = match svc.vsz_limit.value {
+        Some(v) => Some((v, svc.vsz_limit.origin)),
+        None if model.version == catalogue::Dovecot::V24
+            && g.default_vsz_limit.origin.is_config() =>
+        {
+            Some((g.default_vsz_limit.value, g.default_vsz_limit.origin))
+        }
+        None => None,
+    };
+    if let Some((v, origin)) = vsz {
+        if v != 0 && v < 1 << 20 {
+            let d = Diagnostic::error(
+                codes::VSZ_LIMIT_TOO_LOW,
+                format!("service `{name}`: vsz_limit {v} B is too low"),
+            );
+            let span = origin.span();
+            let d = match span {
+                Some(s) => d.label(s, "under 1 MiB"),
+                None => d,
+            };
+            out.push(d.help("set vsz_limit to at least 1M (e.g. `256M`), or 0 for no limit"));
+        }
+    }
+
+    // A 2.4 `default_process_limit = 0` (or client limit) reaches every
+    // service that sets none.
+    let mut zeros = svc.zeros_24.clone();
+    if model.version == catalogue::Dovecot::V24 {
+        for (key, own, default) in [
+            (
+                "process_limit",
+                &svc.process_limit,
+                &g.default_process_limit,
+            ),
+            ("client_limit", &svc.client_limit, &g.default_client_limit),
+        ] {
+            if own.value == 0
+                && !own.origin.is_config()
+                && default.value == 0
+                && default.origin.is_config()
+            {
+                zeros.push((key, default.origin));
+            }
+        }
+    }
+    for &(key, origin) in &zeros {
+        let key = model.version.spell(key);
+        let d = Diagnostic::error(
+            codes::INVALID_VALUE,
+            format!("service `{name}`: {key} must be higher than 0 in Dovecot 2.4"),
+        );
+        let d = match origin.span() {
+            Some(s) => d.label(s, "0"),
+            None => d,
+        };
+        out.push(d.help(format!(
+            "write `{key} = {}` for no limit, or a number above 0: Dovecot 2.4 refuses 0 (2.3 read it as the default or no limit)",
+            if key == "idle_kill_interval" { "infinite" } else { "unlimited" }
+        )));
+    }
 }

@@ -78,17 +78,20 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
     let g = &model.globals;
     let mut implicit: Vec<(Diagnostic, Vec<String>)> = Vec::new();
     for svc in model.implicit.iter().filter(|s| s.enabled(g)) {
-        if !(svc.configured_client_limit(g).origin.is_config()
-            || svc.eff_process_limit(g).origin.is_config())
-        {
-            continue;
-        }
         let mut found = Vec::new();
-        host::check(svc, g, opts, &mut found);
-        for d in found
-            .into_iter()
-            .filter(|d| d.severity == crate::Severity::Warning)
+        limits::inherited(svc, model, &mut found);
+        if svc.configured_client_limit(g).origin.is_config()
+            || svc.eff_process_limit(g).origin.is_config()
         {
+            let mut host_found = Vec::new();
+            host::check(svc, g, opts, &mut host_found);
+            found.extend(
+                host_found
+                    .into_iter()
+                    .filter(|d| d.severity == crate::Severity::Warning),
+            );
+        }
+        for d in found {
             match implicit.iter_mut().find(|(first, _)| first.code == d.code) {
                 Some((_, more)) => more.push(svc.name.clone()),
                 None => implicit.push((d, Vec::new())),

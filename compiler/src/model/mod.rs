@@ -254,6 +254,9 @@ pub struct Service {
     pub timeouts: Timeouts,
     /// The listeners, in order.
     pub listeners: Vec<Listener>,
+    /// Settings a 2.4 config sets to 0 (not `unlimited`/`infinite`), which
+    /// Dovecot 2.4 refuses for an enabled service (check/limits.rs).
+    pub zeros_24: Vec<(&'static str, Origin)>,
     /// svcc's `settings { }` section, for the service's handler (kept as
     /// text: the handler's own type reads it).
     pub settings: HandlerSettings,
@@ -310,6 +313,7 @@ impl Service {
             blocking: Val::default(false),
             timeouts: Timeouts::default(),
             listeners: Vec::new(),
+            zeros_24: Vec::new(),
             settings: HandlerSettings::default(),
         }
     }
@@ -583,6 +587,30 @@ fn uint_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
         Dovecot::V24 => |v| match v {
             "unlimited" => Ok(u32::MAX),
             _ => value::uint(v),
+        },
+    }
+}
+
+/// `service_count` (2.4's `restart_request_count`): 0 or 2.4's `unlimited`
+/// is no limit.
+fn count_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
+    match version {
+        Dovecot::V23 => value::uint,
+        Dovecot::V24 => |v| match v {
+            "unlimited" => Ok(0),
+            _ => value::uint(v),
+        },
+    }
+}
+
+/// Sizes (vsz_limit) as this version reads them: 2.4 writes no limit as
+/// `unlimited`.
+fn size_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
+    match version {
+        Dovecot::V23 => value::size,
+        Dovecot::V24 => |v| match v {
+            "unlimited" => Ok(0),
+            _ => value::size(v),
         },
     }
 }
@@ -976,12 +1004,12 @@ impl Builder<'_> {
                 }
             }
             "default_process_limit" => {
-                if let Some(n) = self.typed(s, &v, value::uint) {
+                if let Some(n) = self.typed(s, &v, uint_of(self.model.version)) {
                     self.model.globals.default_process_limit = Val { value: n, origin };
                 }
             }
             "default_client_limit" => {
-                if let Some(n) = self.typed(s, &v, value::uint) {
+                if let Some(n) = self.typed(s, &v, uint_of(self.model.version)) {
                     self.model.globals.default_client_limit = Val { value: n, origin };
                 }
             }
@@ -991,7 +1019,7 @@ impl Builder<'_> {
                 }
             }
             "default_vsz_limit" => {
-                if let Some(n) = self.typed(s, &v, value::size) {
+                if let Some(n) = self.typed(s, &v, size_of(self.model.version)) {
                     self.model.globals.default_vsz_limit = Val { value: n, origin };
                 }
             }
@@ -1309,6 +1337,27 @@ impl Builder<'_> {
                 }
             };
         }
+        // 2.4 refuses 0 where 2.3 read "the default" or "no limit".
+        if self.model.version == Dovecot::V24 && !matches!(v.as_str(), "unlimited" | "infinite") {
+            let zero = value::size(&v) == Ok(0) || value::time(&v) == Ok(0);
+            let k = [
+                "process_limit",
+                "client_limit",
+                "service_count",
+                "idle_kill",
+                "vsz_limit",
+            ]
+            .into_iter()
+            .find(|k| *k == key);
+            if let Some(k) = k {
+                // The last value counts.
+                let zeros = &mut self.model.services[idx].zeros_24;
+                zeros.retain(|(z, _)| *z != k);
+                if zero {
+                    zeros.push((k, origin));
+                }
+            }
+        }
         match key {
             "protocol" => self.model.services[idx].protocol = Val { value: v, origin },
             "type" => self.model.services[idx].kind = Val { value: v, origin },
@@ -1322,13 +1371,10 @@ impl Builder<'_> {
             "process_limit" => set!(process_limit, uint_of(self.model.version)),
             "client_limit" => set!(client_limit, uint_of(self.model.version)),
             // 2.4's `unlimited` is 2.3's 0.
-            "service_count" => set!(service_count, |v| match v {
-                "unlimited" => Ok(0),
-                _ => value::uint(v),
-            }),
+            "service_count" => set!(service_count, count_of(self.model.version)),
             "idle_kill" => set!(idle_kill, time_of(self.model.version)),
             "vsz_limit" => {
-                if let Some(x) = self.typed(s, &v, value::size) {
+                if let Some(x) = self.typed(s, &v, size_of(self.model.version)) {
                     self.model.services[idx].vsz_limit = Val {
                         value: Some(x),
                         origin,

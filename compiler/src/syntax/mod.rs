@@ -751,7 +751,12 @@ impl Loader<'_> {
         for (i, c) in raw.char_indices() {
             if c == '$' && prev_blank {
                 let rest = &raw[i + 1..];
-                if rest.starts_with("ENV:") {
+                // 2.4 (its config sets `dovecot_config_version` first)
+                // expands only `$SET:name`: a bare `$name` is text there.
+                if rest.starts_with("ENV:")
+                    || (!rest.starts_with("SET:")
+                        && self.set_keys.contains("dovecot_config_version"))
+                {
                     prev_blank = false;
                     continue;
                 }
