@@ -136,18 +136,6 @@ fn find<'a>(
     None
 }
 
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Text => "text",
-        Kind::Uint => "number",
-        Kind::Size => "size (e.g. `256M`)",
-        Kind::Time => "time (e.g. `60 secs`)",
-        Kind::Bool => "boolean (`yes`/`no`)",
-        Kind::Mode => "file mode (octal with a leading 0)",
-        Kind::Port => "TCP port",
-    }
-}
-
 fn runtime_note(def: &SettingDef) -> String {
     match def.runtime {
         Runtime::Honoured => String::new(),
@@ -177,7 +165,7 @@ pub fn hover(
                     "**{}** — {}\n\nType: {}{}",
                     def.name,
                     def.doc,
-                    kind_name(def.kind),
+                    def.kind.name(),
                     runtime_note(def)
                 ),
                 None if catalogue::is_dovecot_setting(&s.key) => {
@@ -322,7 +310,7 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
                 .filter(|d| d.runtime != Runtime::FromHeader)
                 .map(|d| Completion {
                     label: d.name.to_string(),
-                    detail: format!("{} — {}", kind_name(d.kind), d.doc),
+                    detail: format!("{} — {}", d.kind.name(), d.doc),
                     is_setting: true,
                 })
                 .collect();

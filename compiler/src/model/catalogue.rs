@@ -25,6 +25,21 @@ pub enum Kind {
     Port,
 }
 
+impl Kind {
+    /// The type's name, as hover text and docs/settings.md show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Uint => "number",
+            Kind::Size => "size (e.g. `256M`)",
+            Kind::Time => "time (e.g. `60 secs`)",
+            Kind::Bool => "boolean (`yes`/`no`)",
+            Kind::Mode => "file mode (octal with a leading 0)",
+            Kind::Port => "TCP port",
+        }
+    }
+}
+
 /// What the tailored binary does with a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
@@ -413,6 +428,13 @@ pub fn is_dovecot_setting(name: &str) -> bool {
 /// Whether Dovecot 2.4 knows a top-level setting (or boollist) of this name.
 pub fn is_dovecot24_setting(name: &str) -> bool {
     names_24().contains(name)
+}
+
+/// Every top-level setting name Dovecot 2.4 knows, sorted.
+pub fn dovecot24_setting_names() -> Vec<&'static str> {
+    let mut v: Vec<&str> = names_24().iter().copied().collect();
+    v.sort_unstable();
+    v
 }
 
 /// Every setting name Dovecot 2.3 knows (outside service blocks).

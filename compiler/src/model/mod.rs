@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 pub mod print;
+pub mod settings_doc;
 #[cfg(test)]
 mod tests;
 pub mod tls;

@@ -61,3 +61,28 @@ fn help_uris_name_each_codes_heading() {
         format!("{base}#svccunused-suppression")
     );
 }
+
+/// docs/settings.md is generated from the catalogue too.
+#[test]
+fn settings_md_matches_the_catalogue() {
+    let want = svcc_compiler::model::settings_doc::markdown();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/settings.md");
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    if have != want && std::env::var_os("SVCC_BLESS").is_some() {
+        std::fs::write(path, &want).unwrap();
+        return;
+    }
+    assert!(
+        have == want,
+        "docs/settings.md is stale: run `SVCC_BLESS=1 cargo test -p svcc-compiler --test it docs`"
+    );
+    // Both versions' names are there, and svcc's own settings.
+    for name in [
+        "restart_request_count",
+        "service_count",
+        "client_idle_timeout",
+        "max_body",
+    ] {
+        assert!(want.contains(&format!("`{name}`")), "{name} missing");
+    }
+}
