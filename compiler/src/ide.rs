@@ -27,6 +27,33 @@ pub enum Block {
 }
 
 impl Block {
+    /// Where 2.4's renames of this block's settings are looked up.
+    fn scope(self) -> Option<catalogue::Scope> {
+        match self {
+            Block::Service => Some(catalogue::Scope::Service),
+            Block::InetListener => Some(catalogue::Scope::InetListener),
+            Block::Global => Some(catalogue::Scope::Global),
+            Block::UnixListener | Block::Other => None,
+        }
+    }
+
+    /// The setting `name` of this block, by its 2.3 or its 2.4 name.
+    pub fn def_of(self, name: &str) -> Option<&'static SettingDef> {
+        let name = match self.scope().and_then(|sc| catalogue::renamed(sc, name)) {
+            Some(r) if r.new == name => r.old,
+            _ => name,
+        };
+        self.settings().iter().find(|d| d.name == name)
+    }
+
+    /// The name this block's setting `def` has in the config's version.
+    fn label(self, def: &SettingDef, v24: bool) -> (&'static str, Option<&'static str>) {
+        match self.scope().and_then(|sc| catalogue::renamed(sc, def.name)) {
+            Some(r) if v24 && r.old == def.name => (r.new, Some(r.old)),
+            _ => (def.name, None),
+        }
+    }
+
     /// The catalogue rows valid in this block.
     pub fn settings(self) -> &'static [SettingDef] {
         match self {
@@ -160,16 +187,29 @@ pub fn hover(
                 .last()
                 .map(|p| Block::of(&p.kind))
                 .unwrap_or(Block::Global);
-            let mut text = match block.settings().iter().find(|d| d.name == s.key) {
+            let mut text = match block.def_of(&s.key) {
                 Some(def) => format!(
-                    "**{}** — {}\n\nType: {}{}",
-                    def.name,
+                    "**{}** — {}\n\nType: {}{}{}",
+                    s.key,
                     def.doc,
                     def.kind.name(),
+                    match (
+                        def.name != s.key,
+                        block
+                            .scope()
+                            .and_then(|sc| catalogue::renamed(sc, def.name))
+                    ) {
+                        (true, _) => format!("\n\nDovecot 2.3 calls it `{}`.", def.name),
+                        (false, Some(r)) => format!("\n\nDovecot 2.4 calls it `{}`.", r.new),
+                        _ => String::new(),
+                    },
                     runtime_note(def)
                 ),
                 None if catalogue::is_dovecot_setting(&s.key) => {
                     format!("**{}** — a Dovecot setting", s.key)
+                }
+                None if catalogue::is_dovecot24_setting(&s.key) => {
+                    format!("**{}** — a Dovecot 2.4 setting", s.key)
                 }
                 None => format!("**{}**", s.key),
             };
@@ -262,6 +302,13 @@ pub struct Completion {
 /// Completions at `offset` of `text` (the buffer as the editor has it).
 pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completion> {
     let (block, _) = block_at(text, offset);
+    // A 2.4 config (its first setting is `dovecot_config_version`): 2.4's
+    // names.
+    let v24 = text.lines().any(|l| {
+        l.trim_start()
+            .strip_prefix("dovecot_config_version")
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    });
     let end = (0..=offset.min(text.len()))
         .rev()
         .find(|&i| text.is_char_boundary(i))
@@ -270,11 +317,7 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
     let prefix = &text[line_start..end];
     if let Some((key, _)) = prefix.split_once('=') {
         let key = key.trim();
-        let kind = block
-            .settings()
-            .iter()
-            .find(|d| d.name == key)
-            .map(|d| d.kind);
+        let kind = block.def_of(key).map(|d| d.kind);
         let values: Vec<(&str, &str)> = match (key, kind) {
             ("executable", _) => BUILTIN_HANDLERS
                 .iter()
@@ -308,14 +351,18 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
                 .settings()
                 .iter()
                 .filter(|d| d.runtime != Runtime::FromHeader)
-                .map(|d| Completion {
-                    label: d.name.to_string(),
-                    detail: format!("{} — {}", d.kind.name(), d.doc),
-                    is_setting: true,
+                .map(|d| {
+                    let (label, old) = block.label(d, v24);
+                    let was = old.map(|o| format!(" (2.3: `{o}`)")).unwrap_or_default();
+                    Completion {
+                        label: label.to_string(),
+                        detail: format!("{} — {}{was}", d.kind.name(), d.doc),
+                        is_setting: true,
+                    }
                 })
                 .collect();
             if block == Block::Service {
-                for l in ["inet_listener", "unix_listener"] {
+                for l in ["inet_listener", "unix_listener", "settings"] {
                     out.push(Completion {
                         label: l.to_string(),
                         detail: "listener section".into(),
@@ -326,8 +373,13 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
             out
         }
         Block::Global => {
-            let mut names: Vec<&str> = catalogue::dovecot_setting_names().collect();
-            names.sort_unstable();
+            let names: Vec<&str> = if v24 {
+                catalogue::dovecot24_setting_names()
+            } else {
+                let mut n: Vec<&str> = catalogue::dovecot_setting_names().collect();
+                n.sort_unstable();
+                n
+            };
             let mut out: Vec<Completion> = vec![Completion {
                 label: "service".into(),
                 detail: "service section".into(),

@@ -29,3 +29,37 @@ fn protocols_and_listener_settings() {
     assert!(got.iter().any(|g| g == "mode"), "{got:?}");
     assert!(!got.iter().any(|g| g == "process_limit"), "{got:?}");
 }
+
+/// A 2.4 config is offered 2.4's names (in a service, a listener and at
+/// the top level), a 2.3 one 2.3's; hover knows both and names the other.
+#[test]
+fn each_version_gets_its_own_names() {
+    let v24 = "dovecot_config_version = 2.4.1\nservice x {\n  ";
+    let got = labels(v24);
+    assert!(got.iter().any(|g| g == "restart_request_count"), "{got:?}");
+    assert!(!got.iter().any(|g| g == "service_count"), "{got:?}");
+    assert!(got.iter().any(|g| g == "settings"), "{got:?}");
+    let got = labels("service x {\n  ");
+    assert!(got.iter().any(|g| g == "service_count"), "{got:?}");
+    assert!(!got.iter().any(|g| g == "restart_request_count"), "{got:?}");
+    let got = labels("dovecot_config_version = 2.4.1\nservice x {\n  inet_listener y {\n    ");
+    assert!(got.iter().any(|g| g == "listen"), "{got:?}");
+    let got = labels("dovecot_config_version = 2.4.1\n");
+    assert!(got.iter().any(|g| g == "ssl_server_cert_file"), "{got:?}");
+    let got = labels("\n");
+    assert!(got.iter().any(|g| g == "ssl_cert"), "{got:?}");
+    assert!(!got.iter().any(|g| g == "ssl_server_cert_file"), "{got:?}");
+
+    let text = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\nservice imap-login {\n  restart_request_count = 1\n}\n";
+    let checked = svcc_compiler::check_str("t.conf", text, &Default::default());
+    let at = text.find("restart_request_count").unwrap() as u32 + 2;
+    let (_, hover) = svcc_compiler::ide::hover(
+        &checked,
+        svcc_compiler::syntax::FileId(0),
+        at,
+        Default::default(),
+    )
+    .expect("hover on a 2.4 name");
+    assert!(hover.contains("connections a process serves"), "{hover}");
+    assert!(hover.contains("2.3 calls it `service_count`"), "{hover}");
+}
