@@ -8,14 +8,15 @@
 //! takes the name over atomically, and a master removes it at exit only
 //! while the name is still its own. A client sends one request line
 //! (`json`, `text` or `metrics`) and reads the answer until EOF. The
-//! master answers at once from its loop, with a 100 ms bound on reading
-//! the request and on writing the answer, so no client can stall it.
+//! master answers at once from its loop, within 200 ms per client for
+//! reading the request and writing the answer together, and at most 8
+//! clients per loop turn, so no client stalls it for long.
 
 use std::io::{self, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::sys;
 
@@ -55,14 +56,19 @@ impl Request {
 pub(crate) struct Control {
     listener: UnixListener,
     path: PathBuf,
+    /// The temporary name while the socket is not yet published.
+    tmp: Option<PathBuf>,
     /// Device and inode of the socket file this master created.
     id: (u64, u64),
 }
 
 impl Control {
-    /// Binds the control socket at `path` (creating its directory),
-    /// replacing whatever was there.
-    pub(crate) fn bind(path: &Path) -> io::Result<Control> {
+    /// Binds the control socket for `path` (creating its directory): at
+    /// `path` itself, replacing whatever was there, when `publish`; else
+    /// under a temporary name until [`Control::publish`] (a new master of
+    /// an upgrade takes the name only once it serves, so a failed upgrade
+    /// leaves `status` reaching the old one).
+    pub(crate) fn bind(path: &Path, publish: bool) -> io::Result<Control> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -74,16 +80,29 @@ impl Control {
         sys::proc::umask(old);
         let listener = bound?;
         listener.set_nonblocking(true)?;
-        if let Err(e) = std::fs::rename(&tmp, path) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        let meta = std::fs::symlink_metadata(path)?;
-        Ok(Control {
+        let meta = std::fs::symlink_metadata(&tmp)?;
+        let mut c = Control {
             listener,
             path: path.to_path_buf(),
+            tmp: Some(tmp),
             id: (meta.dev(), meta.ino()),
-        })
+        };
+        if publish {
+            c.publish()?;
+        }
+        Ok(c)
+    }
+
+    /// Moves the socket to its name (atomically replacing an old master's).
+    pub(crate) fn publish(&mut self) -> io::Result<()> {
+        if let Some(tmp) = &self.tmp {
+            if let Err(e) = std::fs::rename(tmp, &self.path) {
+                let _ = std::fs::remove_file(tmp);
+                return Err(e);
+            }
+            self.tmp = None;
+        }
+        Ok(())
     }
 
     /// The listening descriptor (for the event loop, and to close in
@@ -93,9 +112,11 @@ impl Control {
         self.listener.as_fd()
     }
 
-    /// Answers every waiting client with `answer(request)`.
+    /// Answers every waiting client with `answer(request)`, each within
+    /// [`CLIENT_BUDGET`], at most 8 per call (the caller re-arms the
+    /// socket, so the rest are answered on the next loop turn).
     pub(crate) fn serve(&self, mut answer: impl FnMut(Request) -> String) {
-        for _ in 0..64 {
+        for _ in 0..8 {
             let Ok((stream, _)) = self.listener.accept() else {
                 return;
             };
@@ -106,9 +127,10 @@ impl Control {
     /// Removes the socket file if it is still the one this master made (an
     /// upgraded master may have taken the name over).
     pub(crate) fn remove(&self) {
-        if let Ok(meta) = std::fs::symlink_metadata(&self.path) {
+        let at = self.tmp.as_ref().unwrap_or(&self.path);
+        if let Ok(meta) = std::fs::symlink_metadata(at) {
             if (meta.dev(), meta.ino()) == self.id {
-                let _ = std::fs::remove_file(&self.path);
+                let _ = std::fs::remove_file(at);
             }
         }
     }
@@ -120,14 +142,16 @@ impl Drop for Control {
     }
 }
 
+/// How long one control client may take, request and answer together.
+const CLIENT_BUDGET: Duration = Duration::from_millis(200);
+
 fn respond(mut s: UnixStream, answer: &mut impl FnMut(Request) -> String) -> io::Result<()> {
-    const BOUND: Option<Duration> = Some(Duration::from_millis(100));
+    let deadline = Instant::now() + CLIENT_BUDGET;
     s.set_nonblocking(false)?;
-    s.set_read_timeout(BOUND)?;
-    s.set_write_timeout(BOUND)?;
     let mut line = Vec::with_capacity(16);
     let mut buf = [0u8; 16];
     while !line.contains(&b'\n') && line.len() < 64 {
+        s.set_read_timeout(Some(left(deadline)?))?;
         match s.read(&mut buf)? {
             0 => break,
             n => line.extend_from_slice(&buf[..n]),
@@ -141,7 +165,35 @@ fn respond(mut s: UnixStream, answer: &mut impl FnMut(Request) -> String) -> io:
             text.trim()
         ),
     };
-    s.write_all(reply.as_bytes())
+    write_within(&s, reply.as_bytes(), deadline)
+}
+
+/// The time left before `deadline` (an error once it passed), for the
+/// socket timeouts that bound each call.
+fn left(deadline: Instant) -> io::Result<Duration> {
+    let d = deadline.saturating_duration_since(Instant::now());
+    if d.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    Ok(d)
+}
+
+/// Writes `bytes` whole before `deadline` (a reader that reads slowly
+/// cannot stretch it: each call gets only the time that is left), leaving
+/// the socket blocking.
+pub(crate) fn write_within(mut s: &UnixStream, bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    s.set_nonblocking(false)?;
+    let mut off = 0;
+    while off < bytes.len() {
+        s.set_write_timeout(Some(left(deadline)?))?;
+        match s.write(&bytes[off..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => off += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Asks the master whose control socket is `path`; returns its answer.

@@ -27,6 +27,9 @@ pub(crate) struct Bound {
     pub desc: String,
     /// The socket file to remove at shutdown.
     pub unix_path: Option<PathBuf>,
+    /// A unix socket file inherited from an upgrading master: it becomes
+    /// `unix_path` (ours to remove) once this master is ready.
+    pub adopt: Option<PathBuf>,
     /// The queue length the kernel granted, when it could be read back.
     pub effective_backlog: Option<u32>,
     /// `ssl = yes`: TLS from the first byte.
@@ -108,6 +111,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         desc: local.to_string(),
         unix_path: None,
         effective_backlog,
+        adopt: None,
         ssl: false,
         haproxy: false,
         name: "",
@@ -215,6 +219,7 @@ pub(crate) fn bind_unix(
         desc: format!("unix:{shown}"),
         unix_path: Some(path.to_path_buf()),
         effective_backlog,
+        adopt: None,
         ssl: false,
         haproxy: false,
         name: "",
@@ -244,6 +249,7 @@ fn inherited(
         // it ours).
         unix_path: None,
         effective_backlog,
+        adopt: None,
         ssl: false,
         haproxy: false,
         name: "",
@@ -293,7 +299,8 @@ pub(crate) fn bind_all(
                     let mut b = inherited(sock, desc, backlog, true, from_systemd.source())?;
                     b.name = path;
                     if from_systemd.owns_files() {
-                        b.unix_path = Some(full);
+                        // Ours once this master is ready (upgrade.rs).
+                        b.adopt = Some(full);
                     }
                     out.push(b);
                     continue;

@@ -59,7 +59,7 @@ const STATUS: Token = Token(usize::MAX - 1);
 const CONTROL: Token = Token(usize::MAX - 2);
 const UPGRADE: Token = Token(usize::MAX - 3);
 /// A worker's status channel: this plus its pid.
-const CHANNEL_BASE: usize = 1 << 40;
+const CHANNEL_BASE: usize = usize::MAX / 2;
 const MAX_FORKS_PER_TICK: u32 = 10;
 const INITIAL_STATUS_TIMEOUT: Duration = Duration::from_secs(30);
 const THROTTLE_FIRST: Duration = Duration::from_secs(2);
@@ -138,6 +138,8 @@ struct Proc {
     /// The master's end of the worker's status channel
     /// ([`crate::handler::EventHandler::MASTER_STATUS`]).
     chan: Option<std::os::unix::net::UnixStream>,
+    /// What the channel sent that is not a whole line yet.
+    chan_buf: Vec<u8>,
 }
 
 pub(crate) struct Master {
@@ -350,26 +352,28 @@ impl Master {
                 Interest::READABLE,
             )
             .map_err(|e| format!("epoll: {e}"))?;
-        let control =
-            match control::Control::bind(&control::path(&base_dir, &crate::cli::binary_name())) {
-                Ok(c) => {
-                    poll.registry()
-                        .register(
-                            &mut SourceFd(&c.fd().as_raw_fd()),
-                            CONTROL,
-                            Interest::READABLE,
-                        )
-                        .map_err(|e| format!("epoll: {e}"))?;
-                    Some(c)
-                }
-                Err(e) => {
-                    log_master!(
-                        "warning: no control socket in {} ({e}): `status` cannot reach this master",
-                        base_dir.display()
-                    );
-                    None
-                }
-            };
+        let control = match control::Control::bind(
+            &control::path(&base_dir, &crate::cli::binary_name()),
+            upgraded_from.is_none(),
+        ) {
+            Ok(c) => {
+                poll.registry()
+                    .register(
+                        &mut SourceFd(&c.fd().as_raw_fd()),
+                        CONTROL,
+                        Interest::READABLE,
+                    )
+                    .map_err(|e| format!("epoll: {e}"))?;
+                Some(c)
+            }
+            Err(e) => {
+                log_master!(
+                    "warning: no control socket in {} ({e}): `status` cannot reach this master",
+                    base_dir.display()
+                );
+                None
+            }
+        };
         let (drain_tx, drain_rx) = if opts.plain_close() {
             log_master!("SVCC_TEST_PLAIN_CLOSE is set: closing without lingering (tests only)");
             (None, None)
@@ -426,6 +430,7 @@ impl Master {
                 if ready {
                     if let Some(pipe) = self.upgraded_from.take() {
                         log_master!("upgrade: ready; telling the old master to stop accepting");
+                        self.adopt_upgrade();
                         self.notifier.main_pid();
                         upgrade::report_ready(pipe);
                     }
@@ -713,50 +718,91 @@ impl Master {
                 control::Request::Metrics => snap.openmetrics(),
             }
         });
+        // Re-arm (edge-triggered): clients still queued are reported again.
+        let _ = self.poll.registry().reregister(
+            &mut SourceFd(&c.fd().as_raw_fd()),
+            CONTROL,
+            Interest::READABLE,
+        );
     }
 
     /// Answers a worker's requests on its status channel.
     fn answer_channel(&mut self, pid: i32) {
-        use std::io::{Read, Write};
+        use std::io::Read;
+        // A worker asks one question at a time, a few bytes each; more
+        // than this unanswered is not a worker speaking the protocol.
+        const MAX_PENDING: usize = 256;
+        const MAX_PER_TURN: usize = 4;
         self.read_status();
-        let Some(mut chan) = self.procs.get(&pid).and_then(|p| p.chan.as_ref()) else {
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        let Some(mut chan) = p.chan.as_ref() else {
             return;
         };
         let mut buf = [0u8; 256];
-        let mut reqs = Vec::new();
-        let gone = loop {
+        let mut bad = false;
+        loop {
             match chan.read(&mut buf) {
-                Ok(0) => break true,
-                // Requests are whole lines of a few bytes, one at a time.
-                Ok(n) => reqs.extend(
-                    String::from_utf8_lossy(&buf[..n])
-                        .lines()
-                        .map(control::Request::parse),
-                ),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                Ok(0) => {
+                    bad = true;
+                    break;
+                }
+                Ok(n) => {
+                    p.chan_buf.extend_from_slice(&buf[..n]);
+                    if p.chan_buf.len() > MAX_PENDING {
+                        bad = true;
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break true,
+                Err(_) => {
+                    bad = true;
+                    break;
+                }
             }
-        };
-        for req in reqs {
-            let answer = match req {
-                Some(control::Request::Json) => self.snapshot().json(),
-                Some(control::Request::Text) => self.snapshot().text(),
-                Some(control::Request::Metrics) => self.snapshot().openmetrics(),
-                None => String::new(),
-            };
-            // The worker waits in its read: a large answer (many services)
-            // streams through, bounded at 100 ms so a worker that stopped
-            // reading loses its answer (and times out), never the master.
-            let _ = chan
-                .set_nonblocking(false)
-                .and_then(|_| chan.set_write_timeout(Some(std::time::Duration::from_millis(100))))
-                .and_then(|_| chan.write_all(&control::frame(&answer)));
-            let _ = chan.set_nonblocking(true);
         }
-        if gone {
+        // Whole lines only: a request split across reads waits for its end.
+        let mut reqs = Vec::new();
+        while let Some(end) = p.chan_buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = p.chan_buf.drain(..=end).collect();
+            reqs.push(control::Request::parse(&String::from_utf8_lossy(&line)));
+        }
+        if reqs.len() > MAX_PER_TURN {
+            bad = true;
+        }
+        if !bad {
+            for req in reqs {
+                let answer = match req {
+                    Some(control::Request::Json) => self.snapshot().json(),
+                    Some(control::Request::Text) => self.snapshot().text(),
+                    Some(control::Request::Metrics) => self.snapshot().openmetrics(),
+                    None => String::new(),
+                };
+                let Some(chan) = self.procs.get(&pid).and_then(|p| p.chan.as_ref()) else {
+                    return;
+                };
+                // The worker waits in its read: a large answer streams
+                // through, all of it within 200 ms; a worker that does not
+                // read loses its channel, and the master nothing more.
+                let deadline = Instant::now() + Duration::from_millis(200);
+                let sent = control::write_within(chan, &control::frame(&answer), deadline);
+                let _ = chan.set_nonblocking(true);
+                if sent.is_err() {
+                    bad = true;
+                    break;
+                }
+            }
+        }
+        if bad {
             if let Some(p) = self.procs.get_mut(&pid) {
                 if let Some(c) = p.chan.take() {
+                    log_svc!(
+                        self.services[p.svc].spec.name,
+                        "process {pid}: its status channel closed, broke the protocol or \
+                         stopped reading; the master closed it"
+                    );
                     let _ = self
                         .poll
                         .registry()
@@ -797,7 +843,9 @@ impl Master {
                             .ok();
                         control::ListenerStatus {
                             name: l.name.to_string(),
-                            address: l.desc.clone(),
+                            // Without "(from systemd)": labels stay the
+                            // same across an upgrade.
+                            address: l.desc.split(" (").next().unwrap_or("").to_string(),
                             queued: q.map(|q| q.0),
                             backlog: q.map(|q| q.1),
                         }

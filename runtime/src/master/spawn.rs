@@ -64,6 +64,7 @@ impl Master {
                         deadline_killed: false,
                         accepted: 0,
                         chan,
+                        chan_buf: Vec::new(),
                     },
                 );
                 true

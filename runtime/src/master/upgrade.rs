@@ -163,6 +163,24 @@ impl Master {
         }
     }
 
+    /// A new master that is ready takes over what the old one owned: the
+    /// control socket's name and the unix sockets' files (until now, a
+    /// failure here must not remove what the old master serves on).
+    pub(super) fn adopt_upgrade(&mut self) {
+        if let Some(c) = &mut self.control {
+            if let Err(e) = c.publish() {
+                log_master!("upgrade: cannot take over the control socket: {e}");
+            }
+        }
+        for s in &mut self.services {
+            for l in &mut s.listeners {
+                if let Some(p) = l.adopt.take() {
+                    l.unix_path = Some(p);
+                }
+            }
+        }
+    }
+
     /// The ready pipe is readable: the new master is ready (a byte), or
     /// gone (end of file).
     pub(super) fn on_upgrade_pipe(&mut self) {
