@@ -5,7 +5,7 @@
 //! here, the catalogue and the model, so it cannot drift from `svcc check`.
 
 use crate::check::{codes, BUILTIN_HANDLERS};
-use crate::model::catalogue::{self, Kind, Runtime, SettingDef};
+use crate::model::catalogue::{self, Def, Dovecot, Kind, Runtime};
 use crate::model::print;
 use crate::report::Diagnostic;
 use crate::syntax::{FileId, Item, Section, Setting, Span};
@@ -27,41 +27,32 @@ pub enum Block {
 }
 
 impl Block {
-    /// Where 2.4's renames of this block's settings are looked up.
+    /// The catalogue's scope of this block.
     fn scope(self) -> Option<catalogue::Scope> {
         match self {
             Block::Service => Some(catalogue::Scope::Service),
             Block::InetListener => Some(catalogue::Scope::InetListener),
+            Block::UnixListener => Some(catalogue::Scope::UnixListener),
             Block::Global => Some(catalogue::Scope::Global),
-            Block::UnixListener | Block::Other => None,
+            Block::Other => None,
         }
     }
 
-    /// The setting `name` of this block, by its 2.3 or its 2.4 name.
-    pub fn def_of(self, name: &str) -> Option<&'static SettingDef> {
-        let name = match self.scope().and_then(|sc| catalogue::renamed(sc, name)) {
-            Some(r) if r.new == name => r.old,
-            _ => name,
-        };
-        self.settings().iter().find(|d| d.name == name)
-    }
-
-    /// The name this block's setting `def` has in the config's version.
-    fn label(self, def: &SettingDef, v24: bool) -> (&'static str, Option<&'static str>) {
-        match self.scope().and_then(|sc| catalogue::renamed(sc, def.name)) {
-            Some(r) if v24 && r.old == def.name => (r.new, Some(r.old)),
-            _ => (def.name, None),
-        }
+    /// The setting `name` of this block in `version`'s catalogue, by its
+    /// 2.3 or its 2.4 name.
+    pub fn def_of(self, version: Dovecot, name: &str) -> Option<&'static Def> {
+        let scope = self.scope()?;
+        let cat = catalogue::catalogue(version);
+        cat.get(scope, name).or_else(|| {
+            let r = catalogue::renamed(scope, name)?;
+            cat.get(scope, r.old).or_else(|| cat.get(scope, r.new))
+        })
     }
 
     /// The catalogue rows valid in this block.
-    pub fn settings(self) -> &'static [SettingDef] {
-        match self {
-            Block::Service => catalogue::SERVICE_SETTINGS,
-            Block::InetListener => catalogue::INET_LISTENER_SETTINGS,
-            Block::UnixListener => catalogue::UNIX_LISTENER_SETTINGS,
-            Block::Global | Block::Other => &[],
-        }
+    pub fn settings(self, version: Dovecot) -> impl Iterator<Item = &'static Def> {
+        let cat = catalogue::catalogue(version);
+        self.scope().into_iter().flat_map(move |sc| cat.scope(sc))
     }
 
     fn of(kind: &str) -> Block {
@@ -163,14 +154,47 @@ fn find<'a>(
     None
 }
 
-fn runtime_note(def: &SettingDef) -> String {
+fn runtime_note(def: &Def) -> String {
     match def.runtime {
-        Runtime::Honoured => String::new(),
+        Runtime::Honoured if !def.tailored.is_empty() => {
+            format!("\n\nIn a tailored binary: {}", def.tailored)
+        }
+        Runtime::Honoured | Runtime::Language | Runtime::Ignored => String::new(),
         Runtime::FromHeader => "\n\nSet by the block's header.".into(),
-        Runtime::Refused { off, instead } => {
-            format!("\n\n`svcc build` refuses any value but `{off}`: {instead}")
+        Runtime::Refused { off } => {
+            format!(
+                "\n\n`svcc build` refuses any value but `{off}`: {}",
+                def.tailored
+            )
         }
     }
+}
+
+/// A setting's hover text: its meaning, type and default, its name in the
+/// other Dovecot version, what a tailored binary does with it.
+fn describe(def: &Def, written: &str, version: Dovecot, scope: catalogue::Scope) -> String {
+    let mut text = format!("**{written}**");
+    if !def.doc.is_empty() {
+        text.push_str(&format!(" — {}", def.doc));
+    }
+    text.push_str(&format!("\n\nType: {}", def.kind.name()));
+    if !def.default.is_empty() {
+        text.push_str(&format!("; default `{}`", def.default));
+    }
+    if def.svcc {
+        text.push_str(" (svcc's own setting)");
+    }
+    let other = match version {
+        Dovecot::V23 => catalogue::renamed(scope, def.name).map(|r| (Dovecot::V24, r.new)),
+        Dovecot::V24 => def.replaces.map(|old| (Dovecot::V23, old)),
+    };
+    if def.name != written {
+        text.push_str(&format!("\n\nDovecot {version} calls it `{}`.", def.name));
+    } else if let Some((v, name)) = other {
+        text.push_str(&format!("\n\nDovecot {v} calls it `{name}`."));
+    }
+    text.push_str(&runtime_note(def));
+    text
 }
 
 /// Hover text (Markdown) for the cursor, and the span it describes.
@@ -187,31 +211,16 @@ pub fn hover(
                 .last()
                 .map(|p| Block::of(&p.kind))
                 .unwrap_or(Block::Global);
-            let mut text = match block.def_of(&s.key) {
-                Some(def) => format!(
-                    "**{}** — {}\n\nType: {}{}{}",
-                    s.key,
-                    def.doc,
-                    def.kind.name(),
-                    match (
-                        def.name != s.key,
-                        block
-                            .scope()
-                            .and_then(|sc| catalogue::renamed(sc, def.name))
-                    ) {
-                        (true, _) => format!("\n\nDovecot 2.3 calls it `{}`.", def.name),
-                        (false, Some(r)) => format!("\n\nDovecot 2.4 calls it `{}`.", r.new),
-                        _ => String::new(),
-                    },
-                    runtime_note(def)
-                ),
-                None if catalogue::is_dovecot_setting(&s.key) => {
-                    format!("**{}** — a Dovecot setting", s.key)
+            let version = checked.model.version;
+            let mut text = match (block.def_of(version, &s.key), block.scope()) {
+                (Some(def), Some(scope)) => describe(def, &s.key, version, scope),
+                _ if catalogue::is_dovecot_setting(&s.key) => {
+                    format!("**{}** — a Dovecot 2.3 setting", s.key)
                 }
-                None if catalogue::is_dovecot24_setting(&s.key) => {
+                _ if catalogue::is_dovecot24_setting(&s.key) => {
                     format!("**{}** — a Dovecot 2.4 setting", s.key)
                 }
-                None => format!("**{}**", s.key),
+                _ => format!("**{}**", s.key),
             };
             // The effective value, with where it came from.
             let svc_sec = path.iter().rev().find(|p| p.kind == "service");
@@ -304,11 +313,15 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
     let (block, _) = block_at(text, offset);
     // A 2.4 config (its first setting is `dovecot_config_version`): 2.4's
     // names.
-    let v24 = text.lines().any(|l| {
+    let version = if text.lines().any(|l| {
         l.trim_start()
             .strip_prefix("dovecot_config_version")
             .is_some_and(|r| r.trim_start().starts_with('='))
-    });
+    }) {
+        Dovecot::V24
+    } else {
+        Dovecot::V23
+    };
     let end = (0..=offset.min(text.len()))
         .rev()
         .find(|&i| text.is_char_boundary(i))
@@ -317,7 +330,7 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
     let prefix = &text[line_start..end];
     if let Some((key, _)) = prefix.split_once('=') {
         let key = key.trim();
-        let kind = block.def_of(key).map(|d| d.kind);
+        let kind = block.def_of(version, key).map(|d| d.kind);
         let values: Vec<(&str, &str)> = match (key, kind) {
             ("executable", _) => BUILTIN_HANDLERS
                 .iter()
@@ -348,14 +361,15 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
     match block {
         Block::Service | Block::InetListener | Block::UnixListener => {
             let mut out: Vec<Completion> = block
-                .settings()
-                .iter()
+                .settings(version)
                 .filter(|d| d.runtime != Runtime::FromHeader)
                 .map(|d| {
-                    let (label, old) = block.label(d, v24);
-                    let was = old.map(|o| format!(" (2.3: `{o}`)")).unwrap_or_default();
+                    let was = d
+                        .replaces
+                        .map(|o| format!(" (2.3: `{o}`)"))
+                        .unwrap_or_default();
                     Completion {
-                        label: label.to_string(),
+                        label: d.name.to_string(),
                         detail: format!("{} — {}{was}", d.kind.name(), d.doc),
                         is_setting: true,
                     }
@@ -373,25 +387,21 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
             out
         }
         Block::Global => {
-            let names: Vec<&str> = if v24 {
-                catalogue::dovecot24_setting_names()
-            } else {
-                let mut n: Vec<&str> = catalogue::dovecot_setting_names().collect();
-                n.sort_unstable();
-                n
-            };
+            let mut defs: Vec<&Def> = block.settings(version).collect();
+            defs.sort_unstable_by_key(|d| d.name);
             let mut out: Vec<Completion> = vec![Completion {
                 label: "service".into(),
                 detail: "service section".into(),
                 is_setting: true,
             }];
-            out.extend(names.into_iter().map(|n| {
+            out.extend(defs.into_iter().map(|d| {
                 Completion {
-                    label: n.to_string(),
-                    detail: catalogue::HONOURED_GLOBALS
-                        .iter()
-                        .find(|(g, _)| *g == n)
-                        .map_or("Dovecot setting".to_string(), |(_, d)| d.to_string()),
+                    label: d.name.to_string(),
+                    detail: [d.tailored, d.doc]
+                        .into_iter()
+                        .find(|t| !t.is_empty())
+                        .unwrap_or("Dovecot setting")
+                        .to_string(),
                     is_setting: true,
                 }
             }));

@@ -2,7 +2,7 @@
 //! text in, text out (the command line reads and writes the files).
 //!
 //! Line by line, so comments, blank lines, indentation and `!include`s stay
-//! where they are. The renames are [`catalogue::RENAMED`]'s; a value that
+//! where they are. The renames are the 2.4 catalogue's ([`catalogue::renames`]); a value that
 //! appends to its own setting (`mail_plugins = $mail_plugins quota`) becomes
 //! 2.4's boollist; `$name` becomes `$SET:name`; a nameless `passdb {` or
 //! `userdb {` takes its driver's name. A line this cannot convert safely (a
@@ -243,31 +243,20 @@ fn setting(ctx: &Ctx, key: &str, value: &str) -> Result<String, String> {
     if key == "mail_location" && matches!(ctx, Ctx::Global | Ctx::Named(_)) {
         return mail_location(&value);
     }
+    let cat = catalogue::catalogue(Dovecot::V24);
     let known = match ctx {
         Ctx::Service => {
-            catalogue::SERVICE_SETTINGS.iter().any(|d| d.name == key)
-                || catalogue::renamed(Scope::Service, &key).is_some()
-                || catalogue::is_dovecot24_setting(&key)
+            cat.get(Scope::Service, &key).is_some() || catalogue::is_dovecot24_setting(&key)
         }
-        Ctx::Inet => {
-            key == "listen"
-                || catalogue::INET_LISTENER_SETTINGS
-                    .iter()
-                    .any(|d| d.name == key)
-        }
-        Ctx::Listener => catalogue::UNIX_LISTENER_SETTINGS
-            .iter()
-            .any(|d| d.name == key),
+        Ctx::Inet => cat.get(Scope::InetListener, &key).is_some(),
+        Ctx::Listener => cat.get(Scope::UnixListener, &key).is_some(),
         Ctx::Named(kind) => {
             catalogue::is_dovecot24_setting(&key)
                 || catalogue::is_dovecot24_setting(&format!("{kind}_{key}"))
                 || (kind == "passdb" || kind == "userdb")
                     && catalogue::is_dovecot24_setting(&format!("{kind}_sql_{key}"))
         }
-        Ctx::Global | Ctx::Plugin => {
-            catalogue::is_dovecot24_setting(&key)
-                || catalogue::HONOURED_GLOBALS.iter().any(|(n, _)| *n == key)
-        }
+        Ctx::Global | Ctx::Plugin => catalogue::is_dovecot24_setting(&key),
         Ctx::Commented => false,
     };
     if !known {

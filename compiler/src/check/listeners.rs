@@ -1,9 +1,9 @@
 //! Listeners: conflicts (same unix path, same address and port), empty
-//! paths, paths that repeat base_dir, and `haproxy = yes` with no trusted
-//! network.
+//! paths, paths that repeat base_dir, `haproxy = yes` with no trusted
+//! network, and a `mode` written in decimal.
 
 use super::codes;
-use crate::model::{Listener, ListenerKind, Model, Service};
+use crate::model::{Listener, ListenerKind, Model, Origin, Service};
 use crate::report::{Diagnostic, FileBudget};
 use foldhash::HashMap;
 
@@ -40,6 +40,32 @@ fn haproxy(model: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `mode = 666`: Dovecot reads a mode as octal only with a leading 0, so
+/// this is 01232, not rw-rw-rw-.
+fn decimal_modes(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+    for l in model.services.iter().flat_map(|s| s.listeners.iter()) {
+        let m = l.mode_text.as_str();
+        let Origin::Config { value: span, .. } = l.mode.origin else {
+            continue;
+        };
+        if m.is_empty() || m.starts_with('0') || !m.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if budget.admit(span) {
+            out.push(
+                Diagnostic::warning(
+                    codes::DECIMAL_MODE,
+                    format!("mode `{m}` is decimal (0{:o}), not 0{m}", l.mode.value),
+                )
+                .label(span, "no leading 0: read as a decimal number")
+                .help(format!(
+                    "write `mode = 0{m}`: Dovecot reads a mode as octal only with a leading 0"
+                )),
+            );
+        }
+    }
+}
+
 /// One socket a listener would own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -49,6 +75,7 @@ enum Key {
 
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     haproxy(model, out);
+    decimal_modes(model, out, budget);
     let g = &model.globals;
     let base = g.base_dir.value.trim_end_matches('/');
     // Listeners of config services, and of enabled built-in services.

@@ -2,13 +2,13 @@
 //! `svcc::main!` only): nothing a config says may be silently ignored by the
 //! binary that runs it.
 //!
-//! What the runtime does with each service and listener setting is a column
-//! of the catalogue ([`catalogue::Runtime`]); the global settings it reads
-//! are [`catalogue::HONOURED_GLOBALS`]. A top-level setting that another
+//! What the runtime does with each setting is a column of the catalogue
+//! ([`catalogue::Runtime`], from `data/svcc-settings.tsv`): the global
+//! settings it reads are the honoured ones. A top-level setting that another
 //! value refers to as `$name` is read through that reference.
 
 use super::codes;
-use crate::model::catalogue::{self, Runtime, SettingDef};
+use crate::model::catalogue::{self, Catalogue, Def, Runtime, Scope};
 use crate::model::Model;
 use crate::report::Diagnostic;
 use crate::syntax::{Document, Item, Section, Setting};
@@ -22,30 +22,30 @@ pub fn check(doc: &Document, model: &Model) -> Vec<Diagnostic> {
     let mut referenced = HashSet::new();
     references(&doc.items, &mut referenced);
     let mut out = Vec::new();
+    let cat = catalogue::catalogue(model.version);
     for item in &doc.items {
         match item {
             Item::Setting(s) => {
-                let name = model_name(&s.key);
-                let honoured = catalogue::HONOURED_GLOBALS.iter().any(|(n, _)| *n == name)
-                    || catalogue::LANGUAGE_GLOBALS.contains(&name)
+                let honoured = def_of(cat, Scope::Global, &s.key)
+                    .is_some_and(|d| matches!(d.runtime, Runtime::Honoured | Runtime::Language))
                     || referenced.contains(s.key.as_str());
                 if !honoured {
-                    out.push(global(s));
+                    out.push(global(s, cat));
                 }
             }
             Item::Section(sec) if sec.kind == "service" => {
                 if sec.name.as_deref().is_some_and(|n| runnable.contains(n)) {
-                    block(sec, catalogue::SERVICE_SETTINGS, &mut out);
+                    block(sec, cat, Scope::Service, &mut out);
                     for item in &sec.items {
                         if let Item::Section(l) = item {
-                            let table = match l.kind.as_str() {
-                                "inet_listener" => catalogue::INET_LISTENER_SETTINGS,
-                                "unix_listener" | "fifo_listener" => {
-                                    catalogue::UNIX_LISTENER_SETTINGS
+                            match Scope::parse(&l.kind) {
+                                Some(scope)
+                                    if scope != Scope::Global && scope != Scope::Service =>
+                                {
+                                    block(l, cat, scope, &mut out)
                                 }
-                                _ => continue, // reported by the model
-                            };
-                            block(l, table, &mut out);
+                                _ => {} // reported by the model
+                            }
                         }
                     }
                 }
@@ -246,18 +246,27 @@ fn references<'a>(items: &'a [Item], out: &mut HashSet<&'a str>) {
 
 /// The 2.3 name svcc's tables use for a global of either version.
 fn model_name(key: &str) -> &str {
-    catalogue::renamed(catalogue::Scope::Global, key).map_or(key, |r| r.old)
+    catalogue::renamed(Scope::Global, key).map_or(key, |r| r.old)
 }
 
-fn honoured_globals() -> String {
-    catalogue::HONOURED_GLOBALS
-        .iter()
-        .map(|(n, _)| *n)
+/// A setting as written, in either version's spelling (the other
+/// version's name is reported by the model and still applied).
+fn def_of<'c>(cat: &'c Catalogue, scope: Scope, key: &str) -> Option<&'c Def> {
+    cat.get(scope, key).or_else(|| {
+        let old = catalogue::renamed(scope, key)?.old;
+        cat.by_model_name(scope, old)
+    })
+}
+
+fn honoured_globals(cat: &Catalogue) -> String {
+    cat.scope(Scope::Global)
+        .filter(|d| d.runtime == Runtime::Honoured)
+        .map(|d| d.name)
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn global(s: &Setting) -> Diagnostic {
+fn global(s: &Setting, cat: &Catalogue) -> Diagnostic {
     if s.key.starts_with("ssl") {
         let why = match model_name(&s.key) {
             "ssl_client_ca_dir" | "ssl_client_ca_file" | "ssl_client_cert" | "ssl_client_key" => "it configures Dovecot's outgoing TLS connections (to proxies, LDAP, SQL), which svcc's runtime does not make; remove it from the config you build",
@@ -278,7 +287,7 @@ fn global(s: &Setting) -> Diagnostic {
     .label(s.span(), "no service of the binary reads this")
     .help(format!(
         "svcc's runtime reads only these global settings: {} (and any setting another value refers to as `$name`); remove `{}` from the config you build, or keep it in a separate file that only Dovecot includes",
-        honoured_globals(),
+        honoured_globals(cat),
         s.key
     ))
 }
@@ -305,16 +314,18 @@ fn section(sec: &Section) -> Diagnostic {
 }
 
 /// Refusals among the settings of one service or listener block.
-fn block(sec: &Section, table: &[SettingDef], out: &mut Vec<Diagnostic>) {
+fn block(sec: &Section, cat: &Catalogue, scope: Scope, out: &mut Vec<Diagnostic>) {
     for item in &sec.items {
         let Item::Setting(s) = item else { continue };
-        let Some(def) = table.iter().find(|d| d.name == s.key) else {
+        let Some(def) = def_of(cat, scope, &s.key) else {
             continue; // an unknown setting: the model reports it
         };
         let value = s.value.trim();
         let place = format!("{} `{}`", sec.kind, sec.name.as_deref().unwrap_or(""));
         match def.runtime {
-            Runtime::Honoured => {}
+            // (Every block setting has its treatment in svcc-settings.tsv:
+            // a catalogue test.)
+            Runtime::Honoured | Runtime::Language | Runtime::Ignored => {}
             Runtime::FromHeader => {
                 if Some(value) != sec.name.as_deref() {
                     out.push(
@@ -334,7 +345,7 @@ fn block(sec: &Section, table: &[SettingDef], out: &mut Vec<Diagnostic>) {
                     );
                 }
             }
-            Runtime::Refused { off, instead } => {
+            Runtime::Refused { off } => {
                 if !value.eq_ignore_ascii_case(off) {
                     let mut d = Diagnostic::error(
                         codes::UNSUPPORTED_SETTING,
@@ -344,7 +355,7 @@ fn block(sec: &Section, table: &[SettingDef], out: &mut Vec<Diagnostic>) {
                         ),
                     )
                     .label(s.span(), "svcc cannot honour this");
-                    d = d.help(instead);
+                    d = d.help(def.tailored);
                     out.push(d);
                 }
             }
@@ -354,7 +365,7 @@ fn block(sec: &Section, table: &[SettingDef], out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::catalogue::{self, Dovecot, Kind, Runtime, SettingDef};
+    use crate::model::catalogue::{self, Dovecot, Kind, Runtime, Scope};
     use quote::quote;
 
     /// A service the probes change one setting of.
@@ -402,7 +413,7 @@ mod tests {
 
     fn sample(kind: Kind) -> &'static str {
         match kind {
-            Kind::Text => "nobody",
+            Kind::Text | Kind::Section => "nobody",
             Kind::Uint => "3",
             Kind::Size => "64M",
             Kind::Time => "7 secs",
@@ -441,29 +452,37 @@ mod tests {
         );
     }
 
+    /// Every row of both versions' catalogues: a value of its type changes
+    /// what the runtime gets, or `svcc build` refuses it; so a row whose
+    /// type the model does not read as its field would fail here.
     #[test]
     fn every_catalogue_setting_reaches_the_runtime_or_is_refused() {
         let (base, refusals) = runtime_part(BASE);
         assert!(refusals.is_empty(), "{refusals:?}");
-        let blocks: [(&str, &[SettingDef]); 3] = [
-            ("service", catalogue::SERVICE_SETTINGS),
-            ("inet", catalogue::INET_LISTENER_SETTINGS),
-            ("unix", catalogue::UNIX_LISTENER_SETTINGS),
-        ];
-        for (anchor, table) in blocks {
-            for def in table {
-                let conf = probe(anchor, def.name, sample(def.kind));
-                honoured_or_refused(&conf, def.name, &base);
-                // The value that asks for nothing is never refused.
-                if let Runtime::Refused { off, .. } = def.runtime {
-                    let (_, refusals) = runtime_part(&probe(anchor, def.name, off));
-                    assert!(refusals.is_empty(), "`{} = {off}`: {refusals:?}", def.name);
+        let v24 = "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n";
+        let (base24, refusals) = runtime_part(&format!("{v24}{BASE}"));
+        assert!(refusals.is_empty(), "{refusals:?}");
+        for (version, prefix, base) in [(Dovecot::V23, "", &base), (Dovecot::V24, v24, &base24)] {
+            let cat = catalogue::catalogue(version);
+            let blocks = [
+                ("service", Scope::Service),
+                ("inet", Scope::InetListener),
+                ("unix", Scope::UnixListener),
+            ];
+            for (anchor, scope) in blocks {
+                for def in cat.scope(scope) {
+                    let conf = format!("{prefix}{}", probe(anchor, def.name, sample(def.kind)));
+                    honoured_or_refused(&conf, def.name, base);
+                    // The value that asks for nothing is never refused.
+                    if let Runtime::Refused { off, .. } = def.runtime {
+                        let conf = format!("{prefix}{}", probe(anchor, def.name, off));
+                        let (_, refusals) = runtime_part(&conf);
+                        assert!(refusals.is_empty(), "`{} = {off}`: {refusals:?}", def.name);
+                    }
                 }
             }
         }
-        let globals = catalogue::dovecot_setting_names()
-            .chain(catalogue::HONOURED_GLOBALS.iter().map(|(n, _)| *n));
-        for name in globals {
+        for name in catalogue::dovecot_setting_names() {
             let value = match name {
                 "protocols" => "pop3",
                 "listen" => "127.0.0.9",
@@ -501,7 +520,7 @@ mod tests {
                 None => format!("#\n#\nssl_cert = </c.pem\nssl_key = </c.key\n{conf}"),
             }
         };
-        for r in catalogue::RENAMED {
+        for r in catalogue::renames() {
             let value = match r.new {
                 "default_idle_kill_interval" | "idle_kill_interval" => "7 secs",
                 "restart_request_count" => "3",
@@ -522,6 +541,10 @@ mod tests {
                 catalogue::Scope::InetListener => (
                     probe("inet", r.old, &old_value),
                     format!("{v24}{}", probe("inet", r.new, value)),
+                ),
+                catalogue::Scope::UnixListener | catalogue::Scope::FifoListener => (
+                    probe("unix", r.old, &old_value),
+                    format!("{v24}{}", probe("unix", r.new, value)),
                 ),
             };
             let (out23, refused23) = runtime_part(&tls(&conf23));

@@ -1,9 +1,18 @@
-//! The settings svcc knows: Dovecot 2.3's setting names (for `$name`
-//! references), the typed settings of `service` and listener blocks, and
-//! Dovecot's built-in services (read from `data/dovecot-2.3-services.conf`
-//! with svcc's own parser).
+//! The settings svcc knows: one table per Dovecot version, each setting
+//! once (scope, name, type, default, meaning, the 2.3 name a 2.4 setting
+//! replaces), derived from that version's own `doveconf`
+//! (`data/settings-VERSION.tsv`, `data/regen-settings.py`), with svcc's own
+//! settings and what a tailored binary does with each setting laid over
+//! them (`data/svcc-settings.tsv`); and Dovecot's built-in services (read
+//! from `data/dovecot-VERSION-services.conf` with svcc's own parser).
+//!
+//! Adding a setting is one row. From the rows come the value's parsing and
+//! typing, "did you mean", `svcc build`'s refusals, hover and completion,
+//! and `docs/settings.md`; a setting the runtime acts on also has a field
+//! in the model (`Service::set`, `Listener::set`) that codegen carries
+//! into the specs.
 
-use foldhash::HashSet;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 /// The value type of a service or listener setting.
@@ -23,6 +32,8 @@ pub enum Kind {
     Mode,
     /// TCP port.
     Port,
+    /// 2.4: a boollist or named filter (`mail_plugins { }`), set as a section.
+    Section,
 }
 
 impl Kind {
@@ -36,7 +47,23 @@ impl Kind {
             Kind::Bool => "boolean (`yes`/`no`)",
             Kind::Mode => "file mode (octal with a leading 0)",
             Kind::Port => "TCP port",
+            Kind::Section => "section (2.4: a boollist or named filter)",
         }
+    }
+
+    /// The table's name for a type (`data/*.tsv`).
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "text" => Kind::Text,
+            "uint" => Kind::Uint,
+            "size" => Kind::Size,
+            "time" => Kind::Time,
+            "bool" => Kind::Bool,
+            "mode" => Kind::Mode,
+            "port" => Kind::Port,
+            "section" => Kind::Section,
+            _ => return None,
+        })
     }
 }
 
@@ -48,196 +75,204 @@ pub enum Runtime {
     /// Set by the block's header (`service NAME {`); the runtime honours
     /// the header, so a different value in the block is refused.
     FromHeader,
+    /// Says which Dovecot the config is written for
+    /// (`dovecot_config_version`); asks the runtime for nothing.
+    Language,
     /// The runtime cannot honour it: `svcc build` and `svcc::main!` refuse
-    /// any value but `off` (`svcc::unsupported-setting`); `instead` says
-    /// what svcc does and what to change. `svcc check` stays quiet: the
-    /// config is still right for Dovecot.
+    /// any value but `off` (`svcc::unsupported-setting`); the row's
+    /// `tailored` text says what svcc does and what to change. `svcc check`
+    /// stays quiet: the config is still right for Dovecot.
     Refused {
         /// The one value that asks for nothing (the default).
         off: &'static str,
-        /// What svcc does instead, and what to do.
-        instead: &'static str,
     },
+    /// Not read by the tailored binary: `svcc build` refuses a global one
+    /// unless another value refers to it as `$name`.
+    Ignored,
 }
 
-/// One setting of a `service` or listener block: the one row every layer
-/// reads (parsing and typing, "did you mean", `svcc build`'s refusals).
+/// One setting of one Dovecot version: the one row every layer reads
+/// (value parsing and typing, "did you mean", `svcc build`'s refusals,
+/// `svcc config`, hover and completion, `docs/settings.md`).
 #[derive(Debug, Clone, Copy)]
-pub struct SettingDef {
-    /// The name.
+pub struct Def {
+    /// Where it is set.
+    pub scope: Scope,
+    /// The name, as this version spells it.
     pub name: &'static str,
     /// The value type.
     pub kind: Kind,
+    /// Dovecot's default, as its `doveconf` prints it (svcc's own: the
+    /// runtime's default).
+    pub default: &'static str,
+    /// 2.4: the 2.3 setting it replaces.
+    pub replaces: Option<&'static str>,
+    /// 2.4: 2.3's value was `<file` where 2.4 takes the path itself.
+    pub file: bool,
     /// What it means.
     pub doc: &'static str,
     /// What the tailored binary does with it.
     pub runtime: Runtime,
+    /// What that means in a tailored binary (for a refused setting: what
+    /// svcc does instead and what to change).
+    pub tailored: &'static str,
+    /// svcc's own setting (Dovecot has no such setting).
+    pub svcc: bool,
 }
 
-impl SettingDef {
-    const fn new(name: &'static str, kind: Kind, doc: &'static str) -> Self {
-        SettingDef {
-            name,
-            kind,
-            doc,
-            runtime: Runtime::Honoured,
+impl Def {
+    /// The name svcc's model calls it by: 2.3's (`service_count` for 2.4's
+    /// `restart_request_count`).
+    pub fn model_name(&self) -> &'static str {
+        self.replaces.unwrap_or(self.name)
+    }
+}
+
+/// One Dovecot version's settings: its `doveconf`'s table
+/// (`data/settings-VERSION.tsv`, `data/regen-settings.py`) with svcc's
+/// own settings and facts (`data/svcc-settings.tsv`) laid over it.
+#[derive(Debug)]
+pub struct Catalogue {
+    /// Every row, in the tables' order.
+    pub defs: Vec<Def>,
+    index: HashMap<(Scope, &'static str), usize>,
+}
+
+/// Dovecot 2.3's table (`data/settings-2.3.tsv`).
+pub const TABLE_23: &str = include_str!("../../data/settings-2.3.tsv");
+/// Dovecot 2.4's table (`data/settings-2.4.tsv`).
+pub const TABLE_24: &str = include_str!("../../data/settings-2.4.tsv");
+/// svcc's own settings and facts (`data/svcc-settings.tsv`).
+pub const TABLE_SVCC: &str = include_str!("../../data/svcc-settings.tsv");
+
+/// The settings of a Dovecot version.
+pub fn catalogue(version: Dovecot) -> &'static Catalogue {
+    static V23: OnceLock<Catalogue> = OnceLock::new();
+    static V24: OnceLock<Catalogue> = OnceLock::new();
+    match version {
+        Dovecot::V23 => V23.get_or_init(|| Catalogue::new(TABLE_23, TABLE_SVCC)),
+        Dovecot::V24 => V24.get_or_init(|| Catalogue::new(TABLE_24, TABLE_SVCC)),
+    }
+}
+
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+}
+
+impl Catalogue {
+    /// Reads a version's table and lays svcc's over it (also used by tests
+    /// with tables of their own).
+    pub fn new(table: &'static str, svcc: &'static str) -> Catalogue {
+        let mut defs = Vec::new();
+        for r in rows(table) {
+            let col = |i: usize| r.get(i).copied().unwrap_or("");
+            let (Some(scope), Some(kind)) = (Scope::parse(col(0)), Kind::parse(col(2))) else {
+                continue;
+            };
+            let (replaces, file) = match col(4).strip_suffix(" <") {
+                Some(old) => (Some(old), true),
+                None => ((!col(4).is_empty()).then_some(col(4)), false),
+            };
+            defs.push(Def {
+                scope,
+                name: col(1),
+                kind,
+                default: col(3),
+                replaces,
+                file,
+                doc: col(5),
+                runtime: Runtime::Ignored,
+                tailored: "",
+                svcc: false,
+            });
         }
+        let by_name: HashMap<(Scope, &str), usize> = defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ((d.scope, d.name), i))
+            .collect();
+        let by_old: HashMap<(Scope, &str), usize> = defs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| Some(((d.scope, d.replaces?), i)))
+            .collect();
+        for r in rows(svcc) {
+            let col = |i: usize| r.get(i).copied().unwrap_or("");
+            let Some(scope) = Scope::parse(col(0)) else {
+                continue;
+            };
+            let runtime = match col(4).split_once(' ') {
+                _ if col(4) == "header" => Runtime::FromHeader,
+                _ if col(4) == "language" => Runtime::Language,
+                _ if col(4) == "refused" => Runtime::Refused { off: "" },
+                Some(("refused", off)) => Runtime::Refused { off },
+                _ => Runtime::Honoured,
+            };
+            let name = col(1);
+            let hit = by_name
+                .get(&(scope, name))
+                .or_else(|| by_old.get(&(scope, name)))
+                .map(|&i| &mut defs[i]);
+            match (hit, Kind::parse(col(2))) {
+                (Some(d), _) => {
+                    d.runtime = runtime;
+                    d.tailored = col(5);
+                    if !col(6).is_empty() {
+                        d.doc = col(6);
+                    }
+                }
+                // svcc's own settings, and the names a block's header sets
+                // (Dovecot accepts them in the block; doveconf prints none).
+                (None, kind) if !col(2).is_empty() || runtime == Runtime::FromHeader => {
+                    defs.push(Def {
+                        scope,
+                        name,
+                        kind: kind.unwrap_or(Kind::Text),
+                        default: col(3),
+                        replaces: None,
+                        file: false,
+                        doc: col(6),
+                        runtime,
+                        tailored: col(5),
+                        svcc: !col(2).is_empty(),
+                    })
+                }
+                // A fact about a setting this version does not have.
+                (None, _) => {}
+            }
+        }
+        let index = defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ((d.scope, d.name), i))
+            .collect();
+        Catalogue { defs, index }
     }
 
-    const fn refused(mut self, off: &'static str, instead: &'static str) -> Self {
-        self.runtime = Runtime::Refused { off, instead };
-        self
+    /// The setting of this name in this scope.
+    pub fn get(&self, scope: Scope, name: &str) -> Option<&Def> {
+        self.index.get(&(scope, name)).map(|&i| &self.defs[i])
     }
 
-    const fn set_by_header(mut self) -> Self {
-        self.runtime = Runtime::FromHeader;
-        self
+    /// The settings of a scope, in the table's order (a fifo listener's
+    /// are a unix listener's).
+    pub fn scope(&self, scope: Scope) -> impl Iterator<Item = &Def> + Clone + '_ {
+        self.defs.iter().filter(move |d| d.scope == scope)
+    }
+
+    /// The setting svcc's model calls `model_name` (2.3's name) in a scope.
+    pub fn by_model_name(&self, scope: Scope, model_name: &str) -> Option<&Def> {
+        self.get(scope, model_name)
+            .or_else(|| self.scope(scope).find(|d| d.replaces == Some(model_name)))
     }
 }
-
-/// The global settings the tailored binary honours, and how; every other
-/// top-level setting is refused by `svcc build` unless another value
-/// refers to it as `$name`.
-pub const HONOURED_GLOBALS: &[(&str, &str)] = &[
-    (
-        "ssl_server_prefer_ciphers",
-        "2.4: `server` order wins over the client's",
-    ),
-    ("protocols", "which services run"),
-    (
-        "base_dir",
-        "where relative unix listener paths live (`--base-dir` overrides)",
-    ),
-    (
-        "listen",
-        "the addresses of inet listeners without `address`",
-    ),
-    (
-        "default_process_limit",
-        "process_limit of services that set none",
-    ),
-    (
-        "default_client_limit",
-        "client_limit of services that set none",
-    ),
-    ("default_idle_kill", "idle_kill of services that set none"),
-    (
-        "haproxy_trusted_networks",
-        "the peers a `haproxy = yes` listener accepts PROXY headers from (addresses and networks)",
-    ),
-    ("default_vsz_limit", "vsz_limit of services that set none"),
-    (
-        "default_internal_user",
-        "the user the linger drainer runs as (else `nobody`)",
-    ),
-    (
-        "ssl",
-        "TLS: `no` skips `ssl = yes` listeners (as Dovecot) and refuses STARTTLS; `required` tells handlers to refuse plaintext authentication",
-    ),
-    (
-        "ssl_cert",
-        "the certificate chain file (`</path`), read at start-up and on SIGHUP",
-    ),
-    (
-        "ssl_key",
-        "the private key file (`</path`), read at start-up and on SIGHUP",
-    ),
-    ("ssl_ca", "the CAs client certificates must chain to (`</path`)"),
-    (
-        "ssl_key_password",
-        "decrypts an encrypted PKCS#8 `ssl_key` (`<path`: a file read at start-up and on SIGHUP)",
-    ),
-    (
-        "ssl_verify_client_cert",
-        "ask clients for a certificate, verified against `ssl_ca`",
-    ),
-    (
-        "ssl_min_protocol",
-        "the oldest TLS version offered (TLSv1.2 or TLSv1.3)",
-    ),
-    (
-        "ssl_cipher_list",
-        "TLS 1.2 ciphers, where rustls has them (the rest is reported)",
-    ),
-    (
-        "ssl_cipher_suites",
-        "TLS 1.3 suites, where rustls has them (the rest is reported)",
-    ),
-    (
-        "ssl_curve_list",
-        "key-exchange groups, where rustls has them (the rest is reported)",
-    ),
-    (
-        "ssl_prefer_server_ciphers",
-        "the server's suite order wins over the client's",
-    ),
-    (
-        "ssl_options",
-        "`no_ticket`: no session tickets (other options are reported as ignored)",
-    ),
-    (
-        "ssl_dh",
-        "accepted and not needed: rustls offers only ECDHE key exchange",
-    ),
-];
-
-/// The settings that say which language a 2.4 config is written in: never
-/// refused by `svcc build` (they ask the runtime for nothing).
-pub const LANGUAGE_GLOBALS: &[&str] = &["dovecot_config_version", "dovecot_storage_version"];
 
 /// Settings inside `local_name NAME { }` and `local IP { }` blocks that the
 /// tailored binary honours: the certificate and key chosen by SNI or by the
 /// local address.
 pub const HONOURED_IN_TLS_FILTERS: &[&str] = &["ssl_cert", "ssl_key"];
-
-/// Settings of a `service` block: name, type, what it means.
-pub const SERVICE_SETTINGS: &[SettingDef] = &[
-    SettingDef::new("protocol", Kind::Text, "the protocol that must be in `protocols` for the service to run"),
-    SettingDef::new("type", Kind::Text, "service type: empty, log, config, anvil, login, startup or worker").refused("", "svcc runs every service the same way (its process model is Dovecot's for all of them); remove `type`"),
-    SettingDef::new("executable", Kind::Text, "the program (Dovecot) or svcc handler that serves connections"),
-    SettingDef::new("user", Kind::Text, "user the processes run as"),
-    SettingDef::new("group", Kind::Text, "group the processes run as"),
-    SettingDef::new("privileged_group", Kind::Text, "group the process may switch to").refused("", "svcc's workers run with `user`/`group` only; remove `privileged_group`"),
-    SettingDef::new("extra_groups", Kind::Text, "supplementary groups").refused("", "svcc's workers drop every supplementary group and keep only `group`; remove `extra_groups`"),
-    SettingDef::new("chroot", Kind::Text, "directory to chroot into"),
-    SettingDef::new("drop_priv_before_exec", Kind::Bool, "drop privileges before exec").refused("no", "svcc never execs: workers drop privileges right after fork, before any handler code runs; remove the setting"),
-    SettingDef::new("process_min_avail", Kind::Uint, "idle processes kept ready"),
-    SettingDef::new("process_limit", Kind::Uint, "maximum number of processes"),
-    SettingDef::new("client_limit", Kind::Uint, "connections one process serves at once"),
-    SettingDef::new("service_count", Kind::Uint, "connections a process serves before it exits"),
-    SettingDef::new("idle_kill", Kind::Time, "idle processes exit after this long"),
-    SettingDef::new("vsz_limit", Kind::Size, "address-space limit of a process"),
-    SettingDef::new("blocking", Kind::Bool, "svcc: the service does blocking I/O (one client per process)"),
-    SettingDef::new("client_idle_timeout", Kind::Time, "svcc: a client that sends nothing for this long is closed (default 60 secs)"),
-    SettingDef::new("client_request_timeout", Kind::Time, "svcc: the whole first request must arrive within this long of the connect, as nginx's client_header_timeout (default 60 secs; handlers that ask for it, e.g. http)"),
-    SettingDef::new("linger_read_timeout", Kind::Time, "svcc: lingering close, longest wait for one read while draining (default 2 secs)"),
-    SettingDef::new("linger_timeout", Kind::Time, "svcc: lingering close, longest total drain (default 30 secs)"),
-    SettingDef::new("linger_max_bytes", Kind::Size, "svcc: lingering close, most bytes drained (default 1M)"),
-    SettingDef::new("name", Kind::Text, "the service name (set by the block's header)").set_by_header(),
-];
-
-/// Settings of `unix_listener` and `fifo_listener` blocks.
-pub const UNIX_LISTENER_SETTINGS: &[SettingDef] = &[
-    SettingDef::new(
-        "path",
-        Kind::Text,
-        "the socket path (set by the block's header)",
-    )
-    .set_by_header(),
-    SettingDef::new("mode", Kind::Mode, "permissions of the socket file"),
-    SettingDef::new("user", Kind::Text, "owner of the socket file"),
-    SettingDef::new("group", Kind::Text, "group of the socket file"),
-];
-
-/// Settings of `inet_listener` blocks.
-pub const INET_LISTENER_SETTINGS: &[SettingDef] = &[
-    SettingDef::new("name", Kind::Text, "the listener name (set by the block's header)").set_by_header(),
-    SettingDef::new("address", Kind::Text, "addresses to listen on (default: `listen`)"),
-    SettingDef::new("port", Kind::Port, "TCP port (0 disables the listener)"),
-    SettingDef::new("ssl", Kind::Bool, "TLS on this listener (rustls; Dovecot's `ssl_*` settings; skipped while the global `ssl = no`)"),
-    SettingDef::new("reuse_port", Kind::Bool, "SO_REUSEPORT per process").refused("no", "svcc's master binds each listener once and every worker accepts on it; remove `reuse_port`"),
-    SettingDef::new("haproxy", Kind::Bool, "every connection starts with a PROXY protocol header (v1 or v2) from a peer in `haproxy_trusted_networks`; handlers see the client's address"),
-];
 
 /// Dovecot services whose `process_limit` must be 1 (`doveconf`:
 /// "process_limit must be 1").
@@ -270,9 +305,6 @@ pub const BUILTIN_SERVICES: &str = include_str!("../../data/dovecot-2.3-services
 
 /// Dovecot 2.4's built-in services (`doveconf -d`, see `data/regen-2.4.sh`).
 pub const BUILTIN_SERVICES_24: &str = include_str!("../../data/dovecot-2.4-services.conf");
-
-const SETTING_NAMES: &str = include_str!("../../data/dovecot-2.3-settings.txt");
-const SETTING_NAMES_24: &str = include_str!("../../data/dovecot-2.4-settings.txt");
 
 /// The Dovecot version whose config language a config is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -310,7 +342,7 @@ impl Dovecot {
     pub fn spell(self, name23: &'static str) -> &'static str {
         match self {
             Dovecot::V23 => name23,
-            Dovecot::V24 => RENAMED
+            Dovecot::V24 => renames()
                 .iter()
                 .find(|r| r.old == name23)
                 .map_or(name23, |r| r.new),
@@ -324,15 +356,46 @@ impl std::fmt::Display for Dovecot {
     }
 }
 
-/// Where a renamed setting lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a setting is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Top level (and filters).
     Global,
     /// A `service` block.
     Service,
+    /// A `unix_listener` block.
+    UnixListener,
+    /// A `fifo_listener` block.
+    FifoListener,
     /// An `inet_listener` block.
     InetListener,
+}
+
+impl Scope {
+    /// The tables' name for a scope: the block's keyword, or `global`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Service => "service",
+            Scope::UnixListener => "unix_listener",
+            Scope::FifoListener => "fifo_listener",
+            Scope::InetListener => "inet_listener",
+        }
+    }
+
+    /// The scope of a block keyword (`service`, `unix_listener`, ...) or
+    /// `global`.
+    pub fn parse(s: &str) -> Option<Scope> {
+        [
+            Scope::Global,
+            Scope::Service,
+            Scope::UnixListener,
+            Scope::FifoListener,
+            Scope::InetListener,
+        ]
+        .into_iter()
+        .find(|sc| sc.keyword() == s)
+    }
 }
 
 /// A setting 2.4 renamed; where the value changes form, `file` says the
@@ -349,97 +412,55 @@ pub struct Rename {
     pub file: bool,
 }
 
-const fn rename(scope: Scope, old: &'static str, new: &'static str) -> Rename {
-    Rename {
-        scope,
-        old,
-        new,
-        file: false,
-    }
+/// The settings 2.4 renamed: the 2.4 table's `replaces` column.
+pub fn renames() -> &'static [Rename] {
+    static RENAMES: OnceLock<Vec<Rename>> = OnceLock::new();
+    RENAMES.get_or_init(|| {
+        catalogue(Dovecot::V24)
+            .defs
+            .iter()
+            .filter_map(|d| {
+                Some(Rename {
+                    scope: d.scope,
+                    old: d.replaces?,
+                    new: d.name,
+                    file: d.file,
+                })
+            })
+            .collect()
+    })
 }
-
-const fn rename_file(old: &'static str, new: &'static str) -> Rename {
-    Rename {
-        scope: Scope::Global,
-        old,
-        new,
-        file: true,
-    }
-}
-
-/// The settings svcc models that Dovecot 2.4 renamed (from 2.4's
-/// `doveconf -d` and its settings sources).
-pub const RENAMED: &[Rename] = &[
-    rename(Scope::Service, "service_count", "restart_request_count"),
-    rename(Scope::Service, "idle_kill", "idle_kill_interval"),
-    rename(Scope::InetListener, "address", "listen"),
-    rename(
-        Scope::Global,
-        "default_idle_kill",
-        "default_idle_kill_interval",
-    ),
-    rename_file("ssl_cert", "ssl_server_cert_file"),
-    rename_file("ssl_key", "ssl_server_key_file"),
-    rename_file("ssl_ca", "ssl_server_ca_file"),
-    rename_file("ssl_dh", "ssl_server_dh_file"),
-    rename_file("ssl_alt_cert", "ssl_server_alt_cert_file"),
-    rename_file("ssl_alt_key", "ssl_server_alt_key_file"),
-    rename(Scope::Global, "ssl_key_password", "ssl_server_key_password"),
-    rename(
-        Scope::Global,
-        "ssl_verify_client_cert",
-        "ssl_server_request_client_cert",
-    ),
-    rename(
-        Scope::Global,
-        "ssl_cert_username_field",
-        "ssl_server_cert_username_field",
-    ),
-];
 
 /// The rename of a setting in this scope, by either name.
 pub fn renamed(scope: Scope, name: &str) -> Option<&'static Rename> {
-    RENAMED
+    renames()
         .iter()
         .find(|r| r.scope == scope && (r.old == name || r.new == name))
 }
 
-fn names() -> &'static HashSet<&'static str> {
-    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| read_names(SETTING_NAMES))
-}
-
-fn names_24() -> &'static HashSet<&'static str> {
-    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| read_names(SETTING_NAMES_24))
-}
-
-fn read_names(text: &'static str) -> HashSet<&'static str> {
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
-}
-
 /// Whether Dovecot 2.3 knows a setting of this name (outside service blocks).
 pub fn is_dovecot_setting(name: &str) -> bool {
-    names().contains(name)
+    catalogue(Dovecot::V23).get(Scope::Global, name).is_some()
 }
 
 /// Whether Dovecot 2.4 knows a top-level setting (or boollist) of this name.
 pub fn is_dovecot24_setting(name: &str) -> bool {
-    names_24().contains(name)
+    catalogue(Dovecot::V24).get(Scope::Global, name).is_some()
 }
 
 /// Every top-level setting name Dovecot 2.4 knows, sorted.
 pub fn dovecot24_setting_names() -> Vec<&'static str> {
-    let mut v: Vec<&str> = names_24().iter().copied().collect();
+    let mut v: Vec<&str> = catalogue(Dovecot::V24)
+        .scope(Scope::Global)
+        .map(|d| d.name)
+        .collect();
     v.sort_unstable();
     v
 }
 
 /// Every setting name Dovecot 2.3 knows (outside service blocks).
 pub fn dovecot_setting_names() -> impl Iterator<Item = &'static str> {
-    names().iter().copied()
+    catalogue(Dovecot::V23).scope(Scope::Global).map(|d| d.name)
 }
 
 /// The closest known name, for "did you mean".
@@ -465,7 +486,7 @@ pub fn suggest_dovecot_setting<'a>(
     name: &str,
     set: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
-    let known: Vec<&str> = names().iter().copied().collect();
+    let known: Vec<&str> = dovecot_setting_names().collect();
     let set: Vec<&str> = set.collect();
     suggest(name, known.iter().copied().chain(set.iter().copied())).map(str::to_string)
 }

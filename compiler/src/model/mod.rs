@@ -18,7 +18,7 @@ use crate::report::Diagnostic;
 use crate::syntax::{
     Document, Item, Section, Setting, SourceMap, Span, MAX_EXPANDED_BYTES, MAX_VALUE_SIZE,
 };
-use catalogue::{Dovecot, Scope};
+use catalogue::{Dovecot, Kind, Scope};
 use foldhash::HashMap;
 use std::sync::OnceLock;
 
@@ -76,6 +76,25 @@ impl<T> Val<T> {
             origin: Origin::Default,
         }
     }
+}
+
+/// A setting's value, read as its type in the catalogue says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Text (also 2.4's sections).
+    Text(String),
+    /// A number.
+    Uint(u32),
+    /// Bytes.
+    Size(u64),
+    /// Milliseconds.
+    Time(u64),
+    /// `yes` / `no`.
+    Bool(bool),
+    /// A file mode.
+    Mode(u32),
+    /// A TCP port.
+    Port(u16),
 }
 
 /// The global settings services depend on.
@@ -152,6 +171,9 @@ pub struct Listener {
     pub header: Option<Span>,
     /// `mode` (unix, fifo).
     pub mode: Val<u32>,
+    /// `mode` as the config wrote it (empty: not set); check/listeners.rs
+    /// warns about a decimal one.
+    pub mode_text: String,
     /// `user` (unix, fifo).
     pub user: Val<String>,
     /// `group` (unix, fifo).
@@ -175,6 +197,7 @@ impl Listener {
             name,
             header,
             mode: Val::default(0o600),
+            mode_text: String::new(),
             user: Val::default(String::new()),
             group: Val::default(String::new()),
             address: Val::default(String::new()),
@@ -182,6 +205,22 @@ impl Listener {
             ssl: Val::default(false),
             reuse_port: Val::default(false),
             haproxy: Val::default(false),
+        }
+    }
+
+    /// Stores a value read for the setting svcc's model calls `key`
+    /// (settings the model has no field for are only checked).
+    fn set(&mut self, key: &str, v: Value, origin: Origin) {
+        match (key, v) {
+            ("mode", Value::Mode(value)) => self.mode = Val { value, origin },
+            ("user", Value::Text(value)) => self.user = Val { value, origin },
+            ("group", Value::Text(value)) => self.group = Val { value, origin },
+            ("address", Value::Text(value)) => self.address = Val { value, origin },
+            ("port", Value::Port(value)) => self.port = Val { value, origin },
+            ("ssl", Value::Bool(value)) => self.ssl = Val { value, origin },
+            ("reuse_port", Value::Bool(value)) => self.reuse_port = Val { value, origin },
+            ("haproxy", Value::Bool(value)) => self.haproxy = Val { value, origin },
+            _ => {}
         }
     }
 
@@ -319,6 +358,43 @@ impl Service {
         }
     }
 
+    /// Stores a value read for the setting svcc's model calls `key`
+    /// (settings the model has no field for are only checked).
+    fn set(&mut self, key: &str, v: Value, origin: Origin) {
+        let t = &mut self.timeouts;
+        match (key, v) {
+            ("protocol", Value::Text(value)) => self.protocol = Val { value, origin },
+            ("type", Value::Text(value)) => self.kind = Val { value, origin },
+            ("executable", Value::Text(value)) => self.executable = Val { value, origin },
+            ("user", Value::Text(value)) => self.user = Val { value, origin },
+            ("group", Value::Text(value)) => self.group = Val { value, origin },
+            ("chroot", Value::Text(value)) => self.chroot = Val { value, origin },
+            ("drop_priv_before_exec", Value::Bool(value)) => {
+                self.drop_priv_before_exec = Val { value, origin }
+            }
+            ("process_min_avail", Value::Uint(value)) => {
+                self.process_min_avail = Val { value, origin }
+            }
+            ("process_limit", Value::Uint(value)) => self.process_limit = Val { value, origin },
+            ("client_limit", Value::Uint(value)) => self.client_limit = Val { value, origin },
+            ("service_count", Value::Uint(value)) => self.service_count = Val { value, origin },
+            ("idle_kill", Value::Time(value)) => self.idle_kill = Val { value, origin },
+            ("vsz_limit", Value::Size(x)) => {
+                self.vsz_limit = Val {
+                    value: Some(x),
+                    origin,
+                }
+            }
+            ("blocking", Value::Bool(value)) => self.blocking = Val { value, origin },
+            ("client_idle_timeout", Value::Time(x)) => t.client_idle = some(x, origin),
+            ("client_request_timeout", Value::Time(x)) => t.client_request = some(x, origin),
+            ("linger_read_timeout", Value::Time(x)) => t.linger_read = some(x, origin),
+            ("linger_timeout", Value::Time(x)) => t.linger = some(x, origin),
+            ("linger_max_bytes", Value::Size(x)) => t.linger_max_bytes = some(x, origin),
+            _ => {}
+        }
+    }
+
     /// The effective `process_limit` and where it came from (0 falls back to
     /// `default_process_limit`).
     pub fn eff_process_limit(&self, g: &Globals) -> Val<u32> {
@@ -406,6 +482,13 @@ pub struct Timeouts {
     pub linger: Val<Option<u64>>,
     /// `linger_max_bytes`.
     pub linger_max_bytes: Val<Option<u64>>,
+}
+
+fn some<T>(value: T, origin: Origin) -> Val<Option<T>> {
+    Val {
+        value: Some(value),
+        origin,
+    }
 }
 
 impl<T: Default> Default for Val<T> {
@@ -1292,7 +1375,12 @@ impl Builder<'_> {
         }
     }
 
-    fn unknown(&mut self, s: &Setting, place: &str, known: &[catalogue::SettingDef]) {
+    fn unknown<'d>(
+        &mut self,
+        s: &Setting,
+        place: &str,
+        known: impl Iterator<Item = &'d catalogue::Def> + Clone,
+    ) {
         if !self.budget.admit(s.key_span) {
             return;
         }
@@ -1301,7 +1389,7 @@ impl Builder<'_> {
             format!("unknown setting `{}` in {place}", s.key),
         )
         .label(s.key_span, "not a setting of this block");
-        let names = known.iter().map(|k| k.name);
+        let names = known.clone().map(|k| k.name);
         d = match catalogue::suggest(&s.key, names) {
             Some(m) => d.help(format!(
                 "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {}\"",
@@ -1309,7 +1397,7 @@ impl Builder<'_> {
             )),
             None => d.help(format!(
                 "the settings of {place} are: {}",
-                known.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                known.map(|k| k.name).collect::<Vec<_>>().join(", ")
             )),
         };
         self.diags.push(d);
@@ -1317,99 +1405,58 @@ impl Builder<'_> {
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
         let name = self.canonical(Scope::Service, s);
-        let Some(&catalogue::SettingDef { name: key, .. }) =
-            catalogue::SERVICE_SETTINGS.iter().find(|k| k.name == name)
-        else {
+        let cat = catalogue::catalogue(self.model.version);
+        let Some(def) = cat.by_model_name(Scope::Service, name) else {
             // A 2.4 service block is a filter: any 2.4 setting may be set in it.
             if self.model.version == Dovecot::V24 && catalogue::is_dovecot24_setting(&s.key) {
                 return;
             }
             let place = format!("service `{}`", self.model.services[idx].name);
-            self.unknown(s, &place, catalogue::SERVICE_SETTINGS);
+            self.unknown(s, &place, cat.scope(Scope::Service));
             return;
         };
+        let key = def.model_name();
         // Dovecot's daemons expand `$name` in every value (`doveconf -x`).
         let v = self.expand(s);
         let origin = self.origin(s);
-        macro_rules! set {
-            ($field:ident, $parse:expr) => {
-                if let Some(x) = self.typed(s, &v, $parse) {
-                    self.model.services[idx].$field = Val { value: x, origin };
-                }
-            };
-        }
         // 2.4 refuses 0 where 2.3 read "the default" or "no limit".
-        if self.model.version == Dovecot::V24 && !matches!(v.as_str(), "unlimited" | "infinite") {
+        if self.model.version == Dovecot::V24
+            && !def.svcc
+            && matches!(def.kind, Kind::Uint | Kind::Size | Kind::Time)
+            && !matches!(v.as_str(), "unlimited" | "infinite")
+        {
             let zero = value::size(&v) == Ok(0) || value::time(&v) == Ok(0);
-            let k = [
-                "process_limit",
-                "client_limit",
-                "service_count",
-                "idle_kill",
-                "vsz_limit",
-            ]
-            .into_iter()
-            .find(|k| *k == key);
-            if let Some(k) = k {
-                // The last value counts.
-                let zeros = &mut self.model.services[idx].zeros_24;
-                zeros.retain(|(z, _)| *z != k);
-                if zero {
-                    zeros.push((k, origin));
-                }
+            // The last value counts.
+            let zeros = &mut self.model.services[idx].zeros_24;
+            zeros.retain(|(z, _)| *z != key);
+            // Where 2.4's default is not 0 (process_min_avail's is).
+            if zero && def.default != "0" {
+                zeros.push((key, origin));
             }
         }
-        match key {
-            "protocol" => self.model.services[idx].protocol = Val { value: v, origin },
-            "type" => self.model.services[idx].kind = Val { value: v, origin },
-            "executable" => self.model.services[idx].executable = Val { value: v, origin },
-            "user" => self.model.services[idx].user = Val { value: v, origin },
-            "group" => self.model.services[idx].group = Val { value: v, origin },
-            "chroot" => self.model.services[idx].chroot = Val { value: v, origin },
-            "privileged_group" | "extra_groups" | "name" => {}
-            "drop_priv_before_exec" => set!(drop_priv_before_exec, value::boolean),
-            "process_min_avail" => set!(process_min_avail, uint_of(self.model.version)),
-            "process_limit" => set!(process_limit, uint_of(self.model.version)),
-            "client_limit" => set!(client_limit, uint_of(self.model.version)),
-            // 2.4's `unlimited` is 2.3's 0.
-            "service_count" => set!(service_count, count_of(self.model.version)),
-            "idle_kill" => set!(idle_kill, time_of(self.model.version)),
-            "vsz_limit" => {
-                if let Some(x) = self.typed(s, &v, size_of(self.model.version)) {
-                    self.model.services[idx].vsz_limit = Val {
-                        value: Some(x),
-                        origin,
-                    };
-                }
-            }
-            "blocking" => set!(blocking, value::boolean),
-            "client_idle_timeout"
-            | "client_request_timeout"
-            | "linger_read_timeout"
-            | "linger_timeout"
-            | "linger_max_bytes" => {
-                let parse = if key == "linger_max_bytes" {
-                    value::size
-                } else {
-                    value::time
-                };
-                if let Some(x) = self.typed(s, &v, parse) {
-                    let t = &mut self.model.services[idx].timeouts;
-                    let field = match key {
-                        "client_idle_timeout" => &mut t.client_idle,
-                        "client_request_timeout" => &mut t.client_request,
-                        "linger_read_timeout" => &mut t.linger_read,
-                        "linger_timeout" => &mut t.linger,
-                        _ => &mut t.linger_max_bytes,
-                    };
-                    *field = Val {
-                        value: Some(x),
-                        origin,
-                    };
-                }
-            }
-            _ => {}
+        if let Some(x) = self.value(s, &v, def) {
+            self.model.services[idx].set(key, x, origin);
         }
+    }
+
+    /// A value read as its setting's type says, in this version's terms;
+    /// a malformed one is reported (the one finding the builder makes).
+    fn value(&mut self, s: &Setting, v: &str, def: &catalogue::Def) -> Option<Value> {
+        let version = self.model.version;
+        Some(match def.kind {
+            Kind::Text | Kind::Section => Value::Text(v.to_string()),
+            // `service_count` (2.4's `restart_request_count`): 0 or 2.4's
+            // `unlimited` is no limit.
+            Kind::Uint if def.model_name() == "service_count" => {
+                Value::Uint(self.typed(s, v, count_of(version))?)
+            }
+            Kind::Uint => Value::Uint(self.typed(s, v, uint_of(version))?),
+            Kind::Size => Value::Size(self.typed(s, v, size_of(version))?),
+            Kind::Time => Value::Time(self.typed(s, v, time_of(version))?),
+            Kind::Bool => Value::Bool(self.typed(s, v, value::boolean)?),
+            Kind::Mode => Value::Mode(self.typed(s, v, value::mode)?),
+            Kind::Port => Value::Port(self.typed(s, v, value::port)?),
+        })
     }
 
     fn listener(&mut self, idx: usize, sec: &Section) {
@@ -1455,84 +1502,45 @@ impl Builder<'_> {
                 li
             }
         };
-        let known = if kind == ListenerKind::Inet {
-            catalogue::INET_LISTENER_SETTINGS
-        } else {
-            catalogue::UNIX_LISTENER_SETTINGS
+        let scope = match kind {
+            ListenerKind::Inet => Scope::InetListener,
+            ListenerKind::Unix => Scope::UnixListener,
+            ListenerKind::Fifo => Scope::FifoListener,
         };
-        let v24 = self.model.version == Dovecot::V24;
+        let cat = catalogue::catalogue(self.model.version);
         for item in &sec.items {
             match item {
-                // 2.4's listener `type` (auth, login, admin, ...) tells the
-                // service what a connection is; svcc's handlers need none.
-                Item::Setting(s) if v24 && s.key == "type" => {}
                 Item::Setting(s) => {
-                    let key = if kind == ListenerKind::Inet {
-                        self.canonical(Scope::InetListener, s)
-                    } else {
-                        s.key.as_str()
-                    };
-                    if !known.iter().any(|k| k.name == key) {
+                    let key = self.canonical(scope, s);
+                    let Some(def) = cat.by_model_name(scope, key) else {
                         let place = format!(
                             "`{} {}`",
                             sec.kind, self.model.services[idx].listeners[li].name
                         );
-                        self.unknown(s, &place, known);
+                        self.unknown(s, &place, cat.scope(scope));
                         continue;
-                    }
+                    };
                     let origin = self.origin(s);
                     // Expanded as in service blocks (`doveconf -x`).
                     let v = self.expand(s);
-                    macro_rules! set {
-                        ($field:ident, $parse:expr) => {
-                            if let Some(x) = self.typed(s, &v, $parse) {
-                                self.model.services[idx].listeners[li].$field =
-                                    Val { value: x, origin };
-                            }
-                        };
+                    let Some(x) = self.value(s, &v, def) else {
+                        continue;
+                    };
+                    let key = def.model_name();
+                    if key == "mode" {
+                        v.trim()
+                            .clone_into(&mut self.model.services[idx].listeners[li].mode_text);
                     }
-                    match key {
-                        "mode" => {
-                            set!(mode, value::mode);
-                            let m = v.trim();
-                            if !self.builtin
-                                && !m.starts_with('0')
-                                && !m.is_empty()
-                                && m.bytes().all(|b| b.is_ascii_digit())
-                                && self.budget.admit(s.value_span)
-                            {
-                                self.diags.push(
-                                    Diagnostic::warning(codes::DECIMAL_MODE, format!("mode `{m}` is decimal (0{:o}), not 0{m}", m.parse::<u32>().unwrap_or(0)))
-                                        .label(s.value_span, "no leading 0: read as a decimal number")
-                                        .help(format!("write `mode = 0{m}`: Dovecot reads a mode as octal only with a leading 0")),
-                                );
-                            }
+                    // `path = P` / `name = N` replace the header's.
+                    if let ("path" | "name", Value::Text(v)) = (key, &x) {
+                        let l = &mut self.model.services[idx].listeners[li];
+                        let (kind, old) = (l.kind, std::mem::replace(&mut l.name, v.clone()));
+                        if let Some(at) = self.listener_index.get_mut(&(idx, kind, old)) {
+                            at.retain(|&i| i != li);
                         }
-                        "user" => {
-                            self.model.services[idx].listeners[li].user = Val { value: v, origin }
-                        }
-                        "group" => {
-                            self.model.services[idx].listeners[li].group = Val { value: v, origin }
-                        }
-                        // `path = P` / `name = N` replace the header's.
-                        "path" | "name" => {
-                            let l = &mut self.model.services[idx].listeners[li];
-                            let (kind, old) = (l.kind, std::mem::replace(&mut l.name, v.clone()));
-                            if let Some(at) = self.listener_index.get_mut(&(idx, kind, old)) {
-                                at.retain(|&i| i != li);
-                            }
-                            self.index_listener(idx, kind, v, li);
-                        }
-                        "address" => {
-                            self.model.services[idx].listeners[li].address =
-                                Val { value: v, origin }
-                        }
-                        "port" => set!(port, value::port),
-                        "ssl" => set!(ssl, value::boolean),
-                        "reuse_port" => set!(reuse_port, value::boolean),
-                        "haproxy" => set!(haproxy, value::boolean),
-                        _ => {}
+                        self.index_listener(idx, kind, v.clone(), li);
                     }
+                    self.model.services[idx].listeners[li].set(key, x, origin);
                 }
                 Item::Section(inner) if !self.budget.admit(inner.kind_span) => {}
                 Item::Section(inner) => {

@@ -2,6 +2,7 @@
 //! diagnostics, Debian's stock config, robustness (the command line's tests
 //! live with the `svcc` binary, in the root package).
 
+mod catalogue;
 mod completion;
 mod differential;
 mod docs;

@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Regenerates compiler/data/settings-2.3.tsv and settings-2.4.tsv: one row per setting of each Dovecot version.
+
+    python3 compiler/data/regen-settings.py            # rewrites the two tables
+    python3 compiler/data/regen-settings.py --check    # exit 1 when they differ from what doveconf says (a test)
+
+Facts come from each version's own doveconf: 2.3.19.1 (Debian 12's dovecot-core, installed) and 2.4.1 (Debian 13's,
+run by tools/dovecot24 without installing it).
+
+- 2.3: `doveconf -a` of an empty config gives every global setting with its default; a config with one service and
+  one listener of each kind gives the service and listener settings with theirs. Settings 2.3 knows but `doveconf -a`
+  hides (HIDDEN_23, from its sources) are added.
+- 2.4: `doveconf -d` of Debian 13's stock config gives every top-level setting (the flat 2.4 names, boollists and
+  named filters included) with its default, except a few it prints only when a config sets them (`base_dir`,
+  `state_dir`, ...): each 2.3 name 2.4's table lacks is set in a config of its own, and the ones 2.4's `doveconf -n`
+  does not call unknown are added with 2.3's default; `service_*`, `unix_listener_*`, `fifo_listener_*` and `inet_listener_*`
+  are also the settings of those blocks (2.4's short names inside a block). RENAMED_24 says which 2.3 setting a 2.4
+  setting replaces.
+- type: inferred from the default (`yes`/`no`, a time, a size, an octal mode, a number), from the other version's
+  default when one is empty or `0`, else text.
+- doc: the comment above the setting in 2.3's stock `conf.d/` (the first sentence), where there is one.
+
+Columns: scope, name, type, default, replaces (2.4: the 2.3 name; `<` when 2.3's value was `<file`), doc.
+svcc's own settings, and what a tailored binary does with each Dovecot setting, are in svcc-settings.tsv (by hand).
+"""
+import concurrent.futures
+import glob
+import os
+import re
+import subprocess
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOL = os.path.join(HERE, "..", "..", "tools", "dovecot24")
+
+# Settings Dovecot 2.3 accepts that `doveconf -a` does not print (its sources' hidden settings, Pigeonhole's
+# managesieve settings).
+HIDDEN_23 = """imap_urlauth_stream_user imap_urlauth_submit_user mail_cache_max_size mail_cache_min_mail_count
+mail_cache_purge_continued_percentage mail_cache_purge_delete_percentage mail_cache_purge_header_continue_count
+mail_cache_purge_min_size mail_cache_record_max_size mail_cache_unaccessed_field_drop mail_index_log2_max_age
+mail_index_log_rotate_max_size mail_index_log_rotate_min_age mail_index_log_rotate_min_size
+mail_index_rewrite_max_log_bytes mail_index_rewrite_min_log_bytes managesieve_client_workarounds
+managesieve_implementation_string managesieve_logout_format managesieve_max_compile_errors
+managesieve_max_line_length managesieve_notify_capability managesieve_sieve_capability
+submission_backend_capabilities""".split()
+
+# (scope, 2.3 name, 2.4 name, 2.3 reads `<file` where 2.4 takes the path): the renames of the settings svcc models
+# (Dovecot's "Upgrading 2.3 to 2.4" and 2.4's settings sources).
+RENAMED_24 = [
+    ("service", "service_count", "restart_request_count", False),
+    ("service", "idle_kill", "idle_kill_interval", False),
+    ("inet_listener", "address", "listen", False),
+    ("global", "default_idle_kill", "default_idle_kill_interval", False),
+    ("global", "ssl_cert", "ssl_server_cert_file", True),
+    ("global", "ssl_key", "ssl_server_key_file", True),
+    ("global", "ssl_ca", "ssl_server_ca_file", True),
+    ("global", "ssl_dh", "ssl_server_dh_file", True),
+    ("global", "ssl_alt_cert", "ssl_server_alt_cert_file", True),
+    ("global", "ssl_alt_key", "ssl_server_alt_key_file", True),
+    ("global", "ssl_key_password", "ssl_server_key_password", False),
+    ("global", "ssl_verify_client_cert", "ssl_server_request_client_cert", False),
+    ("global", "ssl_cert_username_field", "ssl_server_cert_username_field", False),
+]
+
+BLOCKS = ["service", "unix_listener", "fifo_listener", "inet_listener"]
+
+
+def run(cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def top_level(text, until_service=False):
+    """(name, default, is_section) of depth-0 settings, in order, and the blocks' settings by scope; 2.4's
+    `doveconf -d` prints its built-in services and then named filters, whose names are not settings (until_service)."""
+    glob_, blocks, depth, path, services = [], {b: {} for b in BLOCKS}, 0, [], False
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        s = line.strip()
+        if s == "}":
+            depth -= 1
+            path.pop()
+            continue
+        if s.endswith("{"):
+            head = s[:-1].split()
+            services = services or (until_service and depth == 0 and head[0] == "service")
+            if depth == 0 and len(head) == 1 and not services:
+                glob_.append((head[0], "", True))
+            depth += 1
+            path.append(" ".join(head))
+            continue
+        m = re.match(r"^([A-Za-z0-9_]+) = ?(.*)$", s)
+        if not m:
+            continue
+        if depth == 0 and not services:
+            glob_.append((m.group(1), m.group(2), False))
+        elif path and path[0] == "service x" and path[-1].split()[0] in blocks:
+            blocks[path[-1].split()[0]][m.group(1)] = m.group(2)
+    return glob_, blocks
+
+
+TIME = re.compile(r"^\d+ ?(ms|msecs?|s|secs?|m|mins?|h|hours?|d|days?|w|weeks?)$")
+SIZE = re.compile(r"^\d+ ?[BkKMGT]$")
+
+
+def infer(name, default):
+    d = default.strip()
+    if d in ("yes", "no"):
+        return "bool"
+    if d == "infinite" or TIME.match(d):
+        return "time"
+    if SIZE.match(d):
+        return "size"
+    if re.match(r"^0[0-7]{3}$", d) and name.endswith("mode"):
+        return "mode"
+    if name == "port" and d.isdigit():
+        return "port"
+    if d.isdigit() or d == "unlimited":
+        return "size" if name.endswith(("_size", "vsz_limit")) else "uint"
+    return ""
+
+
+def first_sentence(text):
+    for m in re.finditer(r"[.!?](\s|$)", text):
+        words = text[: m.start() + 1].split()
+        if words and words[-1].lower().lstrip("(") in ("e.g.", "i.e.", "ie.", "max.", "eg.", "etc.", "vs."):
+            continue
+        return text[: m.start() + 1].strip()
+    return text.strip()
+
+
+def docs_23():
+    """setting name → first sentence of the comment above it in 2.3's stock conf.d, by scope."""
+    out = {}
+    files = ["/usr/share/dovecot/dovecot.conf"] + sorted(glob.glob("/usr/share/dovecot/conf.d/*"))
+    for f in files:
+        try:
+            lines = open(f, encoding="utf-8", errors="replace").read().splitlines()
+        except OSError:
+            continue
+        block, path = [], []
+        for line in lines:
+            s = line.strip()
+            m = re.match(r"^#?\s*([a-z0-9_]+)\s*=", s)
+            if not s:
+                block = []
+                continue
+            if m:
+                # Only top-level comments: in a block they speak of that service.
+                if block and not path:
+                    text = " ".join(block)
+                    text = re.sub(r"<[^>]*>", "", text)
+                    sentence = first_sentence(text)
+                    # "Workarounds for various client bugs: a: ... b: ..." keeps its lead.
+                    if len(sentence) > 120 and ": " in sentence:
+                        sentence = sentence.split(": ")[0] + "."
+                    if len(sentence) > 200:
+                        sentence = sentence[:197].rstrip() + "..."
+                    out.setdefault(("global", m.group(1)), sentence)
+                block = []
+                continue
+            if s.startswith("#"):
+                block.append(s.lstrip("#").strip())
+                continue
+            block = []
+            if s.endswith("{"):
+                path.append(s[:-1].split()[0])
+            elif s == "}" and path:
+                path.pop()
+    return out
+
+
+def cell(s):
+    return s.replace("\t", " ").replace("\n", " ")
+
+
+def write(path, header, rows, check):
+    """Writes a table, or (check) says whether the file already holds it."""
+    text = header + "# scope\tname\ttype\tdefault\treplaces\tdoc\n"
+    text += "".join("\t".join(cell(c) for c in r) + "\n" for r in rows)
+    if check:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+        if old != text:
+            old_rows, new_rows = set(old.splitlines()), set(text.splitlines())
+            for line in sorted(old_rows - new_rows)[:20]:
+                print(f"{os.path.basename(path)}: - {line}")
+            for line in sorted(new_rows - old_rows)[:20]:
+                print(f"{os.path.basename(path)}: + {line}")
+            return False
+        return True
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return True
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="svcc-regen-")
+    empty, blocks = os.path.join(tmp, "empty.conf"), os.path.join(tmp, "blocks.conf")
+    with open(empty, "w") as f:
+        f.write("")
+    with open(blocks, "w") as f:
+        f.write("service x {\n  unix_listener u {\n  }\n  fifo_listener f {\n  }\n  inet_listener i {\n  }\n}\n")
+    g23, _ = top_level(run(["doveconf", "-a", "-c", empty]))
+    _, b23 = top_level(run(["doveconf", "-a", "-c", blocks]))
+    root = run(["bash", TOOL, "root"]).strip()
+    g24, _ = top_level(run(["bash", TOOL, "doveconf", "-d", "-c", root + "/usr/share/dovecot/dovecot.conf"]), True)
+
+    # The first setting of every 2.4 config; doveconf reads it before the others and never prints it.
+    if not any(n == "dovecot_config_version" for n, _, _ in g24):
+        g24.append(("dovecot_config_version", "", False))
+    # Settings 2.4 knows but `doveconf -d` does not print: the 2.3 names it still accepts.
+    old_names = {old for _, old, _, _ in RENAMED_24}
+    known24 = {n for n, _, _ in g24}
+    probes = [(n, d) for n, d, sec in g23 if not sec and n not in known24 and n not in old_names]
+
+    def accepted(item):
+        name, default = item
+        conf = os.path.join(tmp, name + ".conf")
+        with open(conf, "w") as f:
+            f.write(f"dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n{name} = {default}\n")
+        r = subprocess.run(["bash", TOOL, "doveconf", "-n", "-c", conf], capture_output=True, text=True)
+        return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for (n, d), ok in zip(probes, pool.map(accepted, probes)):
+            if ok:
+                g24.append((n, d, False))
+    d24 = {n: d for n, d, _ in g24}
+    b24 = {b: {} for b in BLOCKS}
+    for n, d, sec in g24:
+        for b in BLOCKS:
+            if not sec and n.startswith(b + "_"):
+                b24[b][n[len(b) + 1:]] = d
+    # 2.4 lists an inet listener's address as the global `listen`, set in the listener's filter.
+    b24["inet_listener"].setdefault("listen", d24.get("listen", ""))
+    renamed = {(s, new): (old, f) for s, old, new, f in RENAMED_24}
+    back = {(s, old): new for s, old, new, _ in RENAMED_24}
+    docs = docs_23()
+
+    def typ(scope, name, default, other):
+        t = infer(name, default)
+        if t in ("", "uint") and other is not None:
+            t = infer(name, other) or t
+        return t or "text"
+
+    rows23 = []
+    d23 = {n: d for n, d, _ in g23}
+    for n, d, sec in sorted(g23) + [(n, "", False) for n in HIDDEN_23 if n not in d23]:
+        if sec:
+            continue
+        other = d24.get(back.get(("global", n), n))
+        rows23.append(("global", n, typ("global", n, d, other), d, "", docs.get(("global", n), "")))
+    for b in BLOCKS:
+        for n, d in sorted(b23[b].items()):
+            other = b24[b].get(back.get((b, n), n))
+            rows23.append((b, n, typ(b, n, d, other), d, "", docs.get((b, n), "")))
+    rows23.sort(key=lambda r: (r[0] != "global", r[0], r[1]))
+
+    rows24 = []
+    for n, d, sec in sorted(set(g24)):
+        old, f = renamed.get(("global", n), (None, False))
+        rep = (old + (" <" if f else "")) if old else ""
+        t = "section" if sec else typ("global", n, d, d23.get(old or n))
+        rows24.append(("global", n, t, d, rep, docs.get(("global", old or n), "")))
+    for b in BLOCKS:
+        for n, d in sorted(b24[b].items()):
+            old, f = renamed.get((b, n), (None, False))
+            rep = (old + (" <" if f else "")) if old else ""
+            rows24.append((b, n, typ(b, n, d, b23[b].get(old or n)), d, rep, docs.get((b, old or n), "")))
+
+    check = "--check" in sys.argv[1:]
+    v23 = run(["doveconf", "-a", "-c", empty]).splitlines()[0].split()[1]
+    shutil.rmtree(tmp)
+    ok = write(os.path.join(HERE, "settings-2.3.tsv"),
+               f"# Dovecot {v23}'s settings, one row each (regen-settings.py; do not edit by hand).\n", rows23, check)
+    ok &= write(os.path.join(HERE, "settings-2.4.tsv"),
+                "# Dovecot 2.4.1's settings, one row each (regen-settings.py; do not edit by hand).\n", rows24, check)
+    if not ok:
+        print("the tables differ from doveconf's: run python3 compiler/data/regen-settings.py")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

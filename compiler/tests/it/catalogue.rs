@@ -1,0 +1,115 @@
+//! The settings catalogue: one table per Dovecot version, derived from its
+//! own `doveconf`, and svcc's facts laid over them.
+
+use svcc_compiler::model::catalogue::{
+    self, Catalogue, Dovecot, Kind, Runtime, Scope, TABLE_23, TABLE_SVCC,
+};
+
+/// The committed tables are what each version's `doveconf` says today
+/// (2.3: the installed dovecot-core; 2.4: tools/dovecot24).
+#[test]
+fn tables_are_what_each_doveconf_says() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/data/regen-settings.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg("--check")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Each row of svcc's table speaks of a setting one of the versions has
+/// (or is svcc's own, with a type): a misspelt row would silently apply to
+/// nothing.
+#[test]
+fn every_svcc_row_names_a_setting() {
+    for line in TABLE_SVCC
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(cols.len() >= 7, "a row has 7 columns: {line:?}");
+        let scope = Scope::parse(cols[0]).unwrap_or_else(|| panic!("scope of {line:?}"));
+        let found = [Dovecot::V23, Dovecot::V24].into_iter().any(|v| {
+            let cat = catalogue::catalogue(v);
+            cat.get(scope, cols[1]).is_some() || cat.by_model_name(scope, cols[1]).is_some()
+        });
+        assert!(found, "no version has `{}` in {}", cols[1], cols[0]);
+    }
+}
+
+/// What a tailored binary does is decided for every setting of a block, in
+/// both versions (a global is refused unless honoured or referred to).
+#[test]
+fn every_block_setting_has_a_treatment() {
+    for v in [Dovecot::V23, Dovecot::V24] {
+        for scope in [
+            Scope::Service,
+            Scope::UnixListener,
+            Scope::FifoListener,
+            Scope::InetListener,
+        ] {
+            for d in catalogue::catalogue(v).scope(scope) {
+                assert_ne!(
+                    d.runtime,
+                    Runtime::Ignored,
+                    "Dovecot {v}: `{}` in {} has no row in svcc-settings.tsv",
+                    d.name,
+                    scope.keyword()
+                );
+            }
+        }
+    }
+}
+
+/// A setting is one row: its type, default and meaning come from it, and
+/// svcc's facts find it by its 2.3 name in 2.4's table.
+#[test]
+fn a_setting_is_one_row() {
+    let table: &'static str = Box::leak(
+        format!("{TABLE_23}service\tnew_limit\tuint\t7\t\tthe newest limit\n").into_boxed_str(),
+    );
+    let cat = Catalogue::new(table, TABLE_SVCC);
+    let d = cat
+        .get(Scope::Service, "new_limit")
+        .expect("the row is read");
+    assert_eq!(
+        (d.kind, d.default, d.doc, d.svcc),
+        (Kind::Uint, "7", "the newest limit", false)
+    );
+    // Not in svcc's table: the tailored binary's treatment is undecided.
+    assert_eq!(d.runtime, Runtime::Ignored);
+
+    let v24 = catalogue::catalogue(Dovecot::V24);
+    let d = v24
+        .by_model_name(Scope::Service, "service_count")
+        .expect("2.4 has service_count's successor");
+    assert_eq!(
+        (d.name, d.replaces),
+        ("restart_request_count", Some("service_count"))
+    );
+    assert_eq!(
+        d.runtime,
+        Runtime::Honoured,
+        "svcc's row by the 2.3 name applies"
+    );
+    let d = v24.get(Scope::Global, "ssl_server_cert_file").unwrap();
+    assert!(d.file, "2.3's `<file` value form is recorded");
+    // svcc's own settings are in both versions, with their type and default.
+    for v in [Dovecot::V23, Dovecot::V24] {
+        let d = catalogue::catalogue(v)
+            .get(Scope::Service, "linger_timeout")
+            .unwrap();
+        assert_eq!((d.kind, d.default, d.svcc), (Kind::Time, "30 secs", true));
+    }
+    // Dovecot's own meaning, from its stock conf.d.
+    let d = catalogue::catalogue(Dovecot::V23)
+        .get(Scope::Global, "default_vsz_limit")
+        .unwrap();
+    assert!(d.doc.contains("VSZ"), "{:?}", d.doc);
+}
