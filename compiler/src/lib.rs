@@ -80,6 +80,7 @@ pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
 fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> Checked {
     let (model, more) = model::build_for(&doc, opts.dovecot);
     diags.extend(more);
+    diags.extend(check::language::check(&doc, model.version));
     diags.extend(check::run(&model, opts));
     if opts.for_build {
         let names: Vec<&str> = opts.handlers.iter().map(|(n, _)| n.as_str()).collect();

@@ -6,8 +6,10 @@
 pub mod codes;
 mod globals;
 mod host;
+pub mod language;
 mod limits;
 mod listeners;
+mod names;
 mod settings;
 mod tls;
 pub mod unsupported;
@@ -108,6 +110,7 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
         out.push(d);
     }
     listeners::check(model, &mut out, &mut budget);
+    names::check(model, &mut out, &mut budget);
     let start = out.len();
     globals::check(model, &mut out);
     tls::check(model, &mut out);

@@ -78,6 +78,32 @@ impl<T> Val<T> {
     }
 }
 
+/// Something in a block the model cannot take as written; check/names.rs
+/// reports each.
+#[derive(Debug, Clone)]
+pub struct UnreadItem {
+    /// The key (or section keyword) as written.
+    pub key: String,
+    /// Where it is.
+    pub key_span: Span,
+    /// The block it is in (`service `imap``), for the message.
+    pub place: String,
+    /// What is wrong with it.
+    pub what: Unread,
+}
+
+/// Why the model could not take a setting or section as written.
+#[derive(Debug, Clone)]
+pub enum Unread {
+    /// A setting this scope does not have (the value is not read).
+    Setting(Scope),
+    /// A section a block of this scope does not hold.
+    Section(Scope),
+    /// The other Dovecot version's name, with the value as written (the
+    /// value is applied under the right name, so the other checks see it).
+    Renamed(&'static catalogue::Rename, String),
+}
+
 /// A setting's value, read as its type in the catalogue says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -118,6 +144,29 @@ pub struct Globals {
     pub haproxy_trusted_networks: Val<Vec<svcc_facts::IpNet>>,
     /// Every top-level setting, last value wins (values expanded).
     pub all: HashMap<String, Val<String>>,
+}
+
+impl Globals {
+    /// Stores a value read for the global svcc's model calls `key`.
+    fn set(&mut self, key: &str, v: Value, origin: Origin) {
+        match (key, v) {
+            ("base_dir", Value::Text(value)) => self.base_dir = Val { value, origin },
+            ("listen", Value::Text(value)) => self.listen = Val { value, origin },
+            ("default_process_limit", Value::Uint(value)) => {
+                self.default_process_limit = Val { value, origin }
+            }
+            ("default_client_limit", Value::Uint(value)) => {
+                self.default_client_limit = Val { value, origin }
+            }
+            ("default_idle_kill", Value::Time(value)) => {
+                self.default_idle_kill = Val { value, origin }
+            }
+            ("default_vsz_limit", Value::Size(value)) => {
+                self.default_vsz_limit = Val { value, origin }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Default for Globals {
@@ -511,6 +560,8 @@ pub struct Model {
     pub tls: tls::Tls,
     /// The Dovecot version the config is written for.
     pub version: Dovecot,
+    /// What the model could not take as written (check/names.rs).
+    pub unread: Vec<UnreadItem>,
 }
 
 impl Model {
@@ -640,7 +691,6 @@ pub fn build_for(doc: &Document, forced: Option<Dovecot>) -> (Model, Vec<Diagnos
     let mut b = Builder::new(false);
     b.model.version = version;
     b.map = Some(&doc.sources);
-    b.config_version(doc, own);
     b.document(doc);
     let mut model = b.model;
     for s in builtin_services_of(version) {
@@ -756,172 +806,30 @@ impl Builder<'_> {
         self.document_items(&doc.items);
     }
 
-    /// 2.4's first rule: `dovecot_config_version` comes before any other
-    /// setting; 2.3 knows no such setting.
-    fn config_version(&mut self, doc: &Document, own: Dovecot) {
-        let first = doc.items.iter().find_map(|i| match i {
-            Item::Setting(s) => Some(s),
-            _ => None,
-        });
-        let version_setting = doc.items.iter().find_map(|i| match i {
-            Item::Setting(s) if s.key == "dovecot_config_version" => Some(s),
-            _ => None,
-        });
-        match self.model.version {
-            Dovecot::V24 => {
-                let ok = first.is_some_and(|s| s.key == "dovecot_config_version");
-                if !ok {
-                    let mut d = Diagnostic::error(
-                        codes::CONFIG_VERSION,
-                        "The first setting must be dovecot_config_version",
-                    )
-                    .help("Dovecot 2.4 refuses any config whose first setting is not `dovecot_config_version = 2.4.0`; add it as the first line (`svcc migrate` converts a 2.3 config)");
-                    if let Some(s) = version_setting.or(first) {
-                        d = d.label(
-                            s.key_span,
-                            "the first setting must be dovecot_config_version",
-                        );
-                    }
-                    self.diags.push(d);
-                } else if let Some(s) = first {
-                    if Dovecot::parse(&s.value) != Some(Dovecot::V24) {
-                        self.diags.push(
-                            Diagnostic::error(codes::CONFIG_VERSION, format!("unsupported dovecot_config_version `{}`", s.value))
-                                .label(s.value_span, "not a 2.4 version")
-                                .help("write `dovecot_config_version = 2.4.0` (Dovecot 2.4: \"Unsupported dovecot_config_version\")"),
-                        );
-                    }
-                }
-            }
-            Dovecot::V23 if own == Dovecot::V24 => {
-                if let Some(s) = version_setting {
-                    self.diags.push(
-                        Diagnostic::error(codes::CONFIG_VERSION, "`dovecot_config_version` is a Dovecot 2.4 setting")
-                            .label(s.key_span, "Dovecot 2.3 does not know it")
-                            .help("this config is written for Dovecot 2.4; check it with `--dovecot 2.4` (Dovecot 2.3 fails with \"Unknown setting: dovecot_config_version\")"),
-                    );
-                }
-            }
-            Dovecot::V23 => {}
-        }
-    }
-
-    /// The name svcc's model uses (2.3's) for a setting in this scope, and
-    /// an error when the config uses the other version's name (the value
-    /// is still applied, so the other checks see it).
+    /// The name svcc's model uses (2.3's) for a setting in this scope; the
+    /// other version's name is recorded (check/names.rs) and its value
+    /// still applied, so the other checks see it.
     fn canonical<'k>(&mut self, scope: Scope, s: &'k Setting) -> &'k str {
         let key = s.key.as_str();
         let Some(r) = catalogue::renamed(scope, key) else {
             return key;
         };
-        let version = self.model.version;
-        let (wrong, right) = match version {
-            Dovecot::V24 if key == r.old => (r.old, r.new),
-            Dovecot::V23 if key == r.new => (r.new, r.old),
-            _ => return r.old,
+        let other = match self.model.version {
+            Dovecot::V24 => r.old,
+            Dovecot::V23 => r.new,
         };
-        if !self.builtin && self.budget.admit(s.key_span) {
-            let other = match version {
-                Dovecot::V24 => Dovecot::V23,
-                Dovecot::V23 => Dovecot::V24,
-            };
-            let value = rename_value(r, version, &s.value);
-            self.diags.push(
-                Diagnostic::error(
-                    codes::RENAMED_SETTING,
-                    format!("`{wrong}` is `{right}` in Dovecot {version}"),
-                )
-                .label(s.key_span, format!("the Dovecot {other} name"))
-                .help(format!(
-                    "write `{right} = {value}`; Dovecot {version} refuses `{wrong}` (\"Unknown setting: {wrong}\")"
-                )),
-            );
+        if key == other {
+            let what = Unread::Renamed(r, s.value.clone());
+            self.unread(key, s.key_span, String::new(), what);
         }
         r.old
     }
 
-    /// Filters (`local` ⊃ `local_name`/`remote` ⊃ `protocol`) nest in
-    /// Dovecot's order; network masks fit the address.
-    fn filters(&mut self, items: &[Item], outer: Option<&Section>) {
-        let is_filter = |k: &str| matches!(k, "local" | "local_name" | "remote" | "protocol");
-        for item in items {
-            let Item::Section(sec) = item else { continue };
-            if !is_filter(&sec.kind) {
-                // Filters are top-level constructs; don't descend into others.
-                continue;
-            }
-            if let Some(o) = outer {
-                // Dovecot 2.3 (config-parser.c) rejects exactly these.
-                let bad = match (o.kind.as_str(), sec.kind.as_str()) {
-                    ("protocol", "protocol") => Some("nested `protocol { protocol { .. } }` blocks are not allowed".to_string()),
-                    ("protocol", inner) => Some(format!("`protocol {{ {inner} {{ .. }} }}` is not allowed (write `{inner} {{ protocol {{ .. }} }}` instead)")),
-                    ("remote", inner @ ("local" | "local_name")) | ("local_name", inner @ "local") => Some(format!(
-                        "`{} {{ {inner} {{ .. }} }}` is not allowed (write `{inner} {{ {} {{ .. }} }}` instead)",
-                        o.kind, o.kind
-                    )),
-                    _ => None,
-                };
-                if let Some(msg) = bad.filter(|_| self.budget.admit(sec.header)) {
-                    self.diags.push(
-                        Diagnostic::error(codes::INVALID_FILTER, msg)
-                            .label(sec.header, "this filter")
-                            .label(o.header, "is inside this one")
-                            .help("filters nest as local { local_name|remote { protocol { .. } } }; Dovecot refuses any other order"),
-                    );
-                }
-            }
-            if matches!(sec.kind.as_str(), "local" | "remote") {
-                if let (Some(name), Some(span)) = (&sec.name, sec.name_span) {
-                    if let Some((ip, bits)) = name.split_once('/') {
-                        let max = match ip.parse::<std::net::IpAddr>() {
-                            Ok(std::net::IpAddr::V4(_)) => Some(32),
-                            Ok(std::net::IpAddr::V6(_)) => Some(128),
-                            Err(_) => None,
-                        };
-                        let ok = matches!((bits.parse::<u32>(), max), (Ok(b), Some(m)) if b <= m);
-                        if !ok && self.budget.admit(span) {
-                            self.diags.push(
-                                Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
-                                    .label(span, match max {
-                                        Some(m) => format!("the mask must be 0 to {m}"),
-                                        None => "not an IP address with a /bits mask".to_string(),
-                                    })
-                                    .help("write an address and a mask such as `10.0.0.0/8` or `2001:db8::/32` (Dovecot: \"Invalid network mask\")"),
-                            );
-                        }
-                    }
-                }
-            }
-            self.filters(&sec.items, Some(sec));
-        }
-    }
-
     fn document_items(&mut self, items: &[Item]) {
-        if !self.builtin {
-            self.filters(items, None);
-        }
         for item in items {
             match item {
                 Item::Setting(s) => self.global(s),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
-                // 2.4's `group @LABEL NAME {`: Dovecot 2.3 reads no such header.
-                Item::Section(sec)
-                    if self.model.version == Dovecot::V23
-                        && !self.builtin
-                        && sec.kind == "group"
-                        && sec
-                            .name
-                            .as_deref()
-                            .is_some_and(|n| n.starts_with('@') && n.contains(' ')) =>
-                {
-                    if self.budget.admit(sec.header) {
-                        self.diags.push(
-                            Diagnostic::error(codes::CONFIG_VERSION, "`group @LABEL NAME {` is Dovecot 2.4 syntax")
-                                .label(sec.header, "Dovecot 2.3 reads one name per section")
-                                .help("this config is written for Dovecot 2.4: start it with `dovecot_config_version = 2.4.0` (Dovecot 2.3 fails here with \"Expecting '{'\")"),
-                        );
-                    }
-                }
                 // 2.4's boollist: `protocols { pop3 = yes }` adds to the list.
                 Item::Section(sec)
                     if self.model.version == Dovecot::V24 && sec.kind == "protocols" =>
@@ -933,22 +841,9 @@ impl Builder<'_> {
                 {
                     self.tls_filter(sec)
                 }
-                Item::Section(sec) => {
-                    let k = sec.kind.to_ascii_lowercase();
-                    if !self.builtin
-                        && (k == "service"
-                            || (k.len() < 64
-                                && strsim::damerau_levenshtein(&k, "service") <= 2
-                                && k.len() >= 5))
-                        && self.budget.admit(sec.kind_span)
-                    {
-                        self.diags.push(
-                            Diagnostic::warning(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
-                                .label(sec.kind_span, "did you mean `service`?")
-                                .help("write `service NAME {` (lower case); any other top-level section is kept as it is, unchecked, and Dovecot refuses it as an unknown section"),
-                        );
-                    }
-                }
+                // Dovecot's other sections: not svcc's (check/language.rs
+                // points out a misspelt `service`).
+                Item::Section(_) => {}
             }
         }
     }
@@ -1075,36 +970,17 @@ impl Builder<'_> {
                     origin,
                 }
             }
-            "base_dir" => {
-                g.base_dir = Val {
-                    value: v.clone(),
-                    origin,
-                }
-            }
-            "listen" => {
-                g.listen = Val {
-                    value: v.clone(),
-                    origin,
-                }
-            }
-            "default_process_limit" => {
-                if let Some(n) = self.typed(s, &v, uint_of(self.model.version)) {
-                    self.model.globals.default_process_limit = Val { value: n, origin };
-                }
-            }
-            "default_client_limit" => {
-                if let Some(n) = self.typed(s, &v, uint_of(self.model.version)) {
-                    self.model.globals.default_client_limit = Val { value: n, origin };
-                }
-            }
-            "default_idle_kill" => {
-                if let Some(n) = self.typed(s, &v, time_of(self.model.version)) {
-                    self.model.globals.default_idle_kill = Val { value: n, origin };
-                }
-            }
-            "default_vsz_limit" => {
-                if let Some(n) = self.typed(s, &v, size_of(self.model.version)) {
-                    self.model.globals.default_vsz_limit = Val { value: n, origin };
+            "base_dir"
+            | "listen"
+            | "default_process_limit"
+            | "default_client_limit"
+            | "default_idle_kill"
+            | "default_vsz_limit" => {
+                let cat = catalogue::catalogue(self.model.version);
+                if let Some(def) = cat.by_model_name(Scope::Global, key) {
+                    if let Some(x) = self.value(s, &v, def) {
+                        self.model.globals.set(key, x, origin);
+                    }
                 }
             }
             "haproxy_trusted_networks" => {
@@ -1375,32 +1251,17 @@ impl Builder<'_> {
         }
     }
 
-    fn unknown<'d>(
-        &mut self,
-        s: &Setting,
-        place: &str,
-        known: impl Iterator<Item = &'d catalogue::Def> + Clone,
-    ) {
-        if !self.budget.admit(s.key_span) {
-            return;
+    /// Records what the model cannot take as written (check/names.rs
+    /// reports it).
+    fn unread(&mut self, key: &str, key_span: Span, place: String, what: Unread) {
+        if !self.builtin {
+            self.model.unread.push(UnreadItem {
+                key: key.to_string(),
+                key_span,
+                place,
+                what,
+            });
         }
-        let mut d = Diagnostic::error(
-            codes::UNKNOWN_SETTING,
-            format!("unknown setting `{}` in {place}", s.key),
-        )
-        .label(s.key_span, "not a setting of this block");
-        let names = known.clone().map(|k| k.name);
-        d = match catalogue::suggest(&s.key, names) {
-            Some(m) => d.help(format!(
-                "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {}\"",
-                s.key
-            )),
-            None => d.help(format!(
-                "the settings of {place} are: {}",
-                known.map(|k| k.name).collect::<Vec<_>>().join(", ")
-            )),
-        };
-        self.diags.push(d);
     }
 
     fn service_setting(&mut self, idx: usize, s: &Setting) {
@@ -1412,7 +1273,7 @@ impl Builder<'_> {
                 return;
             }
             let place = format!("service `{}`", self.model.services[idx].name);
-            self.unknown(s, &place, cat.scope(Scope::Service));
+            self.unread(&s.key, s.key_span, place, Unread::Setting(Scope::Service));
             return;
         };
         let key = def.model_name();
@@ -1464,20 +1325,9 @@ impl Builder<'_> {
             "unix_listener" => ListenerKind::Unix,
             "fifo_listener" => ListenerKind::Fifo,
             "inet_listener" => ListenerKind::Inet,
-            _ if !self.budget.admit(sec.kind_span) => return,
             other => {
-                let svc = &self.model.services[idx].name;
-                let known = ["unix_listener", "fifo_listener", "inet_listener"];
-                let mut d = Diagnostic::error(
-                    codes::UNKNOWN_SETTING,
-                    format!("unknown section `{other}` in service `{svc}`"),
-                )
-                .label(sec.kind_span, "not a section of a service");
-                d = match catalogue::suggest(other, known) {
-                    Some(m) => d.help(format!("did you mean `{m}`?")),
-                    None => d.help("a service block holds settings and unix_listener, fifo_listener or inet_listener sections"),
-                };
-                self.diags.push(d);
+                let place = format!("service `{}`", self.model.services[idx].name);
+                self.unread(other, sec.kind_span, place, Unread::Section(Scope::Service));
                 return;
             }
         };
@@ -1517,7 +1367,7 @@ impl Builder<'_> {
                             "`{} {}`",
                             sec.kind, self.model.services[idx].listeners[li].name
                         );
-                        self.unknown(s, &place, cat.scope(scope));
+                        self.unread(&s.key, s.key_span, place, Unread::Setting(scope));
                         continue;
                     };
                     let origin = self.origin(s);
@@ -1542,17 +1392,12 @@ impl Builder<'_> {
                     }
                     self.model.services[idx].listeners[li].set(key, x, origin);
                 }
-                Item::Section(inner) if !self.budget.admit(inner.kind_span) => {}
-                Item::Section(inner) => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::UNKNOWN_SETTING,
-                            format!("unknown section `{}` in a listener", inner.kind),
-                        )
-                        .label(inner.kind_span, "listeners hold settings only")
-                        .help("close the listener with `}` before starting another section"),
-                    );
-                }
+                Item::Section(inner) => self.unread(
+                    &inner.kind,
+                    inner.kind_span,
+                    "a listener".into(),
+                    Unread::Section(scope),
+                ),
             }
         }
     }

@@ -1,0 +1,169 @@
+//! The language itself: 2.4's `dovecot_config_version` rule, filters
+//! nested in Dovecot's order with well-formed networks, 2.4 syntax in a 2.3
+//! config, and a misspelt `service` section. These read the syntax tree,
+//! not the model.
+
+use super::codes;
+use crate::model::catalogue::Dovecot;
+use crate::report::{Diagnostic, FileBudget};
+use crate::syntax::{Document, Item, Section};
+
+/// Every finding about the language of `doc`, read as `version`.
+pub fn check(doc: &Document, version: Dovecot) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut budget = FileBudget::default();
+    config_version(doc, version, crate::model::version_of(doc), &mut out);
+    filters(&doc.items, None, &mut out, &mut budget);
+    sections(&doc.items, version, &mut out, &mut budget);
+    budget.finish(&mut out);
+    out
+}
+
+/// 2.4's first rule: `dovecot_config_version` comes before any other
+/// setting; 2.3 knows no such setting.
+fn config_version(doc: &Document, version: Dovecot, own: Dovecot, out: &mut Vec<Diagnostic>) {
+    let first = doc.items.iter().find_map(|i| match i {
+        Item::Setting(s) => Some(s),
+        _ => None,
+    });
+    let version_setting = doc.items.iter().find_map(|i| match i {
+        Item::Setting(s) if s.key == "dovecot_config_version" => Some(s),
+        _ => None,
+    });
+    match version {
+        Dovecot::V24 => {
+            let ok = first.is_some_and(|s| s.key == "dovecot_config_version");
+            if !ok {
+                let mut d = Diagnostic::error(
+                    codes::CONFIG_VERSION,
+                    "The first setting must be dovecot_config_version",
+                )
+                .help("Dovecot 2.4 refuses any config whose first setting is not `dovecot_config_version = 2.4.0`; add it as the first line (`svcc migrate` converts a 2.3 config)");
+                if let Some(s) = version_setting.or(first) {
+                    d = d.label(
+                        s.key_span,
+                        "the first setting must be dovecot_config_version",
+                    );
+                }
+                out.push(d);
+            } else if let Some(s) = first {
+                if Dovecot::parse(&s.value) != Some(Dovecot::V24) {
+                    out.push(
+                        Diagnostic::error(codes::CONFIG_VERSION, format!("unsupported dovecot_config_version `{}`", s.value))
+                            .label(s.value_span, "not a 2.4 version")
+                            .help("write `dovecot_config_version = 2.4.0` (Dovecot 2.4: \"Unsupported dovecot_config_version\")"),
+                    );
+                }
+            }
+        }
+        Dovecot::V23 if own == Dovecot::V24 => {
+            if let Some(s) = version_setting {
+                out.push(
+                    Diagnostic::error(codes::CONFIG_VERSION, "`dovecot_config_version` is a Dovecot 2.4 setting")
+                        .label(s.key_span, "Dovecot 2.3 does not know it")
+                        .help("this config is written for Dovecot 2.4; check it with `--dovecot 2.4` (Dovecot 2.3 fails with \"Unknown setting: dovecot_config_version\")"),
+                );
+            }
+        }
+        Dovecot::V23 => {}
+    }
+}
+
+/// Filters (`local` ⊃ `local_name`/`remote` ⊃ `protocol`) nest in
+/// Dovecot's order; network masks fit the address.
+fn filters(
+    items: &[Item],
+    outer: Option<&Section>,
+    out: &mut Vec<Diagnostic>,
+    budget: &mut FileBudget,
+) {
+    let is_filter = |k: &str| matches!(k, "local" | "local_name" | "remote" | "protocol");
+    for item in items {
+        let Item::Section(sec) = item else { continue };
+        if !is_filter(&sec.kind) {
+            // Filters are top-level constructs; don't descend into others.
+            continue;
+        }
+        if let Some(o) = outer {
+            // Dovecot 2.3 (config-parser.c) rejects exactly these.
+            let bad = match (o.kind.as_str(), sec.kind.as_str()) {
+                ("protocol", "protocol") => Some("nested `protocol { protocol { .. } }` blocks are not allowed".to_string()),
+                ("protocol", inner) => Some(format!("`protocol {{ {inner} {{ .. }} }}` is not allowed (write `{inner} {{ protocol {{ .. }} }}` instead)")),
+                ("remote", inner @ ("local" | "local_name")) | ("local_name", inner @ "local") => Some(format!(
+                    "`{} {{ {inner} {{ .. }} }}` is not allowed (write `{inner} {{ {} {{ .. }} }}` instead)",
+                    o.kind, o.kind
+                )),
+                _ => None,
+            };
+            if let Some(msg) = bad.filter(|_| budget.admit(sec.header)) {
+                out.push(
+                    Diagnostic::error(codes::INVALID_FILTER, msg)
+                        .label(sec.header, "this filter")
+                        .label(o.header, "is inside this one")
+                        .help("filters nest as local { local_name|remote { protocol { .. } } }; Dovecot refuses any other order"),
+                );
+            }
+        }
+        if matches!(sec.kind.as_str(), "local" | "remote") {
+            if let (Some(name), Some(span)) = (&sec.name, sec.name_span) {
+                if let Some((ip, bits)) = name.split_once('/') {
+                    let max = match ip.parse::<std::net::IpAddr>() {
+                        Ok(std::net::IpAddr::V4(_)) => Some(32),
+                        Ok(std::net::IpAddr::V6(_)) => Some(128),
+                        Err(_) => None,
+                    };
+                    let ok = matches!((bits.parse::<u32>(), max), (Ok(b), Some(m)) if b <= m);
+                    if !ok && budget.admit(span) {
+                        out.push(
+                            Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
+                                .label(span, match max {
+                                    Some(m) => format!("the mask must be 0 to {m}"),
+                                    None => "not an IP address with a /bits mask".to_string(),
+                                })
+                                .help("write an address and a mask such as `10.0.0.0/8` or `2001:db8::/32` (Dovecot: \"Invalid network mask\")"),
+                        );
+                    }
+                }
+            }
+        }
+        filters(&sec.items, Some(sec), out, budget);
+    }
+}
+
+/// Top-level sections: 2.4's `group @LABEL NAME {` in a 2.3 config, and
+/// a misspelt `service` (any other section is Dovecot's, unchecked).
+fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+    for item in items {
+        let Item::Section(sec) = item else { continue };
+        if sec.kind == "service" {
+            continue;
+        }
+        if version == Dovecot::V23
+            && sec.kind == "group"
+            && sec
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with('@') && n.contains(' '))
+        {
+            if budget.admit(sec.header) {
+                out.push(
+                    Diagnostic::error(codes::CONFIG_VERSION, "`group @LABEL NAME {` is Dovecot 2.4 syntax")
+                        .label(sec.header, "Dovecot 2.3 reads one name per section")
+                        .help("this config is written for Dovecot 2.4: start it with `dovecot_config_version = 2.4.0` (Dovecot 2.3 fails here with \"Expecting '{'\")"),
+                );
+            }
+            continue;
+        }
+        let k = sec.kind.to_ascii_lowercase();
+        if (k == "service"
+            || (k.len() < 64 && strsim::damerau_levenshtein(&k, "service") <= 2 && k.len() >= 5))
+            && budget.admit(sec.kind_span)
+        {
+            out.push(
+                Diagnostic::warning(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
+                    .label(sec.kind_span, "did you mean `service`?")
+                    .help("write `service NAME {` (lower case); any other top-level section is kept as it is, unchecked, and Dovecot refuses it as an unknown section"),
+            );
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Names: a setting or section a block does not have ("did you mean"
+//! from the catalogue of the config's Dovecot version), and the other
+//! version's name for a setting (with the rewrite). The model records
+//! them ([`crate::model::UnreadItem`]); this family words them.
+
+use super::codes;
+use crate::model::catalogue::{self, Dovecot, Scope};
+use crate::model::{rename_value, Model, Unread};
+use crate::report::{Diagnostic, FileBudget};
+
+pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+    let version = model.version;
+    let cat = catalogue::catalogue(version);
+    for u in &model.unread {
+        if !budget.admit(u.key_span) {
+            continue;
+        }
+        let (key, place) = (&u.key, &u.place);
+        let d = match &u.what {
+            Unread::Setting(scope) => {
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("unknown setting `{key}` in {place}"),
+                )
+                .label(u.key_span, "not a setting of this block");
+                let known = cat.scope(*scope).map(|d| d.name);
+                match catalogue::suggest(key, known.clone()) {
+                    Some(m) => d.help(format!(
+                        "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {key}\""
+                    )),
+                    None => d.help(format!(
+                        "the settings of {place} are: {}",
+                        known.collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+            Unread::Section(Scope::Service) => {
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("unknown section `{key}` in {place}"),
+                )
+                .label(u.key_span, "not a section of a service");
+                let known = ["unix_listener", "fifo_listener", "inet_listener"];
+                match catalogue::suggest(key, known) {
+                    Some(m) => d.help(format!("did you mean `{m}`?")),
+                    None => d.help("a service block holds settings and unix_listener, fifo_listener or inet_listener sections"),
+                }
+            }
+            Unread::Section(_) => Diagnostic::error(
+                codes::UNKNOWN_SETTING,
+                format!("unknown section `{key}` in {place}"),
+            )
+            .label(u.key_span, "listeners hold settings only")
+            .help("close the listener with `}` before starting another section"),
+            Unread::Renamed(r, value) => {
+                let (right, other) = match version {
+                    Dovecot::V24 => (r.new, Dovecot::V23),
+                    Dovecot::V23 => (r.old, Dovecot::V24),
+                };
+                let value = rename_value(r, version, value);
+                Diagnostic::error(
+                    codes::RENAMED_SETTING,
+                    format!("`{key}` is `{right}` in Dovecot {version}"),
+                )
+                .label(u.key_span, format!("the Dovecot {other} name"))
+                .help(format!(
+                    "write `{right} = {value}`; Dovecot {version} refuses `{key}` (\"Unknown setting: {key}\")"
+                ))
+            }
+        };
+        out.push(d);
+    }
+}
