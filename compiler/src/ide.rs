@@ -736,6 +736,26 @@ mod tests {
         );
     }
 
+    /// A global setting's hover comes from its catalogue row: Dovecot's
+    /// meaning (its stock conf.d), type and default, and in a 2.4 config
+    /// the 2.3 name it replaces.
+    #[test]
+    fn hover_on_a_global_setting_comes_from_its_row() {
+        let conf = "default_vsz_limit = 1G\n";
+        let c = checked(conf);
+        let (_, text) = hover(&c, FileId(0), 2, HostLimits::default()).unwrap();
+        assert!(
+            text.contains("VSZ") && text.contains("Type: size") && text.contains("`256 M`"),
+            "{text}"
+        );
+        let conf = "dovecot_config_version = 2.4.0\nssl_server_cert_file = /c.pem\n";
+        let c = checked(conf);
+        let at = conf.find("ssl_server").unwrap() as u32 + 2;
+        let (_, text) = hover(&c, FileId(0), at, HostLimits::default()).unwrap();
+        assert!(text.contains("Dovecot 2.3 calls it `ssl_cert`"), "{text}");
+        assert!(text.contains("In a tailored binary"), "{text}");
+    }
+
     #[test]
     fn completion_knows_the_block_and_the_value_type() {
         let text = "service x {\n  cli";
