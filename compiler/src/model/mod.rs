@@ -209,6 +209,15 @@ impl ListenerKind {
     }
 }
 
+/// Sets a setting no model field holds: the last value wins, the first
+/// place keeps its order.
+fn set_other(other: &mut Vec<(&'static str, Val<Value>)>, key: &'static str, v: Val<Value>) {
+    match other.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, old)) => *old = v,
+        None => other.push((key, v)),
+    }
+}
+
 /// A listener of a service.
 #[derive(Debug, Clone)]
 pub struct Listener {
@@ -237,6 +246,9 @@ pub struct Listener {
     pub reuse_port: Val<bool>,
     /// `haproxy` (inet).
     pub haproxy: Val<bool>,
+    /// The settings set for it that no field above holds, in the order
+    /// first set (`svcc config` shows them; their checks read the rows).
+    pub other: Vec<(&'static str, Val<Value>)>,
 }
 
 impl Listener {
@@ -254,12 +266,13 @@ impl Listener {
             ssl: Val::default(false),
             reuse_port: Val::default(false),
             haproxy: Val::default(false),
+            other: Vec::new(),
         }
     }
 
     /// Stores a value read for the setting svcc's model calls `key`
     /// (settings the model has no field for are only checked).
-    fn set(&mut self, key: &str, v: Value, origin: Origin) {
+    fn set(&mut self, key: &'static str, v: Value, origin: Origin) {
         match (key, v) {
             ("mode", Value::Mode(value)) => self.mode = Val { value, origin },
             ("user", Value::Text(value)) => self.user = Val { value, origin },
@@ -269,7 +282,9 @@ impl Listener {
             ("ssl", Value::Bool(value)) => self.ssl = Val { value, origin },
             ("reuse_port", Value::Bool(value)) => self.reuse_port = Val { value, origin },
             ("haproxy", Value::Bool(value)) => self.haproxy = Val { value, origin },
-            _ => {}
+            // The listener's name, held by `name`.
+            ("path" | "name", _) => {}
+            (key, value) => set_other(&mut self.other, key, Val { value, origin }),
         }
     }
 
@@ -349,6 +364,9 @@ pub struct Service {
     /// svcc's `settings { }` section, for the service's handler (kept as
     /// text: the handler's own type reads it).
     pub settings: HandlerSettings,
+    /// The settings set for it that no field above holds, in the order
+    /// first set (`svcc config` shows them; their checks read the rows).
+    pub other: Vec<(&'static str, Val<Value>)>,
 }
 
 /// A service's `settings { }` section.
@@ -404,12 +422,13 @@ impl Service {
             listeners: Vec::new(),
             zeros_24: Vec::new(),
             settings: HandlerSettings::default(),
+            other: Vec::new(),
         }
     }
 
     /// Stores a value read for the setting svcc's model calls `key`
     /// (settings the model has no field for are only checked).
-    fn set(&mut self, key: &str, v: Value, origin: Origin) {
+    fn set(&mut self, key: &'static str, v: Value, origin: Origin) {
         let t = &mut self.timeouts;
         match (key, v) {
             ("protocol", Value::Text(value)) => self.protocol = Val { value, origin },
@@ -440,7 +459,9 @@ impl Service {
             ("linger_read_timeout", Value::Time(x)) => t.linger_read = some(x, origin),
             ("linger_timeout", Value::Time(x)) => t.linger = some(x, origin),
             ("linger_max_bytes", Value::Size(x)) => t.linger_max_bytes = some(x, origin),
-            _ => {}
+            // 2.4's name of the service filter, held by `name`.
+            ("name", _) => {}
+            (key, value) => set_other(&mut self.other, key, Val { value, origin }),
         }
     }
 

@@ -2,7 +2,7 @@
 //! annotated with where it came from (`svcc config`, and `--print-config` of
 //! a tailored binary).
 
-use super::{Globals, Listener, ListenerKind, Model, Origin, Service, Val};
+use super::{Globals, Listener, ListenerKind, Model, Origin, Service, Val, Value};
 use crate::syntax::SourceMap;
 use std::fmt::Write;
 
@@ -144,7 +144,7 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
     );
     let cl = svc.configured_client_limit(g);
     let eff = svc.eff_client_limit(g);
-    let shown = if eff != cl.value {
+    let capped = if eff != cl.value {
         format!(
             "{eff} (capped by {}; set {})",
             w.version.spell("service_count"),
@@ -153,7 +153,7 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
     } else {
         eff.to_string()
     };
-    w.line(2, "client_limit", &cl, shown, " (default_client_limit)");
+    w.line(2, "client_limit", &cl, capped, " (default_client_limit)");
     let count = match (svc.service_count.value, w.version) {
         (0, super::catalogue::Dovecot::V24) => "unlimited".to_string(),
         (n, _) => n.to_string(),
@@ -191,22 +191,26 @@ fn service(w: &mut W<'_>, svc: &Service, g: &Globals) {
     };
     w.line(2, "vsz_limit", &vsz_v, size(vsz), " (default_vsz_limit)");
     let t = &svc.timeouts;
-    for (key, v, is_size) in [
-        ("client_idle_timeout", &t.client_idle, false),
-        ("client_request_timeout", &t.client_request, false),
-        ("linger_read_timeout", &t.linger_read, false),
-        ("linger_timeout", &t.linger, false),
-        ("linger_max_bytes", &t.linger_max_bytes, true),
+    for (key, v, kind) in [
+        (
+            "client_idle_timeout",
+            &t.client_idle,
+            Value::Time as fn(u64) -> Value,
+        ),
+        ("client_request_timeout", &t.client_request, Value::Time),
+        ("linger_read_timeout", &t.linger_read, Value::Time),
+        ("linger_timeout", &t.linger, Value::Time),
+        ("linger_max_bytes", &t.linger_max_bytes, Value::Size),
     ] {
         if let Some(x) = v.value {
-            let shown = match (is_size, x % 1000) {
-                (true, _) => size(x),
-                (false, 0) => format!("{} secs", x / 1000),
-                (false, _) => format!("{x} msecs"),
-            };
-            w.line(2, key, v, shown, "");
+            w.line(2, key, v, shown(&kind(x)), "");
         }
     }
+    if svc.drop_priv_before_exec.value {
+        let v = &svc.drop_priv_before_exec;
+        w.line(2, "drop_priv_before_exec", v, yes_no(true), "");
+    }
+    others(w, 2, &svc.other);
     if let Some(h) = svc.settings.header {
         settings(w, &svc.settings.entries, h, 2, "settings");
     }
@@ -277,19 +281,14 @@ fn listener(w: &mut W<'_>, l: &Listener) {
                 };
                 w.line(4, "ssl", &l.ssl, shown, "");
             }
+            for (k, v) in [("reuse_port", &l.reuse_port), ("haproxy", &l.haproxy)] {
+                if v.value {
+                    w.line(4, k, v, yes_no(true), "");
+                }
+            }
         }
         _ => {
-            w.line(
-                4,
-                "mode",
-                &l.mode,
-                if l.mode.value == 0 {
-                    "0".into()
-                } else {
-                    format!("0{:o}", l.mode.value)
-                },
-                "",
-            );
+            w.line(4, "mode", &l.mode, shown(&Value::Mode(l.mode.value)), "");
             for (k, v) in [("user", &l.user), ("group", &l.group)] {
                 if !v.value.is_empty() {
                     w.line(4, k, v, v.value.clone(), "");
@@ -297,6 +296,7 @@ fn listener(w: &mut W<'_>, l: &Listener) {
             }
         }
     }
+    others(w, 4, &l.other);
     let _ = writeln!(w.out, "  }}");
     w.listener = None;
 }
@@ -400,6 +400,29 @@ fn tls(w: &mut W<'_>, t: &super::tls::Tls) {
             }
             let _ = writeln!(w.out, "}}");
         }
+    }
+}
+
+/// The settings a block sets that no model field holds, as their rows
+/// type them.
+fn others(w: &mut W<'_>, indent: usize, other: &[(&'static str, Val<Value>)]) {
+    for (k, v) in other {
+        w.line(indent, w.version.spell(k), v, shown(&v.value), "");
+    }
+}
+
+/// A typed value as Dovecot writes it.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Text(t) => t.clone(),
+        Value::Uint(n) => n.to_string(),
+        Value::Size(b) => size(*b),
+        Value::Time(ms) if ms % 1000 == 0 => format!("{} secs", ms / 1000),
+        Value::Time(ms) => format!("{ms} msecs"),
+        Value::Bool(b) => yes_no(*b),
+        Value::Mode(0) => "0".into(),
+        Value::Mode(m) => format!("0{m:o}"),
+        Value::Port(p) => p.to_string(),
     }
 }
 

@@ -113,3 +113,65 @@ fn a_setting_is_one_row() {
         .unwrap();
     assert!(d.doc.contains("VSZ"), "{:?}", d.doc);
 }
+
+/// Every setting a block sets is in `svcc config`, under the config's
+/// version's name, with its value as its row types it and the line it came
+/// from: a row needs no printer code to be shown.
+#[test]
+fn svcc_config_shows_every_block_setting_a_config_sets() {
+    for v in [Dovecot::V23, Dovecot::V24] {
+        let head = match v {
+            Dovecot::V23 => "",
+            Dovecot::V24 => "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n",
+        };
+        let lead = head.lines().count();
+        for scope in [
+            Scope::Service,
+            Scope::UnixListener,
+            Scope::FifoListener,
+            Scope::InetListener,
+        ] {
+            for d in catalogue::catalogue(v).scope(scope) {
+                // The section's own name, and 2.4's nested filters.
+                if matches!(d.name, "name" | "path") || d.kind == Kind::Section {
+                    continue;
+                }
+                let (written, shown) = match d.kind {
+                    Kind::Uint => ("3", "3"),
+                    Kind::Size => ("3M", "3M"),
+                    Kind::Time => ("3 secs", "3 secs"),
+                    Kind::Bool => ("yes", "yes"),
+                    Kind::Mode => ("0640", "0640"),
+                    Kind::Port => ("1234", "1234"),
+                    Kind::Text | Kind::Section => ("x1", "x1"),
+                };
+                let (conf, line) = match scope {
+                    Scope::Service => (
+                        format!("{head}service probe {{\n  {} = {written}\n}}\n", d.name),
+                        lead + 2,
+                    ),
+                    _ => (
+                        format!(
+                            "{head}service probe {{\n  {} l {{\n    {} = {written}\n  }}\n}}\n",
+                            scope.keyword(),
+                            d.name
+                        ),
+                        lead + 3,
+                    ),
+                };
+                let checked = svcc_compiler::check_str("t.conf", &conf, &Default::default());
+                let printed =
+                    svcc_compiler::model::print::render(&checked.model, &checked.doc.sources);
+                let found = printed.lines().any(|l| {
+                    l.trim_start().starts_with(&format!("{} = {shown}", d.name))
+                        && l.ends_with(&format!("# t.conf:{line}"))
+                });
+                assert!(
+                    found,
+                    "Dovecot {v}: `{}` is not shown:\n{conf}\n{printed}",
+                    d.name
+                );
+            }
+        }
+    }
+}
