@@ -12,121 +12,9 @@
 //! in the model (`Service::set`, `Listener::set`) that codegen carries
 //! into the specs.
 
-use foldhash::HashMap;
-use std::sync::OnceLock;
+use std::borrow::Cow;
 
-/// The value type of a service or listener setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Free text (paths, names, lists).
-    Text,
-    /// Unsigned 32-bit number.
-    Uint,
-    /// Size in bytes (`256M`).
-    Size,
-    /// Time interval (`60 secs`).
-    Time,
-    /// `yes` / `no`.
-    Bool,
-    /// File mode (octal with a leading 0, else decimal).
-    Mode,
-    /// TCP port.
-    Port,
-    /// 2.4: a boollist or named filter (`mail_plugins { }`), set as a section.
-    Section,
-}
-
-impl Kind {
-    /// The type's name, as hover text and docs/settings.md show it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Text => "text",
-            Kind::Uint => "number",
-            Kind::Size => "size (e.g. `256M`)",
-            Kind::Time => "time (e.g. `60 secs`)",
-            Kind::Bool => "boolean (`yes`/`no`)",
-            Kind::Mode => "file mode (octal with a leading 0)",
-            Kind::Port => "TCP port",
-            Kind::Section => "section (2.4: a boollist or named filter)",
-        }
-    }
-
-    /// The table's name for a type (`data/*.tsv`).
-    fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "text" => Kind::Text,
-            "uint" => Kind::Uint,
-            "size" => Kind::Size,
-            "time" => Kind::Time,
-            "bool" => Kind::Bool,
-            "mode" => Kind::Mode,
-            "port" => Kind::Port,
-            "section" => Kind::Section,
-            _ => return None,
-        })
-    }
-}
-
-/// What the tailored binary does with a setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runtime {
-    /// The value reaches the runtime.
-    Honoured,
-    /// Set by the block's header (`service NAME {`); the runtime honours
-    /// the header, so a different value in the block is refused.
-    FromHeader,
-    /// Says which Dovecot the config is written for
-    /// (`dovecot_config_version`); asks the runtime for nothing.
-    Language,
-    /// The runtime cannot honour it: `svcc build` and `svcc::main!` refuse
-    /// any value but `off` (`svcc::unsupported-setting`); the row's
-    /// `tailored` text says what svcc does and what to change. `svcc check`
-    /// stays quiet: the config is still right for Dovecot.
-    Refused {
-        /// The one value that asks for nothing (the default).
-        off: &'static str,
-    },
-    /// Not read by the tailored binary: `svcc build` refuses a global one
-    /// unless another value refers to it as `$name`.
-    Ignored,
-}
-
-/// One setting of one Dovecot version: the one row every layer reads
-/// (value parsing and typing, "did you mean", `svcc build`'s refusals,
-/// `svcc config`, hover and completion, `docs/settings.md`).
-#[derive(Debug, Clone, Copy)]
-pub struct Def {
-    /// Where it is set.
-    pub scope: Scope,
-    /// The name, as this version spells it.
-    pub name: &'static str,
-    /// The value type.
-    pub kind: Kind,
-    /// Dovecot's default, as its `doveconf` prints it (svcc's own: the
-    /// runtime's default).
-    pub default: &'static str,
-    /// 2.4: the 2.3 setting it replaces.
-    pub replaces: Option<&'static str>,
-    /// 2.4: 2.3's value was `<file` where 2.4 takes the path itself.
-    pub file: bool,
-    /// What it means.
-    pub doc: &'static str,
-    /// What the tailored binary does with it.
-    pub runtime: Runtime,
-    /// What that means in a tailored binary (for a refused setting: what
-    /// svcc does instead and what to change).
-    pub tailored: &'static str,
-    /// svcc's own setting (Dovecot has no such setting).
-    pub svcc: bool,
-}
-
-impl Def {
-    /// The name svcc's model calls it by: 2.3's (`service_count` for 2.4's
-    /// `restart_request_count`).
-    pub fn model_name(&self) -> &'static str {
-        self.replaces.unwrap_or(self.name)
-    }
-}
+pub use super::table::{Def, Kind, Rename, Runtime, Scope};
 
 /// One Dovecot version's settings: its `doveconf`'s table
 /// (`data/settings-VERSION.tsv`, `data/regen-settings.py`) with svcc's
@@ -134,8 +22,9 @@ impl Def {
 #[derive(Debug)]
 pub struct Catalogue {
     /// Every row, in the tables' order.
-    pub defs: Vec<Def>,
-    index: HashMap<(Scope, &'static str), usize>,
+    pub defs: Cow<'static, [Def]>,
+    /// The rows' indices sorted by scope and name.
+    order: Cow<'static, [u16]>,
 }
 
 /// Dovecot 2.3's table (`data/settings-2.3.tsv`).
@@ -145,115 +34,53 @@ pub const TABLE_24: &str = include_str!("../../data/settings-2.4.tsv");
 /// svcc's own settings and facts (`data/svcc-settings.tsv`).
 pub const TABLE_SVCC: &str = include_str!("../../data/svcc-settings.tsv");
 
+// The tables above as `table::read` reads them, made static data by
+// build.rs: `DEFS_23`, `ORDER_23`, `DEFS_24`, `ORDER_24`, `RENAMES`.
+mod built {
+    #[allow(clippy::wildcard_imports)]
+    use super::super::table::{Def, Kind::*, Rename, Runtime::*, Scope::*};
+    include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
+}
+
 /// The settings of a Dovecot version.
 pub fn catalogue(version: Dovecot) -> &'static Catalogue {
-    static V23: OnceLock<Catalogue> = OnceLock::new();
-    static V24: OnceLock<Catalogue> = OnceLock::new();
+    static V23: Catalogue = Catalogue {
+        defs: Cow::Borrowed(built::DEFS_23),
+        order: Cow::Borrowed(built::ORDER_23),
+    };
+    static V24: Catalogue = Catalogue {
+        defs: Cow::Borrowed(built::DEFS_24),
+        order: Cow::Borrowed(built::ORDER_24),
+    };
     match version {
-        Dovecot::V23 => V23.get_or_init(|| Catalogue::new(TABLE_23, TABLE_SVCC)),
-        Dovecot::V24 => V24.get_or_init(|| Catalogue::new(TABLE_24, TABLE_SVCC)),
+        Dovecot::V23 => &V23,
+        Dovecot::V24 => &V24,
     }
 }
 
-fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.split('\t').collect())
-}
-
 impl Catalogue {
-    /// Reads a version's table and lays svcc's over it (also used by tests
-    /// with tables of their own).
+    /// Reads a version's table and lays svcc's over it at run time (tests
+    /// with tables of their own; `catalogue()` has the committed tables
+    /// read at build time by the same code).
     pub fn new(table: &'static str, svcc: &'static str) -> Catalogue {
-        let mut defs = Vec::new();
-        for r in rows(table) {
-            let col = |i: usize| r.get(i).copied().unwrap_or("");
-            let (Some(scope), Some(kind)) = (Scope::parse(col(0)), Kind::parse(col(2))) else {
-                continue;
-            };
-            let (replaces, file) = match col(4).strip_suffix(" <") {
-                Some(old) => (Some(old), true),
-                None => ((!col(4).is_empty()).then_some(col(4)), false),
-            };
-            defs.push(Def {
-                scope,
-                name: col(1),
-                kind,
-                default: col(3),
-                replaces,
-                file,
-                doc: col(5),
-                runtime: Runtime::Ignored,
-                tailored: "",
-                svcc: false,
-            });
+        let defs = super::table::read(table, svcc);
+        let order = super::table::order(&defs);
+        Catalogue {
+            defs: Cow::Owned(defs),
+            order: Cow::Owned(order),
         }
-        let by_name: HashMap<(Scope, &str), usize> = defs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| ((d.scope, d.name), i))
-            .collect();
-        let by_old: HashMap<(Scope, &str), usize> = defs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| Some(((d.scope, d.replaces?), i)))
-            .collect();
-        for r in rows(svcc) {
-            let col = |i: usize| r.get(i).copied().unwrap_or("");
-            let Some(scope) = Scope::parse(col(0)) else {
-                continue;
-            };
-            let runtime = match col(4).split_once(' ') {
-                _ if col(4) == "header" => Runtime::FromHeader,
-                _ if col(4) == "language" => Runtime::Language,
-                _ if col(4) == "refused" => Runtime::Refused { off: "" },
-                Some(("refused", off)) => Runtime::Refused { off },
-                _ => Runtime::Honoured,
-            };
-            let name = col(1);
-            let hit = by_name
-                .get(&(scope, name))
-                .or_else(|| by_old.get(&(scope, name)))
-                .map(|&i| &mut defs[i]);
-            match (hit, Kind::parse(col(2))) {
-                (Some(d), _) => {
-                    d.runtime = runtime;
-                    d.tailored = col(5);
-                    if !col(6).is_empty() {
-                        d.doc = col(6);
-                    }
-                }
-                // svcc's own settings, and the names a block's header sets
-                // (Dovecot accepts them in the block; doveconf prints none).
-                (None, kind) if !col(2).is_empty() || runtime == Runtime::FromHeader => {
-                    defs.push(Def {
-                        scope,
-                        name,
-                        kind: kind.unwrap_or(Kind::Text),
-                        default: col(3),
-                        replaces: None,
-                        file: false,
-                        doc: col(6),
-                        runtime,
-                        tailored: col(5),
-                        svcc: !col(2).is_empty(),
-                    })
-                }
-                // A fact about a setting this version does not have.
-                (None, _) => {}
-            }
-        }
-        let index = defs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| ((d.scope, d.name), i))
-            .collect();
-        Catalogue { defs, index }
     }
 
     /// The setting of this name in this scope.
     pub fn get(&self, scope: Scope, name: &str) -> Option<&Def> {
-        self.index.get(&(scope, name)).map(|&i| &self.defs[i])
+        let defs = &self.defs;
+        self.order
+            .binary_search_by(|&i| {
+                let d = &defs[usize::from(i)];
+                (d.scope, d.name).cmp(&(scope, name))
+            })
+            .ok()
+            .map(|at| &defs[usize::from(self.order[at])])
     }
 
     /// The settings of a scope, in the table's order (a fifo listener's
@@ -356,79 +183,9 @@ impl std::fmt::Display for Dovecot {
     }
 }
 
-/// Where a setting is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// Top level (and filters).
-    Global,
-    /// A `service` block.
-    Service,
-    /// A `unix_listener` block.
-    UnixListener,
-    /// A `fifo_listener` block.
-    FifoListener,
-    /// An `inet_listener` block.
-    InetListener,
-}
-
-impl Scope {
-    /// The tables' name for a scope: the block's keyword, or `global`.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Scope::Global => "global",
-            Scope::Service => "service",
-            Scope::UnixListener => "unix_listener",
-            Scope::FifoListener => "fifo_listener",
-            Scope::InetListener => "inet_listener",
-        }
-    }
-
-    /// The scope of a block keyword (`service`, `unix_listener`, ...) or
-    /// `global`.
-    pub fn parse(s: &str) -> Option<Scope> {
-        [
-            Scope::Global,
-            Scope::Service,
-            Scope::UnixListener,
-            Scope::FifoListener,
-            Scope::InetListener,
-        ]
-        .into_iter()
-        .find(|sc| sc.keyword() == s)
-    }
-}
-
-/// A setting 2.4 renamed; where the value changes form, `file` says the
-/// 2.3 value is `<path` and the 2.4 one the bare path.
-#[derive(Debug, Clone, Copy)]
-pub struct Rename {
-    /// Where it is set.
-    pub scope: Scope,
-    /// The 2.3 name.
-    pub old: &'static str,
-    /// The 2.4 name.
-    pub new: &'static str,
-    /// 2.3 reads the file named after `<`; 2.4 takes the path itself.
-    pub file: bool,
-}
-
 /// The settings 2.4 renamed: the 2.4 table's `replaces` column.
 pub fn renames() -> &'static [Rename] {
-    static RENAMES: OnceLock<Vec<Rename>> = OnceLock::new();
-    RENAMES.get_or_init(|| {
-        catalogue(Dovecot::V24)
-            .defs
-            .iter()
-            .filter_map(|d| {
-                Some(Rename {
-                    scope: d.scope,
-                    old: d.replaces?,
-                    new: d.name,
-                    file: d.file,
-                })
-            })
-            .collect()
-    })
+    built::RENAMES
 }
 
 /// The rename of a setting in this scope, by either name.

@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod print;
 pub mod settings_doc;
+mod table;
 #[cfg(test)]
 mod tests;
 pub mod tls;
