@@ -151,7 +151,10 @@ struct Worker<H: EventHandler> {
     drain: Option<OwnedFd>,
     plain_close: bool,
     grace: Duration,
-    scratch: Box<[u8]>,
+    /// The lingering drain's read buffer, made on first use: most workers
+    /// never linger, and one forked with `service_count = 1` would pay
+    /// copy-on-write faults for zeroing 16 KiB it never reads into.
+    scratch: Vec<u8>,
     tls: Option<crate::tls::Contexts>,
     listener_ssl: Vec<bool>,
     /// Per listener: `haproxy = yes`.
@@ -219,7 +222,7 @@ impl<H: EventHandler> Worker<H> {
             drain: env.drain,
             plain_close: env.plain_close,
             grace: env.shutdown_grace,
-            scratch: vec![0u8; 16 << 10].into_boxed_slice(),
+            scratch: Vec::new(),
             tls: env.tls,
             listener_ssl: env.listener_ssl,
             listener_haproxy: env.listener_haproxy,
@@ -1014,8 +1017,10 @@ impl<H: EventHandler> Worker<H> {
         // nothing to wait for, so close now (FIN). Checked before the
         // shutdown, so the client sees its EOF only after this choice.
         let mut bytes_left = t.linger_bytes;
+        // Whether anything is unread: a stack buffer, since the answer is
+        // nearly always "no" (what is read is discarded all the same).
         if e.io.complete
-            && linger::discard(e.io.fd.as_fd(), &mut self.scratch, &mut bytes_left)
+            && linger::discard(e.io.fd.as_fd(), &mut [0u8; 512], &mut bytes_left)
                 == Drain::WouldBlock
             && bytes_left == t.linger_bytes
         {
@@ -1047,6 +1052,9 @@ impl<H: EventHandler> Worker<H> {
         let Phase::Linger { until, bytes_left } = &mut e.phase else {
             return;
         };
+        if self.scratch.is_empty() {
+            self.scratch.resize(16 << 10, 0);
+        }
         if linger::discard(e.io.fd.as_fd(), &mut self.scratch, bytes_left) == Drain::WouldBlock {
             let at = (now + read_timeout).min(*until);
             if at > now {
