@@ -125,16 +125,37 @@ pub(crate) struct ConnInfo {
 }
 
 impl ConnInfo {
-    /// Reads the socket's addresses (two system calls).
-    pub fn of(fd: BorrowedFd<'_>, listener: &'static str, service: &'static str) -> Self {
-        let sock = socket2::SockRef::from(&fd);
+    /// The connection's addresses: the peer as `accept` gave it, and the
+    /// local one from the listener when it is bound to one address (only a
+    /// wildcard listener asks the socket, one system call).
+    pub fn of(
+        fd: BorrowedFd<'_>,
+        peer: Option<SocketAddr>,
+        bound: Option<SocketAddr>,
+        listener: &'static str,
+        service: &'static str,
+    ) -> Self {
+        let local = bound.or_else(|| {
+            let sock = socket2::SockRef::from(&fd);
+            sock.local_addr().ok().and_then(|a| a.as_socket())
+        });
         ConnInfo {
-            peer: sock.peer_addr().ok().and_then(|a| a.as_socket()),
-            local: sock.local_addr().ok().and_then(|a| a.as_socket()),
+            peer,
+            local,
             listener,
             service,
         }
     }
+}
+
+/// A listener's own address when it is bound to one IP (every connection's
+/// local address then), `None` for a wildcard or unix listener.
+pub(crate) fn bound_address(listener: BorrowedFd<'_>) -> Option<SocketAddr> {
+    let sock = socket2::SockRef::from(&listener);
+    sock.local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .filter(|a| !a.ip().is_unspecified())
 }
 
 /// The runtime's side of one event-driven connection.
@@ -1036,4 +1057,38 @@ pub use crate::master::control::Request as StatusRequest;
 /// Fails in any other process, and for good once an answer went wrong.
 pub fn master_status(req: StatusRequest) -> std::io::Result<String> {
     crate::master::control::ask_master(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+
+    /// The addresses a handler sees are the socket's own, whether they come
+    /// from the accept and the listener (bound to one IP) or, for a
+    /// wildcard listener, from the socket.
+    #[test]
+    fn connection_addresses_are_the_sockets_own() {
+        for bind in ["127.0.0.1:0", "0.0.0.0:0"] {
+            let l = TcpListener::bind(bind).unwrap();
+            l.set_nonblocking(true).unwrap();
+            let port = l.local_addr().unwrap().port();
+            let bound = bound_address(l.as_fd());
+            assert_eq!(bound.is_some(), bind.starts_with("127."), "{bind}");
+            let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            let (fd, peer) = loop {
+                match sys::io::accept(l.as_fd()) {
+                    Ok(x) => break x,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                    Err(e) => panic!("accept: {e}"),
+                }
+            };
+            let info = ConnInfo::of(fd.as_fd(), peer, bound, "l", "s");
+            assert_eq!(info.peer, Some(client.local_addr().unwrap()), "{bind}");
+            assert_eq!(info.local, Some(client.peer_addr().unwrap()), "{bind}");
+        }
+    }
 }

@@ -682,7 +682,7 @@ impl Master {
         if now.duration_since(since) >= self.opts.drop_queued_after {
             let mut dropped = 0u32;
             if let Some(l) = s.listeners.get(j) {
-                while let Ok(fd) = sys::io::accept(l.fd.as_fd()) {
+                while let Ok((fd, _)) = sys::io::accept(l.fd.as_fd()) {
                     drop(fd);
                     dropped += 1;
                     if dropped >= 10_000 {

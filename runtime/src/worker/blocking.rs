@@ -49,6 +49,10 @@ pub(crate) fn run<H: BlockingHandler, C: crate::settings::Construct<H>>(env: Chi
     } = env;
     let mut tls_log = TlsLog::default();
     let mut refusals = crate::proxy::Refusals::default();
+    let listener_bound: Vec<_> = listeners
+        .iter()
+        .map(|l| crate::handler::bound_address(l.as_fd()))
+        .collect();
     if let Err(e) = sys::proc::install_flag_handlers() {
         log_svc!(spec.name, "worker start-up failed: {e}");
         return EXIT_STARTUP_FAILED;
@@ -97,9 +101,9 @@ pub(crate) fn run<H: BlockingHandler, C: crate::settings::Construct<H>>(env: Chi
             let mut got = None;
             for i in ready {
                 match sys::io::accept(listeners[i].as_fd()) {
-                    Ok(fd) => {
+                    Ok((fd, peer)) => {
                         status.count_accept();
-                        got = Some((fd, i));
+                        got = Some((fd, peer, i));
                         break;
                     }
                     Err(e) => match e.raw_os_error() {
@@ -123,8 +127,10 @@ pub(crate) fn run<H: BlockingHandler, C: crate::settings::Construct<H>>(env: Chi
         super::show_clients(spec.name, 1);
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
-        let (fd, i) = fd;
+        let (fd, peer, i) = fd;
         let conn_tls = ConnTls {
+            peer,
+            bound: listener_bound.get(i).copied().flatten(),
             contexts: tls.as_ref(),
             ssl: listener_ssl.get(i).copied().unwrap_or(false),
             listener: listener_names.get(i).copied().unwrap_or(""),
@@ -188,6 +194,10 @@ struct Haproxy<'a> {
 /// What comes before the handler on one blocking connection: the PROXY
 /// header (`haproxy = yes`), then TLS.
 struct ConnTls<'a> {
+    /// The client's address, from the accept.
+    peer: Option<std::net::SocketAddr>,
+    /// The listener's address when bound to one IP.
+    bound: Option<std::net::SocketAddr>,
     contexts: Option<&'a crate::tls::Contexts>,
     /// The listener has `ssl = yes`.
     ssl: bool,
@@ -207,7 +217,7 @@ fn serve_one<H: BlockingHandler>(
     tls: ConnTls<'_>,
 ) {
     let t = spec.timeouts;
-    let info = ConnInfo::of(fd.as_fd(), tls.listener, spec.name);
+    let info = ConnInfo::of(fd.as_fd(), tls.peer, tls.bound, tls.listener, spec.name);
     let mut stream = match Stream::new(fd, info, t.idle_client, grace) {
         Ok(s) => s,
         Err(_) => return,

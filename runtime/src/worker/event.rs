@@ -163,6 +163,9 @@ struct Worker<H: EventHandler> {
     proxy_refusals: proxy::Refusals,
     /// Per listener: its name.
     listener_names: Vec<&'static str>,
+    /// Per listener: its address when bound to one IP (every connection's
+    /// local address; `None`: ask each connection's socket).
+    listener_bound: Vec<Option<std::net::SocketAddr>>,
     /// TLS handshakes that failed since the last log line about them.
     tls_failures: u64,
     tls_log: RateLimit,
@@ -188,6 +191,11 @@ impl<H: EventHandler> Worker<H> {
             )
             .map_err(err)?;
         let n = env.listeners.len();
+        let listener_bound = env
+            .listeners
+            .iter()
+            .map(|l| crate::handler::bound_address(l.as_fd()))
+            .collect();
         let status = StatusPipe::new(env.status, spec.client_limit.max(1));
         Ok(Worker {
             spec,
@@ -229,6 +237,7 @@ impl<H: EventHandler> Worker<H> {
             haproxy_trusted: env.haproxy_trusted,
             proxy_refusals: proxy::Refusals::default(),
             listener_names: env.listener_names,
+            listener_bound,
             tls_failures: 0,
             tls_log: RateLimit::default(),
             title: super::Title::new(spec.name),
@@ -467,7 +476,7 @@ impl<H: EventHandler> Worker<H> {
                 None
             };
             match sys::io::accept(self.listeners[idx].as_fd()) {
-                Ok(fd) => {
+                Ok((fd, peer)) => {
                     if let Some(v) = victim {
                         self.evict(v);
                     }
@@ -482,7 +491,7 @@ impl<H: EventHandler> Worker<H> {
                         self.report(Instant::now());
                         self.close_listeners();
                     }
-                    self.new_conn(fd, idx);
+                    self.new_conn(fd, peer, idx);
                 }
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EAGAIN) => self.listener_ready[idx] = false,
@@ -569,11 +578,12 @@ impl<H: EventHandler> Worker<H> {
 
     // ---- connections ----------------------------------------------------
 
-    fn new_conn(&mut self, fd: OwnedFd, listener: usize) {
+    fn new_conn(&mut self, fd: OwnedFd, peer: Option<std::net::SocketAddr>, listener: usize) {
         let now = Instant::now();
         let ssl = self.listener_ssl.get(listener).copied().unwrap_or(false);
         let name = self.listener_names.get(listener).copied().unwrap_or("");
-        let info = ConnInfo::of(fd.as_fd(), name, self.spec.name);
+        let bound = self.listener_bound.get(listener).copied().flatten();
+        let info = ConnInfo::of(fd.as_fd(), peer, bound, name, self.spec.name);
         let mut io = ConnIo::new(fd, info);
         if self
             .listener_haproxy
@@ -667,10 +677,7 @@ impl<H: EventHandler> Worker<H> {
         match reader.feed(|buf| sys::io::recv(fd, buf)) {
             proxy::Step::Pending => e.io.read_ready = false,
             proxy::Step::Failed(why) => {
-                let peer = socket2::SockRef::from(&e.io.fd)
-                    .peer_addr()
-                    .ok()
-                    .and_then(|a| a.as_socket());
+                let peer = e.io.info.peer;
                 self.proxy_refusals.refused(self.spec.name, peer, &why);
                 self.remove(key);
             }
@@ -963,10 +970,7 @@ impl<H: EventHandler> Worker<H> {
                 // Past the stop deadline the handler has had its chance.
                 Phase::Active if self.stop_deadline.is_some_and(|d| now >= d) => self.remove(key),
                 Phase::Active if e.io.proxy.is_some() => {
-                    let peer = socket2::SockRef::from(&e.io.fd)
-                        .peer_addr()
-                        .ok()
-                        .and_then(|a| a.as_socket());
+                    let peer = e.io.info.peer;
                     self.proxy_refusals.refused(
                         self.spec.name,
                         peer,
@@ -975,10 +979,7 @@ impl<H: EventHandler> Worker<H> {
                     self.remove(key);
                 }
                 Phase::Active if e.io.handshaking() => {
-                    let peer = socket2::SockRef::from(&e.io.fd)
-                        .peer_addr()
-                        .ok()
-                        .and_then(|a| a.as_socket());
+                    let peer = e.io.info.peer;
                     self.tls_failed(
                         peer,
                         "timed out (the client sent no complete handshake)",
@@ -1018,14 +1019,16 @@ impl<H: EventHandler> Worker<H> {
         // shutdown, so the client sees its EOF only after this choice.
         let mut bytes_left = t.linger_bytes;
         // Whether anything is unread: a stack buffer, since the answer is
-        // nearly always "no" (what is read is discarded all the same).
-        if e.io.complete
-            && linger::discard(e.io.fd.as_fd(), &mut [0u8; 512], &mut bytes_left)
-                == Drain::WouldBlock
-            && bytes_left == t.linger_bytes
-        {
-            self.remove(key);
-            return;
+        // nearly always "no" (what is read is discarded all the same). The
+        // client's EOF or reset ends it too: nothing left to wait for.
+        if e.io.complete {
+            match linger::discard(e.io.fd.as_fd(), &mut [0u8; 512], &mut bytes_left) {
+                Drain::WouldBlock if bytes_left < t.linger_bytes => {}
+                Drain::WouldBlock | Drain::Done => {
+                    self.remove(key);
+                    return;
+                }
+            }
         }
         if shutdown_failed(&e.io) {
             self.remove(key);
