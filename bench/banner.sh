@@ -33,8 +33,6 @@ printf "%-18s %10s %10s %8s %8s\n" name "rate/s" "cpu_us/c" overflow abort
 for n in svcc_banner_sc0 c_prefork_reuse svcc_banner_sc1 c_prefork_once; do
   report $n
 done
-cpu() { awk '{ print $2 }' "$TMP/$1.runs" | median; }
 echo
-awk -v a="$(cpu svcc_banner_sc0)" -v b="$(cpu c_prefork_reuse)" \
-  'BEGIN { printf "banner sc=0: server CPU per connection, svcc / prefork_reuse excl: %.2f (target <= 1.1)\n", a / b }'
+echo "banner sc=0: server CPU per connection, svcc / prefork_reuse excl: $(cpu_ratio svcc_banner_sc0 c_prefork_reuse) (target <= 1.1)"
 echo "banner sc=1: rate, svcc / prefork_once 8: $(ratio svcc_banner_sc1 c_prefork_once) (target >= 0.85)"

@@ -105,6 +105,8 @@ report() { # NAME
     "$(awk '{ print $1 }' "$f" | median)" "$(awk '{ print $2 }' "$f" | median)" \
     "$(awk '{ print $3 }' "$f" | median)" "$(awk '{ print $4 }' "$f" | median)"
 }
+# cpu_ratio A B: median server CPU µs per connection (or request) of A / B.
+cpu_ratio() { awk -v a="$(awk '{ print $2 }' "$TMP/$1.runs" | median)" -v b="$(awk '{ print $2 }' "$TMP/$2.runs" | median)" 'BEGIN { printf "%.2f", a / b }'; }
 ratio() { awk -v a="$(awk '{ print $1 }' "$TMP/$1.runs" | median)" -v b="$(awk '{ print $1 }' "$TMP/$2.runs" | median)" 'BEGIN { printf "%.2f", a / b }'; }
 
 
