@@ -87,6 +87,9 @@ struct Entry<S> {
     heap_at: Option<Instant>,
     queued: bool,
     write_interest: bool,
+    /// In the epoll set: only once the connection outlives the callbacks
+    /// of its accept (a complete exchange then costs no `epoll_ctl`).
+    registered: bool,
     /// From an `ssl = yes` listener (TLS starts after a PROXY header).
     ssl: bool,
 }
@@ -601,17 +604,8 @@ impl<H: EventHandler> Worker<H> {
         } else if !set_up_tls(self.tls.as_ref(), self.spec.name, &mut io, ssl) {
             return;
         }
-        let raw = io.fd.as_raw_fd();
         let entry = self.conns.vacant_entry();
         let key = entry.key();
-        if let Err(e) =
-            self.poll
-                .registry()
-                .register(&mut SourceFd(&raw), Token(key), Interest::READABLE)
-        {
-            log_svc!(self.spec.name, "cannot watch a connection: {e}");
-            return;
-        }
         self.next_gen += 1;
         entry.insert(Entry {
             io,
@@ -628,24 +622,54 @@ impl<H: EventHandler> Worker<H> {
             heap_at: None,
             queued: false,
             write_interest: false,
+            registered: false,
             ssl,
         });
         self.active += 1;
         self.evictable += 1;
+        let gen = self.next_gen;
         if self.conns[key].io.proxy.is_some() {
             // The PROXY header first (then any handshake), within its own
             // deadline.
             self.set_deadline(key, now + proxy::HEADER_TIMEOUT);
             self.proxy_header(key, now);
-            return;
-        }
-        if self.conns[key].io.handshaking() {
+        } else if self.conns[key].io.handshaking() {
             // The handler sees the connection once the handshake is done.
             self.set_deadline(key, now + self.spec.timeouts.idle_client);
             self.handshake(key, now);
+        } else {
+            self.open(key, now);
+        }
+        self.watch(key, gen);
+    }
+
+    /// Adds a connection that is still open after its accept's callbacks to
+    /// the epoll set (edge-triggered: what arrived meanwhile is reported at
+    /// once, as `epoll_ctl` checks readiness when it adds).
+    fn watch(&mut self, key: usize, gen: u64) {
+        let Some(e) = self.conns.get_mut(key).filter(|e| e.gen == gen) else {
+            return;
+        };
+        if e.registered {
             return;
         }
-        self.open(key, now);
+        let interest = if e.write_interest {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        let raw = e.io.fd.as_raw_fd();
+        match self
+            .poll
+            .registry()
+            .register(&mut SourceFd(&raw), Token(key), interest)
+        {
+            Ok(()) => e.registered = true,
+            Err(err) => {
+                log_svc!(self.spec.name, "cannot watch a connection: {err}");
+                self.remove(key);
+            }
+        }
     }
 
     /// Runs the handler's `open` (after the TLS handshake, if any).
@@ -751,12 +775,15 @@ impl<H: EventHandler> Worker<H> {
     fn watch_writes(&mut self, key: usize) {
         let e = &mut self.conns[key];
         if e.io.pending() > 0 && e.io.blocked_write && !e.write_interest {
-            let raw = e.io.fd.as_raw_fd();
-            let _ = self.poll.registry().reregister(
-                &mut SourceFd(&raw),
-                Token(key),
-                Interest::READABLE | Interest::WRITABLE,
-            );
+            // Not yet in the epoll set: `watch` adds it with this interest.
+            if e.registered {
+                let raw = e.io.fd.as_raw_fd();
+                let _ = self.poll.registry().reregister(
+                    &mut SourceFd(&raw),
+                    Token(key),
+                    Interest::READABLE | Interest::WRITABLE,
+                );
+            }
             e.write_interest = true;
         }
     }
