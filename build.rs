@@ -21,6 +21,7 @@ const ROOTS: &[&str] = &[
     "build.rs",
     "src",
     "compiler/Cargo.toml",
+    "compiler/build.rs",
     "compiler/src",
     "compiler/data",
     "facts/Cargo.toml",
