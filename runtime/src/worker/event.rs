@@ -1045,13 +1045,16 @@ impl<H: EventHandler> Worker<H> {
         // nothing to wait for, so close now (FIN). Checked before the
         // shutdown, so the client sees its EOF only after this choice.
         let mut bytes_left = t.linger_bytes;
-        // Whether anything is unread: a stack buffer, since the answer is
-        // nearly always "no" (what is read is discarded all the same). The
-        // client's EOF or reset ends it too: nothing left to wait for.
+        // Whether anything is unread: one read into a stack buffer, since
+        // the answer is nearly always "no". The client's EOF or reset ends
+        // it too: nothing left to wait for. Bytes that did come are
+        // discarded and the rest is drained after the shutdown, as for any
+        // lingering close (through the drain's own buffer).
         if e.io.complete {
-            match linger::discard(e.io.fd.as_fd(), &mut [0u8; 512], &mut bytes_left) {
-                Drain::WouldBlock if bytes_left < t.linger_bytes => {}
-                Drain::WouldBlock | Drain::Done => {
+            match sys::io::recv(e.io.fd.as_fd(), &mut [0u8; 512]) {
+                Ok(n) if n > 0 => bytes_left = bytes_left.saturating_sub(n as u64),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                _ => {
                     self.remove(key);
                     return;
                 }
