@@ -45,7 +45,12 @@ fn free_port() -> u16 {
     let seed = (std::process::id() % 500) as u16 * 20;
     for _ in 0..200 {
         let port = 20000 + (seed + NEXT.fetch_add(1, Ordering::Relaxed)) % 10000;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        // Bound, never listening: a copy of the probe held until `exec` by
+        // a process another test is spawning must not take a connection.
+        let probe = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("a socket");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if probe.bind(&addr.into()).is_ok() {
             return port;
         }
     }

@@ -5,7 +5,7 @@
 //! generated config, in the foreground, and is killed by its pid.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -22,15 +22,6 @@ impl Drop for Haproxy {
         unsafe_kill(self.child.id() as i32, libc::SIGKILL);
         let _ = self.child.wait();
     }
-}
-
-/// A port that was free a moment ago on `ip`.
-fn free_port(ip: &str) -> u16 {
-    TcpListener::bind((ip, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts HAProxy with one frontend per `(name, bind, send-proxy option)`,

@@ -3,7 +3,7 @@
 //! again, a socket matching no listener refused), and the `sd_notify`
 //! sequence on a datagram socket the test binds as `NOTIFY_SOCKET`.
 
-use crate::util::{wait_for, Server, TESTD};
+use crate::util::{free_port, wait_for, Server, TESTD};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
@@ -22,16 +22,10 @@ fn activate_tool() -> Option<&'static str> {
     None
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 #[test]
 fn socket_activation_serves_on_the_named_inherited_socket() {
     let Some(tool) = activate_tool() else { return };
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("127.0.83.1:{}", free_port("127.0.83.1"));
     let srv = Server::spawn(
         tool,
         &[
@@ -68,8 +62,10 @@ fn socket_activation_serves_on_the_named_inherited_socket() {
 #[test]
 fn an_inherited_socket_that_matches_no_listener_is_refused() {
     let Some(tool) = activate_tool() else { return };
-    let (port, other) = (free_port(), free_port());
-    let listen = format!("127.0.0.1:{port}");
+    // Loopback addresses of their own: no other test's socket can take the
+    // ports between the probe and the tool's bind.
+    let listen = format!("127.0.83.2:{}", free_port("127.0.83.2"));
+    let other = format!("127.0.83.3:{}", free_port("127.0.83.3"));
     let mut srv = Server::spawn(
         tool,
         &[
@@ -80,12 +76,14 @@ fn an_inherited_socket_that_matches_no_listener_is_refused() {
             "--service",
             "web",
             "handler=echo",
-            &format!("listen=127.0.0.1:{other}"),
+            &format!("listen={other}"),
         ],
         &[],
     );
     let _c = wait_for(Duration::from_secs(10), || TcpStream::connect(&listen).ok());
-    let status = srv.wait_exit(Duration::from_secs(10)).expect("exits");
+    let status = srv
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the master did not exit:\n{}", srv.log()));
     assert!(!status.success());
     let log = srv.log();
     assert!(

@@ -27,6 +27,23 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
     }
 }
 
+/// A port that was free a moment ago on `ip`, for a server that binds it
+/// itself. The probe socket is bound but never listens: a copy of it, held
+/// until `exec` by a process another test is spawning at that moment, must
+/// not take (and then reset) a connection meant for the real server.
+pub fn free_port(ip: &str) -> u16 {
+    let ip: std::net::IpAddr = ip.parse().expect("an IP address");
+    let s = socket2::Socket::new(
+        socket2::Domain::for_address((ip, 0).into()),
+        socket2::Type::STREAM,
+        None,
+    )
+    .unwrap();
+    s.set_reuse_address(true).unwrap();
+    s.bind(&std::net::SocketAddr::from((ip, 0)).into()).unwrap();
+    s.local_addr().unwrap().as_socket().unwrap().port()
+}
+
 pub struct Server {
     pub child: Option<Child>,
     pub pid: i32,
