@@ -17,6 +17,35 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
         }
         let (key, place) = (&u.key, &u.place);
         let d = match &u.what {
+            Unread::Setting(Scope::Global) => {
+                let at = if place.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {place}")
+                };
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("unknown setting `{key}`{at}"),
+                )
+                .label(
+                    u.key_span,
+                    format!("Dovecot {version} has no setting of this name"),
+                );
+                let known = cat.scope(Scope::Global).map(|d| d.name);
+                match catalogue::suggest(key, known) {
+                    Some(m) => d.help(format!(
+                        "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {key}\""
+                    )),
+                    None => d.help(match version {
+                        Dovecot::V23 => format!(
+                            "Dovecot refuses to start with \"Unknown setting: {key}\"; a plugin's settings go in `plugin {{ }}`. For a setting of a settings plugin svcc does not know, silence this with `# svcc: disable=unknown-setting`"
+                        ),
+                        Dovecot::V24 => format!(
+                            "Dovecot refuses to start with \"Unknown setting: {key}\" unless a plugin outside Dovecot's core (Pigeonhole's `sieve_*`, say) defines it; then silence this with `# svcc: disable=unknown-setting`"
+                        ),
+                    }),
+                }
+            }
             Unread::Setting(scope) => {
                 let d = Diagnostic::error(
                     codes::UNKNOWN_SETTING,

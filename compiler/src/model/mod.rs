@@ -2,8 +2,10 @@
 //! listeners, typed, merged onto Dovecot's built-in service of the same name,
 //! each value carrying where it came from ([`Origin`]).
 //!
-//! Settings outside `service` blocks are kept as text and never rejected for
-//! being unknown: svcc does not own mail settings.
+//! Settings outside `service` blocks are kept as text (the model reads the
+//! few the runtime needs); each is checked against the whole table of the
+//! config's Dovecot version: a name it does not know is recorded
+//! (check/names.rs), and a value is read as its row types it.
 
 pub mod catalogue;
 pub mod print;
@@ -775,10 +777,25 @@ fn size_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
 fn time_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
     match version {
         Dovecot::V23 => value::time,
-        Dovecot::V24 => |v| match v {
-            "infinite" => Ok(u32::MAX as u64 * 1000),
-            _ => value::time(v),
-        },
+        Dovecot::V24 => |v| infinite_or(v, value::time),
+    }
+}
+
+/// [`time_of`] for settings outside service blocks: any milliseconds.
+fn time_msecs_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
+    match version {
+        Dovecot::V23 => value::time_msecs,
+        Dovecot::V24 => |v| infinite_or(v, value::time_msecs),
+    }
+}
+
+fn infinite_or(
+    v: &str,
+    f: fn(&str) -> Result<u64, value::ValueError>,
+) -> Result<u64, value::ValueError> {
+    match v {
+        "infinite" => Ok(u32::MAX as u64 * 1000),
+        _ => f(v),
     }
 }
 
@@ -861,7 +878,11 @@ impl Builder<'_> {
                 Item::Section(sec)
                     if !self.builtin && matches!(sec.kind.as_str(), "local_name" | "local") =>
                 {
+                    self.filter_names(sec);
                     self.tls_filter(sec)
+                }
+                Item::Section(sec) if matches!(sec.kind.as_str(), "protocol" | "remote") => {
+                    self.filter_names(sec)
                 }
                 // Dovecot's other sections: not svcc's (check/language.rs
                 // points out a misspelt `service`).
@@ -967,7 +988,93 @@ impl Builder<'_> {
         );
     }
 
+    /// A setting outside service blocks: its row in the config's Dovecot
+    /// version, or, for a name that version does not know, a record
+    /// (check/names.rs words it; Dovecot refuses "Unknown setting"). The
+    /// other version's name is recorded by `canonical`, and 2.3's
+    /// `plugin/KEY` and `dict/NAME` entries of its string lists are fine.
+    fn global_def(&mut self, s: &Setting, place: &str) -> Option<&'static catalogue::Def> {
+        let version = self.model.version;
+        if let Some(def) = catalogue::catalogue(version).get(Scope::Global, &s.key) {
+            return Some(def);
+        }
+        let string_list = version == Dovecot::V23
+            && s.key.split_once('/').is_some_and(|(list, key)| {
+                matches!(list, "plugin" | "dict") && !key.is_empty() && !key.contains('/')
+            });
+        // (`dovecot_config_version` in a 2.3 config: check/language.rs.)
+        if !string_list
+            && s.key != "dovecot_config_version"
+            && catalogue::renamed(Scope::Global, &s.key).is_none()
+        {
+            self.unread(
+                &s.key,
+                s.key_span,
+                place.to_string(),
+                Unread::Setting(Scope::Global),
+            );
+        }
+        None
+    }
+
+    /// A known setting's value read as its row types it: Dovecot refuses
+    /// `mail_debug = maybe` wherever it is set.
+    fn check_global_value(&mut self, s: &Setting, def: &catalogue::Def) {
+        if self.builtin {
+            return;
+        }
+        match def.kind {
+            Kind::Text | Kind::Section => {}
+            Kind::Time => {
+                let v = self.expand(s);
+                self.typed(s, &v, time_msecs_of(self.model.version));
+            }
+            _ => {
+                let v = self.expand(s);
+                self.value(s, &v, def);
+            }
+        }
+    }
+
+    /// The settings of a `protocol`, `remote`, `local` or `local_name`
+    /// filter and of the filters nested in it: Dovecot's per-filter
+    /// overrides of top-level settings, checked as those are (the model
+    /// keeps only the top-level values).
+    fn filter_names(&mut self, sec: &Section) {
+        if self.builtin {
+            return;
+        }
+        let place = match &sec.name {
+            Some(n) => format!("`{} {n}`", sec.kind),
+            None => format!("`{}`", sec.kind),
+        };
+        for item in &sec.items {
+            match item {
+                Item::Setting(s) => {
+                    self.canonical(Scope::Global, s);
+                    if let Some(def) = self.global_def(s, &place) {
+                        self.check_global_value(s, def);
+                    }
+                }
+                Item::Section(inner)
+                    if matches!(
+                        inner.kind.as_str(),
+                        "protocol" | "remote" | "local" | "local_name"
+                    ) =>
+                {
+                    self.filter_names(inner)
+                }
+                Item::Section(_) => {}
+            }
+        }
+    }
+
     fn global(&mut self, s: &Setting) {
+        let def = if self.builtin {
+            None
+        } else {
+            self.global_def(s, "")
+        };
         let v = self.expand(s);
         let origin = self.origin(s);
         let key = self.canonical(Scope::Global, s);
@@ -1026,8 +1133,12 @@ impl Builder<'_> {
                     origin,
                 };
             }
-            k if k.starts_with("ssl") => self.tls_global(s, k, &model_v, origin),
-            _ => {}
+            k if k.starts_with("ssl") && self.tls_global(s, k, &model_v, origin) => {}
+            _ => {
+                if let Some(def) = def {
+                    self.check_global_value(s, def);
+                }
+            }
         }
         self.model
             .globals
@@ -1047,7 +1158,8 @@ impl Builder<'_> {
         }
     }
 
-    fn tls_global(&mut self, s: &Setting, key: &str, v: &str, origin: Origin) {
+    /// Reads a TLS setting the model keeps; false for any other.
+    fn tls_global(&mut self, s: &Setting, key: &str, v: &str, origin: Origin) -> bool {
         let text = |v: &str| Val {
             value: v.trim().to_string(),
             origin,
@@ -1100,8 +1212,9 @@ impl Builder<'_> {
                     })),
                 }
             }
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     /// `local_name NAMES { ssl_cert ssl_key }` and `local NET { … }`; other

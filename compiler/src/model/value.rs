@@ -111,6 +111,17 @@ fn too_large_size(v: &str) -> ValueError {
 /// 0; milliseconds only where they make whole seconds (as Dovecot's
 /// service settings require).
 pub fn time(v: &str) -> Result<u64, ValueError> {
+    interval(v, true)
+}
+
+/// A time interval in milliseconds, any number of them (Dovecot's
+/// millisecond settings; the tables do not tell them from the others, so
+/// every setting outside service blocks is read so).
+pub fn time_msecs(v: &str) -> Result<u64, ValueError> {
+    interval(v, false)
+}
+
+fn interval(v: &str, whole_secs: bool) -> Result<u64, ValueError> {
     let digits_end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let bad = || {
         err(
@@ -143,7 +154,7 @@ pub fn time(v: &str) -> Result<u64, ValueError> {
     } else if is("weeks") {
         604_800_000
     } else if is("msecs") || is("milliseconds") {
-        if !n.is_multiple_of(1000) {
+        if whole_secs && !n.is_multiple_of(1000) {
             return Err(err(
                 format!("milliseconds are not supported for this setting: `{v}`"),
                 "write a whole number of seconds, e.g. `2 secs`",

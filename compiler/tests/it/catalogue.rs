@@ -175,3 +175,59 @@ fn svcc_config_shows_every_block_setting_a_config_sets() {
         }
     }
 }
+
+/// Every setting of each version's table is known outside service blocks,
+/// at the top level and in a `protocol` filter, and its default as that
+/// version's `doveconf` prints it reads as the row's type; one letter
+/// less is an unknown setting, and a value of another type is refused.
+#[test]
+fn every_global_setting_is_known_and_its_default_reads_as_its_type() {
+    for v in [Dovecot::V23, Dovecot::V24] {
+        let head = match v {
+            Dovecot::V23 => "",
+            Dovecot::V24 => "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n",
+        };
+        let mut conf = String::from(head);
+        let mut filter = String::from("protocol imap {\n");
+        let mut wrong = String::from(head);
+        let mut misspelt = String::from(head);
+        let mut rows = 0;
+        for d in catalogue::catalogue(v).scope(Scope::Global) {
+            if d.name.starts_with("dovecot_") || d.kind == Kind::Section {
+                continue;
+            }
+            rows += 1;
+            let line = format!("{} = {}\n", d.name, d.default);
+            conf.push_str(&line);
+            filter.push_str(&format!("  {line}"));
+            if d.kind != Kind::Text {
+                wrong.push_str(&format!("{} = 3x\n", d.name));
+            }
+            misspelt.push_str(&format!("{}q = 1\n", d.name));
+        }
+        conf.push_str(&filter);
+        conf.push_str("}\n");
+        let codes_of = |text: &str| -> Vec<(String, String)> {
+            // (Fewer rows than the 1,000 findings a file may have.)
+            svcc_compiler::check_str("t.conf", text, &Default::default())
+                .diagnostics
+                .iter()
+                .map(|d| (d.code.to_string(), d.message.clone()))
+                .collect()
+        };
+        let bad: Vec<_> = codes_of(&conf)
+            .into_iter()
+            .filter(|(c, _)| c == "svcc::unknown-setting" || c == "svcc::invalid-value")
+            .collect();
+        assert!(bad.is_empty(), "Dovecot {v}: {bad:#?}");
+        let count =
+            |text: &str, code: &str| codes_of(text).iter().filter(|(c, _)| c == code).count();
+        let typed = wrong.lines().count() - head.lines().count();
+        assert_eq!(count(&wrong, "svcc::invalid-value"), typed, "Dovecot {v}");
+        assert_eq!(
+            count(&misspelt, "svcc::unknown-setting"),
+            rows,
+            "Dovecot {v}"
+        );
+    }
+}

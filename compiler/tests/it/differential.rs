@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use svcc_compiler::model::catalogue::{self, Dovecot, Kind, Scope};
 use svcc_compiler::model::{ListenerKind, Model, Service};
 use svcc_compiler::{HostLimits, Options, Severity};
 
@@ -62,6 +63,14 @@ impl Version {
             (Version::V24, "idle_kill") => "idle_kill_interval",
             (Version::V24, "address") => "listen",
             _ => k,
+        }
+    }
+
+    /// svcc's name for the version.
+    fn dovecot(self) -> Dovecot {
+        match self {
+            Version::V23 => Dovecot::V23,
+            Version::V24 => Dovecot::V24,
         }
     }
 
@@ -376,13 +385,44 @@ impl Gen<'_> {
                     + &self.setting("last_valid_uid", &["0", "100", "1000"])
             }
             6 => self.setting("mail_debug", BOOLS),
+            7 => self.table_setting(),
             _ => self.setting("bogus_setting", &["1"]),
         };
         s + "\n"
     }
 
+    /// A setting of the version's whole table, misspelt or with a value its
+    /// type refuses. (A valid value of a random mail setting could trip
+    /// Dovecot's checks of mail settings, which are not svcc's.)
+    fn table_setting(&mut self) -> String {
+        let rows: Vec<_> = catalogue::catalogue(self.v.dovecot())
+            .scope(Scope::Global)
+            .filter(|d| !d.name.starts_with("dovecot_") && d.name != "protocols")
+            .collect();
+        let d = rows[self.r.below(rows.len())];
+        let bad = match d.kind {
+            Kind::Bool => Some("maybe"),
+            Kind::Uint => Some("12x"),
+            Kind::Size => Some("10Q"),
+            Kind::Time => Some("5 fortnights"),
+            _ => None,
+        };
+        match bad {
+            Some(bad) if self.r.chance(50) => format!("{} = {bad}", d.name),
+            _ => {
+                let mut name = d.name.to_string();
+                name.remove(self.r.below(name.len()));
+                format!("{name} = 1")
+            }
+        }
+    }
+
     fn filter(&mut self) -> String {
-        let inner = self.setting("mail_debug", BOOLS);
+        let inner = if self.r.chance(30) {
+            self.table_setting()
+        } else {
+            self.setting("mail_debug", BOOLS)
+        };
         match if self.r.chance(70) {
             self.r.below(3) * 2
         } else {
@@ -624,9 +664,6 @@ const SERVICE_KEYS: &[&str] = &[
 /// category to count it under.
 fn global_refusal(err: &str) -> Option<String> {
     let msg = err.lines().find(|l| l.contains("Fatal:"))?;
-    if let Some(k) = msg.split("Unknown setting: ").nth(1) {
-        return (!k.starts_with("service {")).then(|| "unknown global setting".to_string());
-    }
     if msg.contains("Conflict in setting") {
         return Some("conflicting global setting in filters".to_string());
     }
@@ -642,8 +679,16 @@ fn global_refusal(err: &str) -> Option<String> {
     let key = line.split('=').next()?.trim();
     // 2.4 names the setting first: `mail_debug: Invalid boolean value: …`.
     let what = what.strip_prefix(&format!("{key}: ")).unwrap_or(what);
-    (!SERVICE_KEYS.contains(&key) && what.starts_with("Invalid"))
-        .then(|| "invalid global setting value".to_string())
+    // svcc reads every value as its row types it; the rows type Dovecot's
+    // enums (`ssl = yes|no|required`, …) as text: their values are
+    // Dovecot's to check.
+    let text = [Dovecot::V23, Dovecot::V24].iter().any(|&v| {
+        catalogue::catalogue(v)
+            .get(Scope::Global, key)
+            .is_some_and(|d| d.kind == Kind::Text)
+    });
+    (!SERVICE_KEYS.contains(&key) && text && what.starts_with("Invalid"))
+        .then(|| "invalid value of an enum global setting".to_string())
 }
 
 /// The deliberate category of one svcc error Dovecot does not give, if any.
@@ -946,10 +991,9 @@ pub enum Outcome {
     Agreed { accepted: bool },
     /// svcc refuses on purpose what Dovecot accepts.
     Deliberate(&'static str),
-    /// svcc accepts a global (non-service) setting Dovecot refuses: by
-    /// design svcc types and knows only service and listener settings
-    /// (`svcc explain unknown-setting`: "Settings outside service blocks are
-    /// never rejected: svcc does not own mail settings"); counted, not failed.
+    /// svcc accepts a global (non-service) setting Dovecot refuses, for a
+    /// reason that is Dovecot's to check (an enum's value, which the rows
+    /// type as text; a conflict between filters); counted, not failed.
     OutOfScope(String),
     /// A real disagreement, described.
     Disagreed(String),

@@ -185,7 +185,7 @@ fn real_world_constructs_are_accepted() {
         passdb {\n  driver = passwd-file\n  args = scheme=CRYPT /etc/%{ domain }\n}\n\
         service imap-login {\n  name = imap-login\n  inet_listener imap {\n    name = imap\n  }\n  unix_listener foo {\n    path = bar\n  }\n}\n\
         service doveadm {\n  inet_listener {\n    port = 0\n  }\n}\n\
-        x = $managesieve_logout_format $mail_cache_max_size $ENV:HOME\n\
+        login_greeting = $managesieve_logout_format $mail_cache_max_size $ENV:HOME\n\
         local 10.0.0.0/8 {\n  local 10.1.0.0/16 {\n    protocol imap {\n      mail_plugins = $mail_plugins quota\n    }\n  }\n}\n\
         plugin {\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n}\n\
         namespace inbox {\n  mailbox \"Sent Messages\" {\n    special_use = \\Sent\n  }\n}\n";

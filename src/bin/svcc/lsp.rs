@@ -855,7 +855,7 @@ mod tests {
         std::fs::create_dir(dir.join("conf.d")).unwrap();
         std::fs::write(dir.join("conf.d/10-mail.conf"), "mail_home = /srv/%u\n").unwrap();
         let main = dir.join("dovecot.conf");
-        let text = "protocols = imap\n!include conf.d/*.conf\nservice imap {\n  client_limit = 5\n  procss_limit = 10\n  \n}\nx = $protocols\n";
+        let text = "protocols = imap\n!include conf.d/*.conf\nservice imap {\n  client_limit = 5\n  procss_limit = 10\n  \n}\nlogin_greeting = $protocols\n";
         std::fs::write(&main, text).unwrap();
         let (server, conn) = Connection::memory();
         let thread = std::thread::spawn(move || serve(server).map_err(|e| e.to_string()));
@@ -883,7 +883,7 @@ mod tests {
         );
         insta::assert_snapshot!(
             "hover on a variable",
-            pretty(&c.request("textDocument/hover", at(7, 6)))
+            pretty(&c.request("textDocument/hover", at(7, 19)))
         );
         let completion = c.request("textDocument/completion", at(5, 2));
         let labels: Vec<&str> = completion
