@@ -23,13 +23,16 @@ pub fn check(doc: &Document, model: &Model) -> Vec<Diagnostic> {
     references(&doc.items, &mut referenced);
     let mut out = Vec::new();
     let cat = catalogue::catalogue(model.version);
+    // Names the config's Dovecot does not know are reported as such once
+    // (check/names.rs), not refused again here.
+    let unknown: HashSet<_> = model.unread.iter().map(|u| u.key_span).collect();
     for item in &doc.items {
         match item {
             Item::Setting(s) => {
                 let honoured = def_of(cat, Scope::Global, &s.key)
                     .is_some_and(|d| matches!(d.runtime, Runtime::Honoured | Runtime::Language))
                     || referenced.contains(s.key.as_str());
-                if !honoured {
+                if !honoured && !unknown.contains(&s.key_span) {
                     out.push(global(s, cat));
                 }
             }

@@ -231,3 +231,34 @@ fn every_global_setting_is_known_and_its_default_reads_as_its_type() {
         );
     }
 }
+
+/// For `svcc build` a misspelt global is one finding (the unknown name),
+/// not also a setting the binary would ignore; a known setting it ignores
+/// (2.3's `plugin/KEY` too) is still refused.
+#[test]
+fn a_build_reports_an_unknown_global_once() {
+    let opts = svcc_compiler::Options {
+        for_build: true,
+        ..Default::default()
+    };
+    let text = "mail_locaton = x\nmail_location = x\nplugin/quota = maildir\n";
+    let found: Vec<(u32, String)> = svcc_compiler::check_str("t.conf", text, &opts)
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == svcc_compiler::Severity::Error && d.code != "svcc::no-services")
+        .map(|d| {
+            (
+                d.labels.first().map_or(0, |l| l.span.start),
+                d.code.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (0, "svcc::unknown-setting".to_string()),
+            (17, "svcc::unsupported-setting".to_string()),
+            (35, "svcc::unsupported-setting".to_string()),
+        ],
+    );
+}
