@@ -188,25 +188,18 @@ pub(super) fn inherited(svc: &Service, model: &Model, out: &mut Vec<Diagnostic>)
         }
     }
 
-    // A 2.4 `default_process_limit = 0` (or client limit) reaches every
-    // service that sets none.
+    // A 2.4 `default_process_limit = 0` (or another default limit)
+    // reaches every service that sets none.
     let mut zeros = svc.zeros_24.clone();
-    if model.version == catalogue::Dovecot::V24 {
-        for (key, own, default) in [
-            (
-                "process_limit",
-                &svc.process_limit,
-                &g.default_process_limit,
-            ),
-            ("client_limit", &svc.client_limit, &g.default_client_limit),
-        ] {
-            if own.value == 0
-                && !own.origin.is_config()
-                && default.value == 0
-                && default.origin.is_config()
-            {
-                zeros.push((key, default.origin));
-            }
+    for &(key, origin) in &g.zeros_24 {
+        let inherits = match key {
+            "process_limit" => svc.process_limit.value == 0,
+            "client_limit" => svc.client_limit.value == 0,
+            "idle_kill" => svc.idle_kill.value == 0,
+            _ => svc.vsz_limit.value.is_none(),
+        };
+        if inherits && !zeros.iter().any(|(k, _)| *k == key) {
+            zeros.push((key, origin));
         }
     }
     for &(key, origin) in &zeros {

@@ -147,6 +147,10 @@ pub struct Globals {
     pub haproxy_trusted_networks: Val<Vec<svcc_facts::IpNet>>,
     /// Every top-level setting, last value wins (values expanded).
     pub all: HashMap<String, Val<String>>,
+    /// 2.4: the `default_*` limits set to 0 (by the service setting each
+    /// is the default of), which 2.4 refuses for every service that
+    /// inherits them.
+    pub zeros_24: Vec<(&'static str, Origin)>,
 }
 
 impl Globals {
@@ -186,6 +190,7 @@ impl Default for Globals {
             listen: Val::default("*, ::".into()),
             haproxy_trusted_networks: Val::default(Vec::new()),
             all: HashMap::default(),
+            zeros_24: Vec::new(),
         }
     }
 }
@@ -1107,6 +1112,20 @@ impl Builder<'_> {
             | "default_vsz_limit" => {
                 let cat = catalogue::catalogue(self.model.version);
                 if let Some(def) = cat.by_model_name(Scope::Global, key) {
+                    if let Some(service_key) = key.strip_prefix("default_") {
+                        let service_key = match service_key {
+                            "process_limit" => "process_limit",
+                            "client_limit" => "client_limit",
+                            "idle_kill" => "idle_kill",
+                            _ => "vsz_limit",
+                        };
+                        let zero = self.zero_24(def, &v);
+                        let zeros = &mut self.model.globals.zeros_24;
+                        zeros.retain(|(z, _)| *z != service_key);
+                        if zero {
+                            zeros.push((service_key, origin));
+                        }
+                    }
                     if let Some(x) = self.value(s, &v, def) {
                         self.model.globals.set(key, x, origin);
                     }
@@ -1415,24 +1434,30 @@ impl Builder<'_> {
         // Dovecot's daemons expand `$name` in every value (`doveconf -x`).
         let v = self.expand(s);
         let origin = self.origin(s);
-        // 2.4 refuses 0 where 2.3 read "the default" or "no limit".
-        if self.model.version == Dovecot::V24
-            && !def.svcc
-            && matches!(def.kind, Kind::Uint | Kind::Size | Kind::Time)
-            && !matches!(v.as_str(), "unlimited" | "infinite")
-        {
-            let zero = value::size(&v) == Ok(0) || value::time(&v) == Ok(0);
+        if self.model.version == Dovecot::V24 {
+            let zero = self.zero_24(def, &v);
             // The last value counts.
             let zeros = &mut self.model.services[idx].zeros_24;
             zeros.retain(|(z, _)| *z != key);
-            // Where 2.4's default is not 0 (process_min_avail's is).
-            if zero && def.default != "0" {
+            if zero {
                 zeros.push((key, origin));
             }
         }
         if let Some(x) = self.value(s, &v, def) {
             self.model.services[idx].set(key, x, origin);
         }
+    }
+
+    /// Whether a 2.4 limit is written as the 0 that 2.4 refuses where 2.3
+    /// read "the default" or "no limit" (not where 2.4's own default is 0,
+    /// as `process_min_avail`'s is).
+    fn zero_24(&self, def: &catalogue::Def, v: &str) -> bool {
+        self.model.version == Dovecot::V24
+            && !def.svcc
+            && matches!(def.kind, Kind::Uint | Kind::Size | Kind::Time)
+            && !matches!(v, "unlimited" | "infinite")
+            && (value::size(v) == Ok(0) || value::time(v) == Ok(0))
+            && def.default != "0"
     }
 
     /// A value read as its setting's type says, in this version's terms;

@@ -124,7 +124,7 @@ impl Parse<'_> {
         let body = body.strip_suffix('\r').unwrap_or(body);
         let lead = body.trim_start_matches([' ', '\t']);
         let quiet = !self.continued && (lead.is_empty() || lead.starts_with('#'));
-        let ends_in_backslash = body.trim_end_matches([' ', '\t']).ends_with('\\');
+        let ends_in_backslash = code(body).trim_end_matches([' ', '\t']).ends_with('\\');
         let fast = match self.continued || quiet {
             true => None,
             false => fast_statement(text, pos),
@@ -211,7 +211,7 @@ fn fast_statement(text: &str, pos: usize) -> Option<(Stmt, Option<usize>, usize)
     // A `\` at the end continues the statement when it can be a blank of
     // the grammar's (after a blank, a quote or a brace); after any other
     // character it ends a word, and the line stands alone.
-    let trimmed = lead.trim_end_matches([' ', '\t']);
+    let trimmed = code(lead).trim_end_matches([' ', '\t']);
     if let Some(before) = trimmed.strip_suffix('\\') {
         if matches!(
             before.chars().next_back(),
@@ -312,9 +312,7 @@ fn closing_quote(t: &[u8], open: usize) -> Option<usize> {
 fn assignment(text: &str, key: Range, v_start: usize) -> Option<(Stmt, Option<usize>, usize)> {
     let t = text.as_bytes();
     // `=` followed by a continued line: the blanks around `=` go on (pest).
-    if t.get(v_start) == Some(&b'\\')
-        && newline(&t[v_start + 1 + blanks(&text[v_start + 1..])..]) > 0
-    {
+    if continuation(text, v_start) > 0 {
         return None;
     }
     let hash = |h: usize| {
@@ -364,16 +362,13 @@ fn assignment(text: &str, key: Range, v_start: usize) -> Option<(Stmt, Option<us
                     }
                 }
             }
-            b'\\' => {
-                let after = i + 1 + blanks(&text[i + 1..]);
-                match newline(&t[after..]) {
-                    0 => i += 1,
-                    n => {
-                        i = after + n;
-                        line = i;
-                    }
+            b'\\' => match continuation(text, i) {
+                0 => i += 1,
+                n => {
+                    i += n;
+                    line = i;
                 }
-            }
+            },
             _ => i += 1,
         }
     }
@@ -387,6 +382,43 @@ fn assignment(text: &str, key: Range, v_start: usize) -> Option<(Stmt, Option<us
     };
     let comment = (t.get(i) == Some(&b'#')).then(|| hash(i)).flatten();
     Some((stmt, comment, line_end(text, i)))
+}
+
+/// The length of the continuation at `at` (a `\`, blanks, a comment,
+/// the line end), or 0 when the `\` there does not end its line's text.
+fn continuation(text: &str, at: usize) -> usize {
+    let t = text.as_bytes();
+    if t.get(at) != Some(&b'\\') {
+        return 0;
+    }
+    let mut i = at + 1 + blanks(&text[at + 1..]);
+    if t.get(i) == Some(&b'#') {
+        i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n);
+        // The grammar's line end: `\n`, or `\r\n` (the CR is then not
+        // part of the comment).
+        if i > at && t[i - 1] == b'\r' {
+            i -= 1;
+        }
+    }
+    match newline(&t[i..]) {
+        0 => 0,
+        n => i + n - at,
+    }
+}
+
+/// A line's text without its comment: up to the first `#` outside a
+/// quoted string that closes on the line, as Dovecot cuts it.
+fn code(line: &str) -> &str {
+    let t = line.as_bytes();
+    let mut i = 0;
+    while i < t.len() {
+        match t[i] {
+            b'#' => return &line[..i],
+            b'"' | b'\'' => i = closing_quote(t, i).map_or(i + 1, |c| c + 1),
+            _ => i += 1,
+        }
+    }
+    line
 }
 
 /// The offset after the line that holds `pos` (after its `\n`).
@@ -586,7 +618,7 @@ fn join_continuations(s: &str) -> String {
     while let Some(line) = lines.next() {
         let line = line.trim_end_matches('\r');
         if lines.peek().is_some() {
-            let l = line.trim_end_matches([' ', '\t']);
+            let l = code(line).trim_end_matches([' ', '\t']);
             let l = l
                 .strip_suffix('\\')
                 .unwrap_or(l)
@@ -643,6 +675,10 @@ mod tests {
         assert_eq!(texts("a = 'q'\n"), ["a=q"]);
         assert_eq!(texts("a = \"q\" z\n"), ["a=\"q\" z"]);
         assert_eq!(texts("a = one \\\n   two\n"), ["a=one two"]);
+        // Dovecot cuts the comment and trims before it looks for the `\`.
+        assert_eq!(texts("a = \\ # c\n  7\n"), ["a=7"]);
+        assert_eq!(texts("a = 1\\ # c\r\n  7\n"), ["a=1 7"]);
+        assert_eq!(texts("a = \"x#\" \\ # c\n  7\n"), ["a=\"x#\" 7"]);
         assert_eq!(texts("a = x#y\n"), ["a=x", "#"]);
         assert_eq!(texts("a = \"x#y\"\n"), ["a=x#y"]);
         assert_eq!(texts("a =\n"), ["a="]);
@@ -737,8 +773,23 @@ mod tests {
     /// Every continued value [`fast_statement`] reads, pest reads the same way.
     #[test]
     fn fast_continued_values_are_read_as_pest_reads_them() {
-        const PIECES: [&str; 14] = [
-            "a", " ", "\t", "\\", "\\\n", " \\ \n", "\\\r\n", "\n", "\r", "#", "\"", "=", "{", "",
+        const PIECES: [&str; 16] = [
+            "a",
+            " ",
+            "\t",
+            "\\",
+            "\\\n",
+            " \\ \n",
+            "\\\r\n",
+            "\n",
+            "\r",
+            "#",
+            "\"",
+            "=",
+            "{",
+            "",
+            "\\ # c\n",
+            "\\#\\\r\n",
         ];
         let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let mut fast = 0;
