@@ -633,7 +633,20 @@ pub const DELIBERATE: &[(&str, &str, &str)] = &[
         "encoding",
         "CONTRACT.md: a file must be UTF-8 (Dovecot reads bytes)",
     ),
+    (
+        "svcc::listener-conflict",
+        "listener-overlap",
+        "DOVECOT.md §E: doveconf compares inet listeners as `PORT:ADDRESS` strings, so `*:143` and `127.0.0.1:143` (or `143:` and `143:*`) pass and the master fails at bind; svcc compares the addresses they bind",
+    ),
 ];
+
+/// A section inside a listener: Dovecot 2.4 takes it as a filter that
+/// configures nothing a listener has; svcc refuses it.
+pub const NESTED_LISTENER: (&str, &str, &str) = (
+    "svcc::unknown-setting",
+    "nested-listener",
+    "a section inside a listener: 2.4 accepts it as a filter that sets nothing svcc can run; svcc refuses it (2.3 refuses it too)",
+);
 
 /// The settings svcc types and knows: those of service and listener blocks.
 const SERVICE_KEYS: &[&str] = &[
@@ -700,6 +713,9 @@ fn deliberate(model: &Model, code: &str, msg: &str) -> Option<&'static str> {
     });
     if disabled {
         return Some(DISABLED.1);
+    }
+    if code == NESTED_LISTENER.0 && msg.contains("in a listener") {
+        return Some(NESTED_LISTENER.1);
     }
     DELIBERATE.iter().find(|d| d.0 == code).map(|d| d.1)
 }
