@@ -51,7 +51,7 @@ fn decimal_modes(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudg
         if m.is_empty() || m.starts_with('0') || !m.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
-        if budget.admit(span) {
+        if budget.admit_as(span, crate::Severity::Warning) {
             out.push(
                 Diagnostic::warning(
                     codes::DECIMAL_MODE,
@@ -138,9 +138,22 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                     format!("{base}/{}", l.name)
                 })],
             };
+            // One finding per pair of listeners, however many of their
+            // addresses clash (`listen = *, ::` gives each two).
+            let mut reported: Vec<*const Listener> = Vec::new();
+            let mut first_time = |other: &Listener| {
+                let other: *const Listener = other;
+                let new = !reported.contains(&other);
+                if new {
+                    reported.push(other);
+                }
+                new
+            };
             for key in keys {
                 if let Some(&(other_svc, other)) = seen.get(&key) {
-                    report(out, budget, || key_text(&key), (other_svc, other), (svc, l));
+                    if first_time(other) {
+                        report(out, budget, || key_text(&key), (other_svc, other), (svc, l));
+                    }
                     continue;
                 }
                 if let Key::Inet(a, p) = &key {
@@ -150,7 +163,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                         false => (&wildcards, &mut specific),
                     };
                     for (wa, ws, wl) in others.get(p).into_iter().flatten() {
-                        if covers(wa, a) || covers(a, wa) {
+                        if (covers(wa, a) || covers(a, wa)) && first_time(wl) {
                             report(
                                 out,
                                 budget,

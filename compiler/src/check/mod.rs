@@ -124,7 +124,7 @@ fn admit(out: &mut Vec<Diagnostic>, start: usize, budget: &mut FileBudget) {
     let new: Vec<Diagnostic> = out.drain(start..).collect();
     out.extend(
         new.into_iter()
-            .filter(|d| d.primary().is_none_or(|at| budget.admit(at))),
+            .filter(|d| d.primary().is_none_or(|at| budget.admit_as(at, d.severity))),
     );
 }
 

@@ -288,14 +288,31 @@ fn file_problem(f: &FileRef, what: String, out: &mut Vec<Diagnostic>, warning: b
     ));
 }
 
-/// The file's bytes; `None` when absent (reported by the syntax layer) or
-/// unreadable (a warning: `svcc check` may run as another user).
+/// The file's bytes; `None` when absent (reported by the syntax layer),
+/// unreadable (a warning: `svcc check` may run as another user), or not a
+/// regular file of a sane size (an error: a device, FIFO or huge file is no
+/// PEM file, and is never read, as an `!include` of one is not).
 fn read(f: &FileRef, out: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
-    match std::fs::read(&f.path) {
+    use crate::syntax::{read_regular, ReadError};
+    match read_regular(std::path::Path::new(&f.path)) {
         Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(ReadError::Io(e)) => {
             file_problem(f, format!("cannot read {}: {e}", f.path), out, true);
+            None
+        }
+        Err(ReadError::TooLarge(n)) => {
+            let what = format!(
+                "{} is {n} bytes, over the {} MiB svcc reads: not a PEM file",
+                f.path,
+                crate::syntax::MAX_FILE_SIZE >> 20
+            );
+            file_problem(f, what, out, false);
+            None
+        }
+        Err(ReadError::NotRegular(kind)) => {
+            let what = format!("{} is {kind}, not a PEM file", f.path);
+            file_problem(f, what, out, false);
             None
         }
     }

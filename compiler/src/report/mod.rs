@@ -195,14 +195,24 @@ pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
 /// a problem is only counted, before anything is formatted for it.
 #[derive(Debug, Default)]
 pub(crate) struct FileBudget {
-    /// Per file: described, counted only, where the first counted one is.
-    files: std::collections::HashMap<FileId, (usize, usize, Span)>,
+    /// Per file: described, counted only, where the first counted one is,
+    /// the most serious counted one.
+    files: std::collections::HashMap<FileId, (usize, usize, Span, Severity)>,
 }
 
 impl FileBudget {
-    /// Whether to describe a problem at `at` (else it is counted).
+    /// Whether to describe an error at `at` (else it is counted).
     pub(crate) fn admit(&mut self, at: Span) -> bool {
-        let e = self.files.entry(at.file).or_insert((0, 0, at));
+        self.admit_as(at, Severity::Error)
+    }
+
+    /// Whether to describe a finding of this severity at `at` (else it is
+    /// counted).
+    pub(crate) fn admit_as(&mut self, at: Span, severity: Severity) -> bool {
+        let e = self
+            .files
+            .entry(at.file)
+            .or_insert((0, 0, at, Severity::Advice));
         if e.0 < crate::syntax::MAX_DIAGNOSTICS_PER_FILE {
             e.0 += 1;
             true
@@ -211,6 +221,7 @@ impl FileBudget {
                 e.2 = at;
             }
             e.1 += 1;
+            e.3 = e.3.max(severity);
             false
         }
     }
@@ -222,14 +233,17 @@ impl FileBudget {
             .is_some_and(|e| e.0 >= crate::syntax::MAX_DIAGNOSTICS_PER_FILE)
     }
 
-    /// One `svcc::limit` error per file with problems only counted.
+    /// One `svcc::limit` finding per file with problems only counted, as
+    /// serious as the most serious of them (advice left undescribed does
+    /// not fail a check).
     pub(crate) fn finish(self, diags: &mut Vec<Diagnostic>) {
         let mut over: Vec<_> = self.files.into_values().filter(|e| e.1 > 0).collect();
         over.sort_by_key(|e| (e.2.file, e.2.start));
-        for (_, n, at) in over {
+        for (_, n, at, severity) in over {
             let s = if n == 1 { "" } else { "s" };
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
+                    severity,
                     crate::check::codes::LIMIT,
                     format!(
                         "{n} more problem{s} in this file not described: svcc describes at most {} per file",
@@ -267,21 +281,34 @@ pub enum Printed<'a> {
 /// printed one. `svcc::limit` diagnostics are always printed: they say
 /// what svcc did not look at.
 pub fn cap_per_file(diags: &[Diagnostic], max: usize) -> Vec<Printed<'_>> {
+    let file_of = |d: &Diagnostic| d.primary().map(|s| s.file).unwrap_or_default();
+    // Errors are shown first: a file's warnings and advice get what its
+    // errors leave of `max`, so no error hides behind them.
+    let mut errors: std::collections::HashMap<FileId, usize> = Default::default();
+    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+        *errors.entry(file_of(d)).or_default() += 1;
+    }
+    let mut shown_errors: std::collections::HashMap<FileId, usize> = Default::default();
     let mut out = Vec::new();
     let mut shown: std::collections::HashMap<FileId, usize> = Default::default();
     let mut hidden: Vec<(FileId, usize)> = Vec::new();
     let mut run: Option<FileId> = None;
     for d in diags {
-        let file = d.primary().map(|s| s.file).unwrap_or_default();
+        let file = file_of(d);
         if run != Some(file) {
             flush(&mut out, &mut hidden);
             run = Some(file);
         }
-        let n = shown.entry(file).or_default();
-        if d.code == crate::check::codes::LIMIT {
-            out.push(Printed::Diagnostic(d));
-        } else if *n < max {
+        let room = if d.severity == Severity::Error {
+            let n = shown_errors.entry(file).or_default();
             *n += 1;
+            *n <= max
+        } else {
+            let n = shown.entry(file).or_default();
+            *n += 1;
+            *n <= max.saturating_sub(errors.get(&file).copied().unwrap_or(0))
+        };
+        if d.code == crate::check::codes::LIMIT || room {
             out.push(Printed::Diagnostic(d));
         } else {
             match hidden.last_mut() {

@@ -9,14 +9,13 @@ mod parse;
 mod source;
 
 #[doc(hidden)]
-pub use include::{expand_braces, expand_glob, Limit};
+pub use include::{expand_braces, expand_glob, read_regular, Limit, ReadError};
 pub use parse::{parse, Stmt};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 
 use crate::check::codes;
 use crate::report::Diagnostic;
 use foldhash::HashSet;
-use include::{read_regular, ReadError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -456,7 +455,10 @@ impl Loader<'_> {
                         prev_garbage = Some(r);
                     }
                 }
-                Stmt::AmbiguousHash(at) if !self.budget.admit(Span::new(id, at, at + 1)) => {}
+                Stmt::AmbiguousHash(at)
+                    if !self
+                        .budget
+                        .admit_as(Span::new(id, at, at + 1), crate::Severity::Warning) => {}
                 Stmt::AmbiguousHash(at) => self.diags.push(
                     Diagnostic::warning(codes::AMBIGUOUS_COMMENT, "`#` with no blank before it starts a comment")
                         .label(Span::new(id, at, at + 1), "the rest of the line is ignored")
@@ -733,7 +735,9 @@ impl Loader<'_> {
             }
             let path = path.trim();
             let full = self.relative_to(id, path);
-            if !Path::new(&full).exists() && self.budget.admit(s.value_span) {
+            if !Path::new(&full).exists()
+                && self.budget.admit_as(s.value_span, crate::Severity::Warning)
+            {
                 self.diags.push(
                     Diagnostic::warning(codes::FILE_NOT_FOUND, format!("`{}` reads file `{full}`, which does not exist", s.key))
                         .label(s.value_span, "file reference")
