@@ -415,7 +415,12 @@ fn migrate(config: &str, out: Option<&std::path::Path>, diff: bool) -> ExitCode 
             _ => {
                 if m.text != *file.text {
                     let name = rel.display().to_string();
-                    let d = similar::TextDiff::from_lines(&*file.text, m.text.as_str());
+                    // A deadline bounds the diff of a file that changed
+                    // everywhere (Myers is O(N·D)); past it the hunks are
+                    // coarser but still exact.
+                    let d = similar::TextDiff::configure()
+                        .timeout(std::time::Duration::from_secs(1))
+                        .diff_lines(&*file.text, m.text.as_str());
                     let _ = write!(
                         so,
                         "{}",
