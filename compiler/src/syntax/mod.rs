@@ -311,9 +311,8 @@ impl Loader<'_> {
                 (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
             }
         };
-        let id = self
-            .sources
-            .add(SourceFile::new(name, canon, Arc::from(text)));
+        let file = SourceFile::new(name, canon, Arc::from(text));
+        let id = self.sources.add(if bom { file.with_bom() } else { file });
         if bom {
             self.diags.push(
                 Diagnostic::error(codes::ENCODING, "this file starts with a byte-order mark")

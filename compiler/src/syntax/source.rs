@@ -73,6 +73,9 @@ pub struct SourceFile {
     /// UTF-8 continuation bytes before each multiple of [`BLOCK`], so a
     /// column costs at most one block's scan, however long the line.
     continuations: Vec<u32>,
+    /// The file began with a byte-order mark, kept in `text` as three
+    /// blanks (so offsets stay): one character for columns.
+    bom: bool,
 }
 
 /// The stride of [`SourceFile`]'s continuation-byte index.
@@ -99,7 +102,15 @@ impl SourceFile {
             text,
             line_starts,
             continuations,
+            bom: false,
         }
+    }
+
+    /// Marks the file as read from one that began with a byte-order mark,
+    /// which `text` holds as three blanks.
+    pub fn with_bom(mut self) -> SourceFile {
+        self.bom = self.text.starts_with("   ");
+        self
     }
 
     /// Continuation bytes in `text[..at]`.
@@ -122,8 +133,12 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let column =
+        let mut column =
             (end - start) - (self.continuations_before(end) - self.continuations_before(start)) + 1;
+        // The mark's three bytes are one character.
+        if self.bom && line == 0 {
+            column -= column.saturating_sub(1).min(2);
+        }
         LineCol {
             line: line + 1,
             column,
@@ -198,6 +213,15 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_one_column() {
+        // Read from "\u{feff}a = 1\nb = 2\n": the mark kept as blanks.
+        let f = SourceFile::new("t".into(), None, Arc::from("   a = 1\nb = 2\n")).with_bom();
+        let col = |at| f.line_col(at).column;
+        assert_eq!((col(0), col(3), col(4), col(7)), (1, 2, 3, 6));
+        assert_eq!(f.line_col(9), LineCol { line: 2, column: 1 });
+    }
 
     #[test]
     fn columns_count_characters_across_blocks() {
