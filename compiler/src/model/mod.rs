@@ -1024,19 +1024,18 @@ impl Builder<'_> {
 
     /// A known setting's value read as its row types it: Dovecot refuses
     /// `mail_debug = maybe` wherever it is set.
-    fn check_global_value(&mut self, s: &Setting, def: &catalogue::Def) {
+    /// `v` is the value expanded.
+    fn check_global_value(&mut self, s: &Setting, v: &str, def: &catalogue::Def) {
         if self.builtin {
             return;
         }
         match def.kind {
             Kind::Text | Kind::Section => {}
             Kind::Time => {
-                let v = self.expand(s);
-                self.typed(s, &v, time_msecs_of(self.model.version));
+                self.typed(s, v, time_msecs_of(self.model.version));
             }
             _ => {
-                let v = self.expand(s);
-                self.value(s, &v, def);
+                self.value(s, v, def);
             }
         }
     }
@@ -1058,7 +1057,10 @@ impl Builder<'_> {
                 Item::Setting(s) => {
                     self.canonical(Scope::Global, s);
                     if let Some(def) = self.global_def(s, &place) {
-                        self.check_global_value(s, def);
+                        if !matches!(def.kind, Kind::Text | Kind::Section) {
+                            let v = self.expand(s);
+                            self.check_global_value(s, &v, def);
+                        }
                     }
                 }
                 Item::Section(inner)
@@ -1155,7 +1157,7 @@ impl Builder<'_> {
             k if k.starts_with("ssl") && self.tls_global(s, k, &model_v, origin) => {}
             _ => {
                 if let Some(def) = def {
-                    self.check_global_value(s, def);
+                    self.check_global_value(s, &v, def);
                 }
             }
         }

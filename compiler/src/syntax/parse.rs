@@ -124,7 +124,9 @@ impl Parse<'_> {
         let body = body.strip_suffix('\r').unwrap_or(body);
         let lead = body.trim_start_matches([' ', '\t']);
         let quiet = !self.continued && (lead.is_empty() || lead.starts_with('#'));
-        let ends_in_backslash = code(body).trim_end_matches([' ', '\t']).ends_with('\\');
+        // (Only a line with a `\` is scanned for its comment.)
+        let ends_in_backslash = memchr::memchr(b'\\', body.as_bytes()).is_some()
+            && code(body).trim_end_matches([' ', '\t']).ends_with('\\');
         let fast = match self.continued || quiet {
             true => None,
             false => fast_statement(text, pos),

@@ -114,16 +114,21 @@ fn a_setting_is_one_row() {
     assert!(d.doc.contains("VSZ"), "{:?}", d.doc);
 }
 
+/// What a config of this version starts with.
+fn first_lines(v: Dovecot) -> &'static str {
+    match v {
+        Dovecot::V23 => "",
+        Dovecot::V24 => "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n",
+    }
+}
+
 /// Every setting a block sets is in `svcc config`, under the config's
 /// version's name, with its value as its row types it and the line it came
 /// from: a row needs no printer code to be shown.
 #[test]
 fn svcc_config_shows_every_block_setting_a_config_sets() {
     for v in [Dovecot::V23, Dovecot::V24] {
-        let head = match v {
-            Dovecot::V23 => "",
-            Dovecot::V24 => "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n",
-        };
+        let head = first_lines(v);
         let lead = head.lines().count();
         for scope in [
             Scope::Service,
@@ -179,14 +184,11 @@ fn svcc_config_shows_every_block_setting_a_config_sets() {
 /// Every setting of each version's table is known outside service blocks,
 /// at the top level and in a `protocol` filter, and its default as that
 /// version's `doveconf` prints it reads as the row's type; one letter
-/// less is an unknown setting, and a value of another type is refused.
+/// more is an unknown setting, and a value of another type is refused.
 #[test]
 fn every_global_setting_is_known_and_its_default_reads_as_its_type() {
     for v in [Dovecot::V23, Dovecot::V24] {
-        let head = match v {
-            Dovecot::V23 => "",
-            Dovecot::V24 => "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n",
-        };
+        let head = first_lines(v);
         let mut conf = String::from(head);
         let mut filter = String::from("protocol imap {\n");
         let mut wrong = String::from(head);
