@@ -95,7 +95,11 @@ pub fn units(model: &Model, name: &str, exec: &str) -> Vec<Unit> {
                     } else {
                         format!("{}/{}", g.base_dir.value.trim_end_matches('/'), l.name)
                     };
-                    let _ = writeln!(t, "ListenStream={path}\nSocketMode=0{:o}", l.mode.value);
+                    let _ = writeln!(
+                        t,
+                        "ListenStream={path}\nSocketMode=0{:o}",
+                        l.mode.value & 0o777
+                    );
                     if !l.user.value.is_empty() && !l.user.value.starts_with('$') {
                         let _ = writeln!(t, "SocketUser={}", l.user.value);
                     }

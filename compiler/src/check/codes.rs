@@ -42,6 +42,9 @@ codes! {
     INCLUDE_NOT_FOUND = "svcc::include-not-found", Error,
         "`!include` of a path or glob that matches no file (or a file that cannot be read).",
         "`!include PATTERN` is relative to the including file's directory and must match at least one file, even for a plain path: Dovecot refuses to start with \"No matches\". Use `!include_try` for optional files.";
+    EMPTY_INCLUDE = "svcc::empty-include", Warning,
+        "An `!include_try` that names no file.",
+        "Dovecot reads a bare `!include_try` as including nothing and stays quiet (a bare `!include` fails with \"No matches\", `svcc::include-not-found`). The line was most likely meant to name a file or glob.";
     INCLUDE_CYCLE = "svcc::include-cycle", Error,
         "A file includes itself, directly or through others.",
         "Dovecot fails with \"Recursive include file\". The diagnostic points at the `!include` that closes the cycle and lists the chain.";
@@ -129,6 +132,12 @@ codes! {
     DECIMAL_MODE = "svcc::decimal-mode", Warning,
         "A listener `mode` written without a leading 0, which Dovecot reads as decimal.",
         "Dovecot reads a mode as octal only when it starts with 0: `mode = 666` is decimal 666, i.e. 0o1232 (sticky bit, write for group, nothing for others), never what was meant. Write `mode = 0666`.";
+    MODE_IGNORED_BITS = "svcc::mode-ignored-bits", Warning,
+        "A listener `mode` with bits beyond the permission bits 0777.",
+        "Dovecot creates a unix socket or FIFO under `umask(0777 ^ mode)`, so the setuid, setgid and sticky bits and anything above them never reach the file: `mode = 01660` makes a 0660 socket. svcc's runtime does the same. Write the permission bits alone.";
+    FILTERED_SERVICE = "svcc::filtered-service", Warning,
+        "A `service` block inside a `protocol`, `local`, `remote` or `local_name` filter, or a filter inside a service block.",
+        "Dovecot's master reads service settings with no filter, so such a block never applies. Dovecot 2.3 accepts and ignores it (it reads `service imap { protocol imap { .. } }` as `protocol imap { service imap { .. } }`); svcc ignores it too. Dovecot 2.4 refuses a service inside a filter and a `local` or `remote` filter inside a service (`svcc::invalid-filter`). Move the settings into a top-level `service` block.";
     MISSPELLED_SECTION = "svcc::misspelled-section", Warning,
         "A top-level section whose type is a near miss of `service`.",
         "svcc (like Dovecot) keeps unknown top-level sections as they are, so `servce imap {` or `Service imap {` would silently drop a whole service block from every check. Dovecot itself refuses the config with \"Unknown section\".";

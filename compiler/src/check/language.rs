@@ -77,7 +77,7 @@ fn filters(
     out: &mut Vec<Diagnostic>,
     budget: &mut FileBudget,
 ) {
-    let is_filter = |k: &str| matches!(k, "local" | "local_name" | "remote" | "protocol");
+    let is_filter = crate::model::catalogue::is_filter;
     for item in items {
         let Item::Section(sec) = item else { continue };
         if !is_filter(&sec.kind) {

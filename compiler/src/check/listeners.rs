@@ -41,28 +41,46 @@ fn haproxy(model: &Model, out: &mut Vec<Diagnostic>) {
 }
 
 /// `mode = 666`: Dovecot reads a mode as octal only with a leading 0, so
-/// this is 01232, not rw-rw-rw-.
-fn decimal_modes(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+/// this is 01232, not rw-rw-rw-. `mode = 01660`: only the permission bits
+/// 0777 reach the file (the socket is made under `umask(0777 ^ mode)`).
+fn modes(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     for l in model.services.iter().flat_map(|s| s.listeners.iter()) {
         let m = l.mode_text.as_str();
         let Origin::Config { value: span, .. } = l.mode.origin else {
             continue;
         };
-        if m.is_empty() || m.starts_with('0') || !m.bytes().all(|b| b.is_ascii_digit()) {
+        let (mode, kept) = (l.mode.value, l.mode.value & 0o777);
+        let decimal = !m.is_empty() && !m.starts_with('0') && m.bytes().all(|b| b.is_ascii_digit());
+        if !decimal && mode == kept {
             continue;
         }
-        if budget.admit_as(span, crate::Severity::Warning) {
-            out.push(
-                Diagnostic::warning(
-                    codes::DECIMAL_MODE,
-                    format!("mode `{m}` is decimal (0{:o}), not 0{m}", l.mode.value),
-                )
-                .label(span, "no leading 0: read as a decimal number")
-                .help(format!(
-                    "write `mode = 0{m}`: Dovecot reads a mode as octal only with a leading 0"
-                )),
-            );
+        if !budget.admit_as(span, crate::Severity::Warning) {
+            continue;
         }
+        let file = if l.kind == ListenerKind::Fifo {
+            "FIFO"
+        } else {
+            "socket"
+        };
+        out.push(if decimal {
+            Diagnostic::warning(
+                codes::DECIMAL_MODE,
+                format!("mode `{m}` is decimal (0{mode:o}), not 0{m}"),
+            )
+            .label(span, "no leading 0: read as a decimal number")
+            .help(format!(
+                "write `mode = 0{m}`: Dovecot reads a mode as octal only with a leading 0 (as written, the {file} gets 0{kept:03o})"
+            ))
+        } else {
+            Diagnostic::warning(
+                codes::MODE_IGNORED_BITS,
+                format!("mode `{m}` has bits beyond the permissions: the {file} gets 0{kept:03o}"),
+            )
+            .label(span, format!("only 0{kept:03o} of this takes effect"))
+            .help(format!(
+                "write `mode = 0{kept:03o}`: Dovecot (and svcc's runtime) create the {file} under umask(0777 ^ mode), which drops the setuid, setgid and sticky bits and all above"
+            ))
+        });
     }
 }
 
@@ -75,7 +93,7 @@ enum Key {
 
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     haproxy(model, out);
-    decimal_modes(model, out, budget);
+    modes(model, out, budget);
     let g = &model.globals;
     let base = g.base_dir.value.trim_end_matches('/');
     // Listeners of config services, and of enabled built-in services.

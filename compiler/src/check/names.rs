@@ -7,12 +7,23 @@ use super::codes;
 use crate::model::catalogue::{self, Dovecot, Scope};
 use crate::model::{rename_value, Model, Unread};
 use crate::report::{Diagnostic, FileBudget};
+use crate::syntax::Span;
+use crate::Severity;
 
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     let version = model.version;
     let cat = catalogue::catalogue(version);
     for u in &model.unread {
-        if !budget.admit(u.key_span) {
+        let severity = match u.what {
+            Unread::FilteredService { filter_outside } => {
+                match refusal_24(version, &u.key, filter_outside) {
+                    Some(_) => Severity::Error,
+                    None => Severity::Warning,
+                }
+            }
+            _ => Severity::Error,
+        };
+        if !budget.admit_as(u.key_span, severity) {
             continue;
         }
         let (key, place) = (&u.key, &u.place);
@@ -81,6 +92,9 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
             )
             .label(u.key_span, "listeners hold settings only")
             .help("close the listener with `}` before starting another section"),
+            Unread::FilteredService { filter_outside } => {
+                filtered_service(version, key, place, u.key_span, *filter_outside)
+            }
             Unread::Renamed(r, value) => {
                 let (right, other) = match version {
                     Dovecot::V24 => (r.new, Dovecot::V23),
@@ -98,5 +112,55 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
             }
         };
         out.push(d);
+    }
+}
+
+/// Dovecot 2.4's refusal of a `service` block inside a filter (any, oddly:
+/// "listen can't be set empty"), or of a `local`/`remote` filter inside a
+/// service; `None` where its `doveconf` accepts the block (all of 2.3, and
+/// 2.4's `service { protocol { } }`).
+fn refusal_24(version: Dovecot, key: &str, filter_outside: bool) -> Option<String> {
+    match (version, filter_outside) {
+        (Dovecot::V23, _) => None,
+        (Dovecot::V24, true) => Some("listen can't be set empty".to_string()),
+        (Dovecot::V24, false) if key != "protocol" => Some(format!(
+            "service {{ {key} {{ .. }} }} not allowed (use {key} {{ service {{ .. }} }} instead)"
+        )),
+        (Dovecot::V24, false) => None,
+    }
+}
+
+/// A `service` block inside a filter, or a filter inside a service block:
+/// never applied (Dovecot's master reads services with no filter).
+fn filtered_service(
+    version: Dovecot,
+    key: &str,
+    place: &str,
+    span: Span,
+    filter_outside: bool,
+) -> Diagnostic {
+    let (message, label) = if filter_outside {
+        (
+            format!("a `service` block inside {place} never applies"),
+            "a service inside a filter",
+        )
+    } else {
+        (
+            format!("a `{key}` filter inside {place} never applies"),
+            "a filter inside a service",
+        )
+    };
+    let move_it = "Dovecot's master reads service settings with no filter, so nothing in this block takes effect (svcc ignores it too): put its settings in a top-level `service` block";
+    match refusal_24(version, key, filter_outside) {
+        Some(why) => Diagnostic::error(codes::INVALID_FILTER, message)
+            .label(span, label)
+            .help(format!(
+                "{move_it}. Dovecot {version} refuses the config with \"{why}\""
+            )),
+        None => Diagnostic::warning(codes::FILTERED_SERVICE, message)
+            .label(span, label)
+            .help(format!(
+                "{move_it}; Dovecot {version} accepts the block and ignores it"
+            )),
     }
 }

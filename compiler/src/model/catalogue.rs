@@ -220,6 +220,11 @@ pub fn dovecot_setting_names() -> impl Iterator<Item = &'static str> {
     catalogue(Dovecot::V23).scope(Scope::Global).map(|d| d.name)
 }
 
+/// A filter section: `protocol`, `local`, `remote` or `local_name`.
+pub fn is_filter(kind: &str) -> bool {
+    matches!(kind, "protocol" | "local" | "remote" | "local_name")
+}
+
 /// The closest known name, for "did you mean".
 ///
 /// Linear in the number of candidates: a candidate whose length alone puts

@@ -105,6 +105,15 @@ pub enum Unread {
     /// The other Dovecot version's name, with the value as written (the
     /// value is applied under the right name, so the other checks see it).
     Renamed(&'static catalogue::Rename, String),
+    /// A `service` block and a filter nested in each other: `protocol imap
+    /// { service imap { } }` (`filter_outside`; `key` is `service`), or
+    /// `service imap { protocol imap { } }` (`key` is the filter), which
+    /// Dovecot 2.3 reads as the first. Dovecot's master reads services with
+    /// no filter, so nothing in the block applies, and the model skips it.
+    FilteredService {
+        /// The filter holds the service (else the service holds the filter).
+        filter_outside: bool,
+    },
 }
 
 /// A setting's value, read as its type in the catalogue says.
@@ -121,7 +130,7 @@ pub enum Value {
     /// `yes` / `no`.
     Bool(bool),
     /// A file mode.
-    Mode(u32),
+    Mode(u64),
     /// A TCP port.
     Port(u16),
 }
@@ -236,7 +245,7 @@ pub struct Listener {
     /// The header in the config (the first, if repeated); `None` when built in.
     pub header: Option<Span>,
     /// `mode` (unix, fifo).
-    pub mode: Val<u32>,
+    pub mode: Val<u64>,
     /// `mode` as the config wrote it (empty: not set); check/listeners.rs
     /// warns about a decimal one.
     pub mode_text: String,
@@ -754,6 +763,15 @@ fn uint_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
     }
 }
 
+/// `mode` as this version keeps it: 2.3 stores an octal mode in 32 bits
+/// (`040000000000` is 0, a disabled listener), 2.4 in 64.
+fn mode_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
+    match version {
+        Dovecot::V23 => |v| value::mode(v).map(|m| m & u64::from(u32::MAX)),
+        Dovecot::V24 => value::mode,
+    }
+}
+
 /// `service_count` (2.4's `restart_request_count`): 0 or 2.4's `unlimited`
 /// is no limit.
 fn count_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
@@ -1063,14 +1081,17 @@ impl Builder<'_> {
                         }
                     }
                 }
-                Item::Section(inner)
-                    if matches!(
-                        inner.kind.as_str(),
-                        "protocol" | "remote" | "local" | "local_name"
-                    ) =>
-                {
+                Item::Section(inner) if catalogue::is_filter(&inner.kind) => {
                     self.filter_names(inner)
                 }
+                Item::Section(inner) if inner.kind == "service" => self.unread(
+                    "service",
+                    inner.kind_span,
+                    place.clone(),
+                    Unread::FilteredService {
+                        filter_outside: true,
+                    },
+                ),
                 Item::Section(_) => {}
             }
         }
@@ -1477,7 +1498,7 @@ impl Builder<'_> {
             Kind::Size => Value::Size(self.typed(s, v, size_of(version))?),
             Kind::Time => Value::Time(self.typed(s, v, time_of(version))?),
             Kind::Bool => Value::Bool(self.typed(s, v, value::boolean)?),
-            Kind::Mode => Value::Mode(self.typed(s, v, value::mode)?),
+            Kind::Mode => Value::Mode(self.typed(s, v, mode_of(version))?),
             Kind::Port => Value::Port(self.typed(s, v, value::port)?),
         })
     }
@@ -1489,7 +1510,14 @@ impl Builder<'_> {
             "inet_listener" => ListenerKind::Inet,
             other => {
                 let place = format!("service `{}`", self.model.services[idx].name);
-                self.unread(other, sec.kind_span, place, Unread::Section(Scope::Service));
+                let what = if catalogue::is_filter(other) {
+                    Unread::FilteredService {
+                        filter_outside: false,
+                    }
+                } else {
+                    Unread::Section(Scope::Service)
+                };
+                self.unread(other, sec.kind_span, place, what);
                 return;
             }
         };

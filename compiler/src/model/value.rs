@@ -191,34 +191,39 @@ pub fn boolean(v: &str) -> Result<bool, ValueError> {
     }
 }
 
-/// A file mode: octal when it starts with `0`, otherwise decimal (so `666`
-/// is 0o1232, which is almost never meant).
-pub fn mode(v: &str) -> Result<u32, ValueError> {
+/// A file mode as Dovecot reads one: octal when it starts with `0` (any
+/// value of 64 bits), otherwise decimal (at most 32 bits; so `666` is
+/// 0o1232, which is almost never meant). Dovecot creates the socket or FIFO
+/// under `umask(0777 ^ mode)`, so only the permission bits 0777 take effect
+/// (`check/listeners.rs` warns about the rest); 0 disables the listener.
+pub fn mode(v: &str) -> Result<u64, ValueError> {
     let bad = || {
         err(
             format!("`{v}` is not a valid mode"),
             "write an octal mode with a leading 0, e.g. `0660`",
         )
     };
-    if v.is_empty() {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    let m = if v.starts_with('0') {
-        u32::from_str_radix(v, 8).map_err(|_| bad())?
+    if v.starts_with('0') {
+        if v.bytes().any(|b| b > b'7') {
+            return Err(bad());
+        }
+        u64::from_str_radix(v, 8).map_err(|_| {
+            err(
+                format!("mode `{v}` is out of range"),
+                "a mode is a permission mask such as `0660` (Dovecot fails here with \"Number too large\")",
+            )
+        })
     } else {
-        v.parse::<u32>().map_err(|_| bad())?
-    };
-    if m > 0o7777 {
-        return Err(err(
-            format!("mode `{v}` is out of range"),
-            if v.starts_with('0') {
-                "a mode is at most 07777".to_string()
-            } else {
-                format!("without a leading 0 Dovecot reads `{v}` as a decimal number; write `0{v}` for octal")
-            },
-        ));
+        v.parse::<u32>().map(u64::from).map_err(|_| {
+            err(
+                format!("mode `{v}` is out of range"),
+                format!("without a leading 0 Dovecot reads `{v}` as a decimal number, at most 4294967295; write `0{v}` for octal"),
+            )
+        })
     }
-    Ok(m)
 }
 
 /// A TCP port 0…65535 (0 disables the listener).
@@ -286,6 +291,13 @@ mod tests {
         assert_eq!(mode("0600"), Ok(0o600));
         assert_eq!(mode("666"), Ok(0o1232));
         assert!(mode("0999").is_err());
+        // As Dovecot: octal up to 64 bits, decimal up to 32.
+        assert_eq!(mode("010000"), Ok(0o10000));
+        assert_eq!(mode("01777777777777777777777"), Ok(u64::MAX));
+        assert!(mode("02000000000000000000000").is_err());
+        assert_eq!(mode("4294967295"), Ok(4294967295));
+        assert!(mode("4294967296").is_err());
+        assert!(mode("-1").is_err() && mode("0x1").is_err() && mode("").is_err());
         assert_eq!(port("143"), Ok(143));
         assert!(port("65536").is_err());
     }

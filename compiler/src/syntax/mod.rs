@@ -633,11 +633,7 @@ impl Loader<'_> {
             return false;
         }
         if first == "!include" || first == "!include_try" {
-            self.diags.push(
-                Diagnostic::error(codes::SYNTAX, format!("`{first}` needs a path or glob"))
-                    .label(span, "nothing to include")
-                    .help(format!("write e.g. `{first} conf.d/*.conf`")),
-            );
+            self.empty_include(first == "!include_try", span);
         } else if first.starts_with('!') {
             self.diags.push(
                 Diagnostic::error(codes::SYNTAX, format!("unknown directive `{first}`"))
@@ -822,6 +818,20 @@ impl Loader<'_> {
         dir.join(path).to_string_lossy().into_owned()
     }
 
+    /// `!include` or `!include_try` with nothing after it: Dovecot fails on
+    /// the first ("No matches") and includes nothing for the second.
+    fn empty_include(&mut self, try_: bool, stmt: Span) {
+        self.diags.push(if try_ {
+            Diagnostic::warning(codes::EMPTY_INCLUDE, "`!include_try` names no file")
+                .label(stmt, "includes nothing")
+                .help("write the file or glob to include, e.g. `!include_try conf.d/*.conf`, or delete the line (Dovecot accepts it and includes nothing)")
+        } else {
+            Diagnostic::error(codes::INCLUDE_NOT_FOUND, "`!include` names no file")
+                .label(stmt, "nothing to include")
+                .help("write the file or glob to include, e.g. `!include conf.d/*.conf` (Dovecot fails here with \"No matches\")")
+        });
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn include(
         &mut self,
@@ -835,11 +845,7 @@ impl Loader<'_> {
     ) {
         let directive = if try_ { "!include_try" } else { "!include" };
         if pattern.is_empty() {
-            self.diags.push(
-                Diagnostic::error(codes::SYNTAX, format!("`{directive}` needs a path or glob"))
-                    .label(stmt, "nothing to include")
-                    .help("write e.g. `!include conf.d/*.conf`"),
-            );
+            self.empty_include(try_, stmt);
             return;
         }
         let full = self.relative_to(id, pattern);
