@@ -293,13 +293,16 @@ fn walk(
                 if !pat.matches_with(name, opts) {
                     continue;
                 }
+                let kind = entry.file_type().ok();
                 // Only directories (or links, which may lead to one) can
                 // hold the next component.
-                if !last
-                    && entry
-                        .file_type()
-                        .is_ok_and(|t| !t.is_dir() && !t.is_symlink())
-                {
+                if !last && kind.is_some_and(|t| !t.is_dir() && !t.is_symlink()) {
+                    continue;
+                }
+                // A regular file, as the directory entry says: a match
+                // without a stat (the common `conf.d/*.conf`).
+                if last && kind.is_some_and(|t| t.is_file()) {
+                    out.push(join(dir, name));
                     continue;
                 }
                 next.push(join(dir, name));
@@ -395,7 +398,10 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
             "the file changed while it was being opened",
         )));
     }
-    if on_kernel_fs(&file) {
+    // Kernel pseudo file systems have no backing device: their st_dev is
+    // an anonymous one (major 0), as tmpfs's, overlayfs's or NFS's are. A
+    // file on a disk's file system needs no statfs.
+    if rustix::fs::major(now.dev()) == 0 && on_kernel_fs(&file) {
         return Err(ReadError::NotRegular(
             "a kernel interface (/proc, /sys or the like), not a config file",
         ));

@@ -310,8 +310,9 @@ fn check(args: CheckArgs) -> ExitCode {
         } else {
             parts.join(", ")
         };
-        eprintln!(
-            "svcc: {name}: {summary} ({} service{} in {files} file{})",
+        // One write (stderr is unbuffered: `eprintln!` writes each piece).
+        let line = format!(
+            "svcc: {name}: {summary} ({} service{} in {files} file{})\n",
             checked.model.services.len(),
             if checked.model.services.len() == 1 {
                 ""
@@ -320,6 +321,7 @@ fn check(args: CheckArgs) -> ExitCode {
             },
             if files == 1 { "" } else { "s" }
         );
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
     // The process ends here: freeing a tree of millions of nodes one by one
     // would only cost time (a tenth of checking a 16 MiB config).
