@@ -127,7 +127,7 @@ codes! {
         "A file that is not valid UTF-8.",
         "svcc reads configs as UTF-8; invalid bytes are replaced and reported.";
     INVALID_FILTER = "svcc::invalid-filter", Error,
-        "A `protocol`, `local`, `remote` or `local_name` filter nested the wrong way, or a bad network mask.",
+        "A `protocol`, `local`, `remote` or `local_name` filter nested the wrong way (also with a `service` block), or a bad network mask.",
         "Filters nest in one order: `local` outside `local_name`/`remote`, those outside `protocol`. Dovecot refuses \"Nested protocol { protocol { .. } } block not allowed\", \"protocol { local { .. } } not allowed (use local { protocol { .. } } instead)\" and \"Invalid network mask\" (at most /32 for IPv4, /128 for IPv6).";
     DECIMAL_MODE = "svcc::decimal-mode", Warning,
         "A listener `mode` written without a leading 0, which Dovecot reads as decimal.",
@@ -136,8 +136,8 @@ codes! {
         "A listener `mode` with bits beyond the permission bits 0777.",
         "Dovecot creates a unix socket or FIFO under `umask(0777 ^ mode)`, so the setuid, setgid and sticky bits and anything above them never reach the file: `mode = 01660` makes a 0660 socket. svcc's runtime does the same. Write the permission bits alone.";
     FILTERED_SERVICE = "svcc::filtered-service", Warning,
-        "A `service` block inside a `protocol`, `local`, `remote` or `local_name` filter, or a filter inside a service block.",
-        "Dovecot's master reads service settings with no filter, so such a block never applies. Dovecot 2.3 accepts and ignores it (it reads `service imap { protocol imap { .. } }` as `protocol imap { service imap { .. } }`); svcc ignores it too. Dovecot 2.4 refuses a service inside a filter and a `local` or `remote` filter inside a service (`svcc::invalid-filter`). Move the settings into a top-level `service` block.";
+        "An empty filter inside a service block, or an empty `service` block inside a filter.",
+        "Dovecot's master reads service settings with no filter, so such a block never applies. With nothing in it, it does no harm and Dovecot accepts it; with settings or sections in it, it is an error (`svcc::invalid-filter`): Dovecot 2.3 ignores them, or checks them against the built-in service of that name and refuses the config, and Dovecot 2.4 refuses a service inside a filter and reads the settings in `service x { protocol y { .. } }` as values of the service's `protocol`. Move the settings into the top-level `service` block.";
     MISSPELLED_SECTION = "svcc::misspelled-section", Warning,
         "A top-level section whose type is a near miss of `service`.",
         "svcc (like Dovecot) keeps unknown top-level sections as they are, so `servce imap {` or `Service imap {` would silently drop a whole service block from every check. Dovecot itself refuses the config with \"Unknown section\".";

@@ -15,12 +15,10 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
     let cat = catalogue::catalogue(version);
     for u in &model.unread {
         let severity = match u.what {
-            Unread::FilteredService { filter_outside } => {
-                match refusal_24(version, &u.key, filter_outside) {
-                    Some(_) => Severity::Error,
-                    None => Severity::Warning,
-                }
-            }
+            Unread::FilteredService {
+                filter_outside,
+                empty,
+            } => filtered_severity(version, &u.key, filter_outside, empty),
             _ => Severity::Error,
         };
         if !budget.admit_as(u.key_span, severity) {
@@ -92,9 +90,10 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
             )
             .label(u.key_span, "listeners hold settings only")
             .help("close the listener with `}` before starting another section"),
-            Unread::FilteredService { filter_outside } => {
-                filtered_service(version, key, place, u.key_span, *filter_outside)
-            }
+            Unread::FilteredService {
+                filter_outside,
+                empty,
+            } => filtered_service(version, key, place, u.key_span, *filter_outside, *empty),
             Unread::Renamed(r, value) => {
                 let (right, other) = match version {
                     Dovecot::V24 => (r.new, Dovecot::V23),
@@ -130,14 +129,28 @@ fn refusal_24(version: Dovecot, key: &str, filter_outside: bool) -> Option<Strin
     }
 }
 
+/// An error where Dovecot refuses the block, and (stricter than Dovecot) for
+/// any block with something in it: its settings were meant to apply and
+/// never do (2.3 ignores them, or checks them against the built-in service
+/// and refuses; 2.4 reads those in `service { protocol x { } }` as values of
+/// `protocol`). An empty block is a warning.
+fn filtered_severity(version: Dovecot, key: &str, filter_outside: bool, empty: bool) -> Severity {
+    if empty && refusal_24(version, key, filter_outside).is_none() {
+        Severity::Warning
+    } else {
+        Severity::Error
+    }
+}
+
 /// A `service` block inside a filter, or a filter inside a service block:
-/// never applied (Dovecot's master reads services with no filter).
+/// never applied as written (Dovecot's master reads services with no filter).
 fn filtered_service(
     version: Dovecot,
     key: &str,
     place: &str,
     span: Span,
     filter_outside: bool,
+    empty: bool,
 ) -> Diagnostic {
     let (message, label) = if filter_outside {
         (
@@ -150,17 +163,18 @@ fn filtered_service(
             "a filter inside a service",
         )
     };
-    let move_it = "Dovecot's master reads service settings with no filter, so nothing in this block takes effect (svcc ignores it too): put its settings in a top-level `service` block";
-    match refusal_24(version, key, filter_outside) {
-        Some(why) => Diagnostic::error(codes::INVALID_FILTER, message)
-            .label(span, label)
-            .help(format!(
-                "{move_it}. Dovecot {version} refuses the config with \"{why}\""
-            )),
-        None => Diagnostic::warning(codes::FILTERED_SERVICE, message)
-            .label(span, label)
-            .help(format!(
-                "{move_it}; Dovecot {version} accepts the block and ignores it"
-            )),
+    let move_it = "Dovecot's master reads service settings with no filter: put the settings in a top-level `service` block";
+    let dovecot = match refusal_24(version, key, filter_outside) {
+        Some(why) => format!("Dovecot {version} refuses the config with \"{why}\""),
+        None if version == Dovecot::V24 => "Dovecot 2.4 reads each setting in it as `protocol = VALUE` (so `process_limit = 3` there makes the service's protocol `3`, which disables it)".to_string(),
+        None if filter_outside => "Dovecot 2.3 checks the block against the built-in service of that name, refuses it for a service of this config, and never applies it".to_string(),
+        None => "Dovecot 2.3 reads it as `protocol … { service … { … } }`, checks it against the built-in service of that name and never applies it".to_string(),
+    };
+    let help = format!("{move_it}. {dovecot}");
+    match filtered_severity(version, key, filter_outside, empty) {
+        Severity::Error => Diagnostic::error(codes::INVALID_FILTER, message),
+        _ => Diagnostic::warning(codes::FILTERED_SERVICE, message),
     }
+    .label(span, label)
+    .help(help)
 }

@@ -113,6 +113,8 @@ pub enum Unread {
     FilteredService {
         /// The filter holds the service (else the service holds the filter).
         filter_outside: bool,
+        /// The inner block holds nothing.
+        empty: bool,
     },
 }
 
@@ -1090,6 +1092,7 @@ impl Builder<'_> {
                     place.clone(),
                     Unread::FilteredService {
                         filter_outside: true,
+                        empty: inner.items.is_empty(),
                     },
                 ),
                 Item::Section(_) => {}
@@ -1362,10 +1365,33 @@ impl Builder<'_> {
                 idx
             }
         };
-        for item in &sec.items {
+        self.service_items(idx, &sec.items);
+    }
+
+    /// The settings and sections of service `idx`.
+    fn service_items(&mut self, idx: usize, items: &[Item]) {
+        for item in items {
             match item {
                 Item::Setting(s) => self.service_setting(idx, s),
                 Item::Section(l) if l.kind == "settings" => self.handler_settings(idx, l),
+                // 2.4 reads `protocol x { k = v }` in a service as `protocol
+                // = v`, and the sections in it as the service's own (what
+                // its doveconf prints); check/names.rs refuses it.
+                Item::Section(l) if self.model.version == Dovecot::V24 && l.kind == "protocol" => {
+                    self.listener(idx, l);
+                    let read: Vec<Item> = l
+                        .items
+                        .iter()
+                        .map(|i| match i {
+                            Item::Setting(s) => Item::Setting(Setting {
+                                key: "protocol".into(),
+                                ..s.clone()
+                            }),
+                            other => other.clone(),
+                        })
+                        .collect();
+                    self.service_items(idx, &read);
+                }
                 // 2.4: boollists (`imap_capability { .. }`) and named
                 // filters are settings of the service filter.
                 Item::Section(l)
@@ -1513,6 +1539,7 @@ impl Builder<'_> {
                 let what = if catalogue::is_filter(other) {
                     Unread::FilteredService {
                         filter_outside: false,
+                        empty: sec.items.is_empty(),
                     }
                 } else {
                     Unread::Section(Scope::Service)

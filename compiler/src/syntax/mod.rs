@@ -828,7 +828,7 @@ impl Loader<'_> {
         } else {
             Diagnostic::error(codes::INCLUDE_NOT_FOUND, "`!include` names no file")
                 .label(stmt, "nothing to include")
-                .help("write the file or glob to include, e.g. `!include conf.d/*.conf` (Dovecot fails here with \"No matches\")")
+                .help("write the file or glob to include, e.g. `!include conf.d/*.conf` (Dovecot reads this as the config's own directory and includes nothing, or fails with \"No matches\" for a config named without a directory)")
         });
     }
 
@@ -991,7 +991,11 @@ impl Loader<'_> {
             };
             let message =
                 format!("`{directive} {pat_s}` matches `{path}`, which is {what}{more}: not read");
-            let help = "svcc reads only regular files; point the include at config files (Dovecot would block on a FIFO or device, or read a kernel interface as config)";
+            let help = if *what == "a directory" {
+                format!("write `{directive} {}/*.conf` to include the files in it: Dovecot includes nothing for a directory, so what it holds is silently left out", pat_s.trim_end_matches('/'))
+            } else {
+                "svcc reads only regular files; point the include at config files (Dovecot would block on a FIFO or device, or read a kernel interface as config)".to_string()
+            };
             let d = if try_ {
                 Diagnostic::warning(codes::INCLUDE_NOT_FOUND, message)
             } else {

@@ -347,7 +347,20 @@ impl Gen<'_> {
                 match self.r.below(4) {
                     0 | 1 => self.setting(
                         "mode",
-                        &["0600", "0666", "666", "0", "0777", BAD, "0999", "0o600"],
+                        &[
+                            "0600",
+                            "0666",
+                            "666",
+                            "0",
+                            "0777",
+                            BAD,
+                            "0999",
+                            "0o600",
+                            "01660",
+                            "010600",
+                            "040000000000",
+                            "4294967296",
+                        ],
                     ),
                     2 => self.setting("user", USERS),
                     _ => self.setting("group", USERS),
@@ -362,7 +375,14 @@ impl Gen<'_> {
         let name = self.r.pick(SERVICES);
         let mut body = String::new();
         for _ in 0..self.r.below(5) {
-            if self.r.chance(25) {
+            if self.r.chance(3) {
+                // A filter inside a service: never applied.
+                let f = self
+                    .r
+                    .pick(&["protocol imap", "local 127.0.0.1", "remote ::1"]);
+                let s = self.service_setting();
+                body.push_str(&format!("  {f} {{\n    {s}\n  }}\n"));
+            } else if self.r.chance(25) {
                 body.push_str(&self.listener());
             } else {
                 let s = self.service_setting();
@@ -418,7 +438,10 @@ impl Gen<'_> {
     }
 
     fn filter(&mut self) -> String {
-        let inner = if self.r.chance(30) {
+        // A service inside a filter: never applied (2.4 refuses it).
+        let inner = if self.r.chance(8) {
+            self.service()
+        } else if self.r.chance(30) {
             self.table_setting()
         } else {
             self.setting("mail_debug", BOOLS)
@@ -453,6 +476,7 @@ impl Gen<'_> {
             0 => name,
             1 => "inc/*.conf".into(),
             2 => "inc/{a,b}.conf".into(),
+            3 if self.r.chance(20) => String::new(),
             3 => "missing.conf".into(),
             4 => "inc/nothing-*.conf".into(),
             _ => name,
@@ -462,7 +486,7 @@ impl Gen<'_> {
         } else {
             "!include"
         };
-        format!("{kw} {pat}\n")
+        format!("{kw} {pat}\n").replace(" \n", "\n")
     }
 
     fn junk(&mut self) -> String {
@@ -648,6 +672,25 @@ pub const NESTED_LISTENER: (&str, &str, &str) = (
     "a section inside a listener: 2.4 accepts it as a filter that sets nothing svcc can run; svcc refuses it (2.3 refuses it too)",
 );
 
+/// A service inside a filter, or a filter inside a service, with something
+/// in it: never applied as written, so svcc refuses it where Dovecot
+/// accepts it (2.3 ignores it; 2.4 reads `service { protocol x { k = v } }`
+/// as `protocol = v`).
+pub const FILTERED_SERVICE: (&str, &str, &str) = (
+    "svcc::invalid-filter",
+    "filtered-service",
+    "a `service` block inside a filter or a filter inside a service, not empty: Dovecot never applies it as written (2.3 ignores it, 2.4 reads its settings as `protocol` values); svcc refuses it",
+);
+
+/// An `!include` of a directory (also a bare `!include`, which Dovecot
+/// reads as the config's own directory): Dovecot includes nothing, svcc
+/// refuses it.
+pub const INCLUDE_DIRECTORY: (&str, &str, &str) = (
+    "svcc::include-not-found",
+    "include-directory",
+    "an `!include` of a directory, or a bare `!include`: Dovecot silently includes nothing; svcc refuses it",
+);
+
 /// The settings svcc types and knows: those of service and listener blocks.
 const SERVICE_KEYS: &[&str] = &[
     "process_limit",
@@ -716,6 +759,14 @@ fn deliberate(model: &Model, code: &str, msg: &str) -> Option<&'static str> {
     }
     if code == NESTED_LISTENER.0 && msg.contains("in a listener") {
         return Some(NESTED_LISTENER.1);
+    }
+    if code == FILTERED_SERVICE.0 && msg.contains("never applies") {
+        return Some(FILTERED_SERVICE.1);
+    }
+    if code == INCLUDE_DIRECTORY.0
+        && (msg.contains("names no file") || msg.contains("which is a directory"))
+    {
+        return Some(INCLUDE_DIRECTORY.1);
     }
     DELIBERATE.iter().find(|d| d.0 == code).map(|d| d.1)
 }
@@ -883,9 +934,9 @@ fn normalize(key: &str, v: &str) -> String {
         // Octal with a leading 0, decimal without (2.3 prints octal; 2.4's
         // `-n` prints the value as written).
         "mode" if v.starts_with('0') => {
-            format!("{:o}", u32::from_str_radix(v, 8).unwrap_or(u32::MAX))
+            format!("{:o}", u64::from_str_radix(v, 8).unwrap_or(u64::MAX))
         }
-        "mode" => format!("{:o}", v.parse::<u32>().unwrap_or(u32::MAX)),
+        "mode" => format!("{:o}", v.parse::<u64>().unwrap_or(u64::MAX)),
         // A list: 2.4 prints `a, b` as `a b`.
         "address" => v
             .split([',', ' '])
