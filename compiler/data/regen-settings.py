@@ -46,6 +46,16 @@ managesieve_implementation_string managesieve_logout_format managesieve_max_comp
 managesieve_max_line_length managesieve_notify_capability managesieve_sieve_capability
 submission_backend_capabilities""".split()
 
+# Settings Dovecot 2.4 accepts that `doveconf -d` does not print: each identifier in the strings of its doveconf,
+# config, libdovecot and libdovecot-storage binaries, set empty in a config of its own, that doveconf does not call
+# unknown (and is no named filter). Each is typed by the error its empty value gets.
+HIDDEN_24 = """dns_client_socket_path doveadm_proxy_port http_client_auto_redirect http_client_auto_retry
+http_client_dns_ttl http_client_user_agent http_server_default_host imap_compress_on_proxy mail_alt_check
+mail_cache_max_headers_count mail_cache_max_size mail_cache_min_mail_count mail_cache_path mail_cache_purge_min_size
+mail_cache_record_max_size mail_ext_attachment_hash mail_index_log2_max_age mail_index_log_rotate_max_size
+mail_index_log_rotate_min_age mail_index_log_rotate_min_size mailbox_list_drop_noselect mailbox_list_utf8
+mailbox_list_validate_fs_names mailbox_root_directory_name mailbox_subscriptions_filename""".split()
+
 # (scope, 2.3 name, 2.4 name, 2.3 reads `<file` where 2.4 takes the path): the renames of the settings svcc models
 # (Dovecot's "Upgrading 2.3 to 2.4" and 2.4's settings sources).
 RENAMED_24 = [
@@ -215,19 +225,27 @@ def main():
     old_names = {old for _, old, _, _ in RENAMED_24}
     known24 = {n for n, _, _ in g24}
     probes = [(n, d) for n, d, sec in g23 if not sec and n not in known24 and n not in old_names]
+    probes += [(n, "") for n in HIDDEN_24 if n not in known24 and n not in {p for p, _ in probes}]
 
     def accepted(item):
+        """Whether 2.4 knows the setting, and the type its error names for a bad value."""
         name, default = item
         conf = os.path.join(tmp, name + ".conf")
         with open(conf, "w") as f:
             f.write(f"dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n{name} = {default}\n")
         r = subprocess.run(["bash", TOOL, "doveconf", "-n", "-c", conf], capture_output=True, text=True)
-        return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr
+        errors = {"Invalid boolean": "bool", "Invalid number": "uint", "Invalid size": "size",
+                  "Invalid time interval": "time"}
+        typed = next((t for e, t in errors.items() if e in r.stderr), None)
+        return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr, typed
 
+    probed = {}
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        for (n, d), ok in zip(probes, pool.map(accepted, probes)):
+        for (n, d), (ok, t) in zip(probes, pool.map(accepted, probes)):
             if ok:
                 g24.append((n, d, False))
+                if t:
+                    probed[n] = t
     d24 = {n: d for n, d, _ in g24}
     b24 = {b: {} for b in BLOCKS}
     for n, d, sec in g24:
@@ -263,7 +281,7 @@ def main():
     for n, d, sec in sorted(set(g24)):
         old, f = renamed.get(("global", n), (None, False))
         rep = (old + (" <" if f else "")) if old else ""
-        t = "section" if sec else typ("global", n, d, d23.get(old or n))
+        t = "section" if sec else probed.get(n) or typ("global", n, d, d23.get(old or n))
         rows24.append(("global", n, t, d, rep, docs.get(("global", old or n), "")))
     for b in BLOCKS:
         for n, d in sorted(b24[b].items()):

@@ -57,6 +57,9 @@ codes! {
     CONFIG_VERSION = "svcc::config-version", Error,
         "A Dovecot 2.4 config whose first setting is not `dovecot_config_version`, or that setting in a 2.3 config.",
         "Dovecot 2.4 reads a config only when its first setting is `dovecot_config_version` (\"The first setting must be dovecot_config_version\"); it is how svcc tells a 2.4 config from a 2.3 one, too. Dovecot 2.3 knows no such setting. `svcc check --dovecot 2.3|2.4` checks a config as one version whatever it says; `svcc migrate` converts a 2.3 config into 2.4.";
+    OBSOLETE_SETTING = "svcc::obsolete-setting", Warning,
+        "A setting of Dovecot 1.x or 2.0 that Dovecot 2.3 still reads, rewriting it with a warning.",
+        "Dovecot 2.3 converts old settings such as `login_max_processes_count` (now `service imap-login { process_limit }`) or `ssl_cert_file` (now `ssl_cert = <file`) and warns \"Obsolete setting\". svcc reports each with what replaced it and does not apply it in its own checks; Dovecot 2.4 refuses them all.";
     RENAMED_SETTING = "svcc::renamed-setting", Error,
         "A setting spelled as the other Dovecot version spells it (`service_count` in a 2.4 config, `restart_request_count` in a 2.3 one).",
         "Dovecot 2.4 renamed settings svcc models: `service_count` is `restart_request_count`, `idle_kill` is `idle_kill_interval`, an inet_listener's `address` is `listen`, `default_idle_kill` is `default_idle_kill_interval`, `ssl_cert = <FILE` is `ssl_server_cert_file = FILE` (and `ssl_key`, `ssl_ca`, `ssl_dh`, `ssl_alt_*`), `ssl_verify_client_cert` is `ssl_server_request_client_cert`. Each version refuses the other's name (\"Unknown setting\"). svcc applies the value as meant, so the other checks still run, and the diagnostic names the rewrite (`svcc migrate` does all of them).";
@@ -138,7 +141,7 @@ codes! {
     FILTERED_SERVICE = "svcc::filtered-service", Warning,
         "An empty filter inside a service block, or an empty `service` block inside a filter.",
         "Dovecot's master reads service settings with no filter, so such a block never applies. With nothing in it, it does no harm and Dovecot accepts it; with settings or sections in it, it is an error (`svcc::invalid-filter`): Dovecot 2.3 ignores them, or checks them against the built-in service of that name and refuses the config, and Dovecot 2.4 refuses a service inside a filter and reads the settings in `service x { protocol y { .. } }` as values of the service's `protocol`. Move the settings into the top-level `service` block.";
-    MISSPELLED_SECTION = "svcc::misspelled-section", Warning,
+    MISSPELLED_SECTION = "svcc::misspelled-section", Error,
         "A top-level section whose type is a near miss of `service`.",
         "svcc (like Dovecot) keeps unknown top-level sections as they are, so `servce imap {` or `Service imap {` would silently drop a whole service block from every check. Dovecot itself refuses the config with \"Unknown section\".";
     UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,

@@ -4,7 +4,7 @@
 //! not the model.
 
 use super::codes;
-use crate::model::catalogue::Dovecot;
+use crate::model::catalogue::{self, Dovecot, Scope};
 use crate::report::{Diagnostic, FileBudget};
 use crate::syntax::{Document, Item, Section};
 
@@ -77,7 +77,7 @@ fn filters(
     out: &mut Vec<Diagnostic>,
     budget: &mut FileBudget,
 ) {
-    let is_filter = crate::model::catalogue::is_filter;
+    let is_filter = catalogue::is_filter;
     for item in items {
         let Item::Section(sec) = item else { continue };
         if !is_filter(&sec.kind) {
@@ -155,15 +155,46 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
             continue;
         }
         let k = sec.kind.to_ascii_lowercase();
-        if (k == "service"
-            || (k.len() < 64 && strsim::damerau_levenshtein(&k, "service") <= 2 && k.len() >= 5))
-            && budget.admit(sec.kind_span)
-        {
-            out.push(
-                Diagnostic::warning(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
-                    .label(sec.kind_span, "did you mean `service`?")
-                    .help("write `service NAME {` (lower case); any other top-level section is kept as it is, unchecked, and Dovecot refuses it as an unknown section"),
-            );
+        let near_service = k == "service"
+            || (k.len() < 64 && k.len() >= 5 && strsim::damerau_levenshtein(&k, "service") <= 2);
+        let d = match catalogue::top_level_section(version, &sec.kind) {
+            None if near_service => Diagnostic::error(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
+                .label(sec.kind_span, "did you mean `service`?")
+                .help(format!("write `service NAME {{` (lower case); Dovecot refuses the config ({})", unknown_section_refusal(version, &sec.kind))),
+            None => {
+                let d = Diagnostic::error(codes::UNKNOWN_SETTING, format!("unknown section `{}`", sec.kind))
+                    .label(sec.kind_span, format!("Dovecot {version} has no section of this name"));
+                let names = catalogue::listed_sections(version);
+                let known = names.iter().copied().chain(catalogue::catalogue(version).scope(Scope::Global).map(|d| d.name));
+                let refusal = unknown_section_refusal(version, &sec.kind);
+                match (version, sec.kind.as_str(), catalogue::suggest(&sec.kind, known)) {
+                    (Dovecot::V24, "plugin", _) => d.help(format!("Dovecot 2.4 has no `plugin {{ }}` section: a plugin's settings are top-level settings now (`svcc migrate` rewrites a 2.3 config); it fails with \"{refusal}\"")),
+                    (_, _, Some(m)) => d.help(format!("did you mean `{m}`? Dovecot refuses to start with \"{refusal}\"")),
+                    _ => d.help(format!("Dovecot refuses to start with \"{refusal}\"; for a section of a plugin svcc does not know, silence this with `# svcc: disable=unknown-setting`")),
+                }
+            }
+            Some(catalogue::SectionName::Required) if version == Dovecot::V24 && sec.name.is_none() => {
+                Diagnostic::error(codes::MISSING_NAME, format!("`{}` block without a name", sec.kind))
+                    .label(sec.header, "name missing")
+                    .help(format!("write `{} NAME {{`; Dovecot 2.4 fails with \"{} {{ }} is missing section name\"", sec.kind, sec.kind))
+            }
+            Some(catalogue::SectionName::Forbidden) if version == Dovecot::V24 && sec.name.is_some() => {
+                Diagnostic::error(codes::SYNTAX, format!("a `{}` block takes no name", sec.kind))
+                    .label(sec.header, "remove the name")
+                    .help(format!("write `{} {{`; Dovecot 2.4 fails with \"{} {{ }} must not have a section name\"", sec.kind, sec.kind))
+            }
+            _ => continue,
+        };
+        if budget.admit(sec.kind_span) {
+            out.push(d);
         }
+    }
+}
+
+/// What Dovecot says of a top-level section kind it does not know.
+fn unknown_section_refusal(version: Dovecot, kind: &str) -> String {
+    match version {
+        Dovecot::V23 => format!("Unknown setting: {kind} {{ {kind}"),
+        Dovecot::V24 => format!("Unknown section name: {kind}"),
     }
 }

@@ -19,6 +19,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                 filter_outside,
                 empty,
             } => filtered_severity(version, &u.key, filter_outside, empty),
+            Unread::Obsolete(_) => Severity::Warning,
             _ => Severity::Error,
         };
         if !budget.admit_as(u.key_span, severity) {
@@ -94,6 +95,19 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                 filter_outside,
                 empty,
             } => filtered_service(version, key, place, u.key_span, *filter_outside, *empty),
+            Unread::Obsolete(what) => {
+                let at = if place.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {place}")
+                };
+                Diagnostic::warning(
+                    codes::OBSOLETE_SETTING,
+                    format!("`{key}`{at} is obsolete: it {what}"),
+                )
+                .label(u.key_span, "an old setting Dovecot 2.3 rewrites")
+                .help("write the new form: Dovecot 2.3 rewrites this with a warning (\"Obsolete setting\"), svcc's checks do not apply it, and Dovecot 2.4 refuses it as an unknown setting")
+            }
             Unread::Renamed(r, value) => {
                 let (right, other) = match version {
                     Dovecot::V24 => (r.new, Dovecot::V23),

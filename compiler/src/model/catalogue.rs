@@ -200,6 +200,246 @@ pub fn is_dovecot_setting(name: &str) -> bool {
     catalogue(Dovecot::V23).get(Scope::Global, name).is_some()
 }
 
+/// Settings of Dovecot 1.x and 2.0 that 2.3 still reads, rewrites and
+/// warns about ("Obsolete setting in FILE:LINE: NAME …"), with what its
+/// `doveconf` says of each. Dovecot 2.4 knows none of them.
+const OBSOLETE_23: &[(&str, &str)] = &[
+    (
+        "auth_chroot",
+        "has been replaced by service auth { chroot }",
+    ),
+    ("auth_count", "has been removed, and its value must be 1"),
+    (
+        "auth_executable",
+        "has been replaced by service auth { executable }",
+    ),
+    (
+        "auth_process_size",
+        "has been replaced by service auth { vsz_limit }",
+    ),
+    ("auth_user", "has been replaced by service auth { user }"),
+    ("dbox_rotate_days", "has been removed"),
+    ("dbox_rotate_min_size", "has been removed"),
+    ("director_consistent_hashing", "has been removed"),
+    ("fsync_disable", "has been renamed to mail_fsync"),
+    ("login_chroot", "has been replaced by service { chroot }"),
+    ("login_dir", "has been removed"),
+    (
+        "login_executable",
+        "has been replaced by service { executable }",
+    ),
+    (
+        "login_max_connections",
+        "has been replaced by service { client_limit }",
+    ),
+    (
+        "login_max_processes_count",
+        "has been replaced by service { process_limit }",
+    ),
+    (
+        "login_process_per_connection",
+        "has been replaced by service { service_count }",
+    ),
+    (
+        "login_process_size",
+        "has been replaced by service { vsz_limit }",
+    ),
+    (
+        "login_processes_count",
+        "has been replaced by service { process_min_avail }",
+    ),
+    (
+        "mail_cache_compress_continued_percentage",
+        "has been renamed to mail_cache_purge_continued_percentage",
+    ),
+    (
+        "mail_cache_compress_delete_percentage",
+        "has been renamed to mail_cache_purge_delete_percentage",
+    ),
+    (
+        "mail_cache_compress_header_continue_count",
+        "has been renamed to mail_cache_purge_header_continue_count",
+    ),
+    (
+        "mail_cache_compress_min_size",
+        "has been renamed to mail_cache_purge_min_size",
+    ),
+    (
+        "mail_drop_priv_before_exec",
+        "has been replaced by service { drop_priv_before_exec }",
+    ),
+    (
+        "mail_executable",
+        "has been replaced by service { executable }",
+    ),
+    ("mail_log_max_lines_per_sec", "has been removed"),
+    (
+        "mail_process_size",
+        "has been replaced by service { vsz_limit }",
+    ),
+    ("maildir_copy_preserve_filename", "has been removed"),
+    (
+        "max_mail_processes",
+        "has been replaced by service { process_limit }",
+    ),
+    ("sieve_storage", "has been moved into plugin { sieve_dir }"),
+    ("ssl_ca_file", "has been replaced by ssl_ca = <file"),
+    ("ssl_cert_file", "has been replaced by ssl_cert = <file"),
+    ("ssl_dh_parameters_length", "is no longer needed"),
+    ("ssl_disable", "has been renamed to ssl"),
+    ("ssl_key_file", "has been replaced by ssl_key = <file"),
+    (
+        "ssl_listen",
+        "has been replaced by service { inet_listener { address } }",
+    ),
+    ("ssl_parameters_regenerate", "is no longer needed"),
+    ("ssl_protocols", "has been replaced by ssl_min_protocol"),
+];
+
+/// What Dovecot 2.3 says of an obsolete setting it still reads.
+pub fn obsolete_23(name: &str) -> Option<&'static str> {
+    OBSOLETE_23
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, what)| *what)
+}
+
+/// Whether a top-level section takes a name (`namespace inbox {`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionName {
+    /// Dovecot 2.4 fails with "KIND { } is missing section name".
+    Required,
+    /// Dovecot 2.4 fails with "KIND { } must not have a section name".
+    Forbidden,
+    /// Either.
+    Either,
+}
+
+/// The section kinds Dovecot 2.3 takes at the top level besides its
+/// settings' names, found by giving its `doveconf` `KIND { }` and `KIND x
+/// { }` (the test `catalogue::top_level_sections_are_what_each_doveconf_says`
+/// does it again). Any other kind is refused: "Unknown setting: KIND".
+const SECTIONS_23: &[&str] = &[
+    "auth",
+    "dict",
+    "event_exporter",
+    "local",
+    "local_name",
+    "mail",
+    "metric",
+    "namespace",
+    "passdb",
+    "plugin",
+    "protocol",
+    "remote",
+    "service",
+    "userdb",
+];
+
+/// The same for Dovecot 2.4 (its named filters), with whether each takes a
+/// name. Any other kind is refused: "Unknown section name: KIND".
+const SECTIONS_24: &[(&str, SectionName)] = &[
+    ("acl", SectionName::Required),
+    ("acl_sharing_map", SectionName::Either),
+    ("auth_policy", SectionName::Forbidden),
+    ("crypt_global_private_key", SectionName::Required),
+    ("crypt_user_key_encryption_key", SectionName::Required),
+    ("dict", SectionName::Required),
+    ("dict_map", SectionName::Required),
+    ("dict_map_key_field", SectionName::Required),
+    ("dict_map_value_field", SectionName::Required),
+    ("dict_server", SectionName::Either),
+    ("doveadm_server", SectionName::Either),
+    ("event_exporter", SectionName::Required),
+    ("event_exporter_http_post", SectionName::Either),
+    ("execute", SectionName::Required),
+    ("fifo_listener", SectionName::Required),
+    ("fs", SectionName::Required),
+    ("fts", SectionName::Required),
+    ("fts_decoder_tika", SectionName::Forbidden),
+    ("group", SectionName::Either),
+    ("imapc", SectionName::Forbidden),
+    ("inet_listener", SectionName::Required),
+    ("language", SectionName::Required),
+    ("last_login", SectionName::Forbidden),
+    ("layout_fs", SectionName::Either),
+    ("layout_imapc", SectionName::Either),
+    ("layout_imapdir", SectionName::Either),
+    ("layout_index", SectionName::Either),
+    ("local", SectionName::Either),
+    ("local_name", SectionName::Either),
+    ("mail_attribute", SectionName::Forbidden),
+    ("mail_ext_attachment", SectionName::Forbidden),
+    ("mail_lua", SectionName::Forbidden),
+    ("mailbox", SectionName::Required),
+    ("mailbox_directory_name", SectionName::Either),
+    ("maildir", SectionName::Forbidden),
+    ("mbox", SectionName::Forbidden),
+    ("mdbox", SectionName::Forbidden),
+    ("metric", SectionName::Required),
+    ("metric_group_by", SectionName::Required),
+    ("metric_group_by_method", SectionName::Required),
+    ("namespace", SectionName::Required),
+    ("notify_status", SectionName::Forbidden),
+    ("oauth2", SectionName::Forbidden),
+    ("oauth2_local_validation", SectionName::Either),
+    ("passdb", SectionName::Required),
+    ("passdb_imapc", SectionName::Either),
+    ("passdb_pam", SectionName::Forbidden),
+    ("passdb_passwd", SectionName::Either),
+    ("passdb_passwd_file", SectionName::Either),
+    ("passdb_static", SectionName::Forbidden),
+    ("pop3c", SectionName::Forbidden),
+    ("protocol", SectionName::Either),
+    ("push_notification", SectionName::Required),
+    ("quota", SectionName::Required),
+    ("quota_clone", SectionName::Forbidden),
+    ("quota_count", SectionName::Either),
+    ("quota_fs", SectionName::Forbidden),
+    ("quota_imapc", SectionName::Forbidden),
+    ("quota_maildir", SectionName::Either),
+    ("quota_over_status", SectionName::Forbidden),
+    ("quota_warning", SectionName::Required),
+    ("remote", SectionName::Either),
+    ("service", SectionName::Required),
+    ("ssl_client", SectionName::Forbidden),
+    ("ssl_server", SectionName::Forbidden),
+    ("stats_server", SectionName::Either),
+    ("unix_listener", SectionName::Required),
+    ("userdb", SectionName::Required),
+    ("userdb_passwd", SectionName::Either),
+    ("userdb_passwd_file", SectionName::Either),
+    ("userdb_static", SectionName::Forbidden),
+    ("virtual", SectionName::Forbidden),
+    ("welcome", SectionName::Forbidden),
+];
+
+/// Whether Dovecot `version` takes a top-level section of this kind, and
+/// whether it takes a name: a setting's name opens one too (2.3: a list of
+/// values; 2.4: a boollist or a named filter).
+pub fn top_level_section(version: Dovecot, kind: &str) -> Option<SectionName> {
+    let listed = match version {
+        Dovecot::V23 => SECTIONS_23.contains(&kind).then_some(SectionName::Either),
+        Dovecot::V24 => SECTIONS_24
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, n)| *n),
+    };
+    listed.or_else(|| {
+        catalogue(version)
+            .get(Scope::Global, kind)
+            .map(|_| SectionName::Either)
+    })
+}
+
+/// Every section kind [`top_level_section`] lists on top of the settings.
+pub fn listed_sections(version: Dovecot) -> Vec<&'static str> {
+    match version {
+        Dovecot::V23 => SECTIONS_23.to_vec(),
+        Dovecot::V24 => SECTIONS_24.iter().map(|(k, _)| *k).collect(),
+    }
+}
+
 /// Whether Dovecot 2.4 knows a top-level setting (or boollist) of this name.
 pub fn is_dovecot24_setting(name: &str) -> bool {
     catalogue(Dovecot::V24).get(Scope::Global, name).is_some()

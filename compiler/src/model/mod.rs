@@ -105,6 +105,9 @@ pub enum Unread {
     /// The other Dovecot version's name, with the value as written (the
     /// value is applied under the right name, so the other checks see it).
     Renamed(&'static catalogue::Rename, String),
+    /// A setting Dovecot 2.3 still reads but calls obsolete (with what it
+    /// says of it); the model does not apply it.
+    Obsolete(&'static str),
     /// A `service` block and a filter nested in each other: `protocol imap
     /// { service imap { } }` (`filter_outside`; `key` is `service`), or
     /// `service imap { protocol imap { } }` (`key` is the filter), which
@@ -759,7 +762,7 @@ fn uint_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
     match version {
         Dovecot::V23 => value::uint,
         Dovecot::V24 => |v| match v {
-            "unlimited" => Ok(u32::MAX),
+            _ if unlimited_24(v) => Ok(u32::MAX),
             _ => value::uint(v),
         },
     }
@@ -780,7 +783,7 @@ fn count_of(version: Dovecot) -> fn(&str) -> Result<u32, value::ValueError> {
     match version {
         Dovecot::V23 => value::uint,
         Dovecot::V24 => |v| match v {
-            "unlimited" => Ok(0),
+            _ if unlimited_24(v) => Ok(0),
             _ => value::uint(v),
         },
     }
@@ -792,7 +795,7 @@ fn size_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
     match version {
         Dovecot::V23 => value::size,
         Dovecot::V24 => |v| match v {
-            "unlimited" => Ok(0),
+            _ if unlimited_24(v) => Ok(0),
             _ => value::size(v),
         },
     }
@@ -819,9 +822,15 @@ fn infinite_or(
     f: fn(&str) -> Result<u64, value::ValueError>,
 ) -> Result<u64, value::ValueError> {
     match v {
-        "infinite" => Ok(u32::MAX as u64 * 1000),
+        _ if unlimited_24(v) => Ok(u32::MAX as u64 * 1000),
         _ => f(v),
     }
+}
+
+/// Dovecot 2.4 reads `unlimited` and `infinite` (lower case only) as no
+/// limit in every number, size and interval.
+fn unlimited_24(v: &str) -> bool {
+    matches!(v, "unlimited" | "infinite")
 }
 
 struct Builder<'a> {
@@ -1023,6 +1032,15 @@ impl Builder<'_> {
         if let Some(def) = catalogue::catalogue(version).get(Scope::Global, &s.key) {
             return Some(def);
         }
+        if let Some(what) = catalogue::obsolete_23(&s.key).filter(|_| version == Dovecot::V23) {
+            self.unread(
+                &s.key,
+                s.key_span,
+                place.to_string(),
+                Unread::Obsolete(what),
+            );
+            return None;
+        }
         let string_list = version == Dovecot::V23
             && s.key.split_once('/').is_some_and(|(list, key)| {
                 matches!(list, "plugin" | "dict") && !key.is_empty() && !key.contains('/')
@@ -1060,6 +1078,28 @@ impl Builder<'_> {
         }
     }
 
+    /// The value of a setting in a filter (2.4's service and listener
+    /// blocks are filters too), read as its row types it.
+    fn check_filtered_value(&mut self, s: &Setting, def: &catalogue::Def) {
+        if !matches!(def.kind, Kind::Text | Kind::Section) {
+            let v = self.expand(s);
+            self.check_global_value(s, &v, def);
+        }
+    }
+
+    /// A 2.4 setting of no block in a 2.4 service or listener block (both are
+    /// filters, where any setting may be set): its value checked as a
+    /// global's. `false` for a name 2.4 does not have.
+    fn filtered_24(&mut self, s: &Setting) -> bool {
+        if self.model.version != Dovecot::V24 || !catalogue::is_dovecot24_setting(&s.key) {
+            return false;
+        }
+        if let Some(def) = catalogue::catalogue(Dovecot::V24).get(Scope::Global, &s.key) {
+            self.check_filtered_value(s, def);
+        }
+        true
+    }
+
     /// The settings of a `protocol`, `remote`, `local` or `local_name`
     /// filter and of the filters nested in it: Dovecot's per-filter
     /// overrides of top-level settings, checked as those are (the model
@@ -1077,10 +1117,7 @@ impl Builder<'_> {
                 Item::Setting(s) => {
                     self.canonical(Scope::Global, s);
                     if let Some(def) = self.global_def(s, &place) {
-                        if !matches!(def.kind, Kind::Text | Kind::Section) {
-                            let v = self.expand(s);
-                            self.check_global_value(s, &v, def);
-                        }
+                        self.check_filtered_value(s, def);
                     }
                 }
                 Item::Section(inner) if catalogue::is_filter(&inner.kind) => {
@@ -1397,7 +1434,9 @@ impl Builder<'_> {
                 Item::Section(l)
                     if self.model.version == Dovecot::V24
                         && !l.kind.ends_with("_listener")
-                        && catalogue::is_dovecot24_setting(&l.kind) => {}
+                        && l.kind != "service"
+                        && !catalogue::is_filter(&l.kind)
+                        && catalogue::top_level_section(Dovecot::V24, &l.kind).is_some() => {}
                 Item::Section(l) => self.listener(idx, l),
             }
         }
@@ -1472,7 +1511,7 @@ impl Builder<'_> {
         let cat = catalogue::catalogue(self.model.version);
         let Some(def) = cat.by_model_name(Scope::Service, name) else {
             // A 2.4 service block is a filter: any 2.4 setting may be set in it.
-            if self.model.version == Dovecot::V24 && catalogue::is_dovecot24_setting(&s.key) {
+            if self.filtered_24(s) {
                 return;
             }
             let place = format!("service `{}`", self.model.services[idx].name);
@@ -1504,7 +1543,7 @@ impl Builder<'_> {
         self.model.version == Dovecot::V24
             && !def.svcc
             && matches!(def.kind, Kind::Uint | Kind::Size | Kind::Time)
-            && !matches!(v, "unlimited" | "infinite")
+            && !unlimited_24(v)
             && (value::size(v) == Ok(0) || value::time(v) == Ok(0))
             && def.default != "0"
     }
@@ -1580,6 +1619,10 @@ impl Builder<'_> {
                 Item::Setting(s) => {
                     let key = self.canonical(scope, s);
                     let Some(def) = cat.by_model_name(scope, key) else {
+                        // So is a 2.4 listener block.
+                        if self.filtered_24(s) {
+                            continue;
+                        }
                         let place = format!(
                             "`{} {}`",
                             sec.kind, self.model.services[idx].listeners[li].name

@@ -883,7 +883,10 @@ impl Loader<'_> {
                     .help("make the path accessible to the user running svcc and Dovecot (permissions, symbolic links), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
                     None => Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pat_s}` matches no file"))
                         .label(pat_span, format!("looked for `{full_s}`"))
-                        .help("fix the path (it is relative to the including file's directory), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
+                        .help(match pattern.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                            Some(bare) if !bare.is_empty() => format!("write `!include {}` without the quotes: Dovecot takes them as part of the file name (and refuses to start with \"No matches\")", elide(bare)),
+                            _ => "fix the path (it is relative to the including file's directory), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\"".to_string(),
+                        }),
                 };
                 if found.problems.len() > 1 {
                     d = d.note(format!(

@@ -535,7 +535,14 @@ fn parse_text(text: &str, out: &mut Vec<Stmt>) {
                 let mut inner = pair.into_inner();
                 let kw = inner.next().expect("include has a keyword");
                 let value = inner.next().expect("include has a pattern");
-                let (pattern, range, _) = value_text(value);
+                // Dovecot takes an include's quotes literally: `!include
+                // "a.conf"` looks for a file named with the quotes.
+                let (unquoted, range, quoted) = value_text(value);
+                let pattern = if quoted {
+                    text[range.clone()].to_string()
+                } else {
+                    unquoted
+                };
                 out.push(Stmt::Include {
                     stmt: start..range.end,
                     try_: kw.as_rule() == Rule::include_try_kw,

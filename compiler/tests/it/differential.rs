@@ -141,6 +141,8 @@ const NUMBERS: &[&str] = &[
     "5 }",
     "abc",
     "1k",
+    "infinite",
+    "unlimited",
 ];
 const TIMES: &[&str] = &[
     "0",
@@ -159,6 +161,8 @@ const TIMES: &[&str] = &[
     "5 ms",
     "1.5s",
     "x",
+    "infinite",
+    "unlimited",
 ];
 const SIZES: &[&str] = &[
     "0",
@@ -175,6 +179,7 @@ const SIZES: &[&str] = &[
     "1P",
     "1.5M",
     "unlimited",
+    "infinite",
 ];
 const BOOLS: &[&str] = &["yes", "no", "y", "1", "YES", "No", BAD, "0", "true", "n"];
 const USERS: &[&str] = &[
@@ -901,7 +906,7 @@ fn normalize(key: &str, v: &str) -> String {
     };
     match key {
         // 2.4's `infinite` (svcc's u32::MAX seconds): never.
-        "idle_kill" if v == "infinite" => "infinite".to_string(),
+        "idle_kill" if matches!(v, "infinite" | "unlimited") => "infinite".to_string(),
         "idle_kill" => {
             let (n, u) = num_unit(v);
             let m = match u.as_str() {
@@ -945,6 +950,13 @@ fn normalize(key: &str, v: &str) -> String {
             .join(" "),
         "drop_priv_before_exec" | "ssl" | "reuse_port" | "haproxy" => {
             yn(matches!(v.to_ascii_lowercase().as_str(), "yes" | "y" | "1"))
+        }
+        // 2.4's no limit, either word.
+        "service_count" if matches!(v, "infinite" | "unlimited") => "0".to_string(),
+        "process_limit" | "client_limit" | "process_min_avail"
+            if matches!(v, "infinite" | "unlimited") =>
+        {
+            u32::MAX.to_string()
         }
         "process_limit" | "client_limit" | "service_count" | "process_min_avail" | "port" => {
             v.parse::<u64>().map_or(v.to_string(), |n| n.to_string())
@@ -1527,4 +1539,54 @@ fn comparer_catches_a_settings_difference() {
         compare(Version::V23, &defaults, &v),
         Outcome::Disagreed(_)
     ));
+}
+
+/// Each section kind svcc's catalogue lists for the top level is one that
+/// version's `doveconf` takes (it may refuse an empty one for another
+/// reason, never as unknown), 2.4's "needs a name" kinds are refused
+/// without one, and a kind neither lists is refused as unknown by both.
+#[test]
+fn top_level_sections_are_what_each_doveconf_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    for version in [Version::V23, Version::V24] {
+        if !have(version) {
+            continue;
+        }
+        let v = version.dovecot();
+        let refusal = |kind: &str, named: bool| -> (bool, String) {
+            let p = tmp.path().join("s.conf");
+            let name = if named { " x" } else { "" };
+            std::fs::write(&p, format!("{}{kind}{name} {{\n}}\n", version.preamble())).unwrap();
+            let (_, _, err) = doveconf(version, &["-n", "-c", p.to_str().unwrap()]);
+            let unknown = err.contains(&format!("Unknown setting: {kind} {{"))
+                || err.contains(&format!("Unknown section name: {kind}"));
+            (unknown, err)
+        };
+        for kind in catalogue::listed_sections(v) {
+            let (bare, e1) = refusal(kind, false);
+            let (named, e2) = refusal(kind, true);
+            assert!(
+                !(bare && named),
+                "{v}: doveconf does not take `{kind} {{`: {e1}{e2}"
+            );
+            if catalogue::top_level_section(v, kind) == Some(catalogue::SectionName::Required) {
+                assert!(
+                    e1.contains("is missing section name"),
+                    "{v}: `{kind} {{`: {e1}"
+                );
+            }
+        }
+        let (unknown, err) = refusal("svccnosuch", false);
+        assert!(unknown, "{v}: {err}");
+        let text = format!("{}svccnosuch {{\n}}\n", version.preamble());
+        let checked = svcc_compiler::check_str("t.conf", &text, &Default::default());
+        assert!(
+            checked
+                .diagnostics
+                .iter()
+                .any(|d| d.code == "svcc::unknown-setting"),
+            "{v}: {:?}",
+            checked.diagnostics
+        );
+    }
 }

@@ -153,7 +153,7 @@ fn deep_and_large_inputs_are_bounded() {
     // A deeply nested but well-formed file and many sections parse quickly.
     let mut deep = String::new();
     for _ in 0..150_000 {
-        deep.push_str("a {\n");
+        deep.push_str("plugin {\n");
     }
     for _ in 0..150_000 {
         deep.push_str("}\n");
