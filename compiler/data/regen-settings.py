@@ -44,7 +44,7 @@ mail_index_log_rotate_max_size mail_index_log_rotate_min_age mail_index_log_rota
 mail_index_rewrite_max_log_bytes mail_index_rewrite_min_log_bytes managesieve_client_workarounds
 managesieve_implementation_string managesieve_logout_format managesieve_max_compile_errors
 managesieve_max_line_length managesieve_notify_capability managesieve_sieve_capability
-submission_backend_capabilities""".split()
+submission_backend_capabilities doveadm_proxy_port""".split()
 
 # Settings Dovecot 2.4 accepts that `doveconf -d` does not print: each identifier in the strings of its doveconf,
 # config, libdovecot and libdovecot-storage binaries, set empty in a config of its own, that doveconf does not call

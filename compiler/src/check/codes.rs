@@ -123,6 +123,9 @@ codes! {
     FILE_NOT_FOUND = "svcc::file-not-found", Warning,
         "A `key = <path` file reference to a file that does not exist.",
         "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";
+    DROPPED_CONTINUATION = "svcc::dropped-continuation", Warning,
+        "A setting continued with `\\` onto a blank or comment-only line, which Dovecot drops.",
+        "Dovecot joins a line that ends in `\\` with the next one, but when the next one is blank or only a comment it discards what it was joining: `process_limit = 5\\` followed by a blank line sets nothing, without a word. svcc does not apply it either. Remove the trailing `\\`.";
     AMBIGUOUS_COMMENT = "svcc::ambiguous-comment", Warning,
         "A `#` with no blank before it.",
         "Dovecot cuts the line at the first `#` outside quotes, so `key = a#b` sets `a`. It warns \"Ambiguous '#' character in line\"; add a blank before the comment or quote the value.";

@@ -56,7 +56,9 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 
     if g.protocols.origin.is_config() {
         for p in &g.protocols.value {
-            if p == "none" || p.starts_with('$') {
+            // 2.3's `none` is no protocol; 2.4 knows no such word. A `$`
+            // token left after expansion is a protocol name to both.
+            if p == "none" && model.version == crate::model::catalogue::Dovecot::V23 {
                 continue;
             }
             if !model.all_services().any(|s| s.protocol.value == *p) {

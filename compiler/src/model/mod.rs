@@ -1348,6 +1348,8 @@ impl Builder<'_> {
     ) -> Option<T> {
         match parse(v) {
             Ok(t) => Some(t),
+            // 2.4 reads `$ENV:NAME` when a process starts: any value then.
+            Err(_) if self.model.version == Dovecot::V24 && v.contains("$ENV:") => None,
             Err(_) if !self.budget.admit(s.value_span) => None,
             Err(e) => {
                 self.diags.push(

@@ -307,8 +307,8 @@ impl Loader<'_> {
         let (text, bad_at) = match String::from_utf8(bytes) {
             Ok(s) => (s, None),
             Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+                let at = first_bad_outside_comment(e.as_bytes());
+                (String::from_utf8_lossy(e.as_bytes()).into_owned(), at)
             }
         };
         let file = SourceFile::new(name, canon, Arc::from(text));
@@ -362,6 +362,21 @@ impl Loader<'_> {
                 } => {
                     let key_span = Span::new(id, key.start, key.end);
                     let mut value_span = Span::new(id, value.start, value.end);
+                    if !quoted && parse::dropped_continuation(&text[value.clone()]) {
+                        let first_end = value.start + text[value.clone()].find('\n').unwrap_or(0);
+                        if self.budget.admit_as(key_span, crate::Severity::Warning) {
+                            self.diags.push(
+                                Diagnostic::warning(
+                                    codes::DROPPED_CONTINUATION,
+                                    format!("Dovecot drops `{}`: its `\\` continues it onto a blank or comment-only line", &text[key.clone()]),
+                                )
+                                .label(key_span, "this setting is not set")
+                                .label(Span::new(id, first_end.saturating_sub(1), first_end), "continued onto a blank or comment line")
+                                .help("remove the `\\` at the end of the line (or put the value's rest right after it): Dovecot discards a statement whose continuation meets a blank or comment line, and svcc does not apply it either"),
+                            );
+                        }
+                        continue;
+                    }
                     // `process_limit = 5 }`: Dovecot reads `5 }` as the value and
                     // keeps the section open; say so, and close it.
                     let mut closes = false;
@@ -1010,6 +1025,36 @@ impl Loader<'_> {
             );
         }
     }
+}
+
+/// Where (in the text with each invalid sequence replaced by U+FFFD, as
+/// `String::from_utf8_lossy` makes it) the first invalid UTF-8 sequence
+/// outside a comment is. Dovecot never reads a comment, so a Latin-1 `#`
+/// line is harmless; a `#` inside quotes starts no comment.
+fn first_bad_outside_comment(bytes: &[u8]) -> Option<usize> {
+    let (mut at, mut comment, mut quoted, mut escaped) = (0, false, false, false);
+    for chunk in bytes.utf8_chunks() {
+        for b in chunk.valid().bytes() {
+            match b {
+                b'\n' => (comment, quoted, escaped) = (false, false, false),
+                _ if comment => {}
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b'#' if !quoted => comment = true,
+                _ => {}
+            }
+        }
+        at += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            if !comment {
+                return Some(at);
+            }
+            // (An invalid sequence holds no ASCII byte: no newline.)
+            at += char::REPLACEMENT_CHARACTER.len_utf8();
+        }
+    }
+    None
 }
 
 /// Text from the config quoted in a message, cut in the middle past 160

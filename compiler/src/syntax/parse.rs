@@ -408,6 +408,15 @@ fn continuation(text: &str, at: usize) -> usize {
     }
 }
 
+/// Whether a `\` continuation in `raw` (a value as written over several
+/// lines) meets a blank or comment-only line: Dovecot then drops the whole
+/// statement it was joining, without a word.
+pub(super) fn dropped_continuation(raw: &str) -> bool {
+    raw.split('\n')
+        .skip(1)
+        .any(|line| code(line).trim_matches([' ', '\t', '\r']).is_empty())
+}
+
 /// A line's text without its comment: up to the first `#` outside a
 /// quoted string that closes on the line, as Dovecot cuts it.
 fn code(line: &str) -> &str {
@@ -638,12 +647,31 @@ fn join_continuations(s: &str) -> String {
             out.push_str(line.trim_start_matches([' ', '\t']));
         }
     }
+    // A value continued onto a blank or comment-only line ends with the
+    // joining blank; Dovecot trims it with the line.
+    let end = out.trim_end_matches([' ', '\t']).len();
+    out.truncate(end);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value continued onto a blank or comment-only line keeps no
+    /// trailing blank (`yes ` would be no boolean).
+    #[test]
+    fn a_continuation_onto_a_blank_line_adds_no_blank() {
+        for src in [
+            "k = yes\\\n\n",
+            "k = yes\\\n# c\n",
+            "k = yes \\\n  #c\n",
+            "k = yes\\\n\t\n",
+        ] {
+            assert_eq!(texts(src), ["k=yes"], "{src:?}");
+        }
+        assert_eq!(texts("k = a\\\nb\n"), ["k=a b"]);
+    }
 
     fn texts(src: &str) -> Vec<String> {
         parse(src)

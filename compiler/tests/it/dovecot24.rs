@@ -362,3 +362,24 @@ fn debian_13_stock_config_checks_clean_as_24() {
         .iter()
         .any(|d| d.code == codes::RENAMED_SETTING));
 }
+
+/// 2.4 reads `$ENV:NAME` when a process starts, so any setting may take
+/// one (its `doveconf -n` accepts `process_limit = $ENV:X`); 2.3 refuses it
+/// in a number.
+#[test]
+fn an_env_value_is_no_type_error_in_24() {
+    let text = "service imap {\n  process_limit = $ENV:X\n}\nmail_debug = $ENV:Y\n";
+    let v24 = check(
+        &format!("dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n{text}"),
+        None,
+    );
+    assert!(problems(&v24).is_empty(), "{:?}", problems(&v24));
+    let v23 = check(text, None);
+    assert!(
+        v23.diagnostics
+            .iter()
+            .any(|d| d.code == "svcc::invalid-value"),
+        "{:?}",
+        problems(&v23)
+    );
+}

@@ -726,3 +726,30 @@ fn no_error_hides_behind_the_print_cap_and_advice_never_fails() {
         .iter()
         .any(|d| d.code == "svcc::limit" && d.severity == svcc_compiler::Severity::Warning));
 }
+
+/// Dovecot never reads a comment: a Latin-1 `#` comment (also after a
+/// value) is no encoding error, while a Latin-1 byte in a value, quoted or
+/// not, and a `#` inside quotes, which starts no comment, still are.
+#[test]
+fn a_latin1_comment_is_harmless_a_latin1_value_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let codes_of = |bytes: &[u8]| -> Vec<(&'static str, u32)> {
+        let p = dir.path().join("c.conf");
+        std::fs::write(&p, bytes).unwrap();
+        let checked = svcc_compiler::check_path(p.to_str().unwrap(), &Options::default()).unwrap();
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "svcc::encoding")
+            .map(|d| (d.code, d.labels[0].span.start))
+            .collect()
+    };
+    assert_eq!(codes_of(b"# caf\xe9\nmail_debug = yes # d\xe9bug\n"), []);
+    // The value's byte, where it is in the text as read (the comment's
+    // byte became a 3-byte U+FFFD): offset 18.
+    assert_eq!(
+        codes_of(b"# caf\xe9\nx = \"a # \xe9\"\n"),
+        [("svcc::encoding", 18)]
+    );
+    assert_eq!(codes_of(b"login_greeting = caf\xe9\n").len(), 1);
+}
