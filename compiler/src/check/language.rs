@@ -105,6 +105,37 @@ fn filters(
             }
         }
         if matches!(sec.kind.as_str(), "local" | "remote") {
+            let kind = &sec.kind;
+            match (&sec.name, sec.name_span) {
+                (None, _) if budget.admit(sec.header) => out.push(
+                    Diagnostic::error(codes::INVALID_FILTER, format!("`{kind}` needs an address or network"))
+                        .label(sec.header, "no address")
+                        .help(format!("write e.g. `{kind} 10.0.0.0/8 {{` (Dovecot fails here with \"gethostbyname() failed\")")),
+                ),
+                (Some(name), Some(span)) if !name.contains('/') && name.parse::<std::net::IpAddr>().is_err() && !host_name(name) && budget.admit(span) => out.push(
+                    Diagnostic::error(codes::INVALID_FILTER, format!("`{name}` is neither an address nor a host name"))
+                        .label(span, "not an IP address, network or host name")
+                        .help(format!("write an address, a network such as `10.0.0.0/8`, or a host name (Dovecot fails here with \"gethostbyname({name}) failed\")")),
+                ),
+                _ => {}
+            }
+            // `local 10.0.0.0/8 { local 10.1.2.3 { } }`: the inner network
+            // must lie inside the outer one.
+            if let (Some(o), Some(inner)) = (
+                outer.filter(|o| o.kind == *kind),
+                sec.name.as_deref().and_then(network),
+            ) {
+                if let Some(outer_net) = o.name.as_deref().and_then(network) {
+                    if !inside(inner, outer_net) && budget.admit(sec.header) {
+                        out.push(
+                            Diagnostic::error(codes::INVALID_FILTER, format!("`{kind} {}` is not inside `{kind} {}`", sec.name.as_deref().unwrap_or(""), o.name.as_deref().unwrap_or("")))
+                                .label(sec.header, "this network")
+                                .label(o.header, "is not inside this one")
+                                .help(format!("a nested `{kind}` narrows the outer one: use an address or network inside it (Dovecot: \"{kind} net1 {{ {kind} net2 {{ .. }} }} requires net2 to be inside net1\")")),
+                        );
+                    }
+                }
+            }
             if let (Some(name), Some(span)) = (&sec.name, sec.name_span) {
                 if let Some((ip, bits)) = name.split_once('/') {
                     let max = match ip.parse::<std::net::IpAddr>() {
@@ -173,7 +204,9 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
                     _ => d.help(format!("Dovecot refuses to start with \"{refusal}\"; for a section of a plugin svcc does not know, silence this with `# svcc: disable=unknown-setting`")),
                 }
             }
-            Some(catalogue::SectionName::Required) if version == Dovecot::V24 && sec.name.is_none() => {
+            Some(catalogue::SectionName::Required)
+                if version == Dovecot::V24 && sec.name.as_deref().is_none_or(str::is_empty) =>
+            {
                 Diagnostic::error(codes::MISSING_NAME, format!("`{}` block without a name", sec.kind))
                     .label(sec.header, "name missing")
                     .help(format!("write `{} NAME {{`; Dovecot 2.4 fails with \"{} {{ }} is missing section name\"", sec.kind, sec.kind))
@@ -197,4 +230,53 @@ fn unknown_section_refusal(version: Dovecot, kind: &str) -> String {
         Dovecot::V23 => format!("Unknown setting: {kind} {{ {kind}"),
         Dovecot::V24 => format!("Unknown section name: {kind}"),
     }
+}
+
+/// A host name as a resolver takes one: dot-separated labels of letters,
+/// digits and `-` (not at a label's ends), 1 to 63 bytes each, at most 253
+/// in all (a trailing dot allowed).
+fn host_name(name: &str) -> bool {
+    let n = name.strip_suffix('.').unwrap_or(name);
+    !n.is_empty()
+        && n.len() <= 253
+        && n.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// An address (a network of one) or `address/bits`, as (address, bits).
+fn network(name: &str) -> Option<(std::net::IpAddr, u32)> {
+    let (ip, bits) = match name.split_once('/') {
+        Some((ip, bits)) => (ip.parse().ok()?, bits.parse().ok()?),
+        None => {
+            let ip: std::net::IpAddr = name.parse().ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    Some((ip, bits))
+}
+
+/// Whether network `a` lies inside network `b` (a /0, or the same family,
+/// at least as long a mask, and `b`'s prefix).
+fn inside(a: (std::net::IpAddr, u32), b: (std::net::IpAddr, u32)) -> bool {
+    use std::net::IpAddr;
+    // A /0 holds every address, of either family (as Dovecot's check says).
+    if b.1 == 0 {
+        return true;
+    }
+    let (bits, width, x, y) = match (a.0, b.0) {
+        (IpAddr::V4(x), IpAddr::V4(y)) => {
+            (b.1, 32, u128::from(u32::from(x)), u128::from(u32::from(y)))
+        }
+        (IpAddr::V6(x), IpAddr::V6(y)) => (b.1, 128, u128::from(x), u128::from(y)),
+        _ => return false,
+    };
+    if a.1 < b.1 || bits > width {
+        return false;
+    }
+    let shift = width - bits;
+    shift >= 128 || (x >> shift) == (y >> shift)
 }

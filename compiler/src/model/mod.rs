@@ -1366,7 +1366,8 @@ impl Builder<'_> {
     }
 
     fn service(&mut self, sec: &Section) {
-        let Some(name) = sec.name.clone() else {
+        // (`service "" {` is nameless too.)
+        let Some(name) = sec.name.clone().filter(|n| !n.is_empty()) else {
             if !self.budget.admit(sec.header) {
                 return;
             }

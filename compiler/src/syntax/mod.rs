@@ -612,6 +612,22 @@ impl Loader<'_> {
                     "nothing may follow `{` on its line",
                     "put each setting on its own line after the header, and the closing `}` on a line of its own (Dovecot fails here with \"Garbage after '{'\")".to_string(),
                 )
+            } else if separate && {
+                // The name after the type: a quote that never closes?
+                let rest = header
+                    .trim_start()
+                    .split_once([' ', '\t'])
+                    .map_or("", |(_, r)| r.trim_start());
+                rest.chars()
+                    .next()
+                    .filter(|q| matches!(q, '"' | '\''))
+                    .is_some_and(|q| !rest[1..].contains(q))
+            } {
+                (
+                    "the quoted section name is not closed".to_string(),
+                    "no closing quote before `{`",
+                    "close the quote (`service \"imap\" {`) or drop it (Dovecot fails here with \"Expecting '{'\")".to_string(),
+                )
             } else if separate {
                 (
                     "a section header has at most a type and one name before `{`".to_string(),

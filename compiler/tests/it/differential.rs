@@ -454,14 +454,17 @@ impl Gen<'_> {
         match if self.r.chance(70) {
             self.r.below(3) * 2
         } else {
-            self.r.below(6)
+            self.r.below(9)
         } {
             0 => format!("protocol imap {{\n  {inner}\n}}\n"),
             1 => format!("local 127.0.0.1/33 {{\n  {inner}\n}}\n"),
             2 => format!("remote 10.0.0.0/8 {{\n  protocol imap {{\n    {inner}\n  }}\n}}\n"),
             3 => format!("protocol imap {{\n  local 127.0.0.1 {{\n    {inner}\n  }}\n}}\n"),
             4 => format!("local_name mail.example.com {{\n  {inner}\n}}\n"),
-            _ => format!("protocol imap {{\n  protocol pop3 {{\n    {inner}\n  }}\n}}\n"),
+            5 => format!("protocol imap {{\n  protocol pop3 {{\n    {inner}\n  }}\n}}\n"),
+            6 => format!("local 10.0.0.0/8 {{\n  local 10.1.2.3 {{\n    {inner}\n  }}\n}}\n"),
+            7 => format!("local 10.0.0.0/16 {{\n  local 10.0.0.0/8 {{\n    {inner}\n  }}\n}}\n"),
+            _ => format!("remote {{\n  {inner}\n}}\n"),
         }
     }
 
@@ -507,6 +510,12 @@ impl Gen<'_> {
             "service imap {\n  process_limit = 7#x\n}\n",
             "service imap {\n  process_limit = \\\n  7\n}\n",
             "service imap {\n  user = \"a \\\" b\"\n}\n",
+            "service \"\" {\n}\n",
+            "service \"imap {\n}\n",
+            "service imap {\n  process_limit = 5\\\n\n}\n",
+            "mail_debug = yes \\\n# why\n",
+            "foo {\n}\n",
+            "# caf\u{e9} in UTF-8\n",
         ]);
         j.to_string()
     }
