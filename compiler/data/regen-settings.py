@@ -227,15 +227,17 @@ def main():
     probes = [(n, d) for n, d, sec in g23 if not sec and n not in known24 and n not in old_names]
     probes += [(n, "") for n in HIDDEN_24 if n not in known24 and n not in {p for p, _ in probes}]
 
-    def accepted(item):
-        """Whether 2.4 knows the setting, and the type its error names for a bad value."""
+    def accepted(item, v24=True):
+        """Whether the version knows the setting, and the type its error names for the value."""
         name, default = item
-        conf = os.path.join(tmp, name + ".conf")
+        conf = os.path.join(tmp, name + (".conf" if v24 else ".23.conf"))
         with open(conf, "w") as f:
-            f.write(f"dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n{name} = {default}\n")
-        r = subprocess.run(["bash", TOOL, "doveconf", "-n", "-c", conf], capture_output=True, text=True)
+            head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
+            f.write(f"{head}{name} = {default}\n")
+        cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
+        r = subprocess.run(cmd + ["-n", "-c", conf], capture_output=True, text=True)
         errors = {"Invalid boolean": "bool", "Invalid number": "uint", "Invalid size": "size",
-                  "Invalid time interval": "time"}
+                  "Invalid time interval": "time", "Invalid port number": "port"}
         typed = next((t for e, t in errors.items() if e in r.stderr), None)
         return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr, typed
 
@@ -266,11 +268,16 @@ def main():
 
     rows23 = []
     d23 = {n: d for n, d, _ in g23}
-    for n, d, sec in sorted(g23) + [(n, "", False) for n in HIDDEN_23 if n not in d23]:
+    # A hidden 2.3 setting has no default to type it by: its error for an empty value names the type.
+    hidden23 = [n for n in HIDDEN_23 if n not in d23]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        typed23 = dict(zip(hidden23, (t for _, t in pool.map(lambda n: accepted((n, ""), False), hidden23))))
+    for n, d, sec in sorted(g23) + [(n, "", False) for n in hidden23]:
         if sec:
             continue
         other = d24.get(back.get(("global", n), n))
-        rows23.append(("global", n, typ("global", n, d, other), d, "", docs.get(("global", n), "")))
+        t = typed23.get(n) or typ("global", n, d, other)
+        rows23.append(("global", n, t, d, "", docs.get(("global", n), "")))
     for b in BLOCKS:
         for n, d in sorted(b23[b].items()):
             other = b24[b].get(back.get((b, n), n))
