@@ -17,7 +17,8 @@ run by tools/dovecot24 without installing it).
   are also the settings of those blocks (2.4's short names inside a block). RENAMED_24 says which 2.3 setting a 2.4
   setting replaces.
 - type: inferred from the default (`yes`/`no`, a time, a size, an octal mode, a number), from the other version's
-  default when one is empty or `0`, else text.
+  default when one is empty or `0`, else text; then each global setting is set to `x` in a config of its own, and
+  the type the error names (number, size, interval, boolean, port) wins.
 - doc: the comment above the setting in 2.3's stock `conf.d/` (the first sentence), where there is one.
 
 Columns: scope, name, type, default, replaces (2.4: the 2.3 name; `<` when 2.3's value was `<file`), doc.
@@ -295,6 +296,19 @@ def main():
             old, f = renamed.get((b, n), (None, False))
             rep = (old + (" <" if f else "")) if old else ""
             rows24.append((b, n, typ(b, n, d, b23[b].get(old or n)), d, rep, docs.get((b, old or n), "")))
+
+    # A default types a setting only so far: `0` may be a number, an interval or a size. Each global setting is set to
+    # `x` in a config of its own; the error doveconf gives names its type (an accepted `x` is text).
+    def probed_types(rows, v24):
+        names = [r[1] for r in rows if r[0] == "global" and r[2] in ("uint", "size", "time", "bool", "text")]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            return dict(zip(names, pool.map(lambda n: accepted((n, "x"), v24)[1], names)))
+
+    for rows, v24 in ((rows23, False), (rows24, True)):
+        types = probed_types(rows, v24)
+        for i, r in enumerate(rows):
+            if types.get(r[1]) and r[0] == "global":
+                rows[i] = (r[0], r[1], types[r[1]]) + r[3:]
 
     check = "--check" in sys.argv[1:]
     v23 = run(["doveconf", "-a", "-c", empty]).splitlines()[0].split()[1]
