@@ -559,9 +559,7 @@ fn service_tokens(
         }
         ListenerKind::Unix => {
             let path = &l.name;
-            // Only the permission bits take effect (Dovecot and the runtime
-            // create the socket under `umask(0777 ^ mode)`).
-            let mode = (l.mode.value & 0o777) as u32;
+            let mode = l.effective_mode();
             let user = opt(&expand_user(&l.user.value, model));
             let group = opt(&expand_user(&l.group.value, model));
             Some(quote! {

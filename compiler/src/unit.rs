@@ -98,7 +98,7 @@ pub fn units(model: &Model, name: &str, exec: &str) -> Vec<Unit> {
                     let _ = writeln!(
                         t,
                         "ListenStream={path}\nSocketMode=0{:o}",
-                        l.mode.value & 0o777
+                        l.effective_mode()
                     );
                     if !l.user.value.is_empty() && !l.user.value.starts_with('$') {
                         let _ = writeln!(t, "SocketUser={}", l.user.value);

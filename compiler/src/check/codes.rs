@@ -44,7 +44,7 @@ codes! {
         "`!include PATTERN` is relative to the including file's directory and must match at least one file, even for a plain path: Dovecot refuses to start with \"No matches\". Use `!include_try` for optional files.";
     EMPTY_INCLUDE = "svcc::empty-include", Warning,
         "An `!include_try` that names no file.",
-        "Dovecot reads a bare `!include_try` as including nothing and stays quiet (a bare `!include` fails with \"No matches\", `svcc::include-not-found`). The line was most likely meant to name a file or glob.";
+        "Dovecot reads a bare `!include_try` as including nothing and stays quiet. The line was most likely meant to name a file or glob. (A bare `!include` is `svcc::include-not-found`: Dovecot reads it as the config's own directory and includes nothing, or fails with \"No matches\" for a config named without a directory.)";
     INCLUDE_CYCLE = "svcc::include-cycle", Error,
         "A file includes itself, directly or through others.",
         "Dovecot fails with \"Recursive include file\". The diagnostic points at the `!include` that closes the cycle and lists the chain.";
@@ -52,8 +52,8 @@ codes! {
         "A value of the wrong type: number, size, time, boolean, octal mode or port.",
         "Dovecot's types are strict: numbers are plain decimals; sizes take B/K/M/G/T (×1024); times need a unit (`60 secs`, `1 min`) unless 0; booleans are `yes` or `no`; modes are octal only with a leading 0 (`666` is decimal!); ports are 0–65535. Dovecot refuses to start on any of these.";
     UNKNOWN_SETTING = "svcc::unknown-setting", Error,
-        "A setting the config's Dovecot version does not know: inside a `service` or listener block, at the top level, or in a `protocol`, `local`, `remote` or `local_name` filter.",
-        "Inside `service`, `unix_listener`, `fifo_listener` and `inet_listener` blocks only Dovecot's service settings (and svcc's `blocking`) are allowed. Elsewhere a setting is checked against the whole table of the config's Dovecot version (`docs/settings.md`, from that version's `doveconf`), and its value against the setting's type. Either way Dovecot refuses to start (\"Unknown setting\"). Sections other than `service` and the filters (`namespace`, `passdb`, `plugin`, …) are Dovecot's own and not looked into; 2.3's `plugin/KEY = VALUE` form is fine. A setting of a plugin svcc's table lacks can be silenced with `# svcc: disable=unknown-setting`.";
+        "A setting or top-level section the config's Dovecot version does not know: inside a `service` or listener block, at the top level, or in a `protocol`, `local`, `remote` or `local_name` filter.",
+        "Inside `service`, `unix_listener`, `fifo_listener` and `inet_listener` blocks Dovecot 2.3 allows only its service and listener settings (and svcc's `blocking`); Dovecot 2.4's blocks are filters, where any 2.4 setting may be set. Elsewhere a setting is checked against the whole table of the config's Dovecot version (`docs/settings.md`, from that version's `doveconf`), and its value against the setting's type. Either way Dovecot refuses to start (\"Unknown setting\"). A top-level section is checked against the kinds the version takes (its settings' names; 2.3's `namespace`, `passdb`, `plugin`, ...; 2.4's named filters): Dovecot refuses any other with \"Unknown setting: KIND { KIND\" (2.3) or \"Unknown section name: KIND\" (2.4); what is inside such a section is Dovecot's own and not looked into. 2.3's `plugin/KEY = VALUE` form is fine. A setting of a plugin svcc's table lacks can be silenced with `# svcc: disable=unknown-setting`.";
     CONFIG_VERSION = "svcc::config-version", Error,
         "A Dovecot 2.4 config whose first setting is not `dovecot_config_version`, or that setting in a 2.3 config.",
         "Dovecot 2.4 reads a config only when its first setting is `dovecot_config_version` (\"The first setting must be dovecot_config_version\"); it is how svcc tells a 2.4 config from a 2.3 one, too. Dovecot 2.3 knows no such setting. `svcc check --dovecot 2.3|2.4` checks a config as one version whatever it says; `svcc migrate` converts a 2.3 config into 2.4.";
@@ -118,8 +118,8 @@ codes! {
         "`first_valid_uid` above `last_valid_uid` (or the same for gids).",
         "No user could log in. Dovecot fails with \"first_valid_uid can't be larger than last_valid_uid\".";
     MISSING_NAME = "svcc::missing-name", Error,
-        "A service or listener block without a name or path.",
-        "Dovecot fails with \"Service #N is missing name\" or \"path must not be empty\".";
+        "A service or listener block without a name or path, or a Dovecot 2.4 named filter that needs a name without one.",
+        "Dovecot fails with \"Service #N is missing name\", \"path must not be empty\" or (2.4) \"KIND { } is missing section name\".";
     FILE_NOT_FOUND = "svcc::file-not-found", Warning,
         "A `key = <path` file reference to a file that does not exist.",
         "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";
@@ -142,11 +142,11 @@ codes! {
         "A listener `mode` with bits beyond the permission bits 0777.",
         "Dovecot creates a unix socket or FIFO under `umask(0777 ^ mode)`, so the setuid, setgid and sticky bits and anything above them never reach the file: `mode = 01660` makes a 0660 socket. svcc's runtime does the same. Write the permission bits alone.";
     FILTERED_SERVICE = "svcc::filtered-service", Warning,
-        "An empty filter inside a service block, or an empty `service` block inside a filter.",
-        "Dovecot's master reads service settings with no filter, so such a block never applies. With nothing in it, it does no harm and Dovecot accepts it; with settings or sections in it, it is an error (`svcc::invalid-filter`): Dovecot 2.3 ignores them, or checks them against the built-in service of that name and refuses the config, and Dovecot 2.4 refuses a service inside a filter and reads the settings in `service x { protocol y { .. } }` as values of the service's `protocol`. Move the settings into the top-level `service` block.";
+        "An empty filter inside a service block, or an empty `service` block inside a filter, where Dovecot accepts it.",
+        "Dovecot's master reads service settings with no filter, so such a block never applies. With nothing in it, it does no harm and Dovecot 2.3 accepts it (2.4 only an empty `protocol` inside a service). With settings or sections in it, or where Dovecot refuses it, it is an error (`svcc::invalid-filter`): Dovecot 2.3 ignores it, or checks it against the built-in service of that name and refuses the config; Dovecot 2.4 refuses a service inside a filter and a `local` or `remote` filter inside a service, and reads the settings in `service x { protocol y { .. } }` as values of the service's `protocol`. Move the settings into the top-level `service` block.";
     MISSPELLED_SECTION = "svcc::misspelled-section", Error,
         "A top-level section whose type is a near miss of `service`.",
-        "svcc (like Dovecot) keeps unknown top-level sections as they are, so `servce imap {` or `Service imap {` would silently drop a whole service block from every check. Dovecot itself refuses the config with \"Unknown section\".";
+        "`servce imap {` or `Service imap {` is no service block: nothing in it is checked, and Dovecot refuses the config with \"Unknown setting: servce { servce\" (2.3) or \"Unknown section name: servce\" (2.4). Write `service NAME {`, in lower case.";
     UNKNOWN_EXECUTABLE = "svcc::unknown-executable", Error,
         "A service's `executable` names no svcc handler (svcc build and svcc::main! only).",
         "A tailored binary serves each service with a handler: a built-in (echo, discard, banner, http, metrics, peer) or a type given to `svcc::main!(..., handlers = { \"name\" => Type })`. The executable of a Dovecot service (imap, pop3, ...) is a Dovecot program svcc cannot run. Fifo listeners are not supported either.";

@@ -61,6 +61,15 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             if p == "none" && model.version == crate::model::catalogue::Dovecot::V23 {
                 continue;
             }
+            // 2.3's `$name` left unexpanded is an undefined variable, reported
+            // as that.
+            if model.version == crate::model::catalogue::Dovecot::V23
+                && p.len() > 1
+                && p.starts_with('$')
+                && !p.starts_with("$ENV:")
+            {
+                continue;
+            }
             if !model.all_services().any(|s| s.protocol.value == *p) {
                 let d = Diagnostic::error(
                     codes::UNKNOWN_PROTOCOL,

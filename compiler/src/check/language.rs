@@ -1,7 +1,8 @@
 //! The language itself: 2.4's `dovecot_config_version` rule, filters
-//! nested in Dovecot's order with well-formed networks, 2.4 syntax in a 2.3
-//! config, and a misspelt `service` section. These read the syntax tree,
-//! not the model.
+//! nested in Dovecot's order with well-formed addresses and networks, 2.4
+//! syntax in a 2.3 config, top-level sections the version does not take
+//! (a misspelt `service` said so) and 2.4's named filters' names. These
+//! read the syntax tree, not the model.
 
 use super::codes;
 use crate::model::catalogue::{self, Dovecot, Scope};
@@ -105,64 +106,15 @@ fn filters(
             }
         }
         if matches!(sec.kind.as_str(), "local" | "remote") {
-            let kind = &sec.kind;
-            match (&sec.name, sec.name_span) {
-                (None, _) if budget.admit(sec.header) => out.push(
-                    Diagnostic::error(codes::INVALID_FILTER, format!("`{kind}` needs an address or network"))
-                        .label(sec.header, "no address")
-                        .help(format!("write e.g. `{kind} 10.0.0.0/8 {{` (Dovecot fails here with \"gethostbyname() failed\")")),
-                ),
-                (Some(name), Some(span)) if !name.contains('/') && name.parse::<std::net::IpAddr>().is_err() && !host_name(name) && budget.admit(span) => out.push(
-                    Diagnostic::error(codes::INVALID_FILTER, format!("`{name}` is neither an address nor a host name"))
-                        .label(span, "not an IP address, network or host name")
-                        .help(format!("write an address, a network such as `10.0.0.0/8`, or a host name (Dovecot fails here with \"gethostbyname({name}) failed\")")),
-                ),
-                _ => {}
-            }
-            // `local 10.0.0.0/8 { local 10.1.2.3 { } }`: the inner network
-            // must lie inside the outer one.
-            if let (Some(o), Some(inner)) = (
-                outer.filter(|o| o.kind == *kind),
-                sec.name.as_deref().and_then(network),
-            ) {
-                if let Some(outer_net) = o.name.as_deref().and_then(network) {
-                    if !inside(inner, outer_net) && budget.admit(sec.header) {
-                        out.push(
-                            Diagnostic::error(codes::INVALID_FILTER, format!("`{kind} {}` is not inside `{kind} {}`", sec.name.as_deref().unwrap_or(""), o.name.as_deref().unwrap_or("")))
-                                .label(sec.header, "this network")
-                                .label(o.header, "is not inside this one")
-                                .help(format!("a nested `{kind}` narrows the outer one: use an address or network inside it (Dovecot: \"{kind} net1 {{ {kind} net2 {{ .. }} }} requires net2 to be inside net1\")")),
-                        );
-                    }
-                }
-            }
-            if let (Some(name), Some(span)) = (&sec.name, sec.name_span) {
-                if let Some((ip, bits)) = name.split_once('/') {
-                    let max = match ip.parse::<std::net::IpAddr>() {
-                        Ok(std::net::IpAddr::V4(_)) => Some(32),
-                        Ok(std::net::IpAddr::V6(_)) => Some(128),
-                        Err(_) => None,
-                    };
-                    let ok = matches!((bits.parse::<u32>(), max), (Ok(b), Some(m)) if b <= m);
-                    if !ok && budget.admit(span) {
-                        out.push(
-                            Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
-                                .label(span, match max {
-                                    Some(m) => format!("the mask must be 0 to {m}"),
-                                    None => "not an IP address with a /bits mask".to_string(),
-                                })
-                                .help("write an address and a mask such as `10.0.0.0/8` or `2001:db8::/32` (Dovecot: \"Invalid network mask\")"),
-                        );
-                    }
-                }
-            }
+            local_remote(sec, outer, out, budget);
         }
         filters(&sec.items, Some(sec), out, budget);
     }
 }
 
-/// Top-level sections: 2.4's `group @LABEL NAME {` in a 2.3 config, and
-/// a misspelt `service` (any other section is Dovecot's, unchecked).
+/// Top-level sections: 2.4's `group @LABEL NAME {` in a 2.3 config, a
+/// kind the version does not take (a misspelt `service` said so), and a
+/// 2.4 named filter without the name it needs or with one it refuses.
 fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     for item in items {
         let Item::Section(sec) = item else { continue };
@@ -188,15 +140,45 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
         let k = sec.kind.to_ascii_lowercase();
         let near_service = k == "service"
             || (k.len() < 64 && k.len() >= 5 && strsim::damerau_levenshtein(&k, "service") <= 2);
-        let d = match catalogue::top_level_section(version, &sec.kind) {
-            None if near_service => Diagnostic::error(codes::MISSPELLED_SECTION, format!("`{}` is not `service`: this block is not checked", sec.kind))
-                .label(sec.kind_span, "did you mean `service`?")
-                .help(format!("write `service NAME {{` (lower case); Dovecot refuses the config ({})", unknown_section_refusal(version, &sec.kind))),
+        let found = catalogue::top_level_section(version, &sec.kind);
+        let nameless = sec.name.as_deref().is_none_or(str::is_empty);
+        let flagged = match found {
+            None => true,
+            Some(catalogue::SectionName::Required) => version == Dovecot::V24 && nameless,
+            Some(catalogue::SectionName::Forbidden) => {
+                version == Dovecot::V24 && sec.name.is_some()
+            }
+            Some(catalogue::SectionName::Either) => false,
+        };
+        // (Admitted before a "did you mean" is looked for.)
+        if !flagged || !budget.admit(sec.kind_span) {
+            continue;
+        }
+        let d = match found {
+            None if near_service => Diagnostic::error(
+                codes::MISSPELLED_SECTION,
+                format!("`{}` is not `service`: this block is not checked", sec.kind),
+            )
+            .label(sec.kind_span, "did you mean `service`?")
+            .help(format!(
+                "write `service NAME {{` (lower case); Dovecot refuses the config ({})",
+                unknown_section_refusal(version, &sec.kind)
+            )),
             None => {
-                let d = Diagnostic::error(codes::UNKNOWN_SETTING, format!("unknown section `{}`", sec.kind))
-                    .label(sec.kind_span, format!("Dovecot {version} has no section of this name"));
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("unknown section `{}`", sec.kind),
+                )
+                .label(
+                    sec.kind_span,
+                    format!("Dovecot {version} has no section of this name"),
+                );
                 let names = catalogue::listed_sections(version);
-                let known = names.iter().copied().chain(catalogue::catalogue(version).scope(Scope::Global).map(|d| d.name));
+                let known = names.iter().copied().chain(
+                    catalogue::catalogue(version)
+                        .scope(Scope::Global)
+                        .map(|d| d.name),
+                );
                 let refusal = unknown_section_refusal(version, &sec.kind);
                 match (version, sec.kind.as_str(), catalogue::suggest(&sec.kind, known)) {
                     (Dovecot::V24, "plugin", _) => d.help(format!("Dovecot 2.4 has no `plugin {{ }}` section: a plugin's settings are top-level settings now (`svcc migrate` rewrites a 2.3 config); it fails with \"{refusal}\"")),
@@ -204,23 +186,27 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
                     _ => d.help(format!("Dovecot refuses to start with \"{refusal}\"; for a section of a plugin svcc does not know, silence this with `# svcc: disable=unknown-setting`")),
                 }
             }
-            Some(catalogue::SectionName::Required)
-                if version == Dovecot::V24 && sec.name.as_deref().is_none_or(str::is_empty) =>
-            {
-                Diagnostic::error(codes::MISSING_NAME, format!("`{}` block without a name", sec.kind))
-                    .label(sec.header, "name missing")
-                    .help(format!("write `{} NAME {{`; Dovecot 2.4 fails with \"{} {{ }} is missing section name\"", sec.kind, sec.kind))
-            }
-            Some(catalogue::SectionName::Forbidden) if version == Dovecot::V24 && sec.name.is_some() => {
-                Diagnostic::error(codes::SYNTAX, format!("a `{}` block takes no name", sec.kind))
-                    .label(sec.header, "remove the name")
-                    .help(format!("write `{} {{`; Dovecot 2.4 fails with \"{} {{ }} must not have a section name\"", sec.kind, sec.kind))
-            }
-            _ => continue,
+            Some(catalogue::SectionName::Required) => Diagnostic::error(
+                codes::MISSING_NAME,
+                format!("`{}` block without a name", sec.kind),
+            )
+            .label(sec.header, "name missing")
+            .help(format!(
+                "write `{} NAME {{`; Dovecot 2.4 fails with \"{} {{ }} is missing section name\"",
+                sec.kind, sec.kind
+            )),
+            Some(catalogue::SectionName::Forbidden) => Diagnostic::error(
+                codes::SYNTAX,
+                format!("a `{}` block takes no name", sec.kind),
+            )
+            .label(sec.header, "remove the name")
+            .help(format!(
+                "write `{} {{`; Dovecot 2.4 fails with \"{} {{ }} must not have a section name\"",
+                sec.kind, sec.kind
+            )),
+            Some(catalogue::SectionName::Either) => continue,
         };
-        if budget.admit(sec.kind_span) {
-            out.push(d);
-        }
+        out.push(d);
     }
 }
 
@@ -247,36 +233,57 @@ fn host_name(name: &str) -> bool {
         })
 }
 
-/// An address (a network of one) or `address/bits`, as (address, bits).
-fn network(name: &str) -> Option<(std::net::IpAddr, u32)> {
-    let (ip, bits) = match name.split_once('/') {
-        Some((ip, bits)) => (ip.parse().ok()?, bits.parse().ok()?),
-        None => {
-            let ip: std::net::IpAddr = name.parse().ok()?;
-            (ip, if ip.is_ipv4() { 32 } else { 128 })
+/// A `local` or `remote` filter's name: an address or network (the one
+/// rule, `IpNet`: brackets around IPv6 allowed) or a host name, and, nested
+/// in one of its own kind, inside that one's network.
+fn local_remote(
+    sec: &Section,
+    outer: Option<&Section>,
+    out: &mut Vec<Diagnostic>,
+    budget: &mut FileBudget,
+) {
+    use svcc_facts::IpNet;
+    let kind = &sec.kind;
+    let (Some(name), Some(span)) = (&sec.name, sec.name_span) else {
+        if budget.admit(sec.header) {
+            out.push(
+                Diagnostic::error(codes::INVALID_FILTER, format!("`{kind}` needs an address or network"))
+                    .label(sec.header, "no address")
+                    .help(format!("write e.g. `{kind} 10.0.0.0/8 {{` (Dovecot fails here with \"gethostbyname() failed\")")),
+            );
         }
+        return;
     };
-    Some((ip, bits))
-}
-
-/// Whether network `a` lies inside network `b` (a /0, or the same family,
-/// at least as long a mask, and `b`'s prefix).
-fn inside(a: (std::net::IpAddr, u32), b: (std::net::IpAddr, u32)) -> bool {
-    use std::net::IpAddr;
-    // A /0 holds every address, of either family (as Dovecot's check says).
-    if b.1 == 0 {
-        return true;
+    let net = IpNet::parse(name);
+    match &net {
+        Err(why) if name.contains('/') && budget.admit(span) => out.push(
+            Diagnostic::error(codes::INVALID_FILTER, format!("invalid network `{name}`"))
+                .label(span, why.clone())
+                .help("write an address and a mask such as `10.0.0.0/8` or `2001:db8::/32` (Dovecot: \"Invalid network mask\")"),
+        ),
+        Err(_) if !name.contains('/') && !host_name(name) && budget.admit(span) => out.push(
+            Diagnostic::error(codes::INVALID_FILTER, format!("`{name}` is neither an address nor a host name"))
+                .label(span, "not an IP address, network or host name")
+                .help(format!("write an address, a network such as `10.0.0.0/8`, or a host name (Dovecot fails here with \"gethostbyname({name}) failed\")")),
+        ),
+        _ => {}
     }
-    let (bits, width, x, y) = match (a.0, b.0) {
-        (IpAddr::V4(x), IpAddr::V4(y)) => {
-            (b.1, 32, u128::from(u32::from(x)), u128::from(u32::from(y)))
-        }
-        (IpAddr::V6(x), IpAddr::V6(y)) => (b.1, 128, u128::from(x), u128::from(y)),
-        _ => return false,
+    // `local 10.0.0.0/8 { local 10.1.2.3 { } }`: the inner network must lie
+    // inside the outer one (a /0 holds any address, of either family).
+    let Some(o) = outer.filter(|o| o.kind == *kind) else {
+        return;
     };
-    if a.1 < b.1 || bits > width {
-        return false;
+    let (Ok(inner), Some(Ok(outer_net))) = (net, o.name.as_deref().map(IpNet::parse)) else {
+        return;
+    };
+    let inside =
+        outer_net.bits == 0 || (inner.bits >= outer_net.bits && outer_net.contains(inner.addr));
+    if !inside && budget.admit(sec.header) {
+        out.push(
+            Diagnostic::error(codes::INVALID_FILTER, format!("`{kind} {name}` is not inside `{kind} {}`", o.name.as_deref().unwrap_or("")))
+                .label(sec.header, "this network")
+                .label(o.header, "is not inside this one")
+                .help(format!("a nested `{kind}` narrows the outer one: use an address or network inside it (Dovecot: \"{kind} net1 {{ {kind} net2 {{ .. }} }} requires net2 to be inside net1\")")),
+        );
     }
-    let shift = width - bits;
-    shift >= 128 || (x >> shift) == (y >> shift)
 }

@@ -49,9 +49,11 @@ fn modes(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
         let Origin::Config { value: span, .. } = l.mode.origin else {
             continue;
         };
-        let (mode, kept) = (l.mode.value, l.mode.value & 0o777);
+        let (mode, kept) = (l.mode.value, u64::from(l.effective_mode()));
         let decimal = !m.is_empty() && !m.starts_with('0') && m.bytes().all(|b| b.is_ascii_digit());
-        if !decimal && mode == kept {
+        // 2.3 keeps 32 bits: `040000000000` is 0, a disabled listener.
+        let wrapped = mode == 0 && crate::model::value::mode(m).is_ok_and(|full| full != 0);
+        if !decimal && !wrapped && mode == kept {
             continue;
         }
         if !budget.admit_as(span, crate::Severity::Warning) {
@@ -62,7 +64,14 @@ fn modes(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
         } else {
             "socket"
         };
-        out.push(if decimal {
+        out.push(if wrapped {
+            Diagnostic::warning(
+                codes::MODE_IGNORED_BITS,
+                format!("mode `{m}` is 0 in Dovecot 2.3, which keeps 32 bits: the listener is disabled"),
+            )
+            .label(span, "its low 32 bits are 0")
+            .help("write the permission bits alone, e.g. `mode = 0600`; a mode of 0 disables the listener")
+        } else if decimal {
             Diagnostic::warning(
                 codes::DECIMAL_MODE,
                 format!("mode `{m}` is decimal (0{mode:o}), not 0{m}"),

@@ -182,7 +182,7 @@ fn filtered_service(
         Some(why) => format!("Dovecot {version} refuses the config with \"{why}\""),
         None if version == Dovecot::V24 => "Dovecot 2.4 reads each setting in it as `protocol = VALUE` (so `process_limit = 3` there makes the service's protocol `3`, which disables it)".to_string(),
         None if filter_outside => "Dovecot 2.3 checks the block against the built-in service of that name, refuses it for a service of this config, and never applies it".to_string(),
-        None => "Dovecot 2.3 reads it as `protocol … { service … { … } }`, checks it against the built-in service of that name and never applies it".to_string(),
+        None => format!("Dovecot 2.3 reads it as `{key} … {{ service … {{ … }} }}`, checks it against the built-in service of that name and never applies it"),
     };
     let help = format!("{move_it}. {dovecot}");
     match filtered_severity(version, key, filter_outside, empty) {

@@ -112,7 +112,9 @@ pub enum Unread {
     /// { service imap { } }` (`filter_outside`; `key` is `service`), or
     /// `service imap { protocol imap { } }` (`key` is the filter), which
     /// Dovecot 2.3 reads as the first. Dovecot's master reads services with
-    /// no filter, so nothing in the block applies, and the model skips it.
+    /// no filter, so nothing in the block applies as a filter: the model
+    /// skips it, except that 2.4's `service x { protocol y { k = v } }` is
+    /// read as Dovecot 2.4 reads it, `protocol = v`.
     FilteredService {
         /// The filter holds the service (else the service holds the filter).
         filter_outside: bool,
@@ -325,6 +327,12 @@ impl Listener {
     /// and not an `ssl = yes` listener while the global `ssl = no`.
     pub fn is_bound(&self, tls: &tls::Tls) -> bool {
         self.enabled() && !(self.ssl.value && tls.ssl.value == tls::SslMode::No)
+    }
+
+    /// The permission bits the socket or FIFO gets: Dovecot (and the
+    /// runtime) create it under `umask(0777 ^ mode)`.
+    pub fn effective_mode(&self) -> u32 {
+        (self.mode.value & 0o777) as u32
     }
 
     /// Whether the listener is active (a unix/fifo mode or an inet port of 0
@@ -919,7 +927,7 @@ impl Builder<'_> {
                     self.filter_names(sec)
                 }
                 // Dovecot's other sections: not svcc's (check/language.rs
-                // points out a misspelt `service`).
+                // refuses a kind the version does not take).
                 Item::Section(_) => {}
             }
         }
@@ -1405,13 +1413,21 @@ impl Builder<'_> {
                 idx
             }
         };
-        self.service_items(idx, &sec.items);
+        self.service_items(idx, &sec.items, false);
     }
 
-    /// The settings and sections of service `idx`.
-    fn service_items(&mut self, idx: usize, items: &[Item]) {
+    /// The settings and sections of service `idx`; `as_protocol`: each
+    /// setting is read as `protocol`.
+    fn service_items(&mut self, idx: usize, items: &[Item], as_protocol: bool) {
         for item in items {
             match item {
+                Item::Setting(s) if as_protocol => {
+                    let s = Setting {
+                        key: "protocol".into(),
+                        ..s.clone()
+                    };
+                    self.service_setting(idx, &s)
+                }
                 Item::Setting(s) => self.service_setting(idx, s),
                 Item::Section(l) if l.kind == "settings" => self.handler_settings(idx, l),
                 // 2.4 reads `protocol x { k = v }` in a service as `protocol
@@ -1419,18 +1435,7 @@ impl Builder<'_> {
                 // its doveconf prints); check/names.rs refuses it.
                 Item::Section(l) if self.model.version == Dovecot::V24 && l.kind == "protocol" => {
                     self.listener(idx, l);
-                    let read: Vec<Item> = l
-                        .items
-                        .iter()
-                        .map(|i| match i {
-                            Item::Setting(s) => Item::Setting(Setting {
-                                key: "protocol".into(),
-                                ..s.clone()
-                            }),
-                            other => other.clone(),
-                        })
-                        .collect();
-                    self.service_items(idx, &read);
+                    self.service_items(idx, &l.items, true);
                 }
                 // 2.4: boollists (`imap_capability { .. }`) and named
                 // filters are settings of the service filter.

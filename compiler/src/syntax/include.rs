@@ -398,10 +398,7 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
             "the file changed while it was being opened",
         )));
     }
-    // Kernel pseudo file systems have no backing device: their st_dev is
-    // an anonymous one (major 0), as tmpfs's, overlayfs's or NFS's are. A
-    // file on a disk's file system needs no statfs.
-    if rustix::fs::major(now.dev()) == 0 && on_kernel_fs(&file) {
+    if on_kernel_fs(&file, now.dev()) {
         return Err(ReadError::NotRegular(
             "a kernel interface (/proc, /sys or the like), not a config file",
         ));
@@ -419,9 +416,16 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
     Ok(buf)
 }
 
-/// Whether an open file lives on one of Linux's kernel pseudo file systems.
+/// Whether an open file (on device `dev`) lives on one of Linux's kernel
+/// pseudo file systems.
 #[cfg(target_os = "linux")]
-fn on_kernel_fs(file: &std::fs::File) -> bool {
+fn on_kernel_fs(file: &std::fs::File, dev: u64) -> bool {
+    // They have no backing device: their st_dev is an anonymous one (major
+    // 0), as tmpfs's, overlayfs's or NFS's are. A file on a disk's file
+    // system needs no statfs.
+    if rustix::fs::major(dev) != 0 {
+        return false;
+    }
     // statfs(2) magic numbers: proc, sysfs, debugfs, tracefs, securityfs,
     // cgroup, cgroup2, configfs, bpf, efivarfs, pstore.
     const KERNEL_FS: &[u64] = &[
@@ -446,7 +450,7 @@ fn on_kernel_fs(file: &std::fs::File) -> bool {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn on_kernel_fs(_: &std::fs::File) -> bool {
+fn on_kernel_fs(_: &std::fs::File, _: u64) -> bool {
     false
 }
 

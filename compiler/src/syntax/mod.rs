@@ -362,8 +362,12 @@ impl Loader<'_> {
                 } => {
                     let key_span = Span::new(id, key.start, key.end);
                     let mut value_span = Span::new(id, value.start, value.end);
-                    if !quoted && parse::dropped_continuation(&text[value.clone()]) {
-                        let first_end = value.start + text[value.clone()].find('\n').unwrap_or(0);
+                    let stmt_end = value.end.max(key.end);
+                    if let Some(bs) = (!quoted)
+                        .then(|| parse::dropped_continuation(&text[key.start..stmt_end]))
+                        .flatten()
+                    {
+                        let bs = key.start + bs;
                         if self.budget.admit_as(key_span, crate::Severity::Warning) {
                             self.diags.push(
                                 Diagnostic::warning(
@@ -371,8 +375,8 @@ impl Loader<'_> {
                                     format!("Dovecot drops `{}`: its `\\` continues it onto a blank or comment-only line", &text[key.clone()]),
                                 )
                                 .label(key_span, "this setting is not set")
-                                .label(Span::new(id, first_end.saturating_sub(1), first_end), "continued onto a blank or comment line")
-                                .help("remove the `\\` at the end of the line (or put the value's rest right after it): Dovecot discards a statement whose continuation meets a blank or comment line, and svcc does not apply it either"),
+                                .label(Span::new(id, bs, bs + 1), "continued onto a blank or comment line")
+                                .help("remove this `\\` (or the blank line after it): Dovecot discards a statement whose continuation meets a blank or comment line, and svcc does not apply it either"),
                             );
                         }
                         continue;
@@ -621,7 +625,15 @@ impl Loader<'_> {
                 rest.chars()
                     .next()
                     .filter(|q| matches!(q, '"' | '\''))
-                    .is_some_and(|q| !rest[1..].contains(q))
+                    .is_some_and(|q| {
+                        // (`\"` inside quotes closes nothing.)
+                        let mut escaped = false;
+                        !rest[1..].chars().any(|c| {
+                            let closes = c == q && !escaped;
+                            escaped = c == '\\' && !escaped;
+                            closes
+                        })
+                    })
             } {
                 (
                     "the quoted section name is not closed".to_string(),
@@ -914,7 +926,7 @@ impl Loader<'_> {
                     .help("make the path accessible to the user running svcc and Dovecot (permissions, symbolic links), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\""),
                     None => Diagnostic::error(codes::INCLUDE_NOT_FOUND, format!("`!include {pat_s}` matches no file"))
                         .label(pat_span, format!("looked for `{full_s}`"))
-                        .help(match pattern.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                        .help(match ['"', '\''].iter().find_map(|q| pattern.strip_prefix(*q).and_then(|p| p.strip_suffix(*q))) {
                             Some(bare) if !bare.is_empty() => format!("write `!include {}` without the quotes: Dovecot takes them as part of the file name (and refuses to start with \"No matches\")", elide(bare)),
                             _ => "fix the path (it is relative to the including file's directory), or use `!include_try` for a file that may be absent; Dovecot refuses to start with \"No matches\"".to_string(),
                         }),
@@ -1046,29 +1058,23 @@ impl Loader<'_> {
 /// Where (in the text with each invalid sequence replaced by U+FFFD, as
 /// `String::from_utf8_lossy` makes it) the first invalid UTF-8 sequence
 /// outside a comment is. Dovecot never reads a comment, so a Latin-1 `#`
-/// line is harmless; a `#` inside quotes starts no comment.
+/// line is harmless; where a comment starts is `parse::code`'s rule.
 fn first_bad_outside_comment(bytes: &[u8]) -> Option<usize> {
-    let (mut at, mut comment, mut quoted, mut escaped) = (0, false, false, false);
-    for chunk in bytes.utf8_chunks() {
-        for b in chunk.valid().bytes() {
-            match b {
-                b'\n' => (comment, quoted, escaped) = (false, false, false),
-                _ if comment => {}
-                _ if escaped => escaped = false,
-                b'\\' if quoted => escaped = true,
-                b'"' => quoted = !quoted,
-                b'#' if !quoted => comment = true,
-                _ => {}
+    let mut at = 0;
+    for line in bytes.split(|&b| b == b'\n') {
+        let lossy = String::from_utf8_lossy(line);
+        let code_len = parse::code(&lossy).len();
+        let mut pos = 0;
+        for chunk in line.utf8_chunks() {
+            pos += chunk.valid().len();
+            if !chunk.invalid().is_empty() {
+                if pos < code_len {
+                    return Some(at + pos);
+                }
+                pos += char::REPLACEMENT_CHARACTER.len_utf8();
             }
         }
-        at += chunk.valid().len();
-        if !chunk.invalid().is_empty() {
-            if !comment {
-                return Some(at);
-            }
-            // (An invalid sequence holds no ASCII byte: no newline.)
-            at += char::REPLACEMENT_CHARACTER.len_utf8();
-        }
+        at += lossy.len() + 1;
     }
     None
 }

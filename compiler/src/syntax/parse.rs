@@ -408,18 +408,29 @@ fn continuation(text: &str, at: usize) -> usize {
     }
 }
 
-/// Whether a `\` continuation in `raw` (a value as written over several
-/// lines) meets a blank or comment-only line: Dovecot then drops the whole
-/// statement it was joining, without a word.
-pub(super) fn dropped_continuation(raw: &str) -> bool {
-    raw.split('\n')
-        .skip(1)
-        .any(|line| code(line).trim_matches([' ', '\t', '\r']).is_empty())
+/// Where the `\\` is (an offset into `stmt`, a statement as written from
+/// its key over several lines) that continues it onto a blank or
+/// comment-only line: Dovecot then drops the whole statement, without a
+/// word.
+pub(super) fn dropped_continuation(stmt: &str) -> Option<usize> {
+    let mut prev: Option<(usize, &str)> = None;
+    let mut at = 0;
+    for line in stmt.split('\n') {
+        if let Some((p_at, p)) = prev {
+            if code(line).trim_matches([' ', '\t', '\r']).is_empty() {
+                let cont = code(p).trim_end_matches([' ', '\t', '\r']);
+                return Some(p_at + cont.len().saturating_sub(1));
+            }
+        }
+        prev = Some((at, line));
+        at += line.len() + 1;
+    }
+    None
 }
 
 /// A line's text without its comment: up to the first `#` outside a
 /// quoted string that closes on the line, as Dovecot cuts it.
-fn code(line: &str) -> &str {
+pub(super) fn code(line: &str) -> &str {
     let t = line.as_bytes();
     let mut i = 0;
     while i < t.len() {
@@ -647,8 +658,8 @@ fn join_continuations(s: &str) -> String {
             out.push_str(line.trim_start_matches([' ', '\t']));
         }
     }
-    // A value continued onto a blank or comment-only line ends with the
-    // joining blank; Dovecot trims it with the line.
+    // (A value continued onto a blank or comment-only line ends with the
+    // joining blank: the loader drops such a statement, as Dovecot does.)
     let end = out.trim_end_matches([' ', '\t']).len();
     out.truncate(end);
     out
@@ -658,19 +669,23 @@ fn join_continuations(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// A value continued onto a blank or comment-only line keeps no
-    /// trailing blank (`yes ` would be no boolean).
+    /// A `\\` that continues a statement onto a blank or comment-only
+    /// line is found (Dovecot drops the statement); one continued onto a
+    /// value is not.
     #[test]
-    fn a_continuation_onto_a_blank_line_adds_no_blank() {
-        for src in [
-            "k = yes\\\n\n",
-            "k = yes\\\n# c\n",
-            "k = yes \\\n  #c\n",
-            "k = yes\\\n\t\n",
+    fn a_continuation_onto_a_blank_line_is_found() {
+        for (stmt, at) in [
+            ("k = yes\\\n", 7),
+            ("k = yes \\\n# c", 8),
+            ("k = \\\n  ", 4),
+            ("k = a\\\nb\\\n", 8),
+            ("k = a \\ # note\r\n\r\n", 6),
         ] {
-            assert_eq!(texts(src), ["k=yes"], "{src:?}");
+            assert_eq!(dropped_continuation(stmt), Some(at), "{stmt:?}");
+            assert_eq!(&stmt[at..at + 1], "\\", "{stmt:?}");
         }
-        assert_eq!(texts("k = a\\\nb\n"), ["k=a b"]);
+        assert_eq!(dropped_continuation("k = a\\\nb"), None);
+        assert_eq!(dropped_continuation("k = a"), None);
     }
 
     fn texts(src: &str) -> Vec<String> {

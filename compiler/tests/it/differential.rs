@@ -1578,11 +1578,18 @@ fn top_level_sections_are_what_each_doveconf_says() {
                 !(bare && named),
                 "{v}: doveconf does not take `{kind} {{`: {e1}{e2}"
             );
-            if catalogue::top_level_section(v, kind) == Some(catalogue::SectionName::Required) {
-                assert!(
-                    e1.contains("is missing section name"),
-                    "{v}: `{kind} {{`: {e1}"
-                );
+            match catalogue::top_level_section(v, kind) {
+                Some(catalogue::SectionName::Required) => {
+                    assert!(
+                        e1.contains("is missing section name"),
+                        "{v}: `{kind} {{`: {e1}"
+                    )
+                }
+                Some(catalogue::SectionName::Forbidden) => assert!(
+                    e2.contains("must not have a section name"),
+                    "{v}: `{kind} x {{`: {e2}"
+                ),
+                _ => {}
             }
         }
         let (unknown, err) = refusal("svccnosuch", false);

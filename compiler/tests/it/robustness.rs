@@ -752,4 +752,6 @@ fn a_latin1_comment_is_harmless_a_latin1_value_is_not() {
         [("svcc::encoding", 18)]
     );
     assert_eq!(codes_of(b"login_greeting = caf\xe9\n").len(), 1);
+    // Single quotes quote too.
+    assert_eq!(codes_of(b"x = 'a # \xe9'\n"), [("svcc::encoding", 9)]);
 }

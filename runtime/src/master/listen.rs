@@ -199,9 +199,10 @@ pub(crate) fn bind_unix(
     let bound = sock.bind(&addr);
     sys::proc::umask(old);
     bound.map_err(|e| err("bind", e))?;
-    // umask can only remove bits; make the mode exact.
+    // umask can only remove bits; make the mode exact (the permission bits
+    // alone, as Dovecot's umask(0777 ^ mode) leaves them).
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o777))
         .map_err(|e| err("chmod", e))?;
     if let Some((uid, gid)) = owner {
         std::os::unix::fs::chown(path, uid, gid).map_err(|e| err("chown", e))?;
