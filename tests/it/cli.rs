@@ -153,7 +153,7 @@ fn json_names_the_dovecot_version_and_dovecot_forces_it() {
     // `svcc config` spells the settings as the version does.
     std::fs::write(
         conf,
-        "dovecot_config_version = 2.4.0\nprotocols = imap\nservice imap {\n  restart_request_count = 3\n}\n",
+        "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\nprotocols = imap\nservice imap {\n  restart_request_count = 3\n}\n",
     )
     .unwrap();
     let out = svcc().args(["config", conf]).assert().code(0);

@@ -102,10 +102,23 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         ("first_valid_uid", "last_valid_uid"),
         ("first_valid_gid", "last_valid_gid"),
     ] {
-        let (Some(f), Some(l)) = (g.all.get(first), g.all.get(last)) else {
+        // A bound the config leaves out is Dovecot's default (500 for
+        // first_valid_uid): `last_valid_uid = 5` alone is refused too.
+        let (f, l) = (g.all.get(first), g.all.get(last));
+        if f.is_none() && l.is_none() {
             continue;
+        }
+        let value = |set: Option<&crate::model::Val<String>>, key: &str| {
+            let default = crate::model::catalogue::catalogue(model.version)
+                .get(crate::model::catalogue::Scope::Global, key)
+                .map(|d| d.default);
+            set.map(|v| v.value.as_str())
+                .or(default)?
+                .trim()
+                .parse::<u64>()
+                .ok()
         };
-        let (Ok(fv), Ok(lv)) = (f.value.parse::<u64>(), l.value.parse::<u64>()) else {
+        let (Some(fv), Some(lv)) = (value(f, first), value(l, last)) else {
             continue;
         };
         if lv != 0 && fv > lv {
@@ -113,9 +126,15 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 codes::UID_RANGE,
                 format!("{first} ({fv}) can't be larger than {last} ({lv})"),
             );
-            for v in [f, l] {
-                if let Some(s) = v.origin.span() {
-                    d = d.label(s, "");
+            for (v, key) in [(f, first), (l, last)] {
+                match v.and_then(|v| v.origin.span()) {
+                    Some(s) => d = d.label(s, ""),
+                    None => {
+                        d = d.note(format!(
+                            "{key} is Dovecot's default, {}",
+                            if key == first { fv } else { lv }
+                        ))
+                    }
                 }
             }
             out.push(d.help(format!("swap the values or set {last} = 0 (no upper bound): as written, no user can log in")));

@@ -21,7 +21,8 @@ pub fn check(doc: &Document, version: Dovecot) -> Vec<Diagnostic> {
 }
 
 /// 2.4's first rule: `dovecot_config_version` comes before any other
-/// setting; 2.3 knows no such setting.
+/// setting, and `dovecot_storage_version` is set; 2.3 knows no such
+/// setting.
 fn config_version(doc: &Document, version: Dovecot, own: Dovecot, out: &mut Vec<Diagnostic>) {
     let first = doc.items.iter().find_map(|i| match i {
         Item::Setting(s) => Some(s),
@@ -48,6 +49,17 @@ fn config_version(doc: &Document, version: Dovecot, own: Dovecot, out: &mut Vec<
                 }
                 out.push(d);
             } else if let Some(s) = first {
+                let storage = doc
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, Item::Setting(t) if t.key == "dovecot_storage_version"));
+                if !storage {
+                    out.push(
+                        Diagnostic::error(codes::CONFIG_VERSION, "dovecot_storage_version setting must be set")
+                            .label(s.key_span, "a Dovecot 2.4 config")
+                            .help("add `dovecot_storage_version = 2.4.0` after this line: the oldest Dovecot version whose formats the mail storage may be written in; Dovecot 2.4 refuses to start without it"),
+                    );
+                }
                 if Dovecot::parse(&s.value) != Some(Dovecot::V24) {
                     out.push(
                         Diagnostic::error(codes::CONFIG_VERSION, format!("unsupported dovecot_config_version `{}`", s.value))
@@ -142,19 +154,55 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
             || (k.len() < 64 && k.len() >= 5 && strsim::damerau_levenshtein(&k, "service") <= 2);
         let found = catalogue::top_level_section(version, &sec.kind);
         let nameless = sec.name.as_deref().is_none_or(str::is_empty);
-        let flagged = match found {
-            None => true,
-            Some(catalogue::SectionName::Required) => version == Dovecot::V24 && nameless,
-            Some(catalogue::SectionName::Forbidden) => {
-                version == Dovecot::V24 && sec.name.is_some()
-            }
-            Some(catalogue::SectionName::Either) => false,
-        };
+        // 2.3 reads `KEY VALUE {` for a plain setting as the setting, and
+        // refuses anything inside it (`protocols imap {` for `protocol`).
+        let setting_block = version == Dovecot::V23
+            && found.is_some()
+            && !sec.items.is_empty()
+            && !catalogue::listed_sections(version).contains(&sec.kind.as_str());
+        let flagged = setting_block
+            || match found {
+                None => true,
+                Some(catalogue::SectionName::Required) => version == Dovecot::V24 && nameless,
+                Some(catalogue::SectionName::Forbidden) => {
+                    version == Dovecot::V24 && sec.name.is_some()
+                }
+                Some(catalogue::SectionName::Either) => false,
+            };
         // (Admitted before a "did you mean" is looked for.)
         if !flagged || !budget.admit(sec.kind_span) {
             continue;
         }
         let d = match found {
+            Some(_) if setting_block => {
+                let first_key = sec
+                    .items
+                    .iter()
+                    .map(|i| match i {
+                        Item::Setting(s) => s.key.as_str(),
+                        Item::Section(s) => s.kind.as_str(),
+                    })
+                    .next();
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_SETTING,
+                    format!("`{}` is a setting, not a section", sec.kind),
+                )
+                .label(sec.kind_span, "a setting's name opens no block of settings");
+                let refusal = format!(
+                    "Unknown setting: {} {{ {}",
+                    sec.kind,
+                    first_key.unwrap_or("")
+                );
+                match catalogue::suggest(&sec.kind, catalogue::listed_sections(version)) {
+                    Some(m) => d.help(format!(
+                        "did you mean `{m}`? Dovecot 2.3 refuses what is inside with \"{refusal}\""
+                    )),
+                    None => d.help(format!(
+                        "write `{} = VALUE`; Dovecot 2.3 refuses what is inside with \"{refusal}\"",
+                        sec.kind
+                    )),
+                }
+            }
             None if near_service => Diagnostic::error(
                 codes::MISSPELLED_SECTION,
                 format!("`{}` is not `service`: this block is not checked", sec.kind),
