@@ -234,25 +234,33 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
                     _ => d.help(format!("Dovecot refuses to start with \"{refusal}\"; for a section of a plugin svcc does not know, silence this with `# svcc: disable=unknown-setting`")),
                 }
             }
-            Some(catalogue::SectionName::Required) => Diagnostic::error(
-                codes::MISSING_NAME,
-                format!("`{}` block without a name", sec.kind),
-            )
-            .label(sec.header, "name missing")
-            .help(format!(
-                "write `{} NAME {{`; Dovecot 2.4 fails with \"{} {{ }} is missing section name\"",
-                sec.kind, sec.kind
-            )),
-            Some(catalogue::SectionName::Forbidden) => Diagnostic::error(
-                codes::SYNTAX,
-                format!("a `{}` block takes no name", sec.kind),
-            )
-            .label(sec.header, "remove the name")
-            .help(format!(
-                "write `{} {{`; Dovecot 2.4 fails with \"{} {{ }} must not have a section name\"",
-                sec.kind, sec.kind
-            )),
             Some(catalogue::SectionName::Either) => continue,
+            Some(need) => {
+                let kind = &sec.kind;
+                let required = need == catalogue::SectionName::Required;
+                let (code, message, label, write, says) = if required {
+                    (
+                        codes::MISSING_NAME,
+                        format!("`{kind}` block without a name"),
+                        "name missing",
+                        format!("{kind} NAME {{"),
+                        "is missing section name",
+                    )
+                } else {
+                    (
+                        codes::SYNTAX,
+                        format!("a `{kind}` block takes no name"),
+                        "remove the name",
+                        format!("{kind} {{"),
+                        "must not have a section name",
+                    )
+                };
+                Diagnostic::error(code, message)
+                    .label(sec.header, label)
+                    .help(format!(
+                        "write `{write}`; Dovecot 2.4 fails with \"{kind} {{ }} {says}\""
+                    ))
+            }
         };
         out.push(d);
     }
