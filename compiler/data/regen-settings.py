@@ -18,7 +18,7 @@ run by tools/dovecot24 without installing it).
   setting replaces.
 - type: inferred from the default (`yes`/`no`, a time, a size, an octal mode, a number), from the other version's
   default when one is empty or `0`, else text; then each global setting is set to `x` in a config of its own, and
-  the type the error names (number, size, interval, boolean, port) wins.
+  the type the error names (number, size, interval, boolean, port) wins; a setting that takes `x` is text.
 - doc: the comment above the setting in 2.3's stock `conf.d/` (the first sentence), where there is one.
 
 Columns: scope, name, type, default, replaces (2.4: the 2.3 name; `<` when 2.3's value was `<file`), doc.
@@ -307,8 +307,9 @@ def main():
     for rows, v24 in ((rows23, False), (rows24, True)):
         types = probed_types(rows, v24)
         for i, r in enumerate(rows):
-            if types.get(r[1]) and r[0] == "global":
-                rows[i] = (r[0], r[1], types[r[1]]) + r[3:]
+            if r[0] == "global" and r[1] in types:
+                # No type error for `x`: text (an enum such as `auth_verbose_passwords = no|plain|sha1`).
+                rows[i] = (r[0], r[1], types[r[1]] or "text") + r[3:]
 
     check = "--check" in sys.argv[1:]
     v23 = run(["doveconf", "-a", "-c", empty]).splitlines()[0].split()[1]

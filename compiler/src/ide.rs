@@ -726,6 +726,7 @@ mod tests {
         let host = HostLimits {
             somaxconn: Some(128),
             nofile: None,
+            managesieve: None,
         };
         let (_, text) = hover(&c, FileId(0), at, host).unwrap();
         assert!(

@@ -78,7 +78,12 @@ pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
 }
 
 fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> Checked {
-    let (model, more) = model::build_for(&doc, opts.dovecot);
+    let (mut model, more) = model::build_for(&doc, opts.dovecot);
+    // Pigeonhole's managesieve services exist only where its settings plugin
+    // is installed (2.4's built-in table has none).
+    if opts.host.managesieve == Some(false) {
+        model.implicit.retain(|s| s.protocol.value != "sieve");
+    }
     diags.extend(more);
     diags.extend(check::language::check(&doc, model.version));
     diags.extend(check::run(&model, opts));

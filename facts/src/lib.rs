@@ -45,6 +45,20 @@ pub const fn client_limit_fits(blocking: bool, client_limit: u32) -> bool {
 /// queue.
 pub const SOMAXCONN_PATH: &str = "/proc/sys/net/core/somaxconn";
 
+/// Whether this host's Dovecot has Pigeonhole's managesieve: its settings
+/// plugin declares the `managesieve` services, without which Dovecot 2.3
+/// refuses `protocols = sieve` ("Unknown protocol: sieve"). `None` when no
+/// Dovecot settings plugin directory is found here.
+pub fn managesieve_installed() -> Option<bool> {
+    const DIRS: &[&str] = &[
+        "/usr/lib/dovecot/modules/settings",
+        "/usr/lib64/dovecot/settings",
+        "/usr/lib/dovecot/settings",
+    ];
+    let dir = DIRS.iter().map(std::path::Path::new).find(|d| d.is_dir())?;
+    Some(dir.join("libmanagesieve_settings.so").exists())
+}
+
 /// This host's `net.core.somaxconn`, if it can be read.
 pub fn read_somaxconn() -> Option<u32> {
     std::fs::read_to_string(SOMAXCONN_PATH)

@@ -79,7 +79,12 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     Some(s) => d.label(s, format!("`{p}` enables no service")),
                     None => d,
                 };
-                out.push(d.help(format!("install the package that provides {p} (e.g. dovecot-{p}d), define a `service` with `protocol = {p}`, or remove it from `protocols`")));
+                let package = if p == "sieve" {
+                    "dovecot-managesieved".to_string()
+                } else {
+                    format!("dovecot-{p}d")
+                };
+                out.push(d.help(format!("install the package that provides {p} (e.g. {package}), define a `service` with `protocol = {p}`, or remove it from `protocols`")));
             }
         }
     }

@@ -68,7 +68,7 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         )));
     }
 
-    if catalogue::PROCESS_LIMIT_1.contains(&name.as_str()) && pl.value != 1 {
+    if catalogue::process_limit_1(model.version).contains(&name.as_str()) && pl.value != 1 {
         let d = Diagnostic::error(
             codes::PROCESS_LIMIT_MUST_BE_1,
             format!(

@@ -25,6 +25,9 @@ pub struct HostLimits {
     pub somaxconn: Option<u32>,
     /// The soft `RLIMIT_NOFILE`.
     pub nofile: Option<u64>,
+    /// Whether Pigeonhole's managesieve is installed
+    /// (`svcc_facts::managesieve_installed`); `None`: assume it is.
+    pub managesieve: Option<bool>,
 }
 
 /// What the checks need beyond the model.

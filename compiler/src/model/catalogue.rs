@@ -102,17 +102,24 @@ impl Catalogue {
 pub const HONOURED_IN_TLS_FILTERS: &[&str] = &["ssl_cert", "ssl_key"];
 
 /// Dovecot services whose `process_limit` must be 1 (`doveconf`:
-/// "process_limit must be 1").
-pub const PROCESS_LIMIT_1: &[&str] = &[
-    "auth",
-    "anvil",
-    "log",
-    "director",
-    "indexer",
-    "ipc",
-    "old-stats",
-    "replicator",
-];
+/// "process_limit must be 1"): the built-in services whose own settings
+/// check says so. Dovecot 2.4 has no `director`, `ipc`, `old-stats` or
+/// `replicator`: a service of that name there is the config's own.
+pub fn process_limit_1(version: Dovecot) -> &'static [&'static str] {
+    match version {
+        Dovecot::V23 => &[
+            "auth",
+            "anvil",
+            "log",
+            "director",
+            "indexer",
+            "ipc",
+            "old-stats",
+            "replicator",
+        ],
+        Dovecot::V24 => &["auth", "anvil", "log", "indexer"],
+    }
+}
 
 /// Dovecot's service types.
 pub const SERVICE_TYPES: &[&str] = &["", "log", "config", "anvil", "login", "startup", "worker"];

@@ -926,9 +926,40 @@ impl Builder<'_> {
                 Item::Section(sec) if matches!(sec.kind.as_str(), "protocol" | "remote") => {
                     self.filter_names(sec)
                 }
+                // 2.4's nameless named filters: `ssl_server { cert_file = X }`
+                // is `ssl_server_cert_file = X`.
+                Item::Section(sec)
+                    if !self.builtin
+                        && self.model.version == Dovecot::V24
+                        && catalogue::top_level_section(Dovecot::V24, &sec.kind)
+                            == Some(catalogue::SectionName::Forbidden) =>
+                {
+                    self.named_filter_24(sec)
+                }
                 // Dovecot's other sections: not svcc's (check/language.rs
                 // refuses a kind the version does not take).
                 Item::Section(_) => {}
+            }
+        }
+    }
+
+    /// The settings of a 2.4 named filter that takes no name (`ssl_server
+    /// { .. }`): `KEY` is the filter's `KIND_KEY` (read as that top-level
+    /// setting) or a setting of its own name (Dovecot's; its value checked);
+    /// neither is an unknown setting ("KEY: Unknown setting: KEY (KIND_KEY
+    /// not found either.)").
+    fn named_filter_24(&mut self, sec: &Section) {
+        let cat = catalogue::catalogue(Dovecot::V24);
+        for item in &sec.items {
+            let Item::Setting(s) = item else { continue };
+            let prefixed = format!("{}_{}", sec.kind, s.key);
+            if cat.get(Scope::Global, &prefixed).is_some() {
+                self.global(&Setting {
+                    key: prefixed,
+                    ..s.clone()
+                });
+            } else if let Some(def) = self.global_def(s, &format!("`{}`", sec.kind)) {
+                self.check_filtered_value(s, def);
             }
         }
     }

@@ -596,6 +596,8 @@ fn run_dir(version: Version, dir: &Path) -> Verdicts {
         host: HostLimits {
             somaxconn: Some(1 << 20),
             nofile: Some(1 << 20),
+            // As this host's doveconf sees it.
+            managesieve: svcc_facts::managesieve_installed(),
         },
         ..Options::default()
     };
@@ -1604,5 +1606,43 @@ fn top_level_sections_are_what_each_doveconf_says() {
             "{v}: {:?}",
             checked.diagnostics
         );
+    }
+}
+
+/// `protocols = sieve` needs Pigeonhole's managesieve: svcc told whether
+/// this host has it gives this host's doveconf's verdict, and without the
+/// plugin names the package.
+#[test]
+fn sieve_needs_managesieve_as_this_hosts_doveconf_says() {
+    let text = "protocols = imap sieve\n";
+    let check = |managesieve| {
+        let opts = svcc_compiler::Options {
+            host: HostLimits {
+                managesieve,
+                ..HostLimits::default()
+            },
+            ..svcc_compiler::Options::default()
+        };
+        svcc_compiler::check_str("t.conf", text, &opts)
+    };
+    let missing = check(Some(false));
+    let d = missing
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "svcc::unknown-protocol")
+        .expect("sieve is unknown without managesieve");
+    assert!(d
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("dovecot-managesieved"));
+    assert!(!check(Some(true)).has_errors() && !check(None).has_errors());
+    if have(Version::V23) {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("s.conf");
+        std::fs::write(&p, text).unwrap();
+        let (ok, _, err) = doveconf(Version::V23, &["-n", "-c", p.to_str().unwrap()]);
+        let here = check(svcc_facts::managesieve_installed());
+        assert_eq!(!here.has_errors(), ok, "{err}");
     }
 }

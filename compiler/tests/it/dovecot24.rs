@@ -14,6 +14,7 @@ fn opts(dovecot: Option<Dovecot>) -> Options {
         host: HostLimits {
             somaxconn: Some(4096),
             nofile: Some(65536),
+            managesieve: None,
         },
         dovecot,
         ..Options::default()

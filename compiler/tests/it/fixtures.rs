@@ -13,6 +13,7 @@ pub fn options_for(text: &str) -> Options {
     let mut host = HostLimits {
         somaxconn: Some(1 << 20),
         nofile: Some(1 << 20),
+        managesieve: None,
     };
     if let Some(line) = text.lines().find_map(|l| l.strip_prefix("# svcc-test:")) {
         for kv in line.split_whitespace() {

@@ -20,6 +20,7 @@ fn stock_dovecot_config_has_no_errors() {
         host: HostLimits {
             somaxconn: Some(4096),
             nofile: Some(65536),
+            managesieve: None,
         },
         ..Options::default()
     };

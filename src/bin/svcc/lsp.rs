@@ -302,6 +302,7 @@ impl Server {
         HostLimits {
             somaxconn: svcc_facts::read_somaxconn(),
             nofile: None,
+            managesieve: svcc_facts::managesieve_installed(),
         }
     }
 

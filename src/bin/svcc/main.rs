@@ -191,7 +191,11 @@ fn host_limits(args: &CheckArgs) -> HostLimits {
             .ok()
             .map(|(soft, _)| soft)
     });
-    HostLimits { somaxconn, nofile }
+    HostLimits {
+        somaxconn,
+        nofile,
+        managesieve: svcc_facts::managesieve_installed(),
+    }
 }
 
 fn load(file: &str, opts: &Options) -> Result<Checked, ExitCode> {
