@@ -238,7 +238,8 @@ def main():
         cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
         r = subprocess.run(cmd + ["-n", "-c", conf], capture_output=True, text=True)
         errors = {"Invalid boolean": "bool", "Invalid number": "uint", "Invalid size": "size",
-                  "Invalid time interval": "time", "Invalid port number": "port"}
+                  "Invalid time interval": "time", "Invalid port number": "port",
+                  "Setting is a string list": "strlist"}
         typed = next((t for e, t in errors.items() if e in r.stderr), None)
         return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr, typed
 
@@ -300,7 +301,7 @@ def main():
     # A default types a setting only so far: `0` may be a number, an interval or a size. Each global setting is set to
     # `x` in a config of its own; the error doveconf gives names its type (an accepted `x` is text).
     def probed_types(rows, v24):
-        names = [r[1] for r in rows if r[0] == "global" and r[2] in ("uint", "size", "time", "bool", "text")]
+        names = [r[1] for r in rows if r[0] == "global" and r[2] in ("uint", "size", "time", "bool", "text", "section")]
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             return dict(zip(names, pool.map(lambda n: accepted((n, "x"), v24)[1], names)))
 
@@ -308,8 +309,12 @@ def main():
         types = probed_types(rows, v24)
         for i, r in enumerate(rows):
             if r[0] == "global" and r[1] in types:
-                # No type error for `x`: text (an enum such as `auth_verbose_passwords = no|plain|sha1`).
-                rows[i] = (r[0], r[1], types[r[1]] or "text") + r[3:]
+                # No type error for `x`: text (an enum such as `auth_verbose_passwords = no|plain|sha1`); a
+                # section stays one unless it is a string list, which `=` cannot set.
+                t = types[r[1]]
+                if r[2] == "section":
+                    t = "strlist" if t == "strlist" else "section"
+                rows[i] = (r[0], r[1], t or "text") + r[3:]
 
     check = "--check" in sys.argv[1:]
     v23 = run(["doveconf", "-a", "-c", empty]).splitlines()[0].split()[1]

@@ -264,6 +264,30 @@ fn setting(ctx: &Ctx, key: &str, value: &str) -> Result<String, String> {
             "`{key}` is not a Dovecot 2.4 setting here: convert it by hand"
         ));
     }
+    // A 2.4 string list is set as a section of `KEY = VALUE` lines:
+    // `import_environment = TZ LANG=C` (a bare name imports the variable).
+    if matches!(ctx, Ctx::Global)
+        && cat
+            .get(Scope::Global, &key)
+            .is_some_and(|d| d.kind == catalogue::Kind::StrList)
+    {
+        let mut s = format!("{key} {{\n");
+        for item in value.split_whitespace() {
+            match item.split_once('=') {
+                Some((k, v)) => s.push_str(&format!("  {k} = {}\n", variables(v)?)),
+                None if key == "import_environment" => {
+                    s.push_str(&format!("  {item} = %{{env:{item}}}\n"))
+                }
+                None => {
+                    return Err(format!(
+                        "`{key}` is a string list in 2.4 (`{key} {{ KEY = VALUE }}`): `{item}` names no value, convert it by hand"
+                    ))
+                }
+            }
+        }
+        s.push('}');
+        return Ok(s);
+    }
     // `K = $K a b`: appending to a list is 2.4's boollist.
     if let Some(rest) = value.strip_prefix(&format!("${key}")) {
         if rest.is_empty() || rest.starts_with(' ') {
@@ -449,6 +473,16 @@ mod tests {
             "protocol lmtp {\n  mail_plugins {\n    quota = yes\n    sieve = yes\n  }\n}\nmail_home = /home/%{user | domain}/%{user | username}\n# svcc migrate: user = $default_internal_user\n"
         );
         assert_eq!(r.notes.len(), 1, "`user` is no global: {:?}", r.notes);
+    }
+
+    #[test]
+    fn a_string_list_becomes_a_section() {
+        let r = m("import_environment = TZ LANG=C\n");
+        assert_eq!(
+            r.text,
+            "import_environment {\n  TZ = %{env:TZ}\n  LANG = C\n}\n"
+        );
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
     }
 
     #[test]

@@ -416,7 +416,7 @@ mod tests {
 
     fn sample(kind: Kind) -> &'static str {
         match kind {
-            Kind::Text | Kind::Section => "nobody",
+            Kind::Text | Kind::Section | Kind::StrList => "nobody",
             Kind::Uint => "3",
             Kind::Size => "64M",
             Kind::Time => "7 secs",

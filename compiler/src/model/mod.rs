@@ -1108,6 +1108,15 @@ impl Builder<'_> {
         }
         match def.kind {
             Kind::Text | Kind::Section => {}
+            Kind::StrList => {
+                if self.budget.admit(s.key_span) {
+                    self.diags.push(
+                        Diagnostic::error(codes::INVALID_VALUE, format!("`{}` is a string list: it is set as a section", s.key))
+                            .label(s.key_span, "not set with `=` in Dovecot 2.4")
+                            .help(format!("write `{} {{` with one `KEY = VALUE` line per entry, then `}}` (Dovecot 2.4: \"Setting is a string list, use '{} {{'\")", s.key, s.key)),
+                    );
+                }
+            }
             Kind::Time => {
                 self.typed(s, v, time_msecs_of(self.model.version));
             }
@@ -1592,7 +1601,7 @@ impl Builder<'_> {
     fn value(&mut self, s: &Setting, v: &str, def: &catalogue::Def) -> Option<Value> {
         let version = self.model.version;
         Some(match def.kind {
-            Kind::Text | Kind::Section => Value::Text(v.to_string()),
+            Kind::Text | Kind::Section | Kind::StrList => Value::Text(v.to_string()),
             // `service_count` (2.4's `restart_request_count`): 0 or 2.4's
             // `unlimited` is no limit.
             Kind::Uint if def.model_name() == "service_count" => {

@@ -28,6 +28,9 @@ pub enum Kind {
     Port,
     /// 2.4: a boollist or named filter (`mail_plugins { }`), set as a section.
     Section,
+    /// 2.4: a string list (`import_environment { TZ = }`): set as a section
+    /// only, never with `=`.
+    StrList,
 }
 
 impl Kind {
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Mode => "file mode (octal with a leading 0)",
             Kind::Port => "TCP port",
             Kind::Section => "section (2.4: a boollist or named filter)",
+            Kind::StrList => "string list (2.4: `NAME { KEY = VALUE }` only)",
         }
     }
 
@@ -56,6 +60,7 @@ impl Kind {
             "mode" => Kind::Mode,
             "port" => Kind::Port,
             "section" => Kind::Section,
+            "strlist" => Kind::StrList,
             _ => return None,
         })
     }
