@@ -79,10 +79,8 @@ pub fn check_str(name: &str, text: &str, opts: &Options) -> Checked {
 
 fn finish(doc: syntax::Document, mut diags: Vec<Diagnostic>, opts: &Options) -> Checked {
     let (mut model, more) = model::build_for(&doc, opts.dovecot);
-    // Pigeonhole's managesieve services exist only where its settings plugin
-    // is installed (2.4's built-in table has none).
     if opts.host.managesieve == Some(false) {
-        model.implicit.retain(|s| s.protocol.value != "sieve");
+        model.without_managesieve();
     }
     diags.extend(more);
     diags.extend(check::language::check(&doc, model.version));

@@ -62,3 +62,22 @@ pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Di
         }
     }
 }
+
+/// Pigeonhole's `managesieve_*` settings where this host's Dovecot has no
+/// managesieve: its settings plugin defines them (Dovecot 2.3: "Unknown
+/// setting").
+pub(super) fn plugins(model: &crate::model::Model, opts: &Options, out: &mut Vec<Diagnostic>) {
+    if opts.host.managesieve != Some(false) {
+        return;
+    }
+    for (key, v) in &model.globals.all {
+        let Some(span) = v.origin.span().filter(|_| key.starts_with("managesieve_")) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(codes::UNKNOWN_SETTING, format!("unknown setting `{key}`: this host's Dovecot has no managesieve"))
+                .label(span, "a setting of Pigeonhole's managesieve")
+                .help(format!("install dovecot-managesieved (Pigeonhole's managesieve), or remove the setting: Dovecot refuses to start with \"Unknown setting: {key}\"")),
+        );
+    }
+}

@@ -116,6 +116,7 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
     names::check(model, &mut out, &mut budget);
     let start = out.len();
     globals::check(model, &mut out);
+    host::plugins(model, opts, &mut out);
     tls::check(model, &mut out);
     admit(&mut out, start, &mut budget);
     budget.finish(&mut out);

@@ -616,6 +616,20 @@ pub struct Model {
 }
 
 impl Model {
+    /// This host's Dovecot has no Pigeonhole managesieve (its settings
+    /// plugin declares the managesieve services): no built-in service has
+    /// `protocol = sieve`, and a `service managesieve-login { }` block
+    /// declares a service of the config's own, with no protocol unless it
+    /// sets one (2.4's built-in table has none either way).
+    pub fn without_managesieve(&mut self) {
+        self.implicit.retain(|s| s.protocol.value != "sieve");
+        for s in &mut self.services {
+            if s.protocol.value == "sieve" && !s.protocol.origin.is_config() {
+                s.protocol = Val::default(String::new());
+            }
+        }
+    }
+
     /// Every service Dovecot would know: the config's and the built-in ones.
     pub fn all_services(&self) -> impl Iterator<Item = &Service> {
         self.services.iter().chain(self.implicit.iter())

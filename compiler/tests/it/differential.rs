@@ -1637,6 +1637,27 @@ fn sieve_needs_managesieve_as_this_hosts_doveconf_says() {
         .unwrap_or("")
         .contains("dovecot-managesieved"));
     assert!(!check(Some(true)).has_errors() && !check(None).has_errors());
+    // A `service managesieve-login { }` block is no managesieve either, and
+    // its settings are unknown without it.
+    let text =
+        "protocols = imap sieve\nservice managesieve-login {\n}\nmanagesieve_logout_format = x\n";
+    let opts = |managesieve| svcc_compiler::Options {
+        host: HostLimits {
+            managesieve,
+            ..HostLimits::default()
+        },
+        ..svcc_compiler::Options::default()
+    };
+    let codes: Vec<&str> = svcc_compiler::check_str("t.conf", text, &opts(Some(false)))
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert!(
+        codes.contains(&"svcc::unknown-protocol") && codes.contains(&"svcc::unknown-setting"),
+        "{codes:?}"
+    );
+    assert!(!svcc_compiler::check_str("t.conf", text, &opts(None)).has_errors());
     if have(Version::V23) {
         let tmp = tempfile::tempdir().unwrap();
         let p = tmp.path().join("s.conf");
