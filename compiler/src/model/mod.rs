@@ -849,6 +849,19 @@ fn infinite_or(
     }
 }
 
+/// A 2.4 named filter that takes a name (`passdb`, `namespace`,
+/// `mailbox`, ...), other than the filters and blocks svcc reads itself.
+fn is_named_list_filter_24(kind: &str) -> bool {
+    !catalogue::is_filter(kind)
+        && !matches!(kind, "service" | "group")
+        && !kind.ends_with("_listener")
+        && matches!(
+            catalogue::top_level_section(Dovecot::V24, kind),
+            Some(catalogue::SectionName::Required | catalogue::SectionName::Either)
+        )
+        && catalogue::listed_sections(Dovecot::V24).contains(&kind)
+}
+
 /// Dovecot 2.4 reads `unlimited` and `infinite` (lower case only) as no
 /// limit in every number, size and interval.
 fn unlimited_24(v: &str) -> bool {
@@ -950,6 +963,16 @@ impl Builder<'_> {
                 {
                     self.named_filter_24(sec)
                 }
+                // 2.4's named filters with a name (`passdb sql { .. }`,
+                // `namespace inbox { mailbox Trash { .. } }`).
+                Item::Section(sec)
+                    if !self.builtin
+                        && self.model.version == Dovecot::V24
+                        && sec.name.is_some()
+                        && is_named_list_filter_24(&sec.kind) =>
+                {
+                    self.named_list_filter_24(sec)
+                }
                 // Dovecot's other sections: not svcc's (check/language.rs
                 // refuses a kind the version does not take).
                 Item::Section(_) => {}
@@ -974,6 +997,47 @@ impl Builder<'_> {
                 });
             } else if let Some(def) = self.global_def(s, &format!("`{}`", sec.kind)) {
                 self.check_filtered_value(s, def);
+            }
+        }
+    }
+
+    /// The settings of a 2.4 named filter with a name, `KIND NAME { KEY =
+    /// V }`: `KEY` is a 2.4 setting, or `KIND_KEY`, or `KIND_NAME_KEY` (the
+    /// names Dovecot 2.4 tries: "args: Unknown setting: args (passdb_args or
+    /// passdb_sql_args not found either.)"); its value read as that row
+    /// types it. Named filters inside (`mailbox` in `namespace`) likewise;
+    /// other sections inside (a string list such as `fields { }`) are the
+    /// filter's own.
+    fn named_list_filter_24(&mut self, sec: &Section) {
+        let cat = catalogue::catalogue(Dovecot::V24);
+        let name = sec.name.as_deref().unwrap_or_default();
+        let place = format!("`{} {name}`", sec.kind);
+        for item in &sec.items {
+            match item {
+                Item::Setting(s) => {
+                    let found = [
+                        s.key.clone(),
+                        format!("{}_{}", sec.kind, s.key),
+                        format!("{}_{name}_{}", sec.kind, s.key),
+                    ]
+                    .iter()
+                    .find_map(|k| cat.get(Scope::Global, k));
+                    match found {
+                        Some(def) => self.check_filtered_value(s, def),
+                        None => self.unread(
+                            &s.key,
+                            s.key_span,
+                            place.clone(),
+                            Unread::Setting(Scope::Global),
+                        ),
+                    }
+                }
+                Item::Section(inner)
+                    if inner.name.is_some() && is_named_list_filter_24(&inner.kind) =>
+                {
+                    self.named_list_filter_24(inner)
+                }
+                Item::Section(_) => {}
             }
         }
     }
