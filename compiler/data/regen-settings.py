@@ -18,7 +18,8 @@ run by tools/dovecot24 without installing it).
   setting replaces.
 - type: inferred from the default (`yes`/`no`, a time, a size, an octal mode, a number), from the other version's
   default when one is empty or `0`, else text; then each global setting is set to `x` in a config of its own, and
-  the type the error names (number, size, interval, boolean, port) wins; a setting that takes `x` is text.
+  the type the error names (number, size, interval, boolean, port, string list) wins; a setting that takes `x`,
+  or refuses it as no value of its enum, is text.
 - doc: the comment above the setting in 2.3's stock `conf.d/` (the first sentence), where there is one.
 
 Columns: scope, name, type, default, replaces (2.4: the 2.3 name; `<` when 2.3's value was `<file`), doc.
@@ -241,6 +242,9 @@ def main():
                   "Invalid time interval": "time", "Invalid port number": "port",
                   "Setting is a string list": "strlist"}
         typed = next((t for e, t in errors.items() if e in r.stderr), None)
+        # Taken as it is, or refused as no value of an enum: text. Refused for another reason: unknown (None).
+        if typed is None and (r.returncode == 0 or "Invalid value" in r.stderr):
+            typed = "text"
         return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr, typed
 
     probed = {}
@@ -309,12 +313,13 @@ def main():
         types = probed_types(rows, v24)
         for i, r in enumerate(rows):
             if r[0] == "global" and r[1] in types:
-                # No type error for `x`: text (an enum such as `auth_verbose_passwords = no|plain|sha1`); a
-                # section stays one unless it is a string list, which `=` cannot set.
-                t = types[r[1]]
+                # `x` taken, or refused as no value of an enum: text (`auth_verbose_passwords = no|plain|sha1`);
+                # refused for another reason: the inferred type stays. A section stays one unless it is a string
+                # list, which `=` cannot set.
+                t = types[r[1]] or r[2]
                 if r[2] == "section":
                     t = "strlist" if t == "strlist" else "section"
-                rows[i] = (r[0], r[1], t or "text") + r[3:]
+                rows[i] = (r[0], r[1], t) + r[3:]
 
     check = "--check" in sys.argv[1:]
     v23 = run(["doveconf", "-a", "-c", empty]).splitlines()[0].split()[1]

@@ -264,15 +264,24 @@ fn setting(ctx: &Ctx, key: &str, value: &str) -> Result<String, String> {
             "`{key}` is not a Dovecot 2.4 setting here: convert it by hand"
         ));
     }
-    // A 2.4 string list is set as a section of `KEY = VALUE` lines:
-    // `import_environment = TZ LANG=C` (a bare name imports the variable).
+    // A 2.4 string list is set as a section of `KEY = VALUE` lines, which
+    // adds to the list: 2.3's `import_environment = TZ LANG=C` replaced it,
+    // so the list is emptied first (`KEY =`), unless 2.3 appended to it
+    // (`$import_environment TZ`). A bare name imports the variable.
     if matches!(ctx, Ctx::Global)
         && cat
             .get(Scope::Global, &key)
             .is_some_and(|d| d.kind == catalogue::Kind::StrList)
     {
-        let mut s = format!("{key} {{\n");
-        for item in value.split_whitespace() {
+        let (mut s, items) = match value.strip_prefix(&format!("${key}")) {
+            Some(rest) if rest.is_empty() || rest.starts_with(' ') => (String::new(), rest),
+            _ => (format!("{key} =\n"), value.as_str()),
+        };
+        if items.trim().is_empty() {
+            return Ok(s.trim_end().to_string());
+        }
+        s.push_str(&format!("{key} {{\n"));
+        for item in items.split_whitespace() {
             match item.split_once('=') {
                 Some((k, v)) => s.push_str(&format!("  {k} = {}\n", variables(v)?)),
                 None if key == "import_environment" => {
@@ -480,8 +489,10 @@ mod tests {
         let r = m("import_environment = TZ LANG=C\n");
         assert_eq!(
             r.text,
-            "import_environment {\n  TZ = %{env:TZ}\n  LANG = C\n}\n"
+            "import_environment =\nimport_environment {\n  TZ = %{env:TZ}\n  LANG = C\n}\n"
         );
+        let r = m("import_environment = $import_environment TZ\n");
+        assert_eq!(r.text, "import_environment {\n  TZ = %{env:TZ}\n}\n");
         assert!(r.notes.is_empty(), "{:?}", r.notes);
     }
 

@@ -79,10 +79,11 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     Some(s) => d.label(s, format!("`{p}` enables no service")),
                     None => d,
                 };
-                let package = if p == "sieve" {
-                    "dovecot-managesieved".to_string()
-                } else {
-                    format!("dovecot-{p}d")
+                let package = match (p.as_str(), model.version) {
+                    ("sieve", crate::model::catalogue::Dovecot::V23) => "dovecot-managesieved".to_string(),
+                    // svcc's 2.4 tables come without Pigeonhole.
+                    ("sieve", _) => "dovecot-managesieved; svcc's Dovecot 2.4 tables lack Pigeonhole, so where it is installed silence this with `# svcc: disable=unknown-protocol`".to_string(),
+                    _ => format!("dovecot-{p}d"),
                 };
                 out.push(d.help(format!("install the package that provides {p} (e.g. {package}), define a `service` with `protocol = {p}`, or remove it from `protocols`")));
             }
@@ -142,7 +143,12 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     }
                 }
             }
-            out.push(d.help(format!("swap the values or set {last} = 0 (no upper bound): as written, no user can log in")));
+            let fix = if f.is_some() && l.is_some() {
+                format!("swap the values or set {last} = 0 (no upper bound)")
+            } else {
+                format!("lower {first} or raise {last} (0: no upper bound)")
+            };
+            out.push(d.help(format!("{fix}: as written, no user can log in")));
         }
     }
 }

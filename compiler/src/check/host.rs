@@ -67,7 +67,10 @@ pub(super) fn check(svc: &Service, g: &Globals, opts: &Options, out: &mut Vec<Di
 /// managesieve: its settings plugin defines them (Dovecot 2.3: "Unknown
 /// setting").
 pub(super) fn plugins(model: &crate::model::Model, opts: &Options, out: &mut Vec<Diagnostic>) {
-    if opts.host.managesieve != Some(false) {
+    // (2.4's tables have no managesieve settings: unknown there anyway.)
+    if opts.host.managesieve != Some(false)
+        || model.version != crate::model::catalogue::Dovecot::V23
+    {
         return;
     }
     for (key, v) in &model.globals.all {

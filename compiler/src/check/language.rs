@@ -52,7 +52,7 @@ fn config_version(doc: &Document, version: Dovecot, own: Dovecot, out: &mut Vec<
                 let storage = doc
                     .items
                     .iter()
-                    .any(|i| matches!(i, Item::Setting(t) if t.key == "dovecot_storage_version"));
+                    .any(|i| matches!(i, Item::Setting(t) if t.key == "dovecot_storage_version" && !t.value.trim().is_empty()));
                 if !storage {
                     out.push(
                         Diagnostic::error(codes::CONFIG_VERSION, "dovecot_storage_version setting must be set")
@@ -158,7 +158,7 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
         // refuses anything inside it (`protocols imap {` for `protocol`).
         let setting_block = version == Dovecot::V23
             && found.is_some()
-            && !sec.items.is_empty()
+            && sec.items.iter().any(|i| matches!(i, Item::Setting(_)))
             && !catalogue::listed_sections(version).contains(&sec.kind.as_str());
         let flagged = setting_block
             || match found {
@@ -175,14 +175,10 @@ fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget:
         }
         let d = match found {
             Some(_) if setting_block => {
-                let first_key = sec
-                    .items
-                    .iter()
-                    .map(|i| match i {
-                        Item::Setting(s) => s.key.as_str(),
-                        Item::Section(s) => s.kind.as_str(),
-                    })
-                    .next();
+                let first_key = sec.items.iter().find_map(|i| match i {
+                    Item::Setting(s) => Some(s.key.as_str()),
+                    Item::Section(_) => None,
+                });
                 let d = Diagnostic::error(
                     codes::UNKNOWN_SETTING,
                     format!("`{}` is a setting, not a section", sec.kind),

@@ -1002,34 +1002,55 @@ impl Builder<'_> {
     }
 
     /// The settings of a 2.4 named filter with a name, `KIND NAME { KEY =
-    /// V }`: `KEY` is a 2.4 setting, or `KIND_KEY`, or `KIND_NAME_KEY` (the
-    /// names Dovecot 2.4 tries: "args: Unknown setting: args (passdb_args or
-    /// passdb_sql_args not found either.)"); its value read as that row
-    /// types it. Named filters inside (`mailbox` in `namespace`) likewise;
+    /// V }`: `KEY` is a 2.4 setting, `KIND_KEY` or `KIND_NAME_KEY` (the
+    /// names Dovecot 2.4 tries, the longest first: "args: Unknown setting:
+    /// args (passdb_args or passdb_sql_args not found either.)"); its value
+    /// read as that row types it. Named filters inside (`mailbox` in `namespace`) likewise;
     /// other sections inside (a string list such as `fields { }`) are the
     /// filter's own.
     fn named_list_filter_24(&mut self, sec: &Section) {
         let cat = catalogue::catalogue(Dovecot::V24);
         let name = sec.name.as_deref().unwrap_or_default();
-        let place = format!("`{} {name}`", sec.kind);
+        // (A name longer than any setting's cannot be part of one.)
+        let named = name.len() <= 64;
+        let place = format!("`{} {}`", sec.kind, if named { name } else { "…" });
+        // Namespaces and mailboxes are Dovecot's core; a passdb, userdb,
+        // fts or quota driver may come with a package whose settings the
+        // tables lack (dovecot-ldap's `passdb ldap { filter }`): there only
+        // 2.3's settings that 2.4 removed are refused.
+        let core = matches!(sec.kind.as_str(), "namespace" | "mailbox");
         for item in &sec.items {
             match item {
                 Item::Setting(s) => {
-                    let found = [
-                        s.key.clone(),
-                        format!("{}_{}", sec.kind, s.key),
-                        format!("{}_{name}_{}", sec.kind, s.key),
-                    ]
-                    .iter()
-                    .find_map(|k| cat.get(Scope::Global, k));
+                    let found = cat
+                        .get(Scope::Global, &s.key)
+                        .or_else(|| cat.get(Scope::Global, &format!("{}_{}", sec.kind, s.key)))
+                        .or_else(|| {
+                            named
+                                .then(|| {
+                                    cat.get(
+                                        Scope::Global,
+                                        &format!("{}_{name}_{}", sec.kind, s.key),
+                                    )
+                                })
+                                .flatten()
+                        });
                     match found {
                         Some(def) => self.check_filtered_value(s, def),
-                        None => self.unread(
-                            &s.key,
-                            s.key_span,
-                            place.clone(),
-                            Unread::Setting(Scope::Global),
-                        ),
+                        None if core
+                            || matches!(
+                                s.key.as_str(),
+                                "args" | "default_fields" | "override_fields"
+                            ) =>
+                        {
+                            self.unread(
+                                &s.key,
+                                s.key_span,
+                                place.clone(),
+                                Unread::Setting(Scope::Global),
+                            )
+                        }
+                        None => {}
                     }
                 }
                 Item::Section(inner)
@@ -1186,6 +1207,8 @@ impl Builder<'_> {
         }
         match def.kind {
             Kind::Text | Kind::Section => {}
+            // (`KEY =` empties the list.)
+            Kind::StrList if v.trim().is_empty() => {}
             Kind::StrList => {
                 if self.budget.admit(s.key_span) {
                     self.diags.push(

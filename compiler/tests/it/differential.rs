@@ -1614,7 +1614,8 @@ fn top_level_sections_are_what_each_doveconf_says() {
 /// plugin names the package.
 #[test]
 fn sieve_needs_managesieve_as_this_hosts_doveconf_says() {
-    let text = "protocols = imap sieve\n";
+    let first = "protocols = imap sieve\n";
+    let text = first;
     let check = |managesieve| {
         let opts = svcc_compiler::Options {
             host: HostLimits {
@@ -1660,10 +1661,16 @@ fn sieve_needs_managesieve_as_this_hosts_doveconf_says() {
     assert!(!svcc_compiler::check_str("t.conf", text, &opts(None)).has_errors());
     if have(Version::V23) {
         let tmp = tempfile::tempdir().unwrap();
-        let p = tmp.path().join("s.conf");
-        std::fs::write(&p, text).unwrap();
-        let (ok, _, err) = doveconf(Version::V23, &["-n", "-c", p.to_str().unwrap()]);
-        let here = check(svcc_facts::managesieve_installed());
-        assert_eq!(!here.has_errors(), ok, "{err}");
+        for text in [first, text] {
+            let p = tmp.path().join("s.conf");
+            std::fs::write(&p, text).unwrap();
+            let (ok, _, err) = doveconf(Version::V23, &["-n", "-c", p.to_str().unwrap()]);
+            let here = svcc_compiler::check_str(
+                "t.conf",
+                text,
+                &opts(svcc_facts::managesieve_installed()),
+            );
+            assert_eq!(!here.has_errors(), ok, "{text}: {err}");
+        }
     }
 }
