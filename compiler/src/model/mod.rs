@@ -982,7 +982,8 @@ impl Builder<'_> {
 
     /// The settings of a 2.4 named filter that takes no name (`ssl_server
     /// { .. }`): `KEY` is the filter's `KIND_KEY` (read as that top-level
-    /// setting) or a setting of its own name (Dovecot's; its value checked);
+    /// setting, as is a `KIND_KEY` written out) or a setting of its own
+    /// name (Dovecot's; its value checked);
     /// neither is an unknown setting ("KEY: Unknown setting: KEY (KIND_KEY
     /// not found either.)").
     fn named_filter_24(&mut self, sec: &Section) {
@@ -995,6 +996,9 @@ impl Builder<'_> {
                     key: prefixed,
                     ..s.clone()
                 });
+            } else if s.key.starts_with(&format!("{}_", sec.kind)) {
+                // `ssl_server { ssl_server_cert_file = X }`: the same.
+                self.global(s);
             } else if let Some(def) = self.global_def(s, &format!("`{}`", sec.kind)) {
                 self.check_filtered_value(s, def);
             }
