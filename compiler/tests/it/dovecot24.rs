@@ -384,3 +384,19 @@ fn an_env_value_is_no_type_error_in_24() {
         problems(&v23)
     );
 }
+
+/// 2.4's `ssl_server { cert_file = .. }` (or the full name inside) sets the
+/// server certificate: the TLS checks see it, never "not set".
+#[test]
+fn an_ssl_server_block_sets_the_certificate() {
+    for key in ["cert_file", "ssl_server_cert_file"] {
+        let text = format!(
+            "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\nprotocols = imap\nssl_server {{\n  {key} = /nonexistent/svcc/c.pem\n  key_file = /nonexistent/svcc/k.pem\n}}\nservice imap-login {{\n  inet_listener imaps {{\n    port = 993\n    ssl = yes\n  }}\n}}\n"
+        );
+        let c = check(&text, None);
+        let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+        assert!(!codes.contains(&"svcc::ssl-no-cert"), "{key}: {codes:?}");
+        let cert = c.model.tls.global.cert.as_ref().map(|f| f.path.as_str());
+        assert_eq!(cert, Some("/nonexistent/svcc/c.pem"), "{key}");
+    }
+}
