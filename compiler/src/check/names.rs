@@ -41,7 +41,18 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                     u.key_span,
                     format!("Dovecot {version} has no setting of this name"),
                 );
-                let known = cat.scope(Scope::Global).map(|d| d.name);
+                // In a 2.4 named filter (`namespace inbox`), `separator`
+                // stands for `namespace_separator`: those names count too.
+                let prefix = place
+                    .trim_matches('`')
+                    .split(' ')
+                    .next()
+                    .filter(|k| !k.is_empty())
+                    .map(|k| format!("{k}_"));
+                let short = cat
+                    .scope(Scope::Global)
+                    .filter_map(|d| d.name.strip_prefix(prefix.as_deref()?));
+                let known = cat.scope(Scope::Global).map(|d| d.name).chain(short);
                 match catalogue::suggest(key, known) {
                     Some(m) => d.help(format!(
                         "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {key}\""

@@ -400,3 +400,27 @@ fn an_ssl_server_block_sets_the_certificate() {
         assert_eq!(cert, Some("/nonexistent/svcc/c.pem"), "{key}");
     }
 }
+
+/// A misspelt setting in a 2.4 named filter gets the filter's own name for
+/// it (`separator` for `namespace_separator`), and a 2.3 leftover in a
+/// driver's filter (`passdb { args }`) is unknown.
+#[test]
+fn settings_in_named_filters_are_looked_up_as_24_does() {
+    let text = "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\nnamespace inbox {\n  seperator = /\n  inbox = yes\n}\npassdb ldap {\n  driver = ldap\n  filter = (uid=%{user})\n  args = /etc/dovecot/dovecot-ldap.conf.ext\n}\n";
+    let c = check(text, None);
+    let unknown: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "svcc::unknown-setting")
+        .map(|d| (d.message.as_str(), d.help.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(unknown.len(), 2, "{unknown:?}");
+    assert!(
+        unknown[0].0.contains("`seperator`") && unknown[0].1.contains("did you mean `separator`"),
+        "{unknown:?}"
+    );
+    assert!(
+        unknown[1].0.contains("`args` in `passdb ldap`"),
+        "{unknown:?}"
+    );
+}
