@@ -1650,6 +1650,12 @@ impl Builder<'_> {
     /// reports it).
     fn unread(&mut self, key: &str, key_span: Span, place: String, what: Unread) {
         if !self.builtin {
+            // A block's name can be megabytes: each finding keeps a short
+            // copy (else one per unknown setting, quadratic in the file).
+            let place = match crate::syntax::elide(&place) {
+                std::borrow::Cow::Borrowed(_) => place,
+                short => short.into_owned(),
+            };
             self.model.unread.push(UnreadItem {
                 key: key.to_string(),
                 key_span,

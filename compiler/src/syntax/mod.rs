@@ -1081,7 +1081,7 @@ fn first_bad_outside_comment(bytes: &[u8]) -> Option<usize> {
 
 /// Text from the config quoted in a message, cut in the middle past 160
 /// bytes (a pattern can be megabytes long).
-fn elide(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn elide(s: &str) -> std::borrow::Cow<'_, str> {
     const MAX: usize = 160;
     if s.len() <= MAX {
         return s.into();
