@@ -232,8 +232,8 @@ def main():
     def accepted(item, v24=True):
         """Whether the version knows the setting, and the type its error names for the value."""
         name, default = item
-        conf = os.path.join(tmp, name + (".conf" if v24 else ".23.conf"))
-        with open(conf, "w") as f:
+        fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
+        with os.fdopen(fd, "w") as f:
             head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
             f.write(f"{head}{name} = {default}\n")
         cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
@@ -242,7 +242,11 @@ def main():
                   "Invalid time interval": "time", "Invalid port number": "port",
                   "Setting is a string list": "strlist"}
         typed = next((t for e, t in errors.items() if e in r.stderr), None)
-        # Taken as it is, or refused as no value of an enum: text. Refused for another reason: unknown (None).
+        # Refused while the line is read, as no value of an enum (`line 1: [NAME: ]Invalid value: x`).
+        if typed is None and re.search(r"line \d+: (\S+: )?Invalid value: ", r.stderr):
+            typed = "enum"
+        # Taken as it is, or refused as no value of a list its check reads later: text. Refused for another reason:
+        # unknown (None).
         if typed is None and (r.returncode == 0 or "Invalid value" in r.stderr):
             typed = "text"
         return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr, typed
@@ -309,6 +313,30 @@ def main():
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             return dict(zip(names, pool.map(lambda n: accepted((n, "x"), v24)[1], names)))
 
+    # An enum's values: Dovecot keeps each enum's default as the colon-separated list of its values, the default
+    # first (`optimized:never:always`), among the strings of its binaries. Every list that starts with the default
+    # is a candidate; the values are the candidates' words the setting takes.
+    def enum_values(rows, v24):
+        prefix = root if v24 else ""
+        files = [prefix + "/usr/bin/doveconf"] + glob.glob(prefix + "/usr/lib/dovecot/*.so*")
+        files += [f for f in [prefix + "/usr/lib/dovecot/config"] if os.path.exists(f)]
+        lists = set()
+        for f in files:
+            out = subprocess.run(["strings", "-n", "3", f], capture_output=True, text=True).stdout
+            lists.update(w for w in out.split("\n") if re.fullmatch(r"[a-z0-9-]*(:[a-z0-9-]+)+", w))
+        probes = []
+        for r in rows:
+            if r[0] == "global" and r[2] == "enum":
+                words = {w for lst in lists if lst.split(":")[0] == r[3] for w in lst.split(":")}
+                probes += [(r[1], w) for w in sorted(words)]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            taken = list(pool.map(lambda p: accepted(p, v24)[1] != "enum", probes))
+        values = {}
+        for (n, w), ok in zip(probes, taken):
+            if ok:
+                values.setdefault(n, []).append(w)
+        return values
+
     for rows, v24 in ((rows23, False), (rows24, True)):
         types = probed_types(rows, v24)
         for i, r in enumerate(rows):
@@ -320,6 +348,15 @@ def main():
                 if r[2] == "section":
                     t = "strlist" if t == "strlist" else "section"
                 rows[i] = (r[0], r[1], t) + r[3:]
+        # An enum is written `enum:` and its values, the default first (`enum:optimized:never:always`); one whose
+        # values the binaries do not hold stays text.
+        values = enum_values(rows, v24)
+        for i, r in enumerate(rows):
+            if r[0] == "global" and r[2] == "enum":
+                vs = values.get(r[1], [])
+                ok = r[3] in vs
+                vs = [r[3]] + sorted(v for v in vs if v != r[3])
+                rows[i] = (r[0], r[1], ":".join(["enum"] + vs) if ok else "text") + r[3:]
 
     check = "--check" in sys.argv[1:]
     v23 = run(["doveconf", "-a", "-c", empty]).splitlines()[0].split()[1]

@@ -347,6 +347,11 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
                 .map(|t| (*t, "service type"))
                 .collect(),
             (_, Some(Kind::Bool)) => vec![("yes", "boolean"), ("no", "boolean")],
+            (_, Some(k @ Kind::Enum(_))) => k
+                .values()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, "value"))
+                .collect(),
             _ => Vec::new(),
         };
         return values

@@ -423,6 +423,7 @@ mod tests {
             Kind::Bool => "yes",
             Kind::Mode => "0640",
             Kind::Port => "7001",
+            Kind::Enum(_) => kind.values().last().unwrap_or_default(),
         }
     }
 

@@ -1499,6 +1499,15 @@ impl Builder<'_> {
         v: &str,
         parse: fn(&str) -> Result<T, value::ValueError>,
     ) -> Option<T> {
+        self.typed_with(s, v, parse)
+    }
+
+    fn typed_with<T>(
+        &mut self,
+        s: &Setting,
+        v: &str,
+        parse: impl FnOnce(&str) -> Result<T, value::ValueError>,
+    ) -> Option<T> {
         match parse(v) {
             Ok(t) => Some(t),
             // 2.4 reads `$ENV:NAME` when a process starts: any value then.
@@ -1724,6 +1733,7 @@ impl Builder<'_> {
             Kind::Bool => Value::Bool(self.typed(s, v, value::boolean)?),
             Kind::Mode => Value::Mode(self.typed(s, v, mode_of(version))?),
             Kind::Port => Value::Port(self.typed(s, v, value::port)?),
+            Kind::Enum(_) => Value::Text(self.typed_with(s, v, |v| value::one_of(v, def.kind))?),
         })
     }
 

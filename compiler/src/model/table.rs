@@ -31,12 +31,27 @@ pub enum Kind {
     /// 2.4: a string list (`import_environment { TZ = }`): set as a section
     /// only, never with `=`.
     StrList,
+    /// One word of a fixed set, written as Dovecot keeps it: the values
+    /// separated by `:`, the default first (`optimized:always:never`; an
+    /// empty first value is an empty default).
+    Enum(&'static str),
 }
 
 impl Kind {
     /// The type's name, as hover text and docs/settings.md show it.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        if let Kind::Enum(_) = self {
+            let words: Vec<String> = self
+                .values()
+                .map(|v| match v {
+                    "" => "empty".to_string(),
+                    v => format!("`{v}`"),
+                })
+                .collect();
+            return format!("one of {}", words.join(", ")).into();
+        }
         match self {
+            Kind::Enum(_) => "",
             Kind::Text => "text",
             Kind::Uint => "number",
             Kind::Size => "size (e.g. `256M`)",
@@ -47,10 +62,23 @@ impl Kind {
             Kind::Section => "section (2.4: a boollist or named filter)",
             Kind::StrList => "string list (2.4: `NAME { KEY = VALUE }` only)",
         }
+        .into()
+    }
+
+    /// An enum's values, the default first (no others for another type).
+    pub fn values(self) -> impl Iterator<Item = &'static str> {
+        let list = match self {
+            Kind::Enum(list) => Some(list),
+            _ => None,
+        };
+        list.into_iter().flat_map(|l| l.split(':'))
     }
 
     /// The table's name for a type (`data/*.tsv`).
-    fn parse(s: &str) -> Option<Kind> {
+    fn parse(s: &'static str) -> Option<Kind> {
+        if let Some(list) = s.strip_prefix("enum:") {
+            return Some(Kind::Enum(list));
+        }
         Some(match s {
             "text" => Kind::Text,
             "uint" => Kind::Uint,

@@ -1,5 +1,7 @@
 //! Dovecot's value types (settings-parser.c): numbers, sizes, times,
-//! booleans, modes and ports, with Dovecot's exact acceptance rules.
+//! booleans, modes, ports and enums, with Dovecot's exact acceptance rules.
+
+use crate::model::table::Kind;
 
 /// A value that does not parse: what is wrong, and how to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +193,44 @@ pub fn boolean(v: &str) -> Result<bool, ValueError> {
     }
 }
 
+/// One of an enum's values (`mail_fsync = never`), as Dovecot compares
+/// them: the whole word, case and all.
+pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
+    let v = v.trim();
+    if kind.values().any(|w| w == v) {
+        return Ok(v.to_string());
+    }
+    let words: Vec<&str> = kind.values().filter(|w| !w.is_empty()).collect();
+    let lower = v.to_ascii_lowercase();
+    let near = words
+        .iter()
+        .find(|w| w.eq_ignore_ascii_case(&lower))
+        .copied()
+        .or_else(|| crate::model::catalogue::suggest(&lower, words.iter().copied()));
+    let list = words
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let empty = if kind.values().any(str::is_empty) {
+        ", or nothing"
+    } else {
+        ""
+    };
+    let help = match near {
+        Some(w) => format!(
+            "did you mean `{w}`? The values are {list}{empty} (Dovecot: \"Invalid value: {v}\")"
+        ),
+        None => format!("write one of {list}{empty} (Dovecot: \"Invalid value: {v}\")"),
+    };
+    let shown = if v.is_empty() {
+        "an empty value".to_string()
+    } else {
+        format!("`{v}`")
+    };
+    Err(err(format!("{shown} is not one of its values"), help))
+}
+
 /// A file mode as Dovecot reads one: octal when it starts with `0` (any
 /// value of 64 bits), otherwise decimal (at most 32 bits; so `666` is
 /// 0o1232, which is almost never meant). Dovecot creates the socket or FIFO
@@ -300,5 +340,19 @@ mod tests {
         assert!(mode("-1").is_err() && mode("0x1").is_err() && mode("").is_err());
         assert_eq!(port("143"), Ok(143));
         assert!(port("65536").is_err());
+    }
+
+    #[test]
+    fn enums_take_their_words_exactly() {
+        let fsync = Kind::Enum("optimized:always:never");
+        assert_eq!(one_of(" never ", fsync), Ok("never".to_string()));
+        // Dovecot compares the whole word, case and all.
+        let e = one_of("Never", fsync).unwrap_err();
+        assert!(e.help.starts_with("did you mean `never`?"), "{e:?}");
+        assert!(one_of("", fsync).is_err() && one_of("nev", fsync).is_err());
+        // An empty first value is a value (`fts_decoder_driver =`).
+        let driver = Kind::Enum(":script:tika");
+        assert_eq!(one_of("", driver), Ok(String::new()));
+        assert!(one_of("x", driver).unwrap_err().help.contains("or nothing"));
     }
 }

@@ -151,6 +151,10 @@ fn svcc_config_shows_every_block_setting_a_config_sets() {
                     Kind::Mode => ("0640", "0640"),
                     Kind::Port => ("1234", "1234"),
                     Kind::Text | Kind::Section | Kind::StrList => ("x1", "x1"),
+                    Kind::Enum(_) => {
+                        let w = d.kind.values().last().unwrap_or_default();
+                        (w, w)
+                    }
                 };
                 let (conf, line) = match scope {
                     Scope::Service => (

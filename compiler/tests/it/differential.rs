@@ -425,11 +425,23 @@ impl Gen<'_> {
             .filter(|d| !d.name.starts_with("dovecot_") && d.name != "protocols")
             .collect();
         let d = rows[self.r.below(rows.len())];
+        // An enum's value with a letter changed or in capitals (Dovecot
+        // compares the whole word, case and all).
+        let wrong_word = |r: &mut Rng| {
+            let words: Vec<&str> = d.kind.values().filter(|w| !w.is_empty()).collect();
+            let w = words[r.below(words.len())];
+            if r.chance(50) {
+                w.to_ascii_uppercase()
+            } else {
+                format!("{}x", &w[..w.len() - 1])
+            }
+        };
         let bad = match d.kind {
-            Kind::Bool => Some("maybe"),
-            Kind::Uint => Some("12x"),
-            Kind::Size => Some("10Q"),
-            Kind::Time => Some("5 fortnights"),
+            Kind::Bool => Some("maybe".to_string()),
+            Kind::Uint => Some("12x".to_string()),
+            Kind::Size => Some("10Q".to_string()),
+            Kind::Time => Some("5 fortnights".to_string()),
+            Kind::Enum(_) => Some(wrong_word(self.r)),
             _ => None,
         };
         match bad {
@@ -751,16 +763,16 @@ fn global_refusal(err: &str) -> Option<String> {
     let key = line.split('=').next()?.trim();
     // 2.4 names the setting first: `mail_debug: Invalid boolean value: …`.
     let what = what.strip_prefix(&format!("{key}: ")).unwrap_or(what);
-    // svcc reads every value as its row types it; the rows type Dovecot's
-    // enums (`ssl = yes|no|required`, …) as text: their values are
-    // Dovecot's to check.
+    // svcc reads every value as its row types it (enums included); a text
+    // row's value is checked by Dovecot's settings checks, which are not
+    // svcc's (`auth_verbose_passwords: Invalid value`).
     let text = [Dovecot::V23, Dovecot::V24].iter().any(|&v| {
         catalogue::catalogue(v)
             .get(Scope::Global, key)
             .is_some_and(|d| d.kind == Kind::Text)
     });
     (!SERVICE_KEYS.contains(&key) && text && what.starts_with("Invalid"))
-        .then(|| "invalid value of an enum global setting".to_string())
+        .then(|| "invalid value of a text global setting".to_string())
 }
 
 /// The deliberate category of one svcc error Dovecot does not give, if any.
