@@ -78,6 +78,18 @@ RENAMED_24 = [
 
 BLOCKS = ["service", "unix_listener", "fifo_listener", "inet_listener"]
 
+# 2.3's other sections with settings of their own, each with the smallest config around one of its settings that
+# doveconf takes: (scope, text before the setting, text after it). 2.4 has none: its named filters hold top-level
+# settings (`namespace_type`).
+SECTIONS_23 = [
+    ("namespace", "namespace x {\n", "}\n"),
+    ("mailbox", "namespace x {\n mailbox y {\n", " }\n}\n"),
+    ("passdb", "passdb {\n driver = pam\n", "}\n"),
+    ("userdb", "userdb {\n driver = passwd\n", "}\n"),
+    ("metric", "metric m {\n filter = event=x\n", "}\n"),
+    ("event_exporter", "event_exporter e {\n format = none\n transport = log\n", "}\n"),
+]
+
 
 def run(cmd):
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -111,6 +123,25 @@ def top_level(text, until_service=False):
         elif path and path[0] == "service x" and path[-1].split()[0] in blocks:
             blocks[path[-1].split()[0]][m.group(1)] = m.group(2)
     return glob_, blocks
+
+
+def section_settings(text):
+    """The settings of 2.3's sections in `doveconf -a` (SECTIONS_23's config) by scope, with their defaults."""
+    out = {scope: {} for scope, _, _ in SECTIONS_23}
+    path = []
+    for line in text.splitlines():
+        s = line.strip()
+        if line.startswith("#") or not s:
+            continue
+        if s.endswith("{"):
+            path.append(s.split()[0])
+        elif s == "}":
+            path.pop()
+        elif path and path[-1] in out and (m := re.match(r"^([A-Za-z0-9_]+) = ?(.*)$", s)):
+            # (A mailbox is one only inside a namespace.)
+            if path[-1] != "mailbox" or path[:1] == ["namespace"]:
+                out[path[-1]][m.group(1)] = m.group(2)
+    return out
 
 
 TIME = re.compile(r"^\d+ ?(ms|msecs?|s|secs?|m|mins?|h|hours?|d|days?|w|weeks?)$")
@@ -229,13 +260,16 @@ def main():
     probes = [(n, d) for n, d, sec in g23 if not sec and n not in known24 and n not in old_names]
     probes += [(n, "") for n in HIDDEN_24 if n not in known24 and n not in {p for p, _ in probes}]
 
-    def accepted(item, v24=True):
+    wrap23 = {scope: (before, after) for scope, before, after in SECTIONS_23}
+
+    def accepted(item, v24=True, scope="global"):
         """Whether the version knows the setting, and the type its error names for the value."""
         name, default = item
         fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
+        before, after = wrap23.get(scope, ("", ""))
         with os.fdopen(fd, "w") as f:
             head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
-            f.write(f"{head}{name} = {default}\n")
+            f.write(f"{head}{before}{name} = {default}\n{after}")
         cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
         r = subprocess.run(cmd + ["-n", "-c", conf], capture_output=True, text=True)
         errors = {"Invalid boolean": "bool", "Invalid number": "uint", "Invalid size": "size",
@@ -249,7 +283,8 @@ def main():
         # unknown (None).
         if typed is None and (r.returncode == 0 or "Invalid value" in r.stderr):
             typed = "text"
-        return r.returncode == 0 or f"Unknown setting: {name}" not in r.stderr, typed
+        known = f"Unknown setting: {name}" not in r.stderr if scope == "global" else "Unknown setting" not in r.stderr
+        return r.returncode == 0 or known, typed
 
     probed = {}
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -292,6 +327,26 @@ def main():
         for n, d in sorted(b23[b].items()):
             other = b24[b].get(back.get((b, n), n))
             rows23.append((b, n, typ(b, n, d, other), d, "", docs.get((b, n), "")))
+    # 2.3's sections: `doveconf -a` of a config with one of each prints their settings; the 2.4 settings of the
+    # same filter (`namespace_alias_for`) that 2.3 takes in the section are the ones it hides.
+    sections = os.path.join(tmp, "sections.conf")
+    with open(sections, "w") as f:
+        f.write("".join(before + after for _, before, after in SECTIONS_23))
+    s23 = section_settings(run(["doveconf", "-a", "-c", sections]))
+    # What the config set is no default (all of them are empty).
+    for scope, before, _ in SECTIONS_23:
+        for m in re.finditer(r"^ *([a-z_]+) = ", before, re.M):
+            if m.group(1) in s23[scope]:
+                s23[scope][m.group(1)] = ""
+    for scope, _, _ in SECTIONS_23:
+        hidden = sorted({n[len(scope) + 1:] for n in d24 if n.startswith(scope + "_")} - set(s23[scope]))
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(lambda n: accepted((n, ""), False, scope), hidden))
+        for n, (ok, _) in zip(hidden, found):
+            if ok:
+                s23[scope][n] = ""
+        for n, d in sorted(s23[scope].items()):
+            rows23.append((scope, n, typ(scope, n, d, d24.get(f"{scope}_{n}")), d, "", ""))
     rows23.sort(key=lambda r: (r[0] != "global", r[0], r[1]))
 
     rows24 = []
@@ -308,10 +363,13 @@ def main():
 
     # A default types a setting only so far: `0` may be a number, an interval or a size. Each global setting is set to
     # `x` in a config of its own; the error doveconf gives names its type (an accepted `x` is text).
+    probed_scopes = ["global"] + [scope for scope, _, _ in SECTIONS_23]
+
     def probed_types(rows, v24):
-        names = [r[1] for r in rows if r[0] == "global" and r[2] in ("uint", "size", "time", "bool", "text", "section")]
+        names = [(r[0], r[1]) for r in rows
+                 if r[0] in probed_scopes and r[2] in ("uint", "size", "time", "bool", "text", "section")]
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            return dict(zip(names, pool.map(lambda n: accepted((n, "x"), v24)[1], names)))
+            return dict(zip(names, pool.map(lambda sn: accepted((sn[1], "x"), v24, sn[0])[1], names)))
 
     # An enum's values: Dovecot keeps each enum's default as the colon-separated list of its values, the default
     # first (`optimized:never:always`), among the strings of its binaries. Every list that starts with the default
@@ -326,25 +384,25 @@ def main():
             lists.update(w for w in out.split("\n") if re.fullmatch(r"[a-z0-9-]*(:[a-z0-9-]+)+", w))
         probes = []
         for r in rows:
-            if r[0] == "global" and r[2] == "enum":
+            if r[2] == "enum":
                 words = {w for lst in lists if lst.split(":")[0] == r[3] for w in lst.split(":")}
-                probes += [(r[1], w) for w in sorted(words)]
+                probes += [(r[0], r[1], w) for w in sorted(words)]
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            taken = list(pool.map(lambda p: accepted(p, v24)[1] != "enum", probes))
+            taken = list(pool.map(lambda p: accepted((p[1], p[2]), v24, p[0])[1] != "enum", probes))
         values = {}
-        for (n, w), ok in zip(probes, taken):
+        for (scope, n, w), ok in zip(probes, taken):
             if ok:
-                values.setdefault(n, []).append(w)
+                values.setdefault((scope, n), []).append(w)
         return values
 
     for rows, v24 in ((rows23, False), (rows24, True)):
         types = probed_types(rows, v24)
         for i, r in enumerate(rows):
-            if r[0] == "global" and r[1] in types:
+            if (r[0], r[1]) in types:
                 # `x` taken, or refused as no value of an enum: text (`auth_verbose_passwords = no|plain|sha1`);
                 # refused for another reason: the inferred type stays. A section stays one unless it is a string
                 # list, which `=` cannot set.
-                t = types[r[1]] or r[2]
+                t = types[(r[0], r[1])] or r[2]
                 if r[2] == "section":
                     t = "strlist" if t == "strlist" else "section"
                 rows[i] = (r[0], r[1], t) + r[3:]
@@ -352,8 +410,8 @@ def main():
         # values the binaries do not hold stays text.
         values = enum_values(rows, v24)
         for i, r in enumerate(rows):
-            if r[0] == "global" and r[2] == "enum":
-                vs = values.get(r[1], [])
+            if r[2] == "enum":
+                vs = values.get((r[0], r[1]), [])
                 ok = r[3] in vs
                 vs = [r[3]] + sorted(v for v in vs if v != r[3])
                 rows[i] = (r[0], r[1], ":".join(["enum"] + vs) if ok else "text") + r[3:]

@@ -96,12 +96,24 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                     None => d.help("a service block holds settings and unix_listener, fifo_listener or inet_listener sections"),
                 }
             }
-            Unread::Section(_) => Diagnostic::error(
+            Unread::Section(Scope::Namespace) => Diagnostic::error(
+                codes::UNKNOWN_SETTING,
+                format!("unknown section `{key}` in {place}"),
+            )
+            .label(u.key_span, "not a section of a namespace")
+            .help(format!("a namespace holds settings and `mailbox NAME {{ }}` sections; Dovecot refuses to start with \"Unknown setting: namespace {{ {key}\"")),
+            Unread::Section(scope @ (Scope::UnixListener | Scope::FifoListener | Scope::InetListener)) => Diagnostic::error(
                 codes::UNKNOWN_SETTING,
                 format!("unknown section `{key}` in {place}"),
             )
             .label(u.key_span, "listeners hold settings only")
-            .help("close the listener with `}` before starting another section"),
+            .help(format!("close the `{}` with `}}` before starting another section", scope.keyword())),
+            Unread::Section(scope) => Diagnostic::error(
+                codes::UNKNOWN_SETTING,
+                format!("unknown section `{key}` in {place}"),
+            )
+            .label(u.key_span, format!("a `{}` holds settings only", scope.keyword()))
+            .help(format!("close the `{}` with `}}` before starting another section; Dovecot refuses to start with \"Unknown setting: {} {{ {key}\"", scope.keyword(), scope.keyword())),
             Unread::FilteredService {
                 filter_outside,
                 empty,

@@ -550,6 +550,7 @@ mod tests {
                     probe("unix", r.old, &old_value),
                     format!("{v24}{}", probe("unix", r.new, value)),
                 ),
+                other => panic!("no rename in {}", other.keyword()),
             };
             let (out23, refused23) = runtime_part(&tls(&conf23));
             let (out24, refused24) = runtime_part(&tls(&conf24));

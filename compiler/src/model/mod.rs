@@ -973,9 +973,53 @@ impl Builder<'_> {
                 {
                     self.named_list_filter_24(sec)
                 }
-                // Dovecot's other sections: not svcc's (check/language.rs
-                // refuses a kind the version does not take).
-                Item::Section(_) => {}
+                Item::Section(sec) => self.section_23(sec),
+            }
+        }
+    }
+
+    /// A 2.3 section with settings of its own (`namespace`, `passdb`, ...;
+    /// a `mailbox` in a namespace): each setting is one of the section's,
+    /// its value read as its row types it ("Unknown setting: namespace {
+    /// seperator"). Dovecot's other sections are not svcc's
+    /// (check/language.rs refuses a kind the version does not take).
+    fn section_23(&mut self, sec: &Section) {
+        let top = |k: &str| {
+            Scope::SECTIONS_23
+                .into_iter()
+                .find(|s| s.keyword() == k && *s != Scope::Mailbox)
+        };
+        if self.builtin || self.model.version != Dovecot::V23 {
+            return;
+        }
+        if let Some(scope) = top(&sec.kind) {
+            self.section_items_23(sec, scope);
+        }
+    }
+
+    fn section_items_23(&mut self, sec: &Section, scope: Scope) {
+        let cat = catalogue::catalogue(Dovecot::V23);
+        let place = match &sec.name {
+            Some(n) => format!("`{} {n}`", sec.kind),
+            None => format!("`{}`", sec.kind),
+        };
+        for item in &sec.items {
+            match item {
+                Item::Setting(s) => match cat.get(scope, &s.key) {
+                    Some(def) => self.check_filtered_value(s, def),
+                    None => self.unread(&s.key, s.key_span, place.clone(), Unread::Setting(scope)),
+                },
+                Item::Section(inner) if scope == Scope::Namespace && inner.kind == "mailbox" => {
+                    self.section_items_23(inner, Scope::Mailbox)
+                }
+                // (2.3 takes a filter here, and applies it to nothing.)
+                Item::Section(inner) if catalogue::is_filter(&inner.kind) => {}
+                Item::Section(inner) => self.unread(
+                    &inner.kind,
+                    inner.kind_span,
+                    place.clone(),
+                    Unread::Section(scope),
+                ),
             }
         }
     }
@@ -1276,7 +1320,8 @@ impl Builder<'_> {
                 Item::Section(inner) if catalogue::is_filter(&inner.kind) => {
                     self.filter_names(inner)
                 }
-                Item::Section(inner) if inner.kind == "service" => self.unread(
+                Item::Section(inner) if inner.kind != "service" => self.section_23(inner),
+                Item::Section(inner) => self.unread(
                     "service",
                     inner.kind_span,
                     place.clone(),
@@ -1285,7 +1330,6 @@ impl Builder<'_> {
                         empty: inner.items.is_empty(),
                     },
                 ),
-                Item::Section(_) => {}
             }
         }
     }

@@ -36,8 +36,17 @@ pub fn markdown() -> String {
             (Scope::FifoListener, "`fifo_listener` blocks"),
             (Scope::InetListener, "`inet_listener` blocks"),
             (Scope::Global, "Global settings"),
+            (Scope::Namespace, "`namespace` sections"),
+            (Scope::Mailbox, "`mailbox` sections (in a namespace)"),
+            (Scope::Passdb, "`passdb` sections"),
+            (Scope::Userdb, "`userdb` sections"),
+            (Scope::Metric, "`metric` sections"),
+            (Scope::EventExporter, "`event_exporter` sections"),
         ] {
-            table(&mut out, version, title, cat.scope(scope));
+            // (2.4's named filters hold top-level settings: `namespace_type`.)
+            if cat.scope(scope).next().is_some() {
+                table(&mut out, version, title, cat.scope(scope));
+            }
         }
     }
     out.push_str(

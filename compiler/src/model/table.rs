@@ -168,6 +168,19 @@ pub enum Scope {
     FifoListener,
     /// An `inet_listener` block.
     InetListener,
+    /// 2.3: a `namespace` section (2.4's named filter holds top-level
+    /// settings, `namespace_type`).
+    Namespace,
+    /// 2.3: a `mailbox` section in a namespace.
+    Mailbox,
+    /// 2.3: a `passdb` section.
+    Passdb,
+    /// 2.3: a `userdb` section.
+    Userdb,
+    /// 2.3: a `metric` section.
+    Metric,
+    /// 2.3: an `event_exporter` section.
+    EventExporter,
 }
 
 impl Scope {
@@ -179,8 +192,25 @@ impl Scope {
             Scope::UnixListener => "unix_listener",
             Scope::FifoListener => "fifo_listener",
             Scope::InetListener => "inet_listener",
+            Scope::Namespace => "namespace",
+            Scope::Mailbox => "mailbox",
+            Scope::Passdb => "passdb",
+            Scope::Userdb => "userdb",
+            Scope::Metric => "metric",
+            Scope::EventExporter => "event_exporter",
         }
     }
+
+    /// 2.3's sections with settings of their own (not services or
+    /// listeners), by the section's keyword.
+    pub const SECTIONS_23: [Scope; 6] = [
+        Scope::Namespace,
+        Scope::Mailbox,
+        Scope::Passdb,
+        Scope::Userdb,
+        Scope::Metric,
+        Scope::EventExporter,
+    ];
 
     /// The scope of a block keyword (`service`, `unix_listener`, ...) or
     /// `global`.
@@ -193,6 +223,7 @@ impl Scope {
             Scope::InetListener,
         ]
         .into_iter()
+        .chain(Scope::SECTIONS_23)
         .find(|sc| sc.keyword() == s)
     }
 }

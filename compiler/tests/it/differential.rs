@@ -398,7 +398,7 @@ impl Gen<'_> {
     }
 
     fn global(&mut self) -> String {
-        let s = match self.r.below(8) {
+        let s = match self.r.below(9) {
             0 => self.setting("default_process_limit", NUMBERS),
             1 => self.setting("default_client_limit", NUMBERS),
             2 => self.setting("default_idle_kill", TIMES),
@@ -411,6 +411,7 @@ impl Gen<'_> {
             }
             6 => self.setting("mail_debug", BOOLS),
             7 => self.table_setting(),
+            8 => return self.section_setting(),
             _ => self.setting("bogus_setting", &["1"]),
         };
         s + "\n"
@@ -423,12 +424,19 @@ impl Gen<'_> {
         let rows: Vec<_> = catalogue::catalogue(self.v.dovecot())
             .scope(Scope::Global)
             .filter(|d| !d.name.starts_with("dovecot_") && d.name != "protocols")
+            .map(|d| (d.name, d.kind))
             .collect();
-        let d = rows[self.r.below(rows.len())];
+        self.wrong_setting(&rows)
+    }
+
+    /// One of `rows` (name, type), misspelt or with a value its type
+    /// refuses.
+    fn wrong_setting(&mut self, rows: &[(&'static str, Kind)]) -> String {
+        let (name, kind) = rows[self.r.below(rows.len())];
         // An enum's value with a letter changed or in capitals (Dovecot
         // compares the whole word, case and all).
         let wrong_word = |r: &mut Rng| {
-            let words: Vec<&str> = d.kind.values().filter(|w| !w.is_empty()).collect();
+            let words: Vec<&str> = kind.values().filter(|w| !w.is_empty()).collect();
             let w = words[r.below(words.len())];
             if r.chance(50) {
                 w.to_ascii_uppercase()
@@ -436,7 +444,7 @@ impl Gen<'_> {
                 format!("{}x", &w[..w.len() - 1])
             }
         };
-        let bad = match d.kind {
+        let bad = match kind {
             Kind::Bool => Some("maybe".to_string()),
             Kind::Uint => Some("12x".to_string()),
             Kind::Size => Some("10Q".to_string()),
@@ -445,13 +453,59 @@ impl Gen<'_> {
             _ => None,
         };
         match bad {
-            Some(bad) if self.r.chance(50) => format!("{} = {bad}", d.name),
+            Some(bad) if self.r.chance(50) => format!("{name} = {bad}"),
             _ => {
-                let mut name = d.name.to_string();
+                let mut name = name.to_string();
                 name.remove(self.r.below(name.len()));
                 format!("{name} = 1")
             }
         }
+    }
+
+    /// A section with settings of its own (2.3's `namespace`, `passdb`,
+    /// ...; 2.4's namespace and mailbox filters) holding one of them,
+    /// misspelt or with a value its type refuses.
+    fn section_setting(&mut self) -> String {
+        let (scope, kind, open, close) = match self.r.below(6) {
+            0 => (
+                Scope::Mailbox,
+                "mailbox",
+                "namespace inbox {\n  mailbox Drafts {\n",
+                "  }\n}\n",
+            ),
+            1 if self.v == Version::V23 => {
+                (Scope::Passdb, "passdb", "passdb {\n  driver = pam\n", "}\n")
+            }
+            2 if self.v == Version::V23 => (
+                Scope::Userdb,
+                "userdb",
+                "userdb {\n  driver = passwd\n",
+                "}\n",
+            ),
+            3 if self.v == Version::V23 => (
+                Scope::Metric,
+                "metric",
+                "metric m {\n  filter = event=x\n",
+                "}\n",
+            ),
+            _ => (Scope::Namespace, "namespace", "namespace inbox {\n", "}\n"),
+        };
+        let cat = catalogue::catalogue(self.v.dovecot());
+        let rows: Vec<_> = match self.v {
+            Version::V23 => cat.scope(scope).map(|d| (d.name, d.kind)).collect(),
+            // 2.4: the filter's settings by their short names.
+            Version::V24 => cat
+                .scope(Scope::Global)
+                .filter(|d| {
+                    d.name
+                        .strip_prefix(kind)
+                        .is_some_and(|r| r.starts_with('_'))
+                })
+                .map(|d| (&d.name[kind.len() + 1..], d.kind))
+                .filter(|(n, _)| !n.is_empty())
+                .collect(),
+        };
+        format!("{open}  {}\n{close}", self.wrong_setting(&rows))
     }
 
     fn filter(&mut self) -> String {
