@@ -78,6 +78,40 @@ RENAMED_24 = [
 
 BLOCKS = ["service", "unix_listener", "fifo_listener", "inet_listener"]
 
+# Settings whose words Dovecot's settings checks read from a table of their own (not an enum the parser checks):
+# (version, name) -> (words, exact case). A word ending in `=` or `:` starts the word (`content-type=text/html`,
+# `throttle:50:16000:500`). From Dovecot's sources (imap-settings.c, pop3-settings.c, lmtp-settings.c,
+# submission-settings.c, doveadm-settings.c, imapc-settings.c, pop3c-settings.c, the ssl settings,
+# mail-storage-settings.c); main() checks each word against that version's doveconf.
+WORKAROUNDS = {
+    "imap_client_workarounds": "delay-newmail tb-extra-mailbox-sep tb-lsub-flags",
+    "pop3_client_workarounds": "outlook-no-nuls oe-ns-eoh",
+    "lmtp_client_workarounds": "whitespace-before-path mailbox-for-path",
+    "submission_client_workarounds": "whitespace-before-path mailbox-for-path implicit-auth-external exotic-backend",
+    "pop3c_features": "no-pipelining",
+}
+ATTACHMENT_OPTIONS = "add-flags add-flags-on-save no-flags-on-fetch exclude-inlined content-type="
+WORDS = {("2.3", n): (w, False) for n, w in WORKAROUNDS.items()}
+WORDS |= {("2.4", n): (w, False) for n, w in WORKAROUNDS.items()}
+WORDS |= {
+    ("2.3", "dsync_features"): ("empty-header-workaround", False),
+    ("2.4", "dsync_features"): ("empty-header-workaround no-header-hashes", False),
+    ("2.3", "imapc_features"): ("rfc822.size guid-forced fetch-headers gmail-migration search zimbra-workarounds "
+                                "no-examine proxyauth fetch-msn-workarounds fetch-fix-broken-mails modseq delay-login "
+                                "fetch-bodystructure send-id fetch-empty-is-expunged no-msn-updates acl throttle:", False),
+    ("2.4", "imapc_features"): ("no-fetch-size guid-forced no-fetch-headers gmail-migration no-search "
+                                "zimbra-workarounds no-examine proxyauth fetch-msn-workarounds fetch-fix-broken-mails "
+                                "no-modseq no-delay-login no-fetch-bodystructure send-id fetch-empty-is-expunged "
+                                "no-msn-updates no-acl no-metadata no-qresync throttle:", False),
+    ("2.3", "ssl_options"): ("compression no_compression no_ticket", False),
+    ("2.4", "ssl_options"): ("compression no_ticket", False),
+    ("2.3", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, True),
+    ("2.4", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, True),
+}
+# One word, compared exactly, from a table the settings check reads (lib-master/syslog-util.c): an enum.
+SYSLOG_FACILITIES = "mail auth authpriv cron daemon ftp kern lpr news syslog uucp user " + " ".join(
+    f"local{i}" for i in range(8))
+
 # 2.3's other sections with settings of their own, each with the smallest config around one of its settings that
 # doveconf takes: (scope, text before the setting, text after it). 2.4 has none: its named filters hold top-level
 # settings (`namespace_type`).
@@ -286,6 +320,16 @@ def main():
         known = f"Unknown setting: {name}" not in r.stderr if scope == "global" else "Unknown setting" not in r.stderr
         return r.returncode == 0 or known, typed
 
+    def takes(item, v24):
+        """Whether doveconf takes `NAME = VALUE` alone."""
+        name, value = item
+        fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
+        with os.fdopen(fd, "w") as f:
+            head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
+            f.write(f"{head}{name} = {value}\n")
+        cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
+        return subprocess.run(cmd + ["-n", "-c", conf], capture_output=True).returncode == 0
+
     probed = {}
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         for (n, d), (ok, t) in zip(probes, pool.map(accepted, probes)):
@@ -409,6 +453,28 @@ def main():
         # An enum is written `enum:` and its values, the default first (`enum:optimized:never:always`); one whose
         # values the binaries do not hold stays text.
         values = enum_values(rows, v24)
+        version = "2.4" if v24 else "2.3"
+        # The word lists: every word doveconf takes (a prefix with a sample after it), `x` refused.
+        for i, r in enumerate(rows):
+            if r[0] != "global":
+                continue
+            if r[1] == "syslog_facility":
+                words = SYSLOG_FACILITIES.split()
+                probes = [(r[1], w) for w in words]
+                kind = ":".join(["enum"] + words)
+            elif (version, r[1]) in WORDS:
+                words, exact = WORDS[(version, r[1])]
+                samples = {"=": "text/plain", ":": "50:16000:500"}
+                probes = [(r[1], w + samples.get(w[-1], "")) for w in words.split()]
+                kind = ("words-exact:" if exact else "words:") + words
+            else:
+                continue
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                taken = list(pool.map(lambda p: takes(p, v24), probes + [(r[1], "x")]))
+            refused = [p[1] for p, t in zip(probes, taken) if not t]
+            if refused or taken[-1]:
+                sys.exit(f"Dovecot {version}'s {r[1]} refuses {refused} (or takes `x`): fix WORDS in regen-settings.py")
+            rows[i] = (r[0], r[1], kind) + r[3:]
         for i, r in enumerate(rows):
             if r[2] == "enum":
                 vs = values.get((r[0], r[1]), [])

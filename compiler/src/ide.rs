@@ -347,7 +347,7 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
                 .map(|t| (*t, "service type"))
                 .collect(),
             (_, Some(Kind::Bool)) => vec![("yes", "boolean"), ("no", "boolean")],
-            (_, Some(k @ Kind::Enum(_))) => k
+            (_, Some(k @ (Kind::Enum(_) | Kind::Words { .. }))) => k
                 .values()
                 .filter(|v| !v.is_empty())
                 .map(|v| (v, "value"))

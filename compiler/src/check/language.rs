@@ -124,14 +124,18 @@ fn filters(
     }
 }
 
-/// Top-level sections: 2.4's `group @LABEL NAME {` in a 2.3 config, a
-/// kind the version does not take (a misspelt `service` said so), and a
-/// 2.4 named filter without the name it needs or with one it refuses.
+/// Top-level sections (and those in a filter, which holds what the top
+/// level does): 2.4's `group @LABEL NAME {` in a 2.3 config, a kind the
+/// version does not take (a misspelt `service` said so), and a 2.4 named
+/// filter without the name it needs or with one it refuses.
 fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
     for item in items {
         let Item::Section(sec) = item else { continue };
         if sec.kind == "service" {
             continue;
+        }
+        if catalogue::is_filter(&sec.kind) {
+            sections(&sec.items, version, out, budget);
         }
         if version == Dovecot::V23
             && sec.kind == "group"

@@ -424,6 +424,7 @@ mod tests {
             Kind::Mode => "0640",
             Kind::Port => "7001",
             Kind::Enum(_) => kind.values().last().unwrap_or_default(),
+            Kind::Words { .. } => kind.values().next().unwrap_or_default(),
         }
     }
 

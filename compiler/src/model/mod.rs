@@ -1443,6 +1443,8 @@ impl Builder<'_> {
             value: v.trim().to_string(),
             origin,
         };
+        let cat = catalogue::catalogue(self.model.version);
+        let kind = |key: &str| cat.get(Scope::Global, key).map_or(Kind::Text, |d| d.kind);
         match key {
             "ssl" => match tls::SslMode::parse(v) {
                 Some(m) => self.model.tls.ssl = Val { value: m, origin },
@@ -1470,17 +1472,22 @@ impl Builder<'_> {
                     self.model.tls.prefer_server_ciphers = Val { value: b, origin };
                 }
             }
-            // 2.4: `client` or `server`.
+            // 2.4: `client` or `server` (an enum).
             "ssl_server_prefer_ciphers" => {
-                if let Some(b) = self.typed(s, v, value::prefer_ciphers) {
-                    self.model.tls.prefer_server_ciphers = Val { value: b, origin };
+                if let Some(w) = self.typed_with(s, v, |v| value::one_of(v, kind(key))) {
+                    let value = w == "server";
+                    self.model.tls.prefer_server_ciphers = Val { value, origin };
                 }
             }
             "ssl_min_protocol" => self.model.tls.min_protocol = text(v),
             "ssl_cipher_list" => self.model.tls.cipher_list = text(v),
             "ssl_cipher_suites" => self.model.tls.cipher_suites = text(v),
             "ssl_curve_list" => self.model.tls.curve_list = text(v),
-            "ssl_options" => self.model.tls.options = text(v),
+            "ssl_options" => {
+                if self.typed_with(s, v, |v| value::words(v, kind(key))).is_some() {
+                    self.model.tls.options = text(v);
+                }
+            }
             "ssl_key_password" => {
                 self.model.tls.key_password = match v.trim_start().starts_with('<') {
                     _ if v.is_empty() => None,
@@ -1778,6 +1785,9 @@ impl Builder<'_> {
             Kind::Mode => Value::Mode(self.typed(s, v, mode_of(version))?),
             Kind::Port => Value::Port(self.typed(s, v, value::port)?),
             Kind::Enum(_) => Value::Text(self.typed_with(s, v, |v| value::one_of(v, def.kind))?),
+            Kind::Words { .. } => {
+                Value::Text(self.typed_with(s, v, |v| value::words(v, def.kind))?)
+            }
         })
     }
 

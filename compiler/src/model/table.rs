@@ -35,11 +35,26 @@ pub enum Kind {
     /// separated by `:`, the default first (`optimized:always:never`; an
     /// empty first value is an empty default).
     Enum(&'static str),
+    /// Words of a fixed set, separated by spaces or commas (a settings
+    /// check's table: `imap_client_workarounds = delay-newmail
+    /// tb-lsub-flags`): `list` holds them separated by spaces, a word
+    /// ending in `=` or `:` starting a word (`content-type=text/html`);
+    /// `exact` compares case too (else case is ignored).
+    Words {
+        /// The words, separated by spaces.
+        list: &'static str,
+        /// Whether case counts.
+        exact: bool,
+    },
 }
 
 impl Kind {
     /// The type's name, as hover text and docs/settings.md show it.
     pub fn name(self) -> std::borrow::Cow<'static, str> {
+        if let Kind::Words { .. } = self {
+            let words: Vec<String> = self.values().map(|v| format!("`{v}`")).collect();
+            return format!("words of {}", words.join(", ")).into();
+        }
         if let Kind::Enum(_) = self {
             let words: Vec<String> = self
                 .values()
@@ -51,7 +66,7 @@ impl Kind {
             return format!("one of {}", words.join(", ")).into();
         }
         match self {
-            Kind::Enum(_) => "",
+            Kind::Enum(_) | Kind::Words { .. } => "",
             Kind::Text => "text",
             Kind::Uint => "number",
             Kind::Size => "size (e.g. `256M`)",
@@ -65,19 +80,27 @@ impl Kind {
         .into()
     }
 
-    /// An enum's values, the default first (no others for another type).
+    /// An enum's values, the default first, or a word list's words (no
+    /// others for another type).
     pub fn values(self) -> impl Iterator<Item = &'static str> {
-        let list = match self {
-            Kind::Enum(list) => Some(list),
-            _ => None,
+        let (list, sep) = match self {
+            Kind::Enum(list) => (Some(list), ':'),
+            Kind::Words { list, .. } => (Some(list), ' '),
+            _ => (None, ' '),
         };
-        list.into_iter().flat_map(|l| l.split(':'))
+        list.into_iter().flat_map(move |l| l.split(sep))
     }
 
     /// The table's name for a type (`data/*.tsv`).
     fn parse(s: &'static str) -> Option<Kind> {
         if let Some(list) = s.strip_prefix("enum:") {
             return Some(Kind::Enum(list));
+        }
+        if let Some(list) = s.strip_prefix("words:") {
+            return Some(Kind::Words { list, exact: false });
+        }
+        if let Some(list) = s.strip_prefix("words-exact:") {
+            return Some(Kind::Words { list, exact: true });
         }
         Some(match s {
             "text" => Kind::Text,

@@ -19,18 +19,6 @@ fn err(message: impl Into<String>, help: impl Into<String>) -> ValueError {
     }
 }
 
-/// Dovecot 2.4's `ssl_server_prefer_ciphers`: `server` (true) or `client`.
-pub fn prefer_ciphers(v: &str) -> Result<bool, ValueError> {
-    match v.trim() {
-        "server" => Ok(true),
-        "client" => Ok(false),
-        other => Err(err(
-            format!("`{other}` is not `client` or `server`"),
-            "write `ssl_server_prefer_ciphers = server` (the server's order wins) or `client`",
-        )),
-    }
-}
-
 /// A decimal number 0…2³²−1.
 pub fn uint(v: &str) -> Result<u32, ValueError> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
@@ -197,7 +185,8 @@ pub fn boolean(v: &str) -> Result<bool, ValueError> {
 /// them: the whole word, case and all.
 pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
     let v = v.trim();
-    if kind.values().any(|w| w == v) {
+    // (Any value of a setting the version does not have: reported as such.)
+    if !matches!(kind, Kind::Enum(_)) || kind.values().any(|w| w == v) {
         return Ok(v.to_string());
     }
     let words: Vec<&str> = kind.values().filter(|w| !w.is_empty()).collect();
@@ -229,6 +218,58 @@ pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
         format!("`{v}`")
     };
     Err(err(format!("{shown} is not one of its values"), help))
+}
+
+/// A list of a word table's words (`imap_client_workarounds =
+/// delay-newmail tb-lsub-flags`), separated by spaces or commas, as
+/// Dovecot's settings checks read them; the first word not in the table is
+/// the error (Dovecot's: "Unknown workaround: x").
+pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
+    let Kind::Words { exact, .. } = kind else {
+        return Ok(v.to_string());
+    };
+    let same = |a: &str, b: &str| {
+        if exact {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    };
+    let known = |w: &str| {
+        kind.values().any(|t| {
+            let head = w.get(..t.len()).is_some_and(|h| same(h, t));
+            match t.as_bytes().last() {
+                // `content-type=` starts a word (any rest, even none);
+                // `throttle:` takes three numbers (`throttle:50:16000:500`).
+                Some(b'=') => head,
+                Some(b':') => {
+                    head && {
+                        let nums: Vec<&str> = w[t.len()..].split(':').collect();
+                        nums.len() == 3 && nums.iter().all(|n| n.parse::<u32>().is_ok())
+                    }
+                }
+                _ => same(w, t),
+            }
+        })
+    };
+    let bad = v
+        .split([' ', ','])
+        .map(|w| w.trim_matches('"'))
+        .find(|w| !w.is_empty() && !known(w));
+    let Some(bad) = bad else {
+        return Ok(v.to_string());
+    };
+    let list = kind
+        .values()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lower = bad.to_ascii_lowercase();
+    let help = match crate::model::catalogue::suggest(&lower, kind.values()) {
+        Some(w) => format!("did you mean `{w}`? The words are {list}, separated by spaces"),
+        None => format!("the words are {list}, separated by spaces; Dovecot refuses to start with an unknown one"),
+    };
+    Err(err(format!("`{bad}` is not one of its words"), help))
 }
 
 /// A file mode as Dovecot reads one: octal when it starts with `0` (any
@@ -354,5 +395,26 @@ mod tests {
         let driver = Kind::Enum(":script:tika");
         assert_eq!(one_of("", driver), Ok(String::new()));
         assert!(one_of("x", driver).unwrap_err().help.contains("or nothing"));
+    }
+
+    #[test]
+    fn word_lists_take_their_words() {
+        let w = Kind::Words {
+            list: "delay-newmail tb-lsub-flags throttle:",
+            exact: false,
+        };
+        assert!(words("delay-newmail, TB-LSUB-FLAGS throttle:1:2:3", w).is_ok());
+        assert!(words("", w).is_ok());
+        let e = words("delay-newmail tb-lsub-flag", w).unwrap_err();
+        assert!(e.message.contains("`tb-lsub-flag`"), "{e:?}");
+        assert!(e.help.starts_with("did you mean `tb-lsub-flags`?"), "{e:?}");
+        // `throttle:` takes three numbers; `content-type=` anything.
+        assert!(words("throttle:", w).is_err() && words("throttle:1:2", w).is_err());
+        let exact = Kind::Words {
+            list: "add-flags content-type=",
+            exact: true,
+        };
+        assert!(words("add-flags content-type=text/html content-type=", exact).is_ok());
+        assert!(words("Add-Flags", exact).is_err());
     }
 }

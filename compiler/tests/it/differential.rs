@@ -450,6 +450,11 @@ impl Gen<'_> {
             Kind::Size => Some("10Q".to_string()),
             Kind::Time => Some("5 fortnights".to_string()),
             Kind::Enum(_) => Some(wrong_word(self.r)),
+            Kind::Words { .. } => Some(format!(
+                "{} {}",
+                kind.values().next().unwrap_or_default(),
+                wrong_word(self.r)
+            )),
             _ => None,
         };
         match bad {
@@ -512,6 +517,9 @@ impl Gen<'_> {
         // A service inside a filter: never applied (2.4 refuses it).
         let inner = if self.r.chance(8) {
             self.service()
+        } else if self.r.chance(5) {
+            // A filter holds any section: a misspelt one is refused there too.
+            "protocl imap {\n  }".to_string()
         } else if self.r.chance(30) {
             self.table_setting()
         } else {
@@ -773,6 +781,14 @@ pub const INCLUDE_DIRECTORY: (&str, &str, &str) = (
     "an `!include` of a directory, or a bare `!include`: Dovecot silently includes nothing; svcc refuses it",
 );
 
+/// `key = value }`: Dovecot reads the `}` as part of the value (text where
+/// the setting is text); svcc says so and closes the section, as meant.
+pub const BRACE_AFTER_VALUE: (&str, &str, &str) = (
+    "svcc::syntax",
+    "brace-after-value",
+    "`key = value }`: Dovecot keeps the `}` in the value (and the section open); svcc refuses it and closes the section",
+);
+
 /// The settings svcc types and knows: those of service and listener blocks.
 const SERVICE_KEYS: &[&str] = &[
     "process_limit",
@@ -844,6 +860,9 @@ fn deliberate(model: &Model, code: &str, msg: &str) -> Option<&'static str> {
     }
     if code == FILTERED_SERVICE.0 && msg.contains("never applies") {
         return Some(FILTERED_SERVICE.1);
+    }
+    if code == BRACE_AFTER_VALUE.0 && msg.contains("a line of its own") {
+        return Some(BRACE_AFTER_VALUE.1);
     }
     if code == INCLUDE_DIRECTORY.0
         && (msg.contains("names no file") || msg.contains("which is a directory"))
@@ -1175,9 +1194,16 @@ fn compare(version: Version, d: &Defaults, v: &Verdicts) -> Outcome {
             ));
         }
         (true, false) => {
+            // svcc closes the section a `}` after a value meant to close
+            // (Dovecot reads it as part of the value): a later `}` then
+            // closes nothing.
+            let brace = v.svcc_errors.iter().any(|(code, msg)| {
+                code == BRACE_AFTER_VALUE.0 && msg.contains("a line of its own")
+            });
             let cats: Option<BTreeSet<&'static str>> = v
                 .svcc_errors
                 .iter()
+                .filter(|(code, _)| !(brace && code == "svcc::unexpected-close"))
                 .map(|(code, msg)| deliberate(&v.model, code, msg))
                 .collect();
             return match cats.and_then(|c| c.into_iter().next()) {
