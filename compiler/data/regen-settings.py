@@ -91,22 +91,28 @@ WORKAROUNDS = {
     "pop3c_features": "no-pipelining",
 }
 ATTACHMENT_OPTIONS = "add-flags add-flags-on-save no-flags-on-fetch exclude-inlined content-type="
-WORDS = {("2.3", n): (w, False) for n, w in WORKAROUNDS.items()}
-WORDS |= {("2.4", n): (w, False) for n, w in WORKAROUNDS.items()}
+# (version, scope, name) -> (words, flags): `exact` (case counts), `spaces` (only spaces separate words, not commas).
+WORDS = {("2.3", "global", n): (w, "") for n, w in WORKAROUNDS.items()}
+WORDS |= {("2.4", "global", n): (w, "") for n, w in WORKAROUNDS.items()}
 WORDS |= {
-    ("2.3", "dsync_features"): ("empty-header-workaround", False),
-    ("2.4", "dsync_features"): ("empty-header-workaround no-header-hashes", False),
-    ("2.3", "imapc_features"): ("rfc822.size guid-forced fetch-headers gmail-migration search zimbra-workarounds "
-                                "no-examine proxyauth fetch-msn-workarounds fetch-fix-broken-mails modseq delay-login "
-                                "fetch-bodystructure send-id fetch-empty-is-expunged no-msn-updates acl throttle:", False),
-    ("2.4", "imapc_features"): ("no-fetch-size guid-forced no-fetch-headers gmail-migration no-search "
-                                "zimbra-workarounds no-examine proxyauth fetch-msn-workarounds fetch-fix-broken-mails "
-                                "no-modseq no-delay-login no-fetch-bodystructure send-id fetch-empty-is-expunged "
-                                "no-msn-updates no-acl no-metadata no-qresync throttle:", False),
-    ("2.3", "ssl_options"): ("compression no_compression no_ticket", False),
-    ("2.4", "ssl_options"): ("compression no_ticket", False),
-    ("2.3", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, True),
-    ("2.4", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, True),
+    ("2.3", "global", "dsync_features"): ("empty-header-workaround", ""),
+    ("2.4", "global", "dsync_features"): ("empty-header-workaround no-header-hashes", ""),
+    ("2.3", "global", "imapc_features"): (
+        "rfc822.size guid-forced fetch-headers gmail-migration search zimbra-workarounds no-examine proxyauth "
+        "fetch-msn-workarounds fetch-fix-broken-mails modseq delay-login fetch-bodystructure send-id "
+        "fetch-empty-is-expunged no-msn-updates acl throttle:", ""),
+    ("2.4", "global", "imapc_features"): (
+        "no-fetch-size guid-forced no-fetch-headers gmail-migration no-search zimbra-workarounds no-examine proxyauth "
+        "fetch-msn-workarounds fetch-fix-broken-mails no-modseq no-delay-login no-fetch-bodystructure send-id "
+        "fetch-empty-is-expunged no-msn-updates no-acl no-metadata no-qresync throttle:", ""),
+    ("2.3", "global", "ssl_options"): ("compression no_compression no_ticket", ""),
+    ("2.4", "global", "ssl_options"): ("compression no_ticket", ""),
+    # 2.3 splits on spaces only; 2.4 reads a boollist.
+    ("2.3", "global", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, "-exact-spaces"),
+    ("2.4", "global", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, "-exact"),
+    # 2.3's mailbox settings check (2.4 only warns of another word).
+    ("2.3", "mailbox", "special_use"): ("\\All \\Archive \\Drafts \\Flagged \\Important \\Junk \\Sent \\Trash",
+                                        "-spaces"),
 }
 # One word, compared exactly, from a table the settings check reads (lib-master/syslog-util.c): an enum.
 SYSLOG_FACILITIES = "mail auth authpriv cron daemon ftp kern lpr news syslog uucp user " + " ".join(
@@ -320,13 +326,14 @@ def main():
         known = f"Unknown setting: {name}" not in r.stderr if scope == "global" else "Unknown setting" not in r.stderr
         return r.returncode == 0 or known, typed
 
-    def takes(item, v24):
-        """Whether doveconf takes `NAME = VALUE` alone."""
+    def takes(item, v24, scope="global"):
+        """Whether doveconf takes `NAME = VALUE` alone (in a section of SECTIONS_23's for a 2.3 scope)."""
         name, value = item
         fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
+        before, after = wrap23.get(scope, ("", ""))
         with os.fdopen(fd, "w") as f:
             head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
-            f.write(f"{head}{name} = {value}\n")
+            f.write(f"{head}{before}{name} = {value}\n{after}")
         cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
         return subprocess.run(cmd + ["-n", "-c", conf], capture_output=True).returncode == 0
 
@@ -456,21 +463,19 @@ def main():
         version = "2.4" if v24 else "2.3"
         # The word lists: every word doveconf takes (a prefix with a sample after it), `x` refused.
         for i, r in enumerate(rows):
-            if r[0] != "global":
-                continue
-            if r[1] == "syslog_facility":
+            if r[0] == "global" and r[1] == "syslog_facility":
                 words = SYSLOG_FACILITIES.split()
                 probes = [(r[1], w) for w in words]
                 kind = ":".join(["enum"] + words)
-            elif (version, r[1]) in WORDS:
-                words, exact = WORDS[(version, r[1])]
+            elif (version, r[0], r[1]) in WORDS:
+                words, flags = WORDS[(version, r[0], r[1])]
                 samples = {"=": "text/plain", ":": "50:16000:500"}
                 probes = [(r[1], w + samples.get(w[-1], "")) for w in words.split()]
-                kind = ("words-exact:" if exact else "words:") + words
+                kind = f"words{flags}:{words}"
             else:
                 continue
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
-                taken = list(pool.map(lambda p: takes(p, v24), probes + [(r[1], "x")]))
+                taken = list(pool.map(lambda p: takes(p, v24, r[0]), probes + [(r[1], "x")]))
             refused = [p[1] for p, t in zip(probes, taken) if not t]
             if refused or taken[-1]:
                 sys.exit(f"Dovecot {version}'s {r[1]} refuses {refused} (or takes `x`): fix WORDS in regen-settings.py")

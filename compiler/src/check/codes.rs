@@ -120,6 +120,9 @@ codes! {
     MISSING_NAME = "svcc::missing-name", Error,
         "A service or listener block without a name or path, or a Dovecot 2.4 named filter that needs a name without one.",
         "Dovecot fails with \"Service #N is missing name\", \"path must not be empty\" or (2.4) \"KIND { } is missing section name\".";
+    MISSING_SETTING = "svcc::missing-setting", Error,
+        "A section without a setting Dovecot requires in it: a `passdb` or `userdb` without `driver` (2.3), a `metric` without `filter`.",
+        "Dovecot refuses the config: \"passdb is missing driver\" (2.3), \"metric NAME { filter } is empty - will not match anything\" (2.3) or \"Named filter metric is required to have metric_filter setting, but it is missing\" (2.4). Set it in the section (`driver = pam`, `filter = event=imap_command_finished`).";
     FILE_NOT_FOUND = "svcc::file-not-found", Warning,
         "A `key = <path` file reference to a file that does not exist.",
         "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";

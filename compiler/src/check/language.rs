@@ -15,7 +15,7 @@ pub fn check(doc: &Document, version: Dovecot) -> Vec<Diagnostic> {
     let mut budget = FileBudget::default();
     config_version(doc, version, crate::model::version_of(doc), &mut out);
     filters(&doc.items, None, &mut out, &mut budget);
-    sections(&doc.items, version, &mut out, &mut budget);
+    sections(&doc.items, version, true, &mut out, &mut budget);
     budget.finish(&mut out);
     out
 }
@@ -128,14 +128,42 @@ fn filters(
 /// level does): 2.4's `group @LABEL NAME {` in a 2.3 config, a kind the
 /// version does not take (a misspelt `service` said so), and a 2.4 named
 /// filter without the name it needs or with one it refuses.
-fn sections(items: &[Item], version: Dovecot, out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+fn sections(
+    items: &[Item],
+    version: Dovecot,
+    top: bool,
+    out: &mut Vec<Diagnostic>,
+    budget: &mut FileBudget,
+) {
     for item in items {
         let Item::Section(sec) = item else { continue };
         if sec.kind == "service" {
             continue;
         }
         if catalogue::is_filter(&sec.kind) {
-            sections(&sec.items, version, out, budget);
+            sections(&sec.items, version, false, out, budget);
+        }
+        // 2.4 adds a top-level unix or FIFO listener to every service: two
+        // services then share its path.
+        let path = sec.name.as_deref().filter(|n| !n.is_empty());
+        if let Some(path) = path.filter(|_| {
+            top && version == Dovecot::V24
+                && matches!(sec.kind.as_str(), "unix_listener" | "fifo_listener")
+        }) {
+            if budget.admit(sec.header) {
+                out.push(
+                    Diagnostic::error(
+                        codes::LISTENER_CONFLICT,
+                        format!("a top-level `{}` is a listener of every service", sec.kind),
+                    )
+                    .label(sec.header, "outside any `service` block")
+                    .help(format!(
+                        "move it into the `service` block it belongs to; Dovecot 2.4 gives it to every service and fails with \"duplicate listener: {}\"",
+                        if path.starts_with('/') { path.to_string() } else { format!("BASE_DIR/{path}") }
+                    )),
+                );
+            }
+            continue;
         }
         if version == Dovecot::V23
             && sec.kind == "group"

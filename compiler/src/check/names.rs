@@ -52,7 +52,21 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                 let short = cat
                     .scope(Scope::Global)
                     .filter_map(|d| d.name.strip_prefix(prefix.as_deref()?));
-                let known = cat.scope(Scope::Global).map(|d| d.name).chain(short);
+                let known = cat.scope(Scope::Global).map(|d| d.name).chain(short.clone());
+                // `passdb db1 { driver = sql  query = .. }`: 2.4 looks the key
+                // up by the block's name, not its driver (`passdb_sql_query`).
+                let of_driver = short
+                    .clone()
+                    .find(|s| s.split_once('_').is_some_and(|(_, rest)| rest == key))
+                    .filter(|_| version == Dovecot::V24);
+                if let (Some(full), Some(p)) = (of_driver, prefix.as_deref()) {
+                    let (driver, _) = full.split_once('_').unwrap_or_default();
+                    let kind = p.trim_end_matches('_');
+                    out.push(d.help(format!(
+                        "Dovecot 2.4 finds `{key}` under the block's name: name the block `{kind} {driver} {{` or write `{p}{full} = …` (Dovecot: \"Unknown setting: {key}\")"
+                    )));
+                    continue;
+                }
                 match catalogue::suggest(key, known) {
                     Some(m) => d.help(format!(
                         "did you mean `{m}`? Dovecot refuses to start with \"Unknown setting: {key}\""

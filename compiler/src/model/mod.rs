@@ -851,6 +851,21 @@ fn infinite_or(
 
 /// A 2.4 named filter that takes a name (`passdb`, `namespace`,
 /// `mailbox`, ...), other than the filters and blocks svcc reads itself.
+/// The passdb and userdb drivers Dovecot 2.4's dovecot-core holds (not
+/// dovecot-ldap's `ldap` or dovecot-lua's `lua`): their settings are all in
+/// the tables.
+const CORE_AUTH_DRIVERS_24: &[&str] = &[
+    "pam",
+    "passwd",
+    "passwd-file",
+    "static",
+    "checkpassword",
+    "sql",
+    "oauth2",
+    "bsdauth",
+    "imap",
+];
+
 fn is_named_list_filter_24(kind: &str) -> bool {
     !catalogue::is_filter(kind)
         && !matches!(kind, "service" | "group")
@@ -1003,6 +1018,22 @@ impl Builder<'_> {
             Some(n) => format!("`{} {n}`", sec.kind),
             None => format!("`{}`", sec.kind),
         };
+        let required = match scope {
+            Scope::Passdb | Scope::Userdb => {
+                Some(("driver", format!("{} is missing driver", sec.kind)))
+            }
+            Scope::Metric => Some((
+                "filter",
+                format!(
+                    "metric {} {{ filter }} is empty - will not match anything",
+                    sec.name.as_deref().unwrap_or_default()
+                ),
+            )),
+            _ => None,
+        };
+        if let Some((key, says)) = required {
+            self.required_setting(sec, &[key], key, &says);
+        }
         for item in &sec.items {
             match item {
                 Item::Setting(s) => match cat.get(scope, &s.key) {
@@ -1062,11 +1093,31 @@ impl Builder<'_> {
         // (A name longer than any setting's cannot be part of one.)
         let named = name.len() <= 64;
         let place = format!("`{} {}`", sec.kind, if named { name } else { "…" });
-        // Namespaces and mailboxes are Dovecot's core; a passdb, userdb,
-        // fts or quota driver may come with a package whose settings the
-        // tables lack (dovecot-ldap's `passdb ldap { filter }`): there only
+        // Namespaces, mailboxes, metrics, event exporters and the passdb
+        // and userdb drivers of dovecot-core are Dovecot's core; another
+        // driver (fts, quota, dovecot-ldap's `passdb ldap { filter }`) may
+        // come with a package whose settings the tables lack: there only
         // 2.3's settings that 2.4 removed are refused.
-        let core = matches!(sec.kind.as_str(), "namespace" | "mailbox");
+        let driver = sec
+            .items
+            .iter()
+            .rev()
+            .find_map(|i| match i {
+                Item::Setting(s) if s.key == "driver" => Some(s.value.trim()),
+                _ => None,
+            })
+            .unwrap_or(name);
+        if sec.kind == "metric" && !self.model.globals.all.contains_key("metric_filter") {
+            let keys = ["filter", "metric_filter", &format!("metric_{name}_filter")];
+            let says =
+                "Named filter metric is required to have metric_filter setting, but it is missing";
+            self.required_setting(sec, &keys, "filter", says);
+        }
+        let core = match sec.kind.as_str() {
+            "namespace" | "mailbox" | "metric" | "event_exporter" => true,
+            "passdb" | "userdb" => CORE_AUTH_DRIVERS_24.contains(&driver),
+            _ => false,
+        };
         for item in &sec.items {
             match item {
                 Item::Setting(s) => {
@@ -1109,6 +1160,32 @@ impl Builder<'_> {
                 Item::Section(_) => {}
             }
         }
+    }
+
+    /// A section whose last value of any of `keys` is empty or missing:
+    /// Dovecot refuses the config (`says`).
+    fn required_setting(&mut self, sec: &Section, keys: &[&str], key: &str, says: &str) {
+        let set = sec.items.iter().rev().find_map(|i| match i {
+            Item::Setting(s) if keys.contains(&s.key.as_str()) => Some(!s.value.trim().is_empty()),
+            _ => None,
+        });
+        if set == Some(true) || self.builtin || !self.budget.admit(sec.header) {
+            return;
+        }
+        let example = match key {
+            "driver" => "driver = pam",
+            _ => "filter = event=imap_command_finished",
+        };
+        self.diags.push(
+            Diagnostic::error(
+                codes::MISSING_SETTING,
+                format!("`{}` without `{key}`", sec.kind),
+            )
+            .label(sec.header, format!("needs `{key}`"))
+            .help(format!(
+                "set it in the section (`{example}`); Dovecot refuses the config with \"{says}\""
+            )),
+        );
     }
 
     fn protocols_boollist(&mut self, sec: &Section) {
@@ -1254,6 +1331,11 @@ impl Builder<'_> {
             return;
         }
         match def.kind {
+            // (Read by the mail storage settings check.)
+            Kind::Text if def.name == "pop3_uidl_format" => {
+                let v24 = self.model.version == Dovecot::V24;
+                self.typed_with(s, v, |v| value::pop3_uidl_format(v, v24));
+            }
             Kind::Text | Kind::Section => {}
             // (`KEY =` empties the list.)
             Kind::StrList if v.trim().is_empty() => {}
@@ -1278,7 +1360,7 @@ impl Builder<'_> {
     /// The value of a setting in a filter (2.4's service and listener
     /// blocks are filters too), read as its row types it.
     fn check_filtered_value(&mut self, s: &Setting, def: &catalogue::Def) {
-        if !matches!(def.kind, Kind::Text | Kind::Section) {
+        if !matches!(def.kind, Kind::Text | Kind::Section) || def.name == "pop3_uidl_format" {
             let v = self.expand(s);
             self.check_global_value(s, &v, def);
         }

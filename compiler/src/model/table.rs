@@ -45,6 +45,8 @@ pub enum Kind {
         list: &'static str,
         /// Whether case counts.
         exact: bool,
+        /// Whether only spaces separate the words (else commas too).
+        spaces: bool,
     },
 }
 
@@ -96,11 +98,14 @@ impl Kind {
         if let Some(list) = s.strip_prefix("enum:") {
             return Some(Kind::Enum(list));
         }
-        if let Some(list) = s.strip_prefix("words:") {
-            return Some(Kind::Words { list, exact: false });
-        }
-        if let Some(list) = s.strip_prefix("words-exact:") {
-            return Some(Kind::Words { list, exact: true });
+        // `words[-exact][-spaces]:WORD WORD ...`
+        if let Some((head, list)) = s.split_once(':').filter(|(h, _)| h.starts_with("words")) {
+            let flags: Vec<&str> = head.split('-').skip(1).collect();
+            return Some(Kind::Words {
+                list,
+                exact: flags.contains(&"exact"),
+                spaces: flags.contains(&"spaces"),
+            });
         }
         Some(match s {
             "text" => Kind::Text,

@@ -225,9 +225,10 @@ pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
 /// Dovecot's settings checks read them; the first word not in the table is
 /// the error (Dovecot's: "Unknown workaround: x").
 pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
-    let Kind::Words { exact, .. } = kind else {
+    let Kind::Words { exact, spaces, .. } = kind else {
         return Ok(v.to_string());
     };
+    let seps: &[char] = if spaces { &[' '] } else { &[' ', ','] };
     let same = |a: &str, b: &str| {
         if exact {
             a == b
@@ -253,7 +254,7 @@ pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
         })
     };
     let bad = v
-        .split([' ', ','])
+        .split(seps)
         .map(|w| w.trim_matches('"'))
         .find(|w| !w.is_empty() && !known(w));
     let Some(bad) = bad else {
@@ -270,6 +271,86 @@ pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
         None => format!("the words are {list}, separated by spaces; Dovecot refuses to start with an unknown one"),
     };
     Err(err(format!("`{bad}` is not one of its words"), help))
+}
+
+/// `pop3_uidl_format`, as the mail storage settings check reads it: 2.3's
+/// `%` variables (`%08Xu%08Xv`: width and modifiers, then one of `v u m f
+/// g`, `%%` for `%`), 2.4's `%{uidvalidity}`, `%{uid}`, `%{md5}`,
+/// `%{filename}` or `%{guid}` (with filters, `%{uid | hex(8)}`); at least
+/// one variable.
+pub fn pop3_uidl_format(v: &str, v24: bool) -> Result<String, ValueError> {
+    let (vars, help) = if v24 {
+        (
+            "`%{uidvalidity}`, `%{uid}`, `%{md5}`, `%{filename}` or `%{guid}`",
+            "Dovecot 2.4 spells variables `%{name}`: write `%{uidvalidity | hex(8)}%{uid | hex(8)}` for 2.3's `%08Xv%08Xu`",
+        )
+    } else {
+        (
+            "`%v`, `%u`, `%m`, `%f` or `%g`",
+            "write e.g. `%08Xu%08Xv` (Dovecot's default)",
+        )
+    };
+    let mut found = false;
+    if v24 {
+        let mut rest = v;
+        while let Some(at) = rest.find("%{") {
+            let body = &rest[at + 2..];
+            let end = body.find('}').unwrap_or(body.len());
+            let name = body[..end].split('|').next().unwrap_or_default().trim();
+            if !["uidvalidity", "uid", "md5", "filename", "guid"].contains(&name) {
+                return Err(err(
+                    format!("unknown variable `%{{{name}}}`"),
+                    format!("the variables are {vars}; {help}"),
+                ));
+            }
+            found = true;
+            rest = &body[end..];
+        }
+    } else {
+        let b = v.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'%' || i + 1 >= b.len() {
+                i += 1;
+                continue;
+            }
+            // [<offset>.]<width>[<modifiers>]<variable>
+            let mut k = i + 1;
+            let digits = |k: &mut usize| {
+                while *k < b.len() && (b[*k].is_ascii_digit() || b[*k] == b'-') {
+                    *k += 1;
+                }
+            };
+            digits(&mut k);
+            if k < b.len() && b[k] == b'.' {
+                k += 1;
+                digits(&mut k);
+            }
+            while k < b.len() && b"LUEXRHNMDT".contains(&b[k]) {
+                k += 1;
+            }
+            match b.get(k) {
+                Some(b'v' | b'u' | b'm' | b'f' | b'g') => found = true,
+                Some(b'%') => {}
+                other => {
+                    let shown = other.map_or(String::new(), |c| (*c as char).to_string());
+                    return Err(err(
+                        format!("unknown variable `%{shown}`"),
+                        format!("the variables are {vars}; {help}"),
+                    ));
+                }
+            }
+            i += 2;
+        }
+    }
+    if found {
+        Ok(v.to_string())
+    } else {
+        Err(err(
+            format!("`{v}` holds no variable"),
+            format!("Dovecot refuses a format without one of {vars}; {help}"),
+        ))
+    }
 }
 
 /// A file mode as Dovecot reads one: octal when it starts with `0` (any
@@ -402,6 +483,7 @@ mod tests {
         let w = Kind::Words {
             list: "delay-newmail tb-lsub-flags throttle:",
             exact: false,
+            spaces: false,
         };
         assert!(words("delay-newmail, TB-LSUB-FLAGS throttle:1:2:3", w).is_ok());
         assert!(words("", w).is_ok());
@@ -413,8 +495,31 @@ mod tests {
         let exact = Kind::Words {
             list: "add-flags content-type=",
             exact: true,
+            spaces: true,
         };
         assert!(words("add-flags content-type=text/html content-type=", exact).is_ok());
         assert!(words("Add-Flags", exact).is_err());
+        // Where only spaces separate words, a comma is part of one.
+        assert!(words("add-flags,add-flags", exact).is_err());
+    }
+
+    #[test]
+    fn pop3_uidl_formats_as_each_version_checks_them() {
+        for ok in ["%08Xu%08Xv", "%v.%u", "%%%m", "x%-3.2Lg"] {
+            assert!(pop3_uidl_format(ok, false).is_ok(), "{ok}");
+        }
+        for bad in ["", "uid", "%%", "%x", "%{uid}", "%08X"] {
+            assert!(pop3_uidl_format(bad, false).is_err(), "{bad}");
+        }
+        for ok in [
+            "%{uid | hex(8)}%{uidvalidity | hex(8)}",
+            "%{md5}",
+            "x%{guid}y",
+        ] {
+            assert!(pop3_uidl_format(ok, true).is_ok(), "{ok}");
+        }
+        for bad in ["%08Xu%08Xv", "", "%{user}", "%{uid}%{nope}"] {
+            assert!(pop3_uidl_format(bad, true).is_err(), "{bad}");
+        }
     }
 }

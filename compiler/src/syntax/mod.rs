@@ -382,8 +382,10 @@ impl Loader<'_> {
                         continue;
                     }
                     // `process_limit = 5 }`: Dovecot reads `5 }` as the value and
-                    // keeps the section open; say so, and close it.
-                    let mut closes = false;
+                    // keeps the section open; say so, read the value without
+                    // the `}` (one finding, not two) and keep the section
+                    // open as Dovecot does, so what follows is read as
+                    // Dovecot reads it.
                     if !quoted && !open.is_empty() {
                         let raw = &text[value.clone()];
                         // Only a `}` the value never opened: `%{ domain }` is a value.
@@ -400,7 +402,6 @@ impl Loader<'_> {
                                     .help("move the `}` to the next line; as written, Dovecot fails with \"Invalid number\" or keeps the section open"),
                             );
                             }
-                            closes = true;
                         }
                     }
                     let setting = Setting {
@@ -415,9 +416,6 @@ impl Loader<'_> {
                         self.set_keys.insert(setting.key.clone());
                     }
                     target(&mut open, parent).push(Item::Setting(setting));
-                    if closes {
-                        close(&mut open, parent, &mut skipped);
-                    }
                 }
                 Stmt::Open { header, kind, name } => {
                     let kind_s = text[kind.clone()].to_string();

@@ -398,7 +398,7 @@ impl Gen<'_> {
     }
 
     fn global(&mut self) -> String {
-        let s = match self.r.below(9) {
+        let s = match self.r.below(10) {
             0 => self.setting("default_process_limit", NUMBERS),
             1 => self.setting("default_client_limit", NUMBERS),
             2 => self.setting("default_idle_kill", TIMES),
@@ -412,6 +412,18 @@ impl Gen<'_> {
             6 => self.setting("mail_debug", BOOLS),
             7 => self.table_setting(),
             8 => return self.section_setting(),
+            9 => self.setting(
+                "pop3_uidl_format",
+                &[
+                    "%08Xu%08Xv",
+                    "%{uid | hex(8)}%{uidvalidity | hex(8)}",
+                    "%v",
+                    "%x",
+                    "uid",
+                    "%{md5}",
+                    "%%",
+                ],
+            ),
             _ => self.setting("bogus_setting", &["1"]),
         };
         s + "\n"
@@ -782,11 +794,12 @@ pub const INCLUDE_DIRECTORY: (&str, &str, &str) = (
 );
 
 /// `key = value }`: Dovecot reads the `}` as part of the value (text where
-/// the setting is text); svcc says so and closes the section, as meant.
+/// the setting is text) and keeps the section open, as svcc does; svcc
+/// refuses the line.
 pub const BRACE_AFTER_VALUE: (&str, &str, &str) = (
     "svcc::syntax",
     "brace-after-value",
-    "`key = value }`: Dovecot keeps the `}` in the value (and the section open); svcc refuses it and closes the section",
+    "`key = value }`: Dovecot keeps the `}` in the value (and the section open); svcc refuses it",
 );
 
 /// The settings svcc types and knows: those of service and listener blocks.
@@ -1194,16 +1207,9 @@ fn compare(version: Version, d: &Defaults, v: &Verdicts) -> Outcome {
             ));
         }
         (true, false) => {
-            // svcc closes the section a `}` after a value meant to close
-            // (Dovecot reads it as part of the value): a later `}` then
-            // closes nothing.
-            let brace = v.svcc_errors.iter().any(|(code, msg)| {
-                code == BRACE_AFTER_VALUE.0 && msg.contains("a line of its own")
-            });
             let cats: Option<BTreeSet<&'static str>> = v
                 .svcc_errors
                 .iter()
-                .filter(|(code, _)| !(brace && code == "svcc::unexpected-close"))
                 .map(|(code, msg)| deliberate(&v.model, code, msg))
                 .collect();
             return match cats.and_then(|c| c.into_iter().next()) {
