@@ -132,6 +132,9 @@ codes! {
     AMBIGUOUS_COMMENT = "svcc::ambiguous-comment", Warning,
         "A `#` with no blank before it.",
         "Dovecot cuts the line at the first `#` outside quotes, so `key = a#b` sets `a`. It warns \"Ambiguous '#' character in line\"; add a blank before the comment or quote the value.";
+    NUL_BYTE = "svcc::nul-byte", Warning,
+        "A NUL byte in a config file.",
+        "Dovecot reads each line as a C string, so a NUL byte ends the line: what follows it on that line is ignored without a word (`mail_debug = yes<NUL>no` sets `yes`). svcc reads the line the same way and warns. Remove the NUL bytes; they are usually a sign of a corrupted or binary file.";
     ENCODING = "svcc::encoding", Error,
         "A file that is not valid UTF-8.",
         "svcc reads configs as UTF-8; invalid bytes are replaced and reported.";

@@ -304,6 +304,19 @@ impl Loader<'_> {
         if bom {
             bytes[..3].copy_from_slice(b"   ");
         }
+        // Dovecot reads each line as a C string: a NUL byte ends it. The
+        // NUL and the rest of its line become blanks (offsets stay), with a
+        // warning on the first.
+        let mut nul_lines = 0usize;
+        let mut first_nul = None;
+        let mut at = 0;
+        while let Some(i) = memchr::memchr(0, &bytes[at..]).map(|i| at + i) {
+            let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |e| i + e);
+            bytes[i..end].fill(b' ');
+            first_nul.get_or_insert(i);
+            nul_lines += 1;
+            at = end;
+        }
         let (text, bad_at) = match String::from_utf8(bytes) {
             Ok(s) => (s, None),
             Err(e) => {
@@ -318,6 +331,17 @@ impl Loader<'_> {
                 Diagnostic::error(codes::ENCODING, "this file starts with a byte-order mark")
                     .label(Span::new(id, 0, 3), "U+FEFF")
                     .help("save the file as UTF-8 without a BOM: Dovecot reads the mark as part of the first line's key and fails with \"Unknown setting\""),
+            );
+        }
+        if let Some(at) = first_nul {
+            let more = match nul_lines {
+                1 => String::new(),
+                n => format!(" ({n} lines hold one)"),
+            };
+            self.diags.push(
+                Diagnostic::warning(codes::NUL_BYTE, format!("a NUL byte ends this line for Dovecot{more}"))
+                    .label(Span::new(id, at, at + 1), "NUL byte: Dovecot ignores the rest of the line")
+                    .help("remove the NUL bytes (`tr -d '\\000'`): Dovecot reads each line up to its first NUL and drops the rest without a word, and svcc reads it so too"),
             );
         }
         if let Some(at) = bad_at {
