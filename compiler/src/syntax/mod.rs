@@ -324,6 +324,17 @@ impl Loader<'_> {
                 (String::from_utf8_lossy(e.as_bytes()).into_owned(), at)
             }
         };
+        // A `\` continuing the last line onto the end of the file continues
+        // it onto nothing: Dovecot drops the statement, as it does one
+        // continued onto a blank line (which a final newline makes it).
+        let mut text = text;
+        let last = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
+        if parse::code(last)
+            .trim_end_matches([' ', '\t', '\r'])
+            .ends_with('\\')
+        {
+            text.push('\n');
+        }
         let file = SourceFile::new(name, canon, Arc::from(text));
         let id = self.sources.add(if bom { file.with_bom() } else { file });
         if bom {
