@@ -16,6 +16,9 @@ pub fn check(doc: &Document, version: Dovecot) -> Vec<Diagnostic> {
     config_version(doc, version, crate::model::version_of(doc), &mut out);
     filters(&doc.items, None, &mut out, &mut budget);
     sections(&doc.items, version, true, &mut out, &mut budget);
+    if version == Dovecot::V24 {
+        nesting_24(&doc.items, None, &mut out, &mut budget);
+    }
     budget.finish(&mut out);
     out
 }
@@ -143,13 +146,19 @@ fn sections(
         if catalogue::is_filter(&sec.kind) {
             sections(&sec.items, version, false, out, budget);
         }
-        // 2.4 adds a top-level unix or FIFO listener to every service: two
-        // services then share its path.
-        let path = sec.name.as_deref().filter(|n| !n.is_empty());
-        if let Some(path) = path.filter(|_| {
-            top && version == Dovecot::V24
-                && matches!(sec.kind.as_str(), "unix_listener" | "fifo_listener")
-        }) {
+        // 2.4 adds a top-level listener to every service: two services then
+        // share its path, or its port (an inet listener without one binds
+        // nothing).
+        let port = sec.items.iter().rev().find_map(|i| match i {
+            Item::Setting(s) if s.key == "port" => Some(s.value.trim()),
+            _ => None,
+        });
+        let path = match sec.kind.as_str() {
+            "unix_listener" | "fifo_listener" => sec.name.as_deref().filter(|n| !n.is_empty()),
+            "inet_listener" => port.filter(|p| !p.trim_start_matches('0').is_empty()),
+            _ => None,
+        };
+        if let Some(path) = path.filter(|_| top && version == Dovecot::V24) {
             if budget.admit(sec.header) {
                 out.push(
                     Diagnostic::error(
@@ -159,7 +168,13 @@ fn sections(
                     .label(sec.header, "outside any `service` block")
                     .help(format!(
                         "move it into the `service` block it belongs to; Dovecot 2.4 gives it to every service and fails with \"duplicate listener: {}\"",
-                        if path.starts_with('/') { path.to_string() } else { format!("BASE_DIR/{path}") }
+                        if sec.kind == "inet_listener" {
+                            format!("{path}:ADDRESS")
+                        } else if path.starts_with('/') {
+                            path.to_string()
+                        } else {
+                            format!("BASE_DIR/{path}")
+                        }
                     )),
                 );
             }
@@ -291,6 +306,67 @@ fn sections(
             }
         };
         out.push(d);
+    }
+}
+
+/// Dovecot 2.4's rules for what may sit inside what: a filter only outside
+/// a named filter (`protocol { namespace { } }`, not the other way), no
+/// `service` inside a named filter, a listener always named, and one name
+/// per `local_name`.
+fn nesting_24(
+    items: &[Item],
+    outer: Option<&Section>,
+    out: &mut Vec<Diagnostic>,
+    budget: &mut FileBudget,
+) {
+    let listener = |k: &str| matches!(k, "unix_listener" | "fifo_listener" | "inet_listener");
+    for item in items {
+        let Item::Section(sec) = item else { continue };
+        let kind = sec.kind.as_str();
+        // (A service's and a listener's own rules: check/names.rs and
+        // the model; filters among themselves: `filters`.)
+        let named_outer = outer.filter(|o| {
+            !catalogue::is_filter(&o.kind) && o.kind != "service" && !listener(&o.kind)
+        });
+        let finding = match (named_outer, kind) {
+            (Some(o), k) if catalogue::is_filter(k) => Some((
+                codes::INVALID_FILTER,
+                format!("a `{k}` filter inside `{}` is not allowed", o.kind),
+                format!("write `{k} {{ {} {{ .. }} }}` instead; Dovecot 2.4 fails with \"{} {{ {k} {{ .. }} }} not allowed (use {k} {{ {} {{ .. }} }} instead)\"", o.kind, o.kind, o.kind),
+            )),
+            (Some(o), "service") => Some((
+                codes::INVALID_FILTER,
+                format!("a `service` block inside `{}` is not allowed", o.kind),
+                format!("move the service to the top level; Dovecot 2.4 fails with \"service {{ .. }} not allowed under {} {{ .. }}\"", o.kind),
+            )),
+            // (A unix or FIFO listener without a path: check/listeners.rs.)
+            (_, k @ "inet_listener")
+                if outer.is_some_and(|o| o.kind == "service")
+                && sec.name.as_deref().is_none_or(str::is_empty) =>
+            {
+                Some((
+                    codes::MISSING_NAME,
+                    format!("`{k}` block without a name"),
+                    format!("write `{k} NAME {{`; Dovecot 2.4 fails with \"{k} {{ }} is missing section name\""),
+                ))
+            }
+            (_, "local_name") if sec.name.as_deref().is_some_and(|n| n.contains([' ', '\t'])) => Some((
+                codes::INVALID_FILTER,
+                "`local_name` with several names".to_string(),
+                "write one `local_name NAME {` block per name; Dovecot 2.4 fails with \"Multiple names no longer supported in local_name value\"".to_string(),
+            )),
+            _ => None,
+        };
+        if let Some((code, message, help)) = finding {
+            if budget.admit(sec.header) {
+                out.push(
+                    Diagnostic::error(code, message)
+                        .label(sec.header, "here")
+                        .help(help),
+                );
+            }
+        }
+        nesting_24(&sec.items, Some(sec), out, budget);
     }
 }
 
