@@ -732,6 +732,7 @@ mod tests {
             somaxconn: Some(128),
             nofile: None,
             managesieve: None,
+            users: None,
         };
         let (_, text) = hover(&c, FileId(0), at, host).unwrap();
         assert!(

@@ -123,6 +123,9 @@ codes! {
     MISSING_SETTING = "svcc::missing-setting", Error,
         "A section without a setting Dovecot requires in it: a `passdb` or `userdb` without `driver` (2.3), a `metric` without `filter`.",
         "Dovecot refuses the config: \"passdb is missing driver\" (2.3), \"metric NAME { filter } is empty - will not match anything\" (2.3) or \"Named filter metric is required to have metric_filter setting, but it is missing\" (2.4). Set it in the section (`driver = pam`, `filter = event=imap_command_finished`).";
+    UNKNOWN_USER = "svcc::unknown-user", Error,
+        "`default_login_user` or `default_internal_user` names a user this host does not have.",
+        "Dovecot looks both users up (`getpwnam`) when it reads the config and refuses to start with \"default_login_user doesn't exist: NAME\". svcc asks this host's user database the same way, so the verdict is this host's: create the user (Debian's dovecot-core creates `dovecot` and `dovenull`), or check the config on the host it will run on.";
     FILE_NOT_FOUND = "svcc::file-not-found", Warning,
         "A `key = <path` file reference to a file that does not exist.",
         "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";

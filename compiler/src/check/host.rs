@@ -84,3 +84,35 @@ pub(super) fn plugins(model: &crate::model::Model, opts: &Options, out: &mut Vec
         );
     }
 }
+
+/// `default_login_user` and `default_internal_user` set to a user this host
+/// does not have: Dovecot looks both up when it reads the config
+/// ("default_login_user doesn't exist: NAME").
+pub(super) fn users(model: &crate::model::Model, opts: &Options, out: &mut Vec<Diagnostic>) {
+    let Some(exists) = opts.host.users else {
+        return;
+    };
+    for key in ["default_login_user", "default_internal_user"] {
+        let Some(v) = model.globals.all.get(key) else {
+            continue;
+        };
+        let crate::model::Origin::Config { value, .. } = v.origin else {
+            continue;
+        };
+        let name = v.value.trim();
+        // (2.4 reads `$ENV:` when a process starts.)
+        let v24 = model.version == crate::model::catalogue::Dovecot::V24;
+        if (v24 && name.contains("$ENV:")) || exists(name) {
+            continue;
+        }
+        let message = match name {
+            "" => format!("`{key}` is empty: no user has that name"),
+            _ => format!("`{key}`: this host has no user `{name}`"),
+        };
+        out.push(
+            Diagnostic::error(codes::UNKNOWN_USER, message)
+                .label(value, "not in this host's user database")
+                .help(format!("create the user (e.g. `useradd --system --no-create-home --shell /usr/sbin/nologin {name}`) or name one this host has: Dovecot refuses to start with \"{key} doesn't exist: {name}\"")),
+        );
+    }
+}

@@ -28,6 +28,9 @@ pub struct HostLimits {
     /// Whether Pigeonhole's managesieve is installed
     /// (`svcc_facts::managesieve_installed`); `None`: assume it is.
     pub managesieve: Option<bool>,
+    /// Whether this host has a user of a name (its user database, as
+    /// Dovecot's `getpwnam`); `None`: do not look users up.
+    pub users: Option<fn(&str) -> bool>,
 }
 
 /// What the checks need beyond the model.
@@ -117,6 +120,7 @@ pub fn run(model: &Model, opts: &Options) -> Vec<Diagnostic> {
     let start = out.len();
     globals::check(model, &mut out);
     host::plugins(model, opts, &mut out);
+    host::users(model, opts, &mut out);
     tls::check(model, &mut out);
     admit(&mut out, start, &mut budget);
     budget.finish(&mut out);

@@ -684,6 +684,7 @@ fn run_dir(version: Version, dir: &Path) -> Verdicts {
             nofile: Some(1 << 20),
             // As this host's doveconf sees it.
             managesieve: svcc_facts::managesieve_installed(),
+            users: Some(passwd_has),
         },
         ..Options::default()
     };
@@ -701,6 +702,13 @@ fn run_dir(version: Version, dir: &Path) -> Verdicts {
         svcc_errors,
         model: checked.model,
     }
+}
+
+/// Whether this host's `/etc/passwd` has a user (the test host's user
+/// database, as its doveconf sees it).
+fn passwd_has(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .is_ok_and(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
 }
 
 /// Runs `doveconf ARGS` with a bounded time: (success, stdout, stderr).

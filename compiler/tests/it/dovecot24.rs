@@ -15,6 +15,7 @@ fn opts(dovecot: Option<Dovecot>) -> Options {
             somaxconn: Some(4096),
             nofile: Some(65536),
             managesieve: None,
+            users: None,
         },
         dovecot,
         ..Options::default()

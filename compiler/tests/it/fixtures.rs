@@ -14,12 +14,17 @@ pub fn options_for(text: &str) -> Options {
         somaxconn: Some(1 << 20),
         nofile: Some(1 << 20),
         managesieve: None,
+        users: None,
     };
     if let Some(line) = text.lines().find_map(|l| l.strip_prefix("# svcc-test:")) {
         for kv in line.split_whitespace() {
             match kv.split_once('=') {
                 Some(("somaxconn", v)) => host.somaxconn = v.parse().ok(),
                 Some(("nofile", v)) => host.nofile = v.parse().ok(),
+                // A host whose only users are root and Dovecot's own.
+                Some(("users", "dovecot")) => {
+                    host.users = Some(|n| matches!(n, "root" | "dovecot" | "dovenull"))
+                }
                 _ => panic!("bad svcc-test header: {kv}"),
             }
         }

@@ -21,6 +21,7 @@ fn stock_dovecot_config_has_no_errors() {
             somaxconn: Some(4096),
             nofile: Some(65536),
             managesieve: None,
+            users: None,
         },
         ..Options::default()
     };

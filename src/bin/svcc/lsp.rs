@@ -303,6 +303,7 @@ impl Server {
             somaxconn: svcc_facts::read_somaxconn(),
             nofile: None,
             managesieve: svcc_facts::managesieve_installed(),
+            users: Some(crate::host_user_exists),
         }
     }
 

@@ -184,6 +184,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether this host's user database has `name` (as Dovecot's `getpwnam`).
+pub(crate) fn host_user_exists(name: &str) -> bool {
+    matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
+}
+
 fn host_limits(args: &CheckArgs) -> HostLimits {
     let somaxconn = args.somaxconn.or_else(svcc_facts::read_somaxconn);
     let nofile = args.nofile.or_else(|| {
@@ -195,6 +200,7 @@ fn host_limits(args: &CheckArgs) -> HostLimits {
         somaxconn,
         nofile,
         managesieve: svcc_facts::managesieve_installed(),
+        users: Some(host_user_exists),
     }
 }
 
