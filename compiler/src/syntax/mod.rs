@@ -822,9 +822,16 @@ impl Loader<'_> {
         }
         let base = s.value_span.start as usize;
         let raw = self.sources.text(s.value_span).to_string();
-        let mut prev_blank = true;
+        // Dovecot splits the value at spaces and skips blanks before a
+        // token: a `$` after a tab alone is inside a token (`/x\t$y` is
+        // text).
+        let token_start = |i: usize| {
+            let before = &raw[..i];
+            let word = before.trim_end_matches([' ', '\t']);
+            word.is_empty() || before[word.len()..].contains(' ')
+        };
         for (i, c) in raw.char_indices() {
-            if c == '$' && prev_blank {
+            if c == '$' && token_start(i) {
                 let rest = &raw[i + 1..];
                 // 2.4 (its config sets `dovecot_config_version` first)
                 // expands only `$SET:name`: a bare `$name` is text there.
@@ -832,7 +839,6 @@ impl Loader<'_> {
                     || (!rest.starts_with("SET:")
                         && self.set_keys.contains("dovecot_config_version"))
                 {
-                    prev_blank = false;
                     continue;
                 }
                 // As Dovecot: the whole space-separated token names it
@@ -877,7 +883,6 @@ impl Loader<'_> {
                     self.diags.push(d);
                 }
             }
-            prev_blank = c == ' ' || c == '\t';
         }
     }
 
