@@ -22,7 +22,10 @@ pub enum Block {
     InetListener,
     /// A `unix_listener` or `fifo_listener` block.
     UnixListener,
-    /// Another section (`namespace`, `passdb`, ...): Dovecot's, not svcc's.
+    /// A 2.3 section with settings of its own (`namespace`, `mailbox`,
+    /// `passdb`, ...).
+    Section(catalogue::Scope),
+    /// Another section: Dovecot's, not svcc's.
     Other,
 }
 
@@ -34,6 +37,7 @@ impl Block {
             Block::InetListener => Some(catalogue::Scope::InetListener),
             Block::UnixListener => Some(catalogue::Scope::UnixListener),
             Block::Global => Some(catalogue::Scope::Global),
+            Block::Section(scope) => Some(scope),
             Block::Other => None,
         }
     }
@@ -61,7 +65,10 @@ impl Block {
             "inet_listener" => Block::InetListener,
             "unix_listener" | "fifo_listener" => Block::UnixListener,
             "protocol" | "local" | "local_name" | "remote" => Block::Global,
-            _ => Block::Other,
+            k => catalogue::Scope::SECTIONS_23
+                .into_iter()
+                .find(|s| s.keyword() == k)
+                .map_or(Block::Other, Block::Section),
         }
     }
 }
@@ -332,6 +339,11 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
         let key = key.trim();
         let kind = block.def_of(version, key).map(|d| d.kind);
         let values: Vec<(&str, &str)> = match (key, kind) {
+            (_, Some(k @ (Kind::Enum(_) | Kind::Words { .. }))) => k
+                .values()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, "value"))
+                .collect(),
             ("executable", _) => BUILTIN_HANDLERS
                 .iter()
                 .map(|h| (*h, "svcc built-in handler"))
@@ -347,11 +359,7 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
                 .map(|t| (*t, "service type"))
                 .collect(),
             (_, Some(Kind::Bool)) => vec![("yes", "boolean"), ("no", "boolean")],
-            (_, Some(k @ (Kind::Enum(_) | Kind::Words { .. }))) => k
-                .values()
-                .filter(|v| !v.is_empty())
-                .map(|v| (v, "value"))
-                .collect(),
+
             _ => Vec::new(),
         };
         return values
@@ -364,7 +372,7 @@ pub fn completions(text: &str, offset: usize, handlers: &[&str]) -> Vec<Completi
             .collect();
     }
     match block {
-        Block::Service | Block::InetListener | Block::UnixListener => {
+        Block::Service | Block::InetListener | Block::UnixListener | Block::Section(_) => {
             let mut out: Vec<Completion> = block
                 .settings(version)
                 .filter(|d| d.runtime != Runtime::FromHeader)

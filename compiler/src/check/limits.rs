@@ -68,7 +68,9 @@ pub(super) fn check(svc: &Service, model: &Model, opts: &Options, out: &mut Vec<
         )));
     }
 
-    if catalogue::process_limit_1(model.version).contains(&name.as_str()) && pl.value != 1 {
+    // (Dovecot: `process_limit > 1`; an effective 0, `default_process_limit
+    // = 0` in 2.3, passes.)
+    if catalogue::process_limit_1(model.version).contains(&name.as_str()) && pl.value > 1 {
         let d = Diagnostic::error(
             codes::PROCESS_LIMIT_MUST_BE_1,
             format!(

@@ -851,6 +851,22 @@ fn infinite_or(
 
 /// A 2.4 named filter that takes a name (`passdb`, `namespace`,
 /// `mailbox`, ...), other than the filters and blocks svcc reads itself.
+/// The indices of `items`' settings that a later setting of the same key
+/// in the same block overrides (Dovecot's settings checks read the last
+/// value).
+fn superseded(items: &[Item]) -> foldhash::HashSet<usize> {
+    let mut seen = foldhash::HashSet::default();
+    let mut over = foldhash::HashSet::default();
+    for (i, item) in items.iter().enumerate().rev() {
+        if let Item::Setting(s) = item {
+            if !seen.insert(s.key.as_str()) {
+                over.insert(i);
+            }
+        }
+    }
+    over
+}
+
 /// The passdb and userdb drivers Dovecot 2.4's dovecot-core holds (not
 /// dovecot-ldap's `ldap` or dovecot-lua's `lua`): their settings are all in
 /// the tables.
@@ -949,9 +965,10 @@ impl Builder<'_> {
     }
 
     fn document_items(&mut self, items: &[Item]) {
-        for item in items {
+        let over = superseded(items);
+        for (i, item) in items.iter().enumerate() {
             match item {
-                Item::Setting(s) => self.global(s),
+                Item::Setting(s) => self.global(s, !over.contains(&i)),
                 Item::Section(sec) if sec.kind == "service" => self.service(sec),
                 // 2.4's boollist: `protocols { pop3 = yes }` adds to the list.
                 Item::Section(sec)
@@ -1034,10 +1051,11 @@ impl Builder<'_> {
         if let Some((key, says)) = required {
             self.required_setting(sec, &[key], key, &says);
         }
-        for item in &sec.items {
+        let over = superseded(&sec.items);
+        for (i, item) in sec.items.iter().enumerate() {
             match item {
                 Item::Setting(s) => match cat.get(scope, &s.key) {
-                    Some(def) => self.check_filtered_value(s, def),
+                    Some(def) => self.check_filtered_value(s, def, !over.contains(&i)),
                     None => self.unread(&s.key, s.key_span, place.clone(), Unread::Setting(scope)),
                 },
                 Item::Section(inner) if scope == Scope::Namespace && inner.kind == "mailbox" => {
@@ -1063,19 +1081,22 @@ impl Builder<'_> {
     /// not found either.)").
     fn named_filter_24(&mut self, sec: &Section) {
         let cat = catalogue::catalogue(Dovecot::V24);
-        for item in &sec.items {
+        let over = superseded(&sec.items);
+        for (i, item) in sec.items.iter().enumerate() {
             let Item::Setting(s) = item else { continue };
+            let last = !over.contains(&i);
             let prefixed = format!("{}_{}", sec.kind, s.key);
             if cat.get(Scope::Global, &prefixed).is_some() {
-                self.global(&Setting {
+                let s = Setting {
                     key: prefixed,
                     ..s.clone()
-                });
+                };
+                self.global(&s, last);
             } else if s.key.starts_with(&format!("{}_", sec.kind)) {
                 // `ssl_server { ssl_server_cert_file = X }`: the same.
-                self.global(s);
+                self.global(s, last);
             } else if let Some(def) = self.global_def(s, &format!("`{}`", sec.kind)) {
-                self.check_filtered_value(s, def);
+                self.check_filtered_value(s, def, last);
             }
         }
     }
@@ -1118,7 +1139,8 @@ impl Builder<'_> {
             "passdb" | "userdb" => CORE_AUTH_DRIVERS_24.contains(&driver),
             _ => false,
         };
-        for item in &sec.items {
+        let over = superseded(&sec.items);
+        for (i, item) in sec.items.iter().enumerate() {
             match item {
                 Item::Setting(s) => {
                     let found = cat
@@ -1135,7 +1157,7 @@ impl Builder<'_> {
                                 .flatten()
                         });
                     match found {
-                        Some(def) => self.check_filtered_value(s, def),
+                        Some(def) => self.check_filtered_value(s, def, !over.contains(&i)),
                         None if core
                             || matches!(
                                 s.key.as_str(),
@@ -1326,8 +1348,11 @@ impl Builder<'_> {
     /// A known setting's value read as its row types it: Dovecot refuses
     /// `mail_debug = maybe` wherever it is set.
     /// `v` is the value expanded.
-    fn check_global_value(&mut self, s: &Setting, v: &str, def: &catalogue::Def) {
-        if self.builtin {
+    /// `last`: no later setting of the same key in the same block overrides
+    /// it (a value Dovecot's settings checks read only at the end,
+    /// [`catalogue::Def::checked_last`], is checked only then).
+    fn check_global_value(&mut self, s: &Setting, v: &str, def: &catalogue::Def, last: bool) {
+        if self.builtin || (def.checked_last() && !last) {
             return;
         }
         match def.kind {
@@ -1359,10 +1384,10 @@ impl Builder<'_> {
 
     /// The value of a setting in a filter (2.4's service and listener
     /// blocks are filters too), read as its row types it.
-    fn check_filtered_value(&mut self, s: &Setting, def: &catalogue::Def) {
+    fn check_filtered_value(&mut self, s: &Setting, def: &catalogue::Def, last: bool) {
         if !matches!(def.kind, Kind::Text | Kind::Section) || def.name == "pop3_uidl_format" {
             let v = self.expand(s);
-            self.check_global_value(s, &v, def);
+            self.check_global_value(s, &v, def, last);
         }
     }
 
@@ -1374,7 +1399,7 @@ impl Builder<'_> {
             return false;
         }
         if let Some(def) = catalogue::catalogue(Dovecot::V24).get(Scope::Global, &s.key) {
-            self.check_filtered_value(s, def);
+            self.check_filtered_value(s, def, true);
         }
         true
     }
@@ -1391,12 +1416,13 @@ impl Builder<'_> {
             Some(n) => format!("`{} {n}`", sec.kind),
             None => format!("`{}`", sec.kind),
         };
-        for item in &sec.items {
+        let over = superseded(&sec.items);
+        for (i, item) in sec.items.iter().enumerate() {
             match item {
                 Item::Setting(s) => {
                     self.canonical(Scope::Global, s);
                     if let Some(def) = self.global_def(s, &place) {
-                        self.check_filtered_value(s, def);
+                        self.check_filtered_value(s, def, !over.contains(&i));
                     }
                 }
                 Item::Section(inner) if catalogue::is_filter(&inner.kind) => {
@@ -1416,7 +1442,7 @@ impl Builder<'_> {
         }
     }
 
-    fn global(&mut self, s: &Setting) {
+    fn global(&mut self, s: &Setting, last: bool) {
         let def = if self.builtin {
             None
         } else {
@@ -1494,10 +1520,10 @@ impl Builder<'_> {
                     origin,
                 };
             }
-            k if k.starts_with("ssl") && self.tls_global(s, k, &model_v, origin) => {}
+            k if k.starts_with("ssl") && self.tls_global(s, k, &model_v, origin, last) => {}
             _ => {
                 if let Some(def) = def {
-                    self.check_global_value(s, &v, def);
+                    self.check_global_value(s, &v, def, last);
                 }
             }
         }
@@ -1520,7 +1546,7 @@ impl Builder<'_> {
     }
 
     /// Reads a TLS setting the model keeps; false for any other.
-    fn tls_global(&mut self, s: &Setting, key: &str, v: &str, origin: Origin) -> bool {
+    fn tls_global(&mut self, s: &Setting, key: &str, v: &str, origin: Origin, last: bool) -> bool {
         let text = |v: &str| Val {
             value: v.trim().to_string(),
             origin,
@@ -1565,8 +1591,9 @@ impl Builder<'_> {
             "ssl_cipher_list" => self.model.tls.cipher_list = text(v),
             "ssl_cipher_suites" => self.model.tls.cipher_suites = text(v),
             "ssl_curve_list" => self.model.tls.curve_list = text(v),
+            // (A word list: only the last value is checked.)
             "ssl_options" => {
-                if self.typed_with(s, v, |v| value::words(v, kind(key))).is_some() {
+                if !last || self.typed_with(s, v, |v| value::words(v, kind(key))).is_some() {
                     self.model.tls.options = text(v);
                 }
             }

@@ -181,6 +181,15 @@ impl Def {
     pub fn model_name(&self) -> &'static str {
         self.replaces.unwrap_or(self.name)
     }
+
+    /// Whether Dovecot checks the value only once the config is read (its
+    /// settings checks: word lists, `syslog_facility`,
+    /// `pop3_uidl_format`), so that only the last value in a block counts;
+    /// types and enums it checks on every line.
+    pub fn checked_last(&self) -> bool {
+        matches!(self.kind, Kind::Words { .. })
+            || matches!(self.name, "syslog_facility" | "pop3_uidl_format")
+    }
 }
 
 /// Where a setting is set.

@@ -63,3 +63,22 @@ fn each_version_gets_its_own_names() {
     assert!(hover.contains("connections a process serves"), "{hover}");
     assert!(hover.contains("2.3 calls it `service_count`"), "{hover}");
 }
+
+/// An enum's values and a word list's words are offered after `=`, and a
+/// 2.3 section offers its own settings.
+#[test]
+fn values_of_enums_and_settings_of_sections() {
+    let got = labels("mail_fsync = ");
+    assert_eq!(got, ["optimized", "always", "never"], "{got:?}");
+    let got = labels("imap_client_workarounds = ");
+    assert!(got.iter().any(|g| g == "tb-lsub-flags"), "{got:?}");
+    let got = labels("namespace inbox {\n  ");
+    assert!(got.iter().any(|g| g == "separator"), "{got:?}");
+    assert!(!got.iter().any(|g| g == "process_limit"), "{got:?}");
+    let got = labels("namespace inbox {\n  type = ");
+    assert!(got.iter().any(|g| g == "public"), "{got:?}");
+    let got = labels("namespace inbox {\n  mailbox Trash {\n    auto = ");
+    assert!(got.iter().any(|g| g == "subscribe"), "{got:?}");
+    let got = labels("passdb {\n  ");
+    assert!(got.iter().any(|g| g == "driver"), "{got:?}");
+}
