@@ -240,9 +240,14 @@ fn setting(ctx: &Ctx, key: &str, value: &str) -> Result<String, String> {
         ),
         // 2.3's `no_compression` asked for its default; 2.4 refuses the word.
         "ssl_options" => {
-            let words = value.split([' ', ',']).filter(|w| {
-                !w.is_empty() && !w.trim_matches('"').eq_ignore_ascii_case("no_compression")
-            });
+            // (The words of the value as Dovecot reads it, quotes off.)
+            let inner = ['"', '\'']
+                .iter()
+                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+                .unwrap_or(&value);
+            let words = inner
+                .split([' ', ','])
+                .filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case("no_compression"));
             (key, words.collect::<Vec<_>>().join(" "))
         }
         _ => (key, value),
@@ -465,7 +470,7 @@ mod tests {
 
     #[test]
     fn renames_keep_layout_and_comments() {
-        let r = m("# hello\nservice imap-login {\n  service_count = 1 \n  idle_kill = 5 mins\n  inet_listener imap {\n    address = 127.0.0.1\n    port = 143\n  }\n}\nssl_cert = </etc/c.pem\nssl_prefer_server_ciphers = yes\nssl_options = no_compression, no_ticket\n");
+        let r = m("# hello\nservice imap-login {\n  service_count = 1 \n  idle_kill = 5 mins\n  inet_listener imap {\n    address = 127.0.0.1\n    port = 143\n  }\n}\nssl_cert = </etc/c.pem\nssl_prefer_server_ciphers = yes\nssl_options = \"no_compression, no_ticket\"\n");
         assert_eq!(
             r.text,
             "# hello\nservice imap-login {\n  restart_request_count = 1\n  idle_kill_interval = 5 mins\n  inet_listener imap {\n    listen = 127.0.0.1\n    port = 143\n  }\n}\nssl_server_cert_file = /etc/c.pem\nssl_server_prefer_ciphers = server\nssl_options = no_ticket\n"

@@ -53,7 +53,7 @@ codes! {
         "Dovecot's types are strict: numbers are plain decimals; sizes take B/K/M/G/T (×1024); times need a unit (`60 secs`, `1 min`) unless 0; booleans are `yes` or `no`; modes are octal only with a leading 0 (`666` is decimal!); ports are 0–65535. Dovecot refuses to start on any of these.";
     UNKNOWN_SETTING = "svcc::unknown-setting", Error,
         "A setting or top-level section the config's Dovecot version does not know: inside a `service` or listener block, at the top level, or in a `protocol`, `local`, `remote` or `local_name` filter.",
-        "Inside `service`, `unix_listener`, `fifo_listener` and `inet_listener` blocks Dovecot 2.3 allows only its service and listener settings (and svcc's `blocking`); Dovecot 2.4's blocks are filters, where any 2.4 setting may be set. Elsewhere a setting is checked against the whole table of the config's Dovecot version (`docs/settings.md`, from that version's `doveconf`), and its value against the setting's type. Either way Dovecot refuses to start (\"Unknown setting\"). A top-level section is checked against the kinds the version takes (its settings' names; 2.3's `namespace`, `passdb`, `plugin`, ...; 2.4's named filters): Dovecot refuses any other with \"Unknown setting: KIND { KIND\" (2.3) or \"Unknown section name: KIND\" (2.4); what is inside such a section is Dovecot's own and not looked into. 2.3's `plugin/KEY = VALUE` form is fine. A setting of a plugin svcc's table lacks can be silenced with `# svcc: disable=unknown-setting`.";
+        "Inside `service`, `unix_listener`, `fifo_listener` and `inet_listener` blocks Dovecot 2.3 allows only its service and listener settings (and svcc's `blocking`); Dovecot 2.4's blocks are filters, where any 2.4 setting may be set. Elsewhere a setting is checked against the whole table of the config's Dovecot version (`docs/settings.md`, from that version's `doveconf`), and its value against the setting's type. Either way Dovecot refuses to start (\"Unknown setting\"). A top-level section is checked against the kinds the version takes (its settings' names; 2.3's `namespace`, `passdb`, `plugin`, ...; 2.4's named filters): Dovecot refuses any other with \"Unknown setting: KIND { KIND\" (2.3) or \"Unknown section name: KIND\" (2.4), inside filters too. Inside 2.3's `namespace`, `mailbox`, `passdb`, `userdb`, `metric` and `event_exporter` sections a setting is checked against that section's own settings, inside 2.4's named filters under the names 2.4 tries (`KEY`, `KIND_KEY`, `KIND_NAME_KEY`; in a passdb or userdb of a driver outside dovecot-core, such as `ldap`, only 2.3's removed `args`, `default_fields` and `override_fields`); other sections are Dovecot's own and not looked into. 2.3's `plugin/KEY = VALUE` form is fine. A setting of a plugin svcc's table lacks can be silenced with `# svcc: disable=unknown-setting`.";
     CONFIG_VERSION = "svcc::config-version", Error,
         "A Dovecot 2.4 config whose first setting is not `dovecot_config_version`, or that setting in a 2.3 config.",
         "Dovecot 2.4 reads a config only when its first setting is `dovecot_config_version` (\"The first setting must be dovecot_config_version\"); it is how svcc tells a 2.4 config from a 2.3 one, too. Dovecot 2.3 knows no such setting. `svcc check --dovecot 2.3|2.4` checks a config as one version whatever it says; `svcc migrate` converts a 2.3 config into 2.4.";
@@ -73,7 +73,7 @@ codes! {
         "`process_min_avail > process_limit`.",
         "The master can never keep more processes ready than it may run. Dovecot fails with \"process_min_avail is higher than process_limit\".";
     LISTENER_CONFLICT = "svcc::listener-conflict", Error,
-        "Two listeners on the same unix path, or the same address and port.",
+        "Two listeners on the same unix path, or the same address and port (also a Dovecot 2.4 top-level listener with a path or port, which every service gets).",
         "Two listeners cannot own one socket. Dovecot compares the literal strings (\"duplicate listener\") and otherwise fails only at bind time; svcc also sees `*` against an IPv4 address and `::` against an IPv6 address on the same port.";
     BACKLOG_OVER_SOMAXCONN = "svcc::backlog-over-somaxconn", Warning,
         "The listen backlog (client_limit × process_limit) exceeds net.core.somaxconn.",
@@ -130,7 +130,7 @@ codes! {
         "A `key = <path` file reference to a file that does not exist.",
         "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";
     DROPPED_CONTINUATION = "svcc::dropped-continuation", Warning,
-        "A setting continued with `\\` onto a blank or comment-only line, which Dovecot drops.",
+        "A setting continued with `\\` onto a blank or comment-only line, or onto the end of the config, which Dovecot drops.",
         "Dovecot joins a line that ends in `\\` with the next one, but when the next one is blank or only a comment it discards what it was joining: `process_limit = 5\\` followed by a blank line sets nothing, without a word. svcc does not apply it either. Remove the trailing `\\`.";
     AMBIGUOUS_COMMENT = "svcc::ambiguous-comment", Warning,
         "A `#` with no blank before it.",
@@ -142,8 +142,8 @@ codes! {
         "A file that is not valid UTF-8.",
         "svcc reads configs as UTF-8; invalid bytes are replaced and reported.";
     INVALID_FILTER = "svcc::invalid-filter", Error,
-        "A `protocol`, `local`, `remote` or `local_name` filter nested the wrong way (also with a `service` block), or a bad network mask.",
-        "Filters nest in one order: `local` outside `local_name`/`remote`, those outside `protocol`. Dovecot refuses \"Nested protocol { protocol { .. } } block not allowed\", \"protocol { local { .. } } not allowed (use local { protocol { .. } } instead)\" and \"Invalid network mask\" (at most /32 for IPv4, /128 for IPv6).";
+        "A `protocol`, `local`, `remote` or `local_name` filter nested the wrong way (also with a `service` block, or inside a Dovecot 2.4 named filter), a bad network mask, a 2.4 `local_name` with several names, or an auth setting inside `local`/`remote`.",
+        "Filters nest in one order: `local` outside `local_name`/`remote`, those outside `protocol`. Dovecot refuses \"Nested protocol { protocol { .. } } block not allowed\", \"protocol { local { .. } } not allowed (use local { protocol { .. } } instead)\" and \"Invalid network mask\" (at most /32 for IPv4, /128 for IPv6). Dovecot 2.4 also refuses a filter or `service` inside a named filter (\"namespace { local { .. } } not allowed\", \"service { .. } not allowed under namespace { .. }\"), a named filter inside one of its own kind, and `local_name \"a b\"` (\"Multiple names no longer supported\"); both versions refuse the auth process's settings (`auth_*`, `passdb`, `userdb`, `base_dir`, the uid and gid ranges, ...) inside `local`, `remote` and `local_name` (\"Auth settings not supported inside local/remote blocks\").";
     DECIMAL_MODE = "svcc::decimal-mode", Warning,
         "A listener `mode` written without a leading 0, which Dovecot reads as decimal.",
         "Dovecot reads a mode as octal only when it starts with 0: `mode = 666` is decimal 666, i.e. 0o1232 (sticky bit, write for group, nothing for others), never what was meant. Write `mode = 0666`.";

@@ -85,6 +85,10 @@ pub(super) fn plugins(model: &crate::model::Model, opts: &Options, out: &mut Vec
     }
 }
 
+/// The longest user name looked up (Linux allows 32; LDAP and the like,
+/// more).
+const MAX_USER_NAME: usize = 256;
+
 /// `default_login_user` and `default_internal_user` set to a user this host
 /// does not have: Dovecot looks both up when it reads the config
 /// ("default_login_user doesn't exist: NAME").
@@ -99,10 +103,17 @@ pub(super) fn users(model: &crate::model::Model, opts: &Options, out: &mut Vec<D
         let crate::model::Origin::Config { value, .. } = v.origin else {
             continue;
         };
-        let name = v.value.trim();
-        // (2.4 reads `$ENV:` when a process starts.)
+        // (As written: blanks a quoted value keeps are part of the name.)
+        let name = v.value.as_str();
+        // 2.4 looks the name up unexpanded ("doesn't exist:
+        // UNKNOWN_VALUE_WITH_VARIABLES"); a name no user database holds is
+        // not looked up: some NSS modules abort the process on a name of
+        // megabytes.
         let v24 = model.version == crate::model::catalogue::Dovecot::V24;
-        if (v24 && name.contains("$ENV:")) || exists(name) {
+        let possible = name.len() <= MAX_USER_NAME
+            && !name.contains(['/', ':', '\n'])
+            && !(v24 && (name.contains('$') || name.contains("%{")));
+        if possible && exists(name) {
             continue;
         }
         let message = match name {
@@ -112,7 +123,7 @@ pub(super) fn users(model: &crate::model::Model, opts: &Options, out: &mut Vec<D
         out.push(
             Diagnostic::error(codes::UNKNOWN_USER, message)
                 .label(value, "not in this host's user database")
-                .help(format!("create the user (e.g. `useradd --system --no-create-home --shell /usr/sbin/nologin {name}`) or name one this host has: Dovecot refuses to start with \"{key} doesn't exist: {name}\"")),
+                .help(format!("create the user (e.g. `useradd --system --no-create-home --shell /usr/sbin/nologin NAME`) or name one this host has (Dovecot 2.4 does not expand variables here): Dovecot refuses to start with \"{key} doesn't exist: {name}\"")),
         );
     }
 }

@@ -19,6 +19,7 @@ pub fn check(doc: &Document, version: Dovecot) -> Vec<Diagnostic> {
     if version == Dovecot::V24 {
         nesting_24(&doc.items, None, &mut out, &mut budget);
     }
+    auth_in_network(&doc.items, false, version, &mut out, &mut budget);
     budget.finish(&mut out);
     out
 }
@@ -200,7 +201,13 @@ fn sections(
         let near_service = k == "service"
             || (k.len() < 64 && k.len() >= 5 && strsim::damerau_levenshtein(&k, "service") <= 2);
         let found = catalogue::top_level_section(version, &sec.kind);
-        let nameless = sec.name.as_deref().is_none_or(str::is_empty);
+        // (A quoted empty name is a name to 2.4, `namespace "" {`, but no
+        // path for a unix or FIFO listener.)
+        let path_kind = matches!(sec.kind.as_str(), "unix_listener" | "fifo_listener");
+        let nameless = sec
+            .name
+            .as_deref()
+            .is_none_or(|n| path_kind && n.is_empty());
         // 2.3 reads `KEY VALUE {` for a plain setting as the setting, and
         // refuses anything inside it (`protocols imap {` for `protocol`).
         let setting_block = version == Dovecot::V23
@@ -325,8 +332,13 @@ fn nesting_24(
         let kind = sec.kind.as_str();
         // (A service's and a listener's own rules: check/names.rs and
         // the model; filters among themselves: `filters`.)
+        // (A named filter, not a string or boolean list: `import_environment
+        // { }` holds what it likes.)
         let named_outer = outer.filter(|o| {
-            !catalogue::is_filter(&o.kind) && o.kind != "service" && !listener(&o.kind)
+            !catalogue::is_filter(&o.kind)
+                && o.kind != "service"
+                && !listener(&o.kind)
+                && catalogue::listed_sections(Dovecot::V24).contains(&o.kind.as_str())
         });
         let finding = match (named_outer, kind) {
             (Some(o), k) if catalogue::is_filter(k) => Some((
@@ -339,10 +351,14 @@ fn nesting_24(
                 format!("a `service` block inside `{}` is not allowed", o.kind),
                 format!("move the service to the top level; Dovecot 2.4 fails with \"service {{ .. }} not allowed under {} {{ .. }}\"", o.kind),
             )),
+            (Some(o), k) if k == o.kind => Some((
+                codes::INVALID_FILTER,
+                format!("a `{k}` inside `{k}` is not allowed"),
+                format!("close the outer `{k}` first; Dovecot 2.4 fails with \"{k} {{ .. }} not allowed under {k} {{ .. }}\""),
+            )),
             // (A unix or FIFO listener without a path: check/listeners.rs.)
             (_, k @ "inet_listener")
-                if outer.is_some_and(|o| o.kind == "service")
-                && sec.name.as_deref().is_none_or(str::is_empty) =>
+                if outer.is_some_and(|o| o.kind == "service") && sec.name.is_none() =>
             {
                 Some((
                     codes::MISSING_NAME,
@@ -350,7 +366,24 @@ fn nesting_24(
                     format!("write `{k} NAME {{`; Dovecot 2.4 fails with \"{k} {{ }} is missing section name\""),
                 ))
             }
-            (_, "local_name") if sec.name.as_deref().is_some_and(|n| n.contains([' ', '\t'])) => Some((
+            // A named filter that needs a name, inside another section
+            // (the top level's: `sections`).
+            // (In a filter: `sections`.)
+            (_, k)
+                if named_outer.is_some()
+                    && sec.name.is_none()
+                    && !listener(k)
+                    && !catalogue::is_filter(k)
+                    && catalogue::top_level_section(Dovecot::V24, k)
+                        == Some(catalogue::SectionName::Required) =>
+            {
+                Some((
+                    codes::MISSING_NAME,
+                    format!("`{k}` block without a name"),
+                    format!("write `{k} NAME {{`; Dovecot 2.4 fails with \"{k} {{ }} is missing section name\""),
+                ))
+            }
+            (_, "local_name") if sec.name.as_deref().is_some_and(|n| n.contains(' ')) => Some((
                 codes::INVALID_FILTER,
                 "`local_name` with several names".to_string(),
                 "write one `local_name NAME {` block per name; Dovecot 2.4 fails with \"Multiple names no longer supported in local_name value\"".to_string(),
@@ -367,6 +400,42 @@ fn nesting_24(
             }
         }
         nesting_24(&sec.items, Some(sec), out, budget);
+    }
+}
+
+/// Auth's settings (`auth_*`, `passdb`, `userdb`, ...) inside a `local`,
+/// `remote` or `local_name` filter, or a filter in one: Dovecot refuses
+/// them ("Auth settings not supported inside local/remote blocks").
+fn auth_in_network(
+    items: &[Item],
+    network: bool,
+    version: Dovecot,
+    out: &mut Vec<Diagnostic>,
+    budget: &mut FileBudget,
+) {
+    for item in items {
+        let (key, span) = match item {
+            Item::Section(sec) if catalogue::is_filter(&sec.kind) => {
+                let inside =
+                    network || matches!(sec.kind.as_str(), "local" | "remote" | "local_name");
+                auth_in_network(&sec.items, inside, version, out, budget);
+                continue;
+            }
+            Item::Section(sec) if matches!(sec.kind.as_str(), "passdb" | "userdb") => {
+                (sec.kind.as_str(), sec.kind_span)
+            }
+            Item::Setting(s) if catalogue::auth_setting(version, &s.key) => {
+                (s.key.as_str(), s.key_span)
+            }
+            _ => continue,
+        };
+        if network && budget.admit(span) {
+            out.push(
+                Diagnostic::error(codes::INVALID_FILTER, format!("`{key}` inside a `local` or `remote` filter"))
+                    .label(span, "an auth setting")
+                    .help(format!("set it at the top level or in a `protocol` filter: Dovecot's auth process has no per-address settings and refuses the config (\"Auth settings not supported inside local/remote blocks: {key}\")")),
+            );
+        }
     }
 }
 

@@ -57,7 +57,11 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>, budget: &mut FileB
                 // up by the block's name, not its driver (`passdb_sql_query`).
                 let of_driver = short
                     .clone()
-                    .find(|s| s.split_once('_').is_some_and(|(_, rest)| rest == key))
+                    .find(|s| {
+                        s.split_once('_').is_some_and(|(driver, rest)| {
+                            rest == key && catalogue::is_auth_driver_24(driver)
+                        })
+                    })
                     .filter(|_| version == Dovecot::V24);
                 if let (Some(full), Some(p)) = (of_driver, prefix.as_deref()) {
                     let (driver, _) = full.split_once('_').unwrap_or_default();

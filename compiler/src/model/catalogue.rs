@@ -439,6 +439,55 @@ pub fn top_level_section(version: Dovecot, kind: &str) -> Option<SectionName> {
     })
 }
 
+/// The settings of Dovecot's auth process besides `auth_*` (and `passdb`
+/// and `userdb`), which a `local`/`remote`/`local_name` filter may not set
+/// (its settings parser's table; a test asks both doveconfs).
+const AUTH_UNPREFIXED: &[&str] = &[
+    "base_dir",
+    "verbose_proctitle",
+    "first_valid_uid",
+    "last_valid_uid",
+    "first_valid_gid",
+    "last_valid_gid",
+];
+
+/// Whether `key` is a setting of Dovecot's auth process (refused inside
+/// `local`/`remote` filters): an `auth_*` setting of the version's table,
+/// or one of the auth process's others (2.3 also its CA settings).
+pub fn auth_setting(version: Dovecot, key: &str) -> bool {
+    // (`auth_socket_path` and 2.4's `auth_allow_cleartext` are the
+    // clients' settings.)
+    (key.starts_with("auth_")
+        && !matches!(key, "auth_socket_path" | "auth_allow_cleartext")
+        && catalogue(version).get(Scope::Global, key).is_some())
+        || AUTH_UNPREFIXED.contains(&key)
+        || (version == Dovecot::V23 && matches!(key, "ssl_client_ca_dir" | "ssl_client_ca_file"))
+}
+
+/// The passdb and userdb drivers Dovecot 2.4's dovecot-core holds (not
+/// dovecot-ldap's `ldap` or dovecot-lua's `lua`): their settings are all in
+/// the tables.
+const CORE_AUTH_DRIVERS_24: &[&str] = &[
+    "pam",
+    "passwd",
+    "passwd-file",
+    "static",
+    "checkpassword",
+    "sql",
+    "oauth2",
+    "bsdauth",
+    "imap",
+];
+
+/// Whether `driver` is a passdb or userdb driver of 2.4's dovecot-core (as
+/// the config writes it, `passwd-file`, or as setting names do,
+/// `passwd_file`).
+pub fn is_auth_driver_24(driver: &str) -> bool {
+    CORE_AUTH_DRIVERS_24
+        .iter()
+        .any(|d| d.replace('-', "_") == driver.replace('-', "_"))
+}
+
 /// Every section kind [`top_level_section`] lists on top of the settings.
 pub fn listed_sections(version: Dovecot) -> Vec<&'static str> {
     match version {

@@ -851,6 +851,11 @@ fn infinite_or(
 
 /// A 2.4 named filter that takes a name (`passdb`, `namespace`,
 /// `mailbox`, ...), other than the filters and blocks svcc reads itself.
+/// A filter's identity in a path of filters (`/protocol imap`).
+fn filter_id(sec: &Section) -> String {
+    format!("/{} {}", sec.kind, sec.name.as_deref().unwrap_or_default())
+}
+
 /// The indices of `items`' settings that a later setting of the same key
 /// in the same block overrides (Dovecot's settings checks read the last
 /// value).
@@ -866,21 +871,6 @@ fn superseded(items: &[Item]) -> foldhash::HashSet<usize> {
     }
     over
 }
-
-/// The passdb and userdb drivers Dovecot 2.4's dovecot-core holds (not
-/// dovecot-ldap's `ldap` or dovecot-lua's `lua`): their settings are all in
-/// the tables.
-const CORE_AUTH_DRIVERS_24: &[&str] = &[
-    "pam",
-    "passwd",
-    "passwd-file",
-    "static",
-    "checkpassword",
-    "sql",
-    "oauth2",
-    "bsdauth",
-    "imap",
-];
 
 fn is_named_list_filter_24(kind: &str) -> bool {
     !catalogue::is_filter(kind)
@@ -916,6 +906,11 @@ struct Builder<'a> {
     expansion_limit_reported: bool,
     /// Problems described per file.
     budget: crate::report::FileBudget,
+    /// (filter path, key) → the key's span of the last setting of a value
+    /// Dovecot checks once read ([`catalogue::Def::checked_last`]) in
+    /// that filter: blocks of one filter (`protocol imap { }` twice)
+    /// merge.
+    filtered_last: HashMap<(String, String), Span>,
 }
 
 impl Builder<'_> {
@@ -930,6 +925,32 @@ impl Builder<'_> {
             expanded_bytes: 0,
             expansion_limit_reported: false,
             budget: Default::default(),
+            filtered_last: HashMap::default(),
+        }
+    }
+
+    /// Fills `filtered_last` from the filters in `items` (under `path`).
+    fn last_in_filters(&mut self, items: &[Item], path: &mut String) {
+        let cat = catalogue::catalogue(self.model.version);
+        for item in items {
+            match item {
+                Item::Setting(s)
+                    if !path.is_empty()
+                        && cat
+                            .get(Scope::Global, &s.key)
+                            .is_some_and(|d| d.checked_last()) =>
+                {
+                    self.filtered_last
+                        .insert((path.clone(), s.key.clone()), s.key_span);
+                }
+                Item::Section(sec) if catalogue::is_filter(&sec.kind) => {
+                    let len = path.len();
+                    path.push_str(&filter_id(sec));
+                    self.last_in_filters(&sec.items, path);
+                    path.truncate(len);
+                }
+                _ => {}
+            }
         }
     }
 
@@ -942,6 +963,9 @@ impl Builder<'_> {
     }
 
     fn document(&mut self, doc: &Document) {
+        if !self.builtin {
+            self.last_in_filters(&doc.items, &mut String::new());
+        }
         self.document_items(&doc.items);
     }
 
@@ -979,34 +1003,40 @@ impl Builder<'_> {
                 Item::Section(sec)
                     if !self.builtin && matches!(sec.kind.as_str(), "local_name" | "local") =>
                 {
-                    self.filter_names(sec);
+                    self.filter_names(sec, "");
                     self.tls_filter(sec)
                 }
                 Item::Section(sec) if matches!(sec.kind.as_str(), "protocol" | "remote") => {
-                    self.filter_names(sec)
+                    self.filter_names(sec, "")
                 }
-                // 2.4's nameless named filters: `ssl_server { cert_file = X }`
-                // is `ssl_server_cert_file = X`.
-                Item::Section(sec)
-                    if !self.builtin
-                        && self.model.version == Dovecot::V24
-                        && catalogue::top_level_section(Dovecot::V24, &sec.kind)
-                            == Some(catalogue::SectionName::Forbidden) =>
-                {
-                    self.named_filter_24(sec)
-                }
-                // 2.4's named filters with a name (`passdb sql { .. }`,
-                // `namespace inbox { mailbox Trash { .. } }`).
-                Item::Section(sec)
-                    if !self.builtin
-                        && self.model.version == Dovecot::V24
-                        && sec.name.is_some()
-                        && is_named_list_filter_24(&sec.kind) =>
-                {
-                    self.named_list_filter_24(sec)
-                }
-                Item::Section(sec) => self.section_23(sec),
+                Item::Section(sec) => self.named_section(sec),
             }
+        }
+    }
+
+    /// A section other than a service or filter, at the top level or in a
+    /// filter: 2.3's sections with settings of their own, 2.4's named
+    /// filters.
+    fn named_section(&mut self, sec: &Section) {
+        if self.builtin {
+            return;
+        }
+        match self.model.version {
+            Dovecot::V23 => self.section_23(sec),
+            // 2.4's nameless named filters: `ssl_server { cert_file = X }`
+            // is `ssl_server_cert_file = X`.
+            Dovecot::V24
+                if catalogue::top_level_section(Dovecot::V24, &sec.kind)
+                    == Some(catalogue::SectionName::Forbidden) =>
+            {
+                self.named_filter_24(sec)
+            }
+            // 2.4's named filters with a name (`passdb sql { .. }`,
+            // `namespace inbox { mailbox Trash { .. } }`).
+            Dovecot::V24 if sec.name.is_some() && is_named_list_filter_24(&sec.kind) => {
+                self.named_list_filter_24(sec)
+            }
+            Dovecot::V24 => {}
         }
     }
 
@@ -1021,9 +1051,6 @@ impl Builder<'_> {
                 .into_iter()
                 .find(|s| s.keyword() == k && *s != Scope::Mailbox)
         };
-        if self.builtin || self.model.version != Dovecot::V23 {
-            return;
-        }
         if let Some(scope) = top(&sec.kind) {
             self.section_items_23(sec, scope);
         }
@@ -1128,7 +1155,8 @@ impl Builder<'_> {
                 _ => None,
             })
             .unwrap_or(name);
-        if sec.kind == "metric" && !self.model.globals.all.contains_key("metric_filter") {
+        // (A top-level `metric_filter` does not count.)
+        if sec.kind == "metric" {
             let keys = ["filter", "metric_filter", &format!("metric_{name}_filter")];
             let says =
                 "Named filter metric is required to have metric_filter setting, but it is missing";
@@ -1136,7 +1164,7 @@ impl Builder<'_> {
         }
         let core = match sec.kind.as_str() {
             "namespace" | "mailbox" | "metric" | "event_exporter" => true,
-            "passdb" | "userdb" => CORE_AUTH_DRIVERS_24.contains(&driver),
+            "passdb" | "userdb" => catalogue::is_auth_driver_24(driver),
             _ => false,
         };
         let over = superseded(&sec.items);
@@ -1267,7 +1295,16 @@ impl Builder<'_> {
                             .to_string()
                             .into(),
                         "protocols" => self.model.globals.protocols.value.join(" ").into(),
-                        _ => catalogue::text_default(name).unwrap_or(tok).into(),
+                        // Any known setting, at its default (Dovecot: "the value
+                        // of any known setting, whether set or not").
+                        _ => catalogue::text_default(name)
+                            .or_else(|| {
+                                catalogue::catalogue(self.model.version)
+                                    .get(Scope::Global, name)
+                                    .map(|d| d.default)
+                            })
+                            .unwrap_or(tok)
+                            .into(),
                     },
                 },
                 _ => tok.into(),
@@ -1408,10 +1445,11 @@ impl Builder<'_> {
     /// filter and of the filters nested in it: Dovecot's per-filter
     /// overrides of top-level settings, checked as those are (the model
     /// keeps only the top-level values).
-    fn filter_names(&mut self, sec: &Section) {
+    fn filter_names(&mut self, sec: &Section, outer: &str) {
         if self.builtin {
             return;
         }
+        let path = format!("{outer}{}", filter_id(sec));
         let place = match &sec.name {
             Some(n) => format!("`{} {n}`", sec.kind),
             None => format!("`{}`", sec.kind),
@@ -1421,14 +1459,22 @@ impl Builder<'_> {
             match item {
                 Item::Setting(s) => {
                     self.canonical(Scope::Global, s);
+                    // (Blocks of one filter merge, `protocol imap { }` twice.)
                     if let Some(def) = self.global_def(s, &place) {
-                        self.check_filtered_value(s, def, !over.contains(&i));
+                        let last = match def.checked_last() {
+                            true => {
+                                self.filtered_last.get(&(path.clone(), s.key.clone()))
+                                    == Some(&s.key_span)
+                            }
+                            false => !over.contains(&i),
+                        };
+                        self.check_filtered_value(s, def, last);
                     }
                 }
                 Item::Section(inner) if catalogue::is_filter(&inner.kind) => {
-                    self.filter_names(inner)
+                    self.filter_names(inner, &path)
                 }
-                Item::Section(inner) if inner.kind != "service" => self.section_23(inner),
+                Item::Section(inner) if inner.kind != "service" => self.named_section(inner),
                 Item::Section(inner) => self.unread(
                     "service",
                     inner.kind_span,
@@ -1593,7 +1639,8 @@ impl Builder<'_> {
             "ssl_curve_list" => self.model.tls.curve_list = text(v),
             // (A word list: only the last value is checked.)
             "ssl_options" => {
-                if !last || self.typed_with(s, v, |v| value::words(v, kind(key))).is_some() {
+                let v24 = self.model.version == Dovecot::V24;
+                if !last || self.typed_with(s, v, |v| value::words(v, kind(key), v24)).is_some() {
                     self.model.tls.options = text(v);
                 }
             }
@@ -1894,9 +1941,9 @@ impl Builder<'_> {
             Kind::Mode => Value::Mode(self.typed(s, v, mode_of(version))?),
             Kind::Port => Value::Port(self.typed(s, v, value::port)?),
             Kind::Enum(_) => Value::Text(self.typed_with(s, v, |v| value::one_of(v, def.kind))?),
-            Kind::Words { .. } => {
-                Value::Text(self.typed_with(s, v, |v| value::words(v, def.kind))?)
-            }
+            Kind::Words { .. } => Value::Text(
+                self.typed_with(s, v, |v| value::words(v, def.kind, version == Dovecot::V24))?,
+            ),
         })
     }
 

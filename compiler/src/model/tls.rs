@@ -34,7 +34,8 @@ impl SslMode {
 
     /// Parses Dovecot's values.
     pub fn parse(v: &str) -> Option<SslMode> {
-        match v.trim() {
+        // (Exact, as Dovecot's enum: a quoted `" no"` is no value.)
+        match v {
             "no" => Some(SslMode::No),
             "yes" => Some(SslMode::Yes),
             "required" => Some(SslMode::Required),

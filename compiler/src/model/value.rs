@@ -184,7 +184,7 @@ pub fn boolean(v: &str) -> Result<bool, ValueError> {
 /// One of an enum's values (`mail_fsync = never`), as Dovecot compares
 /// them: the whole word, case and all.
 pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
-    let v = v.trim();
+    // (Blanks a quoted value keeps are part of it: `" no"` is no value.)
     // (Any value of a setting the version does not have: reported as such.)
     if !matches!(kind, Kind::Enum(_)) || kind.values().any(|w| w == v) {
         return Ok(v.to_string());
@@ -224,7 +224,7 @@ pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
 /// delay-newmail tb-lsub-flags`), separated by spaces or commas, as
 /// Dovecot's settings checks read them; the first word not in the table is
 /// the error (Dovecot's: "Unknown workaround: x").
-pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
+pub fn words(v: &str, kind: Kind, v24: bool) -> Result<String, ValueError> {
     let Kind::Words { exact, spaces, .. } = kind else {
         return Ok(v.to_string());
     };
@@ -246,16 +246,29 @@ pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
                 Some(b':') => {
                     head && {
                         let nums: Vec<&str> = w[t.len()..].split(':').collect();
-                        nums.len() == 3 && nums.iter().all(|n| n.parse::<u32>().is_ok())
+                        nums.len() == 3
+                            && nums.iter().all(|n| {
+                                !n.is_empty()
+                                    && n.bytes().all(|b| b.is_ascii_digit())
+                                    && n.parse::<u32>().is_ok()
+                            })
                     }
                 }
                 _ => same(w, t),
             }
         })
     };
+    // A quote is part of its word in 2.3; 2.4 reads a list's words as a
+    // boollist, whose words may be quoted (`"delay-newmail"`).
+    let unquote = |w: &'_ str| -> String {
+        match w.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(inner) if v24 => inner.to_string(),
+            _ => w.to_string(),
+        }
+    };
     let bad = v
         .split(seps)
-        .map(|w| w.trim_matches('"'))
+        .map(unquote)
         .find(|w| !w.is_empty() && !known(w));
     let Some(bad) = bad else {
         return Ok(v.to_string());
@@ -269,6 +282,11 @@ pub fn words(v: &str, kind: Kind) -> Result<String, ValueError> {
     let help = match crate::model::catalogue::suggest(&lower, kind.values()) {
         Some(w) => format!("did you mean `{w}`? The words are {list}, separated by spaces"),
         None => format!("the words are {list}, separated by spaces; Dovecot refuses to start with an unknown one"),
+    };
+    let help = if bad.to_ascii_lowercase().starts_with("throttle:") {
+        "write `throttle:INIT:MAX:SHRINK`, three numbers of milliseconds (e.g. `throttle:50:16000:500`)".to_string()
+    } else {
+        help
     };
     Err(err(format!("`{bad}` is not one of its words"), help))
 }
@@ -467,7 +485,8 @@ mod tests {
     #[test]
     fn enums_take_their_words_exactly() {
         let fsync = Kind::Enum("optimized:always:never");
-        assert_eq!(one_of(" never ", fsync), Ok("never".to_string()));
+        assert_eq!(one_of("never", fsync), Ok("never".to_string()));
+        assert!(one_of(" never", fsync).is_err());
         // Dovecot compares the whole word, case and all.
         let e = one_of("Never", fsync).unwrap_err();
         assert!(e.help.starts_with("did you mean `never`?"), "{e:?}");
@@ -485,22 +504,32 @@ mod tests {
             exact: false,
             spaces: false,
         };
-        assert!(words("delay-newmail, TB-LSUB-FLAGS throttle:1:2:3", w).is_ok());
-        assert!(words("", w).is_ok());
-        let e = words("delay-newmail tb-lsub-flag", w).unwrap_err();
+        assert!(words("delay-newmail, TB-LSUB-FLAGS throttle:1:2:3", w, false).is_ok());
+        assert!(words("", w, false).is_ok());
+        assert!(
+            words("\"tb-lsub-flags\"", w, true).is_ok()
+                && words("\"tb-lsub-flags\"", w, false).is_err()
+        );
+        assert!(words("throttle:+1:2:3", w, false).is_err());
+        let e = words("delay-newmail tb-lsub-flag", w, false).unwrap_err();
         assert!(e.message.contains("`tb-lsub-flag`"), "{e:?}");
         assert!(e.help.starts_with("did you mean `tb-lsub-flags`?"), "{e:?}");
         // `throttle:` takes three numbers; `content-type=` anything.
-        assert!(words("throttle:", w).is_err() && words("throttle:1:2", w).is_err());
+        assert!(words("throttle:", w, false).is_err() && words("throttle:1:2", w, false).is_err());
         let exact = Kind::Words {
             list: "add-flags content-type=",
             exact: true,
             spaces: true,
         };
-        assert!(words("add-flags content-type=text/html content-type=", exact).is_ok());
-        assert!(words("Add-Flags", exact).is_err());
+        assert!(words(
+            "add-flags content-type=text/html content-type=",
+            exact,
+            false
+        )
+        .is_ok());
+        assert!(words("Add-Flags", exact, false).is_err());
         // Where only spaces separate words, a comma is part of one.
-        assert!(words("add-flags,add-flags", exact).is_err());
+        assert!(words("add-flags,add-flags", exact, false).is_err());
     }
 
     #[test]

@@ -324,14 +324,17 @@ impl Loader<'_> {
                 (String::from_utf8_lossy(e.as_bytes()).into_owned(), at)
             }
         };
-        // A `\` continuing the last line onto the end of the file continues
-        // it onto nothing: Dovecot drops the statement, as it does one
-        // continued onto a blank line (which a final newline makes it).
+        // A `\` continuing the top file's last line onto the end of the
+        // file continues it onto nothing: Dovecot drops the statement, as it
+        // does one continued onto a blank line (which a final newline makes
+        // it). (An included file's continues into the including file.)
         let mut text = text;
         let last = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
-        if parse::code(last)
-            .trim_end_matches([' ', '\t', '\r'])
-            .ends_with('\\')
+        let top = self.sources.files().count() == 0;
+        if top
+            && parse::code(last)
+                .trim_end_matches([' ', '\t', '\r'])
+                .ends_with('\\')
         {
             text.push('\n');
         }

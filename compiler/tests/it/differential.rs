@@ -1780,3 +1780,62 @@ fn sieve_needs_managesieve_as_this_hosts_doveconf_says() {
         }
     }
 }
+
+/// The settings a `remote` filter may not set are the auth process's, as
+/// each `doveconf` says ("Auth settings not supported inside local/remote
+/// blocks"), and svcc refuses exactly those there.
+#[test]
+fn auth_settings_inside_remote_are_what_each_doveconf_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    for version in [Version::V23, Version::V24] {
+        if !have(version) {
+            continue;
+        }
+        let v = version.dovecot();
+        let sample = |kind: Kind, default: &str| -> String {
+            match kind {
+                Kind::Bool => "yes".into(),
+                Kind::Uint => "5".into(),
+                Kind::Size => "1M".into(),
+                Kind::Time => "5 secs".into(),
+                Kind::Enum(_) => kind.values().next().unwrap_or_default().into(),
+                Kind::Words { .. } => String::new(),
+                _ => default.into(),
+            }
+        };
+        let rows: Vec<_> = catalogue::catalogue(v)
+            .scope(Scope::Global)
+            .filter(|d| {
+                (d.name.starts_with("auth_") || catalogue::auth_setting(v, d.name))
+                    && !matches!(d.kind, Kind::Section | Kind::StrList)
+            })
+            .chain(
+                ["mail_debug", "ssl_cert", "listen"]
+                    .iter()
+                    .filter_map(|n| catalogue::catalogue(v).get(Scope::Global, n)),
+            )
+            .collect();
+        for d in rows {
+            let text = format!(
+                "{}ssl = no\nremote 10.0.0.1 {{\n  {} = {}\n}}\n",
+                version.preamble(),
+                d.name,
+                sample(d.kind, d.default)
+            );
+            let p = tmp.path().join("a.conf");
+            std::fs::write(&p, &text).unwrap();
+            let (_, _, err) = doveconf(version, &["-n", "-c", p.to_str().unwrap()]);
+            let refused = err.contains("Auth settings not supported inside local/remote blocks");
+            let checked = svcc_compiler::check_str("t.conf", &text, &Default::default());
+            let ours = checked
+                .diagnostics
+                .iter()
+                .any(|x| x.message.contains("inside a `local` or `remote` filter"));
+            assert_eq!(
+                ours, refused,
+                "{v}: `{}` inside remote: doveconf {err}",
+                d.name
+            );
+        }
+    }
+}
