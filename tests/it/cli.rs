@@ -445,3 +445,29 @@ fn printed_findings_are_capped_per_file_with_a_count() {
     assert_eq!(lines.len(), 201, "{text}");
     assert!(lines[200].contains("300 more"), "{}", lines[200]);
 }
+
+/// `svcc check` asks this host's user database (getpwnam) for the users
+/// Dovecot looks up: `root` is on every host, the other name on none.
+#[test]
+fn default_users_are_looked_up_on_this_host() {
+    let check = |user: &str| {
+        let out = svcc()
+            .args(["check", "--format", "short", "-"])
+            .write_stdin(format!("ssl = no\ndefault_internal_user = {user}\n"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = check("root");
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = check("svcc-no-such-user-x");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("svcc::unknown-user"), "{out}");
+    // A name no user database could hold is not looked up (some NSS
+    // modules abort on one of megabytes), and still refused.
+    let (code, out) = check(&"a".repeat(4 << 20));
+    assert_eq!(code, Some(1), "{}", &out[..out.len().min(300)]);
+}

@@ -96,10 +96,11 @@ pub(super) fn users(model: &crate::model::Model, opts: &Options, out: &mut Vec<D
     let Some(exists) = opts.host.users else {
         return;
     };
-    for key in ["default_login_user", "default_internal_user"] {
-        let Some(v) = model.globals.all.get(key) else {
-            continue;
-        };
+    let top = ["default_login_user", "default_internal_user"]
+        .into_iter()
+        .filter_map(|key| Some((key, model.globals.all.get(key)?)));
+    let filtered = model.filter_users.iter().map(|(key, v)| (*key, v));
+    for (key, v) in top.chain(filtered) {
         let crate::model::Origin::Config { value, .. } = v.origin else {
             continue;
         };

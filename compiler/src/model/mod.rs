@@ -613,6 +613,9 @@ pub struct Model {
     pub version: Dovecot,
     /// What the model could not take as written (check/names.rs).
     pub unread: Vec<UnreadItem>,
+    /// `default_login_user`/`default_internal_user` set inside filters
+    /// (Dovecot looks each up too): (key, value as set there).
+    pub filter_users: Vec<(&'static str, Val<String>)>,
 }
 
 impl Model {
@@ -1459,6 +1462,16 @@ impl Builder<'_> {
             match item {
                 Item::Setting(s) => {
                     self.canonical(Scope::Global, s);
+                    let user = ["default_login_user", "default_internal_user"]
+                        .into_iter()
+                        .find(|k| *k == s.key);
+                    if let Some(key) = user {
+                        let value = Val {
+                            value: self.expand(s),
+                            origin: self.origin(s),
+                        };
+                        self.model.filter_users.push((key, value));
+                    }
                     // (Blocks of one filter merge, `protocol imap { }` twice.)
                     if let Some(def) = self.global_def(s, &place) {
                         let last = match def.checked_last() {

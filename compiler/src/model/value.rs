@@ -310,7 +310,9 @@ pub fn pop3_uidl_format(v: &str, v24: bool) -> Result<String, ValueError> {
     };
     let mut found = false;
     if v24 {
-        let mut rest = v;
+        // (`%%` is a literal `%`.)
+        let unescaped = v.replace("%%", "");
+        let mut rest = unescaped.as_str();
         while let Some(at) = rest.find("%{") {
             let body = &rest[at + 2..];
             let end = body.find('}').unwrap_or(body.len());
@@ -547,7 +549,7 @@ mod tests {
         ] {
             assert!(pop3_uidl_format(ok, true).is_ok(), "{ok}");
         }
-        for bad in ["%08Xu%08Xv", "", "%{user}", "%{uid}%{nope}"] {
+        for bad in ["%08Xu%08Xv", "", "%{user}", "%%{uid}"] {
             assert!(pop3_uidl_format(bad, true).is_err(), "{bad}");
         }
     }
