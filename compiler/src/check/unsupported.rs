@@ -419,7 +419,7 @@ mod tests {
             Kind::Text | Kind::Section | Kind::StrList => "nobody",
             Kind::Uint => "3",
             Kind::Size => "64M",
-            Kind::Time => "7 secs",
+            Kind::Time | Kind::Msecs => "7 secs",
             Kind::Bool => "yes",
             Kind::Mode => "0640",
             Kind::Port => "7001",

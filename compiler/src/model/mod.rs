@@ -834,7 +834,7 @@ fn time_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
     }
 }
 
-/// [`time_of`] for settings outside service blocks: any milliseconds.
+/// [`time_of`] for a setting that takes milliseconds ([`Kind::Msecs`]).
 fn time_msecs_of(version: Dovecot) -> fn(&str) -> Result<u64, value::ValueError> {
     match version {
         Dovecot::V23 => value::time_msecs,
@@ -1413,9 +1413,7 @@ impl Builder<'_> {
                     );
                 }
             }
-            Kind::Time => {
-                self.typed(s, v, time_msecs_of(self.model.version));
-            }
+
             _ => {
                 self.value(s, v, def);
             }
@@ -1930,7 +1928,7 @@ impl Builder<'_> {
     fn zero_24(&self, def: &catalogue::Def, v: &str) -> bool {
         self.model.version == Dovecot::V24
             && !def.svcc
-            && matches!(def.kind, Kind::Uint | Kind::Size | Kind::Time)
+            && matches!(def.kind, Kind::Uint | Kind::Size | Kind::Time | Kind::Msecs)
             && !unlimited_24(v)
             && (value::size(v) == Ok(0) || value::time(v) == Ok(0))
             && def.default != "0"
@@ -1950,6 +1948,7 @@ impl Builder<'_> {
             Kind::Uint => Value::Uint(self.typed(s, v, uint_of(version))?),
             Kind::Size => Value::Size(self.typed(s, v, size_of(version))?),
             Kind::Time => Value::Time(self.typed(s, v, time_of(version))?),
+            Kind::Msecs => Value::Time(self.typed(s, v, time_msecs_of(version))?),
             Kind::Bool => Value::Bool(self.typed(s, v, value::boolean)?),
             Kind::Mode => Value::Mode(self.typed(s, v, mode_of(version))?),
             Kind::Port => Value::Port(self.typed(s, v, value::port)?),

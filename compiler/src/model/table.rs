@@ -18,8 +18,10 @@ pub enum Kind {
     Uint,
     /// Size in bytes (`256M`).
     Size,
-    /// Time interval (`60 secs`).
+    /// Time interval (`60 secs`), in seconds: no milliseconds.
     Time,
+    /// Time interval that takes milliseconds too (`1500 ms`).
+    Msecs,
     /// `yes` / `no`.
     Bool,
     /// File mode (octal with a leading 0, else decimal).
@@ -73,6 +75,7 @@ impl Kind {
             Kind::Uint => "number",
             Kind::Size => "size (e.g. `256M`)",
             Kind::Time => "time (e.g. `60 secs`)",
+            Kind::Msecs => "time (e.g. `60 secs`, `500 ms`)",
             Kind::Bool => "boolean (`yes`/`no`)",
             Kind::Mode => "file mode (octal with a leading 0)",
             Kind::Port => "TCP port",
@@ -112,6 +115,7 @@ impl Kind {
             "uint" => Kind::Uint,
             "size" => Kind::Size,
             "time" => Kind::Time,
+            "msecs" => Kind::Msecs,
             "bool" => Kind::Bool,
             "mode" => Kind::Mode,
             "port" => Kind::Port,

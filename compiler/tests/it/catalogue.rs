@@ -146,7 +146,7 @@ fn svcc_config_shows_every_block_setting_a_config_sets() {
                 let (written, shown) = match d.kind {
                     Kind::Uint => ("3", "3"),
                     Kind::Size => ("3M", "3M"),
-                    Kind::Time => ("3 secs", "3 secs"),
+                    Kind::Time | Kind::Msecs => ("3 secs", "3 secs"),
                     Kind::Bool => ("yes", "yes"),
                     Kind::Mode => ("0640", "0640"),
                     Kind::Port => ("1234", "1234"),

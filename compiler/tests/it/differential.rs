@@ -460,7 +460,15 @@ impl Gen<'_> {
             Kind::Bool => Some("maybe".to_string()),
             Kind::Uint => Some("12x".to_string()),
             Kind::Size => Some("10Q".to_string()),
-            Kind::Time => Some("5 fortnights".to_string()),
+            Kind::Time => Some(
+                if self.r.chance(30) {
+                    "1500 ms"
+                } else {
+                    "5 fortnights"
+                }
+                .to_string(),
+            ),
+            Kind::Msecs => Some("5 fortnights".to_string()),
             Kind::Enum(_) => Some(wrong_word(self.r)),
             Kind::Words { .. } => Some(format!(
                 "{} {}",
@@ -1797,7 +1805,7 @@ fn auth_settings_inside_remote_are_what_each_doveconf_refuses() {
                 Kind::Bool => "yes".into(),
                 Kind::Uint => "5".into(),
                 Kind::Size => "1M".into(),
-                Kind::Time => "5 secs".into(),
+                Kind::Time | Kind::Msecs => "5 secs".into(),
                 Kind::Enum(_) => kind.values().next().unwrap_or_default().into(),
                 Kind::Words { .. } => String::new(),
                 _ => default.into(),
