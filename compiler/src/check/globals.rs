@@ -54,6 +54,22 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         );
     }
 
+    // `pop3_delete_type = flag` marks messages with `pop3_deleted_flag`
+    // (Dovecot: "pop3_delete_type=flag, but pop3_deleted_flag not set").
+    if let Some(t) = g.all.get("pop3_delete_type").filter(|t| t.value == "flag") {
+        let flag = g
+            .all
+            .get("pop3_deleted_flag")
+            .is_some_and(|f| !f.value.is_empty());
+        if let (false, Some(span)) = (flag, t.origin.span()) {
+            out.push(
+                Diagnostic::error(codes::MISSING_SETTING, "`pop3_delete_type = flag` without `pop3_deleted_flag`")
+                    .label(span, "needs `pop3_deleted_flag`")
+                    .help("set `pop3_deleted_flag = $POP3Deleted` (the keyword POP3 DELE sets), or use `pop3_delete_type = expunge`; Dovecot refuses the config with \"pop3_delete_type=flag, but pop3_deleted_flag not set\""),
+            );
+        }
+    }
+
     if g.protocols.origin.is_config() {
         for p in &g.protocols.value {
             // 2.3's `none` is no protocol; 2.4 knows no such word. A `$`

@@ -1401,6 +1401,9 @@ impl Builder<'_> {
                 let v24 = self.model.version == Dovecot::V24;
                 self.typed_with(s, v, |v| value::pop3_uidl_format(v, v24));
             }
+            Kind::Text if def.namespace_separator() => {
+                self.typed_with(s, v, value::separator);
+            }
             Kind::Text | Kind::Section => {}
             // (`KEY =` empties the list.)
             Kind::StrList if v.trim().is_empty() => {}
@@ -1423,7 +1426,7 @@ impl Builder<'_> {
     /// The value of a setting in a filter (2.4's service and listener
     /// blocks are filters too), read as its row types it.
     fn check_filtered_value(&mut self, s: &Setting, def: &catalogue::Def, last: bool) {
-        if !matches!(def.kind, Kind::Text | Kind::Section) || def.name == "pop3_uidl_format" {
+        if !matches!(def.kind, Kind::Text | Kind::Section) || def.checked_last() {
             let v = self.expand(s);
             self.check_global_value(s, &v, def, last);
         }

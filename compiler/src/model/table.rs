@@ -193,6 +193,14 @@ impl Def {
     pub fn checked_last(&self) -> bool {
         matches!(self.kind, Kind::Words { .. })
             || matches!(self.name, "syslog_facility" | "pop3_uidl_format")
+            || self.namespace_separator()
+    }
+
+    /// A namespace's hierarchy separator (2.3's `namespace { separator }`,
+    /// 2.4's `namespace_separator`): one character at most.
+    pub fn namespace_separator(&self) -> bool {
+        self.name == "namespace_separator"
+            || (self.scope == Scope::Namespace && self.name == "separator")
     }
 }
 

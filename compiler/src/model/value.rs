@@ -373,6 +373,18 @@ pub fn pop3_uidl_format(v: &str, v24: bool) -> Result<String, ValueError> {
     }
 }
 
+/// A namespace's hierarchy separator: one character at most (Dovecot
+/// compares bytes).
+pub fn separator(v: &str) -> Result<String, ValueError> {
+    if v.len() <= 1 {
+        return Ok(v.to_string());
+    }
+    Err(err(
+        format!("`{v}` is more than one character"),
+        "write one character, e.g. `separator = /`: Dovecot refuses the config with \"Hierarchy separator must be only one character long\"",
+    ))
+}
+
 /// A file mode as Dovecot reads one: octal when it starts with `0` (any
 /// value of 64 bits), otherwise decimal (at most 32 bits; so `666` is
 /// 0o1232, which is almost never meant). Dovecot creates the socket or FIFO
