@@ -302,16 +302,21 @@ def main():
 
     wrap23 = {scope: (before, after) for scope, before, after in SECTIONS_23}
 
-    def accepted(item, v24=True, scope="global"):
-        """Whether the version knows the setting, and the type its error names for the value."""
-        name, default = item
+    def doveconf_one(name, value, v24, scope):
+        """`doveconf -n` of a config that sets `NAME = VALUE` alone (in a section of SECTIONS_23's for a 2.3
+        scope)."""
         fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
         before, after = wrap23.get(scope, ("", ""))
         with os.fdopen(fd, "w") as f:
             head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
-            f.write(f"{head}{before}{name} = {default}\n{after}")
+            f.write(f"{head}{before}{name} = {value}\n{after}")
         cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
-        r = subprocess.run(cmd + ["-n", "-c", conf], capture_output=True, text=True)
+        return subprocess.run(cmd + ["-n", "-c", conf], capture_output=True, text=True)
+
+    def accepted(item, v24=True, scope="global"):
+        """Whether the version knows the setting, and the type its error names for the value."""
+        name, default = item
+        r = doveconf_one(name, default, v24, scope)
         errors = {"Invalid boolean": "bool", "Invalid number": "uint", "Invalid size": "size",
                   "Invalid time interval": "time", "Invalid port number": "port",
                   "Setting is a string list": "strlist"}
@@ -327,15 +332,8 @@ def main():
         return r.returncode == 0 or known, typed
 
     def takes(item, v24, scope="global"):
-        """Whether doveconf takes `NAME = VALUE` alone (in a section of SECTIONS_23's for a 2.3 scope)."""
-        name, value = item
-        fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
-        before, after = wrap23.get(scope, ("", ""))
-        with os.fdopen(fd, "w") as f:
-            head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
-            f.write(f"{head}{before}{name} = {value}\n{after}")
-        cmd = ["bash", TOOL, "doveconf"] if v24 else ["doveconf"]
-        return subprocess.run(cmd + ["-n", "-c", conf], capture_output=True).returncode == 0
+        """Whether doveconf takes `NAME = VALUE` alone."""
+        return doveconf_one(item[0], item[1], v24, scope).returncode == 0
 
     probed = {}
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
