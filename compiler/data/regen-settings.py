@@ -19,7 +19,8 @@ run by tools/dovecot24 without installing it).
 - type: inferred from the default (`yes`/`no`, a time, a size, an octal mode, a number), from the other version's
   default when one is empty or `0`, else text; then each global setting is set to `x` in a config of its own, and
   the type the error names (number, size, interval, boolean, port, string list) wins; a setting that takes `x`,
-  or refuses it as no value of its enum, is text.
+  or refuses it as no value of its enum, is text. A 2.4 list that refuses `x"` ("'\"' in the middle of a string") is
+  read as a boollist: `boollist` (a word list: the `-boollist` flag).
 - doc: the comment above the setting in 2.3's stock `conf.d/` (the first sentence), where there is one.
 
 Columns: scope, name, type, default, replaces (2.4: the 2.3 name; `<` when 2.3's value was `<file`), doc.
@@ -300,13 +301,16 @@ def main():
     probes = [(n, d) for n, d, sec in g23 if not sec and n not in known24 and n not in old_names]
     probes += [(n, "") for n in HIDDEN_24 if n not in known24 and n not in {p for p, _ in probes}]
 
-    wrap23 = {scope: (before, after) for scope, before, after in SECTIONS_23}
+    # The text around a setting of a 2.3 section's, or of a service or listener block.
+    wrap = {scope: (before, after) for scope, before, after in SECTIONS_23}
+    wrap |= {"service": ("service x {\n", "}\n")}
+    wrap |= {b: (f"service x {{\n {b} l {{\n", " }\n}\n") for b in BLOCKS if b != "service"}
 
     def doveconf_one(name, value, v24, scope):
-        """`doveconf -n` of a config that sets `NAME = VALUE` alone (in a section of SECTIONS_23's for a 2.3
-        scope)."""
+        """`doveconf -n` of a config that sets `NAME = VALUE` alone (in its block for a block's or a 2.3
+        section's scope)."""
         fd, conf = tempfile.mkstemp(suffix=".conf", dir=tmp)
-        before, after = wrap23.get(scope, ("", ""))
+        before, after = wrap.get(scope, ("", ""))
         with os.fdopen(fd, "w") as f:
             head = "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n" if v24 else ""
             f.write(f"{head}{before}{name} = {value}\n{after}")
@@ -487,6 +491,20 @@ def main():
             if refused or taken[-1]:
                 sys.exit(f"Dovecot {version}'s {r[1]} refuses {refused} (or takes `x`): fix WORDS in regen-settings.py")
             rows[i] = (r[0], r[1], kind) + r[3:]
+        # 2.4 reads a list (`protocols`, `mail_plugins`, most word lists) as a boollist: words separated by blanks
+        # or commas, each quoted as need be (`"a b"`), which refuses a quote inside a word (`x"`: "'\"' in the
+        # middle of a string"). Such a list is `boollist`, a word list's flags get `-boollist`.
+        if v24:
+            lists = [(r[0], r[1]) for r in rows if r[2] in ("text", "section") or r[2].startswith("words")]
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                said = list(pool.map(lambda sn: doveconf_one(sn[1], 'x"', v24, sn[0]).stderr, lists))
+            boollists = {sn for sn, err in zip(lists, said) if "'\"' in the middle of a string" in err}
+            for i, r in enumerate(rows):
+                if (r[0], r[1]) not in boollists:
+                    continue
+                head, colon, words = r[2].partition(":")
+                t = f"{head}-boollist:{words}" if colon else "boollist"
+                rows[i] = (r[0], r[1], t) + r[3:]
         for i, r in enumerate(rows):
             if r[2] == "enum":
                 vs = values.get((r[0], r[1]), [])

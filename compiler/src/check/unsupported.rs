@@ -223,12 +223,12 @@ fn tls(model: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Names referred to as `$name` in unquoted values (quoted values are never
-/// expanded).
+/// Names referred to as `$name` in values Dovecot expands
+/// ([`Setting::expands`]).
 fn references<'a>(items: &'a [Item], out: &mut HashSet<&'a str>) {
     for item in items {
         match item {
-            Item::Setting(s) if !s.quoted => {
+            Item::Setting(s) if s.expands() => {
                 let mut rest = s.value.as_str();
                 while let Some(i) = rest.find('$') {
                     rest = &rest[i + 1..];
@@ -416,7 +416,7 @@ mod tests {
 
     fn sample(kind: Kind) -> &'static str {
         match kind {
-            Kind::Text | Kind::Section | Kind::StrList => "nobody",
+            Kind::Text | Kind::Section | Kind::StrList | Kind::BoolList => "nobody",
             Kind::Uint => "3",
             Kind::Size => "64M",
             Kind::Time | Kind::Msecs => "7 secs",

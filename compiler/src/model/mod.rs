@@ -761,6 +761,7 @@ pub fn build_for(doc: &Document, forced: Option<Dovecot>) -> (Model, Vec<Diagnos
     b.map = Some(&doc.sources);
     b.document(doc);
     let mut model = b.model;
+    master_expand(&mut model);
     for s in builtin_services_of(version) {
         if !model.services.iter().any(|m| m.name == s.name) {
             model.implicit.push(s.clone());
@@ -769,6 +770,40 @@ pub fn build_for(doc: &Document, forced: Option<Dovecot>) -> (Model, Vec<Diagnos
     let mut diags = b.diags;
     b.budget.finish(&mut diags);
     (model, diags)
+}
+
+/// What Dovecot's master expands itself, once the config is read
+/// (master-settings.c's expand_user and expand_group): a service's or
+/// listener's user that is exactly `$default_internal_user` or
+/// `$default_login_user` (2.4: `$SET:…`), a listener's group exactly
+/// `$default_internal_group`, even a quoted one the config parser kept.
+fn master_expand(model: &mut Model) {
+    let prefix = match model.version {
+        Dovecot::V23 => "$",
+        Dovecot::V24 => "$SET:",
+    };
+    let globals = &model.globals.all;
+    let get = |v: &str, names: &[&str]| -> Option<String> {
+        let name = v.strip_prefix(prefix).filter(|n| names.contains(n))?;
+        Some(match globals.get(name) {
+            Some(g) => g.value.clone(),
+            None => catalogue::text_default(name)?.to_string(),
+        })
+    };
+    let users = ["default_internal_user", "default_login_user"];
+    for svc in &mut model.services {
+        if let Some(u) = get(&svc.user.value, &users) {
+            svc.user.value = u;
+        }
+        for l in &mut svc.listeners {
+            if let Some(u) = get(&l.user.value, &users) {
+                l.user.value = u;
+            }
+            if let Some(g) = get(&l.group.value, &["default_internal_group"]) {
+                l.group.value = g;
+            }
+        }
+    }
 }
 
 /// The value a renamed setting takes in `version` (2.3's `<path` is 2.4's
@@ -873,6 +908,13 @@ fn superseded(items: &[Item]) -> foldhash::HashSet<usize> {
         }
     }
     over
+}
+
+/// Whether 2.4 reads a top-level `kind { }` as a boollist.
+fn is_boollist_24(kind: &str) -> bool {
+    catalogue::catalogue(Dovecot::V24)
+        .get(Scope::Global, kind)
+        .is_some_and(|d| d.kind.is_boollist())
 }
 
 fn is_named_list_filter_24(kind: &str) -> bool {
@@ -1038,6 +1080,9 @@ impl Builder<'_> {
             // `namespace inbox { mailbox Trash { .. } }`).
             Dovecot::V24 if sec.name.is_some() && is_named_list_filter_24(&sec.kind) => {
                 self.named_list_filter_24(sec)
+            }
+            Dovecot::V24 if is_boollist_24(&sec.kind) => {
+                self.boollist_section(sec);
             }
             Dovecot::V24 => {}
         }
@@ -1241,12 +1286,9 @@ impl Builder<'_> {
         );
     }
 
+    /// 2.4's `protocols { pop3 = yes }`: adds to (or takes from) the list.
     fn protocols_boollist(&mut self, sec: &Section) {
-        for item in &sec.items {
-            let Item::Setting(s) = item else { continue };
-            let Some(on) = self.typed(s, &s.value, value::boolean) else {
-                continue;
-            };
+        for (s, on) in self.boollist_section(sec) {
             let origin = self.origin(s);
             let p = &mut self.model.globals.protocols;
             p.value.retain(|x| *x != s.key);
@@ -1255,6 +1297,20 @@ impl Builder<'_> {
             }
             p.origin = origin;
         }
+    }
+
+    /// A 2.4 boollist set as a section (`mail_plugins { quota = yes }`):
+    /// each entry is a word and a boolean ("Invalid boolean value"
+    /// otherwise). The entries read.
+    fn boollist_section<'s>(&mut self, sec: &'s Section) -> Vec<(&'s Setting, bool)> {
+        let mut out = Vec::new();
+        for item in &sec.items {
+            let Item::Setting(s) = item else { continue };
+            if let Some(on) = self.typed(s, &s.value, value::boolean) {
+                out.push((s, on));
+            }
+        }
+        out
     }
 
     /// Records that listener `li` of service `idx` now has `name`.
@@ -1270,7 +1326,7 @@ impl Builder<'_> {
     /// [`MAX_EXPANDED_BYTES`], keeps the value as written, with an
     /// `svcc::limit` error (`x = $x $x` repeated doubles the value each line).
     fn expand(&mut self, s: &Setting) -> String {
-        if s.quoted || !s.value.contains('$') {
+        if !s.expands() || !s.value.contains('$') {
             return s.value.clone();
         }
         let mut out = String::new();
@@ -1516,15 +1572,26 @@ impl Builder<'_> {
             Some(r) if r.file && s.key == r.new => rename_value(r, Dovecot::V23, &v),
             _ => v.clone(),
         };
-        let g = &mut self.model.globals;
         match key {
             "protocols" => {
+                // (2.4 reads a boollist: `protocols = "imap" pop3`.)
+                let words = match self.model.version {
+                    Dovecot::V24 => self.typed_with(s, &v, value::boollist),
+                    Dovecot::V23 => None,
+                };
+                let words = words.unwrap_or_else(|| {
+                    v.split([' ', ','])
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                });
+                let g = &mut self.model.globals;
                 g.protocols = Val {
-                    value: v.split([' ', ',']).filter(|p| !p.is_empty()).fold(
+                    value: words.into_iter().filter(|p| !p.is_empty()).fold(
                         Vec::new(),
                         |mut acc, p| {
-                            if !acc.iter().any(|a: &String| a == p) {
-                                acc.push(p.to_string());
+                            if !acc.contains(&p) {
+                                acc.push(p);
                             }
                             acc
                         },
@@ -1819,7 +1886,12 @@ impl Builder<'_> {
                         && !l.kind.ends_with("_listener")
                         && l.kind != "service"
                         && !catalogue::is_filter(&l.kind)
-                        && catalogue::top_level_section(Dovecot::V24, &l.kind).is_some() => {}
+                        && catalogue::top_level_section(Dovecot::V24, &l.kind).is_some() =>
+                {
+                    if is_boollist_24(&l.kind) {
+                        self.boollist_section(l);
+                    }
+                }
                 Item::Section(l) => self.listener(idx, l),
             }
         }
@@ -1959,6 +2031,10 @@ impl Builder<'_> {
             Kind::Words { .. } => Value::Text(
                 self.typed_with(s, v, |v| value::words(v, def.kind, version == Dovecot::V24))?,
             ),
+            // (Its words, one blank apart.)
+            Kind::BoolList => {
+                Value::Text(self.typed_with(s, v, |v| value::boollist(v).map(|w| w.join(" ")))?)
+            }
         })
     }
 

@@ -33,6 +33,10 @@ pub enum Kind {
     /// 2.4: a string list (`import_environment { TZ = }`): set as a section
     /// only, never with `=`.
     StrList,
+    /// 2.4: a boollist (`protocols`, `mail_plugins`): words separated by
+    /// blanks or commas, each `"`-quoted as need be, with `=`; or a
+    /// section of `WORD = yes|no` lines.
+    BoolList,
     /// One word of a fixed set, written as Dovecot keeps it: the values
     /// separated by `:`, the default first (`optimized:always:never`; an
     /// empty first value is an empty default).
@@ -49,6 +53,9 @@ pub enum Kind {
         exact: bool,
         /// Whether only spaces separate the words (else commas too).
         spaces: bool,
+        /// 2.4: whether it is a boollist ([`Kind::BoolList`]), read word
+        /// by word with its quoting.
+        boollist: bool,
     },
 }
 
@@ -81,6 +88,7 @@ impl Kind {
             Kind::Port => "TCP port",
             Kind::Section => "section (2.4: a boollist or named filter)",
             Kind::StrList => "string list (2.4: `NAME { KEY = VALUE }` only)",
+            Kind::BoolList => "list (2.4: words separated by blanks or commas, `\"`-quoted as need be; or `NAME { WORD = yes }`)",
         }
         .into()
     }
@@ -96,6 +104,12 @@ impl Kind {
         list.into_iter().flat_map(move |l| l.split(sep))
     }
 
+    /// Whether Dovecot 2.4 reads it as a boollist (`NAME = a "b c"`, or
+    /// `NAME { a = yes }`).
+    pub fn is_boollist(self) -> bool {
+        matches!(self, Kind::BoolList | Kind::Words { boollist: true, .. })
+    }
+
     /// The table's name for a type (`data/*.tsv`).
     fn parse(s: &'static str) -> Option<Kind> {
         if let Some(list) = s.strip_prefix("enum:") {
@@ -108,6 +122,7 @@ impl Kind {
                 list,
                 exact: flags.contains(&"exact"),
                 spaces: flags.contains(&"spaces"),
+                boollist: flags.contains(&"boollist"),
             });
         }
         Some(match s {
@@ -121,6 +136,7 @@ impl Kind {
             "port" => Kind::Port,
             "section" => Kind::Section,
             "strlist" => Kind::StrList,
+            "boollist" => Kind::BoolList,
             _ => return None,
         })
     }

@@ -220,12 +220,95 @@ pub fn one_of(v: &str, kind: Kind) -> Result<String, ValueError> {
     Err(err(format!("{shown} is not one of its values"), help))
 }
 
+/// Dovecot 2.4's boollist set with `=` (`protocols = imap "pop3"`; its
+/// settings_parse_boollist_string): words separated by blanks or commas,
+/// a word `"`-quoted as need be (`\x` inside is `x`), then each word's
+/// `\e \s \_ \+ \\ \.` read as `= / space , \` and nothing. The words, or
+/// Dovecot's error.
+pub fn boollist(v: &str) -> Result<Vec<String>, ValueError> {
+    let fail = |what: &str| {
+        err(
+            format!("{what} (Dovecot 2.4 reads this value as a list)"),
+            "separate the words with blanks or commas, and quote a whole word only (`\"a b\", c`); a `\"` inside a word is refused",
+        )
+    };
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut closed) = (false, false);
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if !quoted && !word.is_empty() => return Err(fail("`\"` in the middle of a word")),
+            '"' if !quoted => quoted = true,
+            '"' if closed => return Err(fail("no blank or comma after a closing `\"`")),
+            '"' => closed = true,
+            ' ' | ',' if quoted && !closed => word.push(c),
+            ' ' | ',' => {
+                if quoted || !word.is_empty() {
+                    out.push(section_unescape(&std::mem::take(&mut word)));
+                }
+                (quoted, closed) = (false, false);
+            }
+            _ if closed => return Err(fail("no blank or comma after a closing `\"`")),
+            '\\' if quoted => match chars.next() {
+                Some(n) => word.push(n),
+                None => return Err(fail("the value ends with `\\`")),
+            },
+            _ => word.push(c),
+        }
+    }
+    if quoted && !closed {
+        return Err(fail("a `\"` is not closed"));
+    }
+    if quoted || !word.is_empty() {
+        out.push(section_unescape(&word));
+    }
+    Ok(out)
+}
+
+/// Dovecot 2.4's escapes in a section name or list word
+/// (settings_section_unescape): `\e` `=`, `\s` `/`, `\_` a space, `\+` `,`,
+/// `\\` `\`, `\.` nothing; any other `\` stays.
+fn section_unescape(w: &str) -> String {
+    if !w.contains('\\') {
+        return w.to_string();
+    }
+    let mut out = String::with_capacity(w.len());
+    let mut chars = w.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('e') => out.push('='),
+            Some('s') => out.push('/'),
+            Some('_') => out.push(' '),
+            Some('+') => out.push(','),
+            Some('\\') => out.push('\\'),
+            Some('.') => {}
+            Some(n) => {
+                out.push('\\');
+                out.push(n);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// A list of a word table's words (`imap_client_workarounds =
 /// delay-newmail tb-lsub-flags`), separated by spaces or commas, as
 /// Dovecot's settings checks read them; the first word not in the table is
 /// the error (Dovecot's: "Unknown workaround: x").
 pub fn words(v: &str, kind: Kind, v24: bool) -> Result<String, ValueError> {
-    let Kind::Words { exact, spaces, .. } = kind else {
+    let Kind::Words {
+        exact,
+        spaces,
+        boollist: list,
+        ..
+    } = kind
+    else {
         return Ok(v.to_string());
     };
     let seps: &[char] = if spaces { &[' '] } else { &[' ', ','] };
@@ -266,10 +349,15 @@ pub fn words(v: &str, kind: Kind, v24: bool) -> Result<String, ValueError> {
             _ => w.to_string(),
         }
     };
-    let bad = v
-        .split(seps)
-        .map(unquote)
-        .find(|w| !w.is_empty() && !known(w));
+    let bad = match list && v24 {
+        true => boollist(v)?
+            .into_iter()
+            .find(|w| !w.is_empty() && !known(w)),
+        false => v
+            .split(seps)
+            .map(unquote)
+            .find(|w| !w.is_empty() && !known(w)),
+    };
     let Some(bad) = bad else {
         return Ok(v.to_string());
     };
@@ -517,6 +605,7 @@ mod tests {
             list: "delay-newmail tb-lsub-flags throttle:",
             exact: false,
             spaces: false,
+            boollist: true,
         };
         assert!(words("delay-newmail, TB-LSUB-FLAGS throttle:1:2:3", w, false).is_ok());
         assert!(words("", w, false).is_ok());
@@ -534,6 +623,7 @@ mod tests {
             list: "add-flags content-type=",
             exact: true,
             spaces: true,
+            boollist: false,
         };
         assert!(words(
             "add-flags content-type=text/html content-type=",
@@ -544,6 +634,36 @@ mod tests {
         assert!(words("Add-Flags", exact, false).is_err());
         // Where only spaces separate words, a comma is part of one.
         assert!(words("add-flags,add-flags", exact, false).is_err());
+    }
+
+    /// Dovecot 2.4's own cases (test-settings-parser.c), and a word list
+    /// read that way.
+    #[test]
+    fn boollists_as_dovecot_24_reads_them() {
+        for (v, words) in [
+            ("", &[][..]),
+            ("foo bar,baz", &["foo", "bar", "baz"][..]),
+            (", foo, ,  b\\\\sa  ", &["foo", "b\\sa"][..]),
+            (", a\\s\\e\\_\\+, ", &["a/= ,"][..]),
+            ("\"\"", &[""][..]),
+            ("\",.\"", &[",."][..]),
+            ("\"esc\\\\\\\\str\"", &["esc\\str"][..]),
+            ("\"quotes\\\"str\"", &["quotes\"str"][..]),
+            ("\"val1\", \"val2\" \"val3\"", &["val1", "val2", "val3"][..]),
+        ] {
+            assert_eq!(boollist(v).unwrap(), words, "{v:?}");
+        }
+        for bad in ["\"", "\"foo\\", "x\"", "\"v1\"x", "\"v1\"\""] {
+            assert!(boollist(bad).is_err(), "{bad:?}");
+        }
+        let w = Kind::Words {
+            list: "delay-newmail tb-lsub-flags",
+            exact: false,
+            spaces: false,
+            boollist: true,
+        };
+        assert!(words("\"delay-newmail\",tb-lsub-flags", w, true).is_ok());
+        assert!(words("delay-newmail\"", w, true).is_err());
     }
 
     #[test]

@@ -59,11 +59,19 @@ pub struct Setting {
     pub value: String,
     /// Where the value is (as written, quotes included).
     pub value_span: Span,
-    /// Whether the value was quoted (quoted values are never expanded).
+    /// Whether Dovecot unquoted the value (it started and ended with the
+    /// same quote).
     pub quoted: bool,
 }
 
 impl Setting {
+    /// Whether Dovecot reads the value for `$name` references and `<file`:
+    /// only a value that does not start with a quote (config-parser.c
+    /// checks the first character, so `"a" $b` is text too).
+    pub fn expands(&self) -> bool {
+        !self.quoted && !self.value.starts_with(['"', '\''])
+    }
+
     /// From the key's start to the value's end.
     pub fn span(&self) -> Span {
         self.key_span.to(self.value_span)
@@ -401,10 +409,7 @@ impl Loader<'_> {
                     let key_span = Span::new(id, key.start, key.end);
                     let mut value_span = Span::new(id, value.start, value.end);
                     let stmt_end = value.end.max(key.end);
-                    if let Some(bs) = (!quoted)
-                        .then(|| parse::dropped_continuation(&text[key.start..stmt_end]))
-                        .flatten()
-                    {
+                    if let Some(bs) = parse::dropped_continuation(&text[key.start..stmt_end]) {
                         let bs = key.start + bs;
                         if self.budget.admit_as(key_span, crate::Severity::Warning) {
                             self.diags.push(
@@ -658,18 +663,9 @@ impl Loader<'_> {
                     .trim_start()
                     .split_once([' ', '\t'])
                     .map_or("", |(_, r)| r.trim_start());
-                rest.chars()
-                    .next()
-                    .filter(|q| matches!(q, '"' | '\''))
-                    .is_some_and(|q| {
-                        // (`\"` inside quotes closes nothing.)
-                        let mut escaped = false;
-                        !rest[1..].chars().any(|c| {
-                            let closes = c == q && !escaped;
-                            escaped = c == '\\' && !escaped;
-                            closes
-                        })
-                    })
+                // (Only `"` quotes a name, and its next `"` closes it:
+                // Dovecot reads no escape there.)
+                rest.strip_prefix('"').is_some_and(|r| !r.contains('"'))
             } {
                 (
                     "the quoted section name is not closed".to_string(),
@@ -799,7 +795,7 @@ impl Loader<'_> {
 
     /// `$name` references and `<file` values.
     fn check_value(&mut self, id: FileId, s: &Setting) {
-        if s.quoted {
+        if !s.expands() {
             return;
         }
         if let Some(path) = s.value.strip_prefix('<') {

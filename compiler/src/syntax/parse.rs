@@ -305,12 +305,10 @@ fn closing_quote(t: &[u8], open: usize) -> Option<usize> {
 }
 
 /// `key = value` with the value starting at `v_start`, as the grammar reads
-/// it, in one pass: a quoted value alone on its line (but a comment), else a
-/// bare value up to a `#` outside quotes or the end of its last line, `\`
-/// and a line end continuing it. A quote that does not close on its line is
-/// text; once one has not closed, no later quote of that kind on the same
-/// line can (the escapes pair up the same way from there), so each line is
-/// scanned once per kind of quote.
+/// it, in one pass: the value runs to a `#` outside quotes or the end of
+/// its last line, `\` and a line end continuing it. A quote that does not
+/// close on its line hides the rest of that line from the comment search,
+/// as in Dovecot, so each line is scanned at most twice.
 fn assignment(text: &str, key: Range, v_start: usize) -> Option<(Stmt, Option<usize>, usize)> {
     let t = text.as_bytes();
     // `=` followed by a continued line: the blanks around `=` go on (pest).
@@ -321,66 +319,39 @@ fn assignment(text: &str, key: Range, v_start: usize) -> Option<(Stmt, Option<us
         let before = text[..h].chars().next_back();
         matches!(before, Some(c) if c != ' ' && c != '\t' && c != '\n').then_some(h)
     };
-    if matches!(t.get(v_start), Some(b'"' | b'\'')) {
-        if let Some(close) = closing_quote(t, v_start) {
-            let after = close + 1 + blanks(&text[close + 1..]);
-            let eol = newline(&t[after..]) > 0 || after == t.len();
-            if eol || t[after] == b'#' {
-                let stmt = Stmt::Assign {
-                    key,
-                    value: v_start..close + 1,
-                    text: unescape(&text[v_start + 1..close]),
-                    quoted: true,
-                };
-                let comment = (!eol).then(|| hash(after)).flatten();
-                return Some((stmt, comment, line_end(text, after)));
-            }
-            // A continued line or more text after the closing quote: the
-            // quoted value is not alone (blanks and `\` go on in pest).
-            if t[after] == b'\\' {
-                return None;
-            }
-        }
-    }
     let mut i = v_start;
-    // The line on which a `"` / `'` did not close (see above).
-    let (mut open_dq, mut open_sq) = (usize::MAX, usize::MAX);
-    let mut line = v_start;
     while i < t.len() {
         match t[i] {
             b'#' | b'\n' => break,
             b'\r' if newline(&t[i..]) > 0 => break,
-            q @ (b'"' | b'\'') => {
-                let failed = if q == b'"' {
-                    &mut open_dq
-                } else {
-                    &mut open_sq
-                };
-                match (*failed != line).then(|| closing_quote(t, i)).flatten() {
-                    Some(close) => i = close + 1,
-                    None => {
-                        *failed = line;
-                        i += 1;
+            b'"' | b'\'' => match closing_quote(t, i) {
+                Some(close) => i = close + 1,
+                None => {
+                    // The rest of the line is text; a final `\` (and
+                    // blanks) still continues it.
+                    let eol = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n);
+                    let body = text[i..eol].strip_suffix('\r').unwrap_or(&text[i..eol]);
+                    let continued =
+                        eol < t.len() && body.trim_end_matches([' ', '\t']).ends_with('\\');
+                    if !continued {
+                        i += body.len();
+                        break;
                     }
-                }
-            }
-            b'\\' => match continuation(text, i) {
-                0 => i += 1,
-                n => {
-                    i += n;
-                    line = i;
+                    i = eol + 1;
                 }
             },
+            b'\\' => i += continuation(text, i).max(1),
             _ => i += 1,
         }
     }
     let raw = &text[v_start..i];
     let trimmed = raw.trim_end_matches([' ', '\t', '\r']);
+    let (value_text, quoted) = read_value(trimmed);
     let stmt = Stmt::Assign {
         key,
         value: v_start..v_start + trimmed.len(),
-        text: join_continuations(trimmed),
-        quoted: false,
+        text: value_text,
+        quoted,
     };
     let comment = (t.get(i) == Some(&b'#')).then(|| hash(i)).flatten();
     Some((stmt, comment, line_end(text, i)))
@@ -429,14 +400,19 @@ pub(super) fn dropped_continuation(stmt: &str) -> Option<usize> {
 }
 
 /// A line's text without its comment: up to the first `#` outside a
-/// quoted string that closes on the line, as Dovecot cuts it.
+/// quoted string, as Dovecot cuts it (none after a quote that does not
+/// close on the line).
 pub(super) fn code(line: &str) -> &str {
     let t = line.as_bytes();
     let mut i = 0;
     while i < t.len() {
         match t[i] {
             b'#' => return &line[..i],
-            b'"' | b'\'' => i = closing_quote(t, i).map_or(i + 1, |c| c + 1),
+            // (A quote that does not close hides the rest of the line.)
+            b'"' | b'\'' => match closing_quote(t, i) {
+                Some(c) => i = c + 1,
+                None => return line,
+            },
             _ => i += 1,
         }
     }
@@ -498,7 +474,8 @@ fn parse_text(text: &str, out: &mut Vec<Stmt>) {
                 let mut inner = pair.into_inner();
                 let key = inner.next().expect("assign has a key");
                 let value = inner.next().expect("assign has a value");
-                let (text_v, range, quoted) = value_text(value);
+                let range = value_range(&value);
+                let (text_v, quoted) = read_value(&text[range.clone()]);
                 out.push(Stmt::Assign {
                     key: key.as_span().start()..key.as_span().end(),
                     value: range,
@@ -525,7 +502,7 @@ fn parse_text(text: &str, out: &mut Vec<Stmt>) {
                             let r = p.as_span().start()..p.as_span().end();
                             let n = p.into_inner().next().expect("name has a body");
                             let s = match n.as_rule() {
-                                Rule::quoted => unescape(n.into_inner().as_str()),
+                                Rule::name_quoted => unescape(n.into_inner().as_str()),
                                 _ => n.as_str().to_string(),
                             };
                             name = Some((s, r));
@@ -557,12 +534,8 @@ fn parse_text(text: &str, out: &mut Vec<Stmt>) {
                 let value = inner.next().expect("include has a pattern");
                 // Dovecot takes an include's quotes literally: `!include
                 // "a.conf"` looks for a file named with the quotes.
-                let (unquoted, range, quoted) = value_text(value);
-                let pattern = if quoted {
-                    text[range.clone()].to_string()
-                } else {
-                    unquoted
-                };
+                let range = value_range(&value);
+                let pattern = join_continuations(&text[range.clone()]);
                 out.push(Stmt::Include {
                     stmt: start..range.end,
                     try_: kw.as_rule() == Rule::include_try_kw,
@@ -601,23 +574,28 @@ fn trim_end(text: &str, start: usize, end: usize) -> usize {
     start + text[start..end].trim_end_matches([' ', '\t', '\r']).len()
 }
 
-/// A value pair → (text as Dovecot reads it, range as written, quoted).
-fn value_text(value: pest::iterators::Pair<'_, Rule>) -> (String, Range, bool) {
+/// A value's range as written, trailing blanks (and a CR) trimmed.
+fn value_range(value: &pest::iterators::Pair<'_, Rule>) -> Range {
     let span = value.as_span();
-    let inner = value.into_inner().next().expect("value has a body");
-    match inner.as_rule() {
-        Rule::quoted_value => {
-            let q = inner.into_inner().next().expect("quoted value");
-            let r = q.as_span().start()..q.as_span().end();
-            let body = q.into_inner().next().map(|p| p.as_str()).unwrap_or("");
-            (unescape(body), r, true)
+    let trimmed = span.as_str().trim_end_matches([' ', '\t', '\r']);
+    span.start()..span.start() + trimmed.len()
+}
+
+/// A value as written → the text Dovecot reads and whether it unquoted it
+/// (config-parser.c): continuations joined with one space, then a value
+/// that starts and ends with the same quote (`"`, `'`) loses both, and
+/// `\x` inside becomes `x`. Anything else is taken verbatim, quotes and
+/// all (`"a" b` is the four characters).
+fn read_value(raw: &str) -> (String, bool) {
+    let joined = join_continuations(raw);
+    let b = joined.as_bytes();
+    match b.first() {
+        Some(&q @ (b'"' | b'\'')) if b[b.len() - 1] == q => {
+            // (A lone quote starts and ends the value: it reads as empty.)
+            let inner = joined.get(1..joined.len() - 1).unwrap_or("");
+            (unescape(inner), true)
         }
-        _ => {
-            let raw = span.as_str();
-            let trimmed = raw.trim_end_matches([' ', '\t', '\r']);
-            let r = span.start()..span.start() + trimmed.len();
-            (join_continuations(trimmed), r, false)
-        }
+        _ => (joined, false),
     }
 }
 

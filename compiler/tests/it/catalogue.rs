@@ -150,7 +150,7 @@ fn svcc_config_shows_every_block_setting_a_config_sets() {
                     Kind::Bool => ("yes", "yes"),
                     Kind::Mode => ("0640", "0640"),
                     Kind::Port => ("1234", "1234"),
-                    Kind::Text | Kind::Section | Kind::StrList => ("x1", "x1"),
+                    Kind::Text | Kind::Section | Kind::StrList | Kind::BoolList => ("x1", "x1"),
                     Kind::Enum(_) | Kind::Words { .. } => {
                         let w = d.kind.values().last().unwrap_or_default();
                         (w, w)
@@ -211,8 +211,11 @@ fn every_global_setting_is_known_and_its_default_reads_as_its_type() {
                 conf.push_str(&line);
                 filter.push_str(&format!("  {line}"));
             }
-            if d.kind != Kind::Text {
-                wrong.push_str(&format!("{} = 3x\n", d.name));
+            // (A list takes any word, but no quote inside one.)
+            match d.kind {
+                Kind::Text => {}
+                Kind::BoolList => wrong.push_str(&format!("{} = 3x\"\n", d.name)),
+                _ => wrong.push_str(&format!("{} = 3x\n", d.name)),
             }
             misspelt.push_str(&format!("{}q = 1\n", d.name));
         }

@@ -208,6 +208,9 @@ const SERVICES: &[&str] = &[
     "quota-status",
     "foo",
     "\"svc2\"",
+    "'imap'",
+    "\"im\\ap\"",
+    "\"im\\\"ap\"",
 ];
 const UNIX_PATHS: &[&str] = &[
     "login/imap",
@@ -285,9 +288,40 @@ impl Gen<'_> {
     }
 
     fn setting(&mut self, key: &'static str, values: &[&str]) -> String {
-        let v = self.r.value(values);
+        let mut v = self.r.value(values).to_string();
+        if self.r.chance(8) {
+            v = self.quoting(&v);
+        }
         let sep = if self.r.chance(10) { "=" } else { " = " };
         format!("{}{sep}{v}", self.v.key(key))
+    }
+
+    /// A value in one of the quoting shapes Dovecot reads its own way: a
+    /// quote at both ends (whatever is between), an escape before the
+    /// closing quote, a quote that never closes hiding a `#`, a quoted
+    /// value continued onto the next line.
+    fn quoting(&mut self, v: &str) -> String {
+        let shape = self.r.pick(&[
+            "\"V\"",
+            "'V'",
+            "\"V",
+            "V\"",
+            "\"V\\\"",
+            "\"V\" x \"y\"",
+            "\"V\"x\"",
+            "\"V\" # c",
+            "\"V # c",
+            "V \"x # c",
+            "V 'x#c",
+            "\"V\\\\\"",
+            "\"V\\q\"",
+            "\"",
+            "'V\"",
+            "\"V\" \\\n  z",
+            "\"V \\\n  w\"",
+            "\"V\\\" \\ # c\n  \"",
+        ]);
+        shape.replace('V', v)
     }
 
     fn service_setting(&mut self) -> String {
@@ -931,11 +965,16 @@ fn parse_doveconf(version: Version, out: &str) -> BTreeMap<String, Svc> {
         } else if let Some(h) = l.strip_suffix('{') {
             let h = h.trim();
             let (kind, name) = h.split_once(' ').unwrap_or((h, ""));
-            let name = name.trim().trim_matches('"').to_string();
+            // (2.4 quotes a name with odd characters: `service "\'imap\'" {`.)
+            let name = name.trim();
+            let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+                Some(inner) => unescape_printed(inner),
+                None => name.to_string(),
+            };
             stack.push((kind.to_string(), name));
         } else if let Some((k, v)) = l.split_once('=') {
             let k = version.canonical(k.trim());
-            let v = v.trim().to_string();
+            let v = printed_value(v.trim());
             match stack.as_slice() {
                 // Globals, under the name "" (no service has it).
                 [] => {
@@ -960,6 +999,35 @@ fn parse_doveconf(version: Version, out: &str) -> BTreeMap<String, Svc> {
         }
     }
     map
+}
+
+/// A value as `doveconf` prints it → the value: doveconf quotes (and
+/// escapes `"`, `'`, `\\`) a value that holds a `#` or starts or ends with
+/// a blank, and prints any other value as it is (`"a"` printed is the three
+/// characters).
+fn printed_value(v: &str) -> String {
+    let Some(inner) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        return v.to_string();
+    };
+    let out = unescape_printed(inner);
+    let blank = |c: Option<char>| c.is_some_and(char::is_whitespace);
+    let needs_quotes =
+        out.contains('#') || blank(out.chars().next()) || blank(out.chars().next_back());
+    if needs_quotes {
+        out
+    } else {
+        v.to_string()
+    }
+}
+
+/// The text between the quotes doveconf prints: `\x` is `x`.
+fn unescape_printed(inner: &str) -> String {
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.extend(if c == '\\' { chars.next() } else { Some(c) });
+    }
+    out
 }
 
 /// Defaults per service from `doveconf -x` (every setting, variables expanded) on a probe config (a service
@@ -1159,30 +1227,38 @@ fn dovecot_service(version: Version, d: &Defaults, name: &str, printed: Option<&
     s.listeners
         .retain(|(_, n), _| !(n.starts_with("srv.") && n.ends_with("/%{pid}")));
     // Built-in defaults name globals (`user = $default_internal_user`),
-    // which the master expands with the global's default.
+    // which the master expands with the global's value: a user exactly
+    // `$default_internal_user` or `$default_login_user`, a listener's group
+    // exactly `$default_internal_group` (master-settings.c; nothing else,
+    // whatever `doveconf -x` prints).
     let globals = d
         .services
         .get("")
         .map(|g| g.set.clone())
         .unwrap_or_default();
-    let expand = |v: &mut String| {
-        // 2.4 expands only `$SET:name`; a bare `$name` is text there.
-        let name = v.strip_prefix("$SET:").or_else(|| match version {
-            Version::V23 => v.strip_prefix('$'),
-            Version::V24 => None,
-        });
+    let expand = |k: &str, listener: bool, v: &mut String| {
+        let prefix = match version {
+            Version::V23 => "$",
+            Version::V24 => "$SET:",
+        };
+        let names: &[&str] = match k {
+            "user" => &["default_internal_user", "default_login_user"],
+            "group" if listener => &["default_internal_group"],
+            _ => &[],
+        };
+        let name = v.strip_prefix(prefix).filter(|n| names.contains(n));
         if let Some(g) = name.and_then(|n| globals.get(n)) {
             *v = g.clone();
         }
     };
     for set in s.listeners.values_mut() {
         for (k, v) in set.iter_mut() {
-            expand(v);
+            expand(k, true, v);
             *v = normalize(k, v);
         }
     }
     for (k, v) in s.set.iter_mut() {
-        expand(v);
+        expand(k, false, v);
         *v = normalize(k, v);
     }
     s
