@@ -1084,6 +1084,7 @@ impl Builder<'_> {
             Dovecot::V24 if is_boollist_24(&sec.kind) => {
                 self.boollist_section(sec);
             }
+            Dovecot::V24 if sec.kind.ends_with("_listener") => self.listener_filter_24(sec),
             Dovecot::V24 => {}
         }
     }
@@ -1284,6 +1285,36 @@ impl Builder<'_> {
                 "set it in the section (`{example}`); Dovecot refuses the config with \"{says}\""
             )),
         );
+    }
+
+    /// 2.4's `inet_listener NAME { }` outside a service: a filter for the
+    /// listeners of that name in every service, whose settings are the
+    /// listener's own or any top-level setting (2.4: "Unknown setting:
+    /// process_limit (inet_listener_process_limit … not found either)"),
+    /// each value read as its row types it. The model keeps none.
+    fn listener_filter_24(&mut self, sec: &Section) {
+        let scope = match sec.kind.as_str() {
+            "inet_listener" => Scope::InetListener,
+            "unix_listener" => Scope::UnixListener,
+            "fifo_listener" => Scope::FifoListener,
+            _ => return,
+        };
+        let place = match &sec.name {
+            Some(n) => format!("`{} {n}`", sec.kind),
+            None => format!("`{}`", sec.kind),
+        };
+        let cat = catalogue::catalogue(Dovecot::V24);
+        for item in &sec.items {
+            let Item::Setting(s) = item else { continue };
+            match cat.get(scope, &s.key) {
+                Some(def) => {
+                    let v = self.expand(s);
+                    self.value(s, &v, def);
+                }
+                None if self.filtered_24(s) => {}
+                None => self.unread(&s.key, s.key_span, place.clone(), Unread::Setting(scope)),
+            }
+        }
     }
 
     /// 2.4's `protocols { pop3 = yes }`: adds to (or takes from) the list.

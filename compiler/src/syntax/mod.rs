@@ -447,8 +447,17 @@ impl Loader<'_> {
                             }
                         }
                     }
+                    // 2.4 reads a key that starts with `"` up to its
+                    // closing quote (`"process_limit" = 5`), escapes kept.
+                    let (key, key_span) = match quoted_key(&text[key.clone()]) {
+                        Some(inner) if self.set_keys.contains("dovecot_config_version") => (
+                            inner.to_string(),
+                            Span::new(id, key.start + 1, key.end - 1),
+                        ),
+                        _ => (text[key].to_string(), key_span),
+                    };
                     let setting = Setting {
-                        key: text[key].to_string(),
+                        key,
                         key_span,
                         value: v,
                         value_span,
@@ -1114,6 +1123,23 @@ fn first_bad_outside_comment(bytes: &[u8]) -> Option<usize> {
         at += lossy.len() + 1;
     }
     None
+}
+
+/// A key written `"KEY"` (Dovecot 2.4): what is between the quotes, when
+/// its closing quote (`\x` escapes one character) ends the key.
+fn quoted_key(k: &str) -> Option<&str> {
+    let inner = k.strip_prefix('"')?.strip_suffix('"')?;
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next()?;
+            }
+            '"' => return None,
+            _ => {}
+        }
+    }
+    Some(inner)
 }
 
 /// Text from the config quoted in a message, cut in the middle past 160

@@ -974,7 +974,13 @@ fn parse_doveconf(version: Version, out: &str) -> BTreeMap<String, Svc> {
             stack.push((kind.to_string(), name));
         } else if let Some((k, v)) = l.split_once('=') {
             let k = version.canonical(k.trim());
-            let v = printed_value(v.trim());
+            let mut v = printed_value(v.trim());
+            // 2.4 prints a list's words each quoted as need be (`::1 "x#y"`).
+            if version == Version::V24 && k == "address" {
+                if let Ok(words) = svcc_compiler::model::value::boollist(&v) {
+                    v = words.join(" ");
+                }
+            }
             match stack.as_slice() {
                 // Globals, under the name "" (no service has it).
                 [] => {
