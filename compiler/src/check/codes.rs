@@ -130,8 +130,11 @@ codes! {
         "A `key = <path` file reference to a file that does not exist.",
         "`doveconf -n` does not read `<path` values, so it stays quiet, but the service that reads the setting fails when it starts.";
     DROPPED_CONTINUATION = "svcc::dropped-continuation", Warning,
-        "A setting continued with `\\` onto a blank or comment-only line, or onto the end of the config, which Dovecot drops.",
+        "A statement (a setting, a section header, a `}`, an `!include`) continued with `\\` onto a blank or comment-only line, or onto the end of the config, which Dovecot drops.",
         "Dovecot joins a line that ends in `\\` with the next one, but when the next one is blank or only a comment it discards what it was joining: `process_limit = 5\\` followed by a blank line sets nothing, without a word. svcc does not apply it either. Remove the trailing `\\`.";
+    BRACE_IN_VALUE = "svcc::brace-in-value", Warning,
+        "A `}` at the end of a value (`executable = imap }`), which Dovecot reads as part of the value.",
+        "Dovecot reads everything after `=` as the value, so `key = value }` sets `value }` and the section stays open: what follows is read inside it, and a number or boolean fails as one (\"Invalid number 5 }\"). Put the `}` on a line of its own.";
     AMBIGUOUS_COMMENT = "svcc::ambiguous-comment", Warning,
         "A `#` with no blank before it.",
         "Dovecot cuts the line at the first `#` outside quotes, so `key = a#b` sets `a`. It warns \"Ambiguous '#' character in line\"; add a blank before the comment or quote the value.";

@@ -1610,8 +1610,9 @@ impl Builder<'_> {
                     Dovecot::V24 => self.typed_with(s, &v, value::boollist),
                     Dovecot::V23 => None,
                 };
+                // (2.3 splits at spaces only: `imap,pop3` is one name.)
                 let words = words.unwrap_or_else(|| {
-                    v.split([' ', ','])
+                    v.split(' ')
                         .filter(|p| !p.is_empty())
                         .map(str::to_string)
                         .collect()

@@ -399,51 +399,45 @@ impl Loader<'_> {
                 None
             };
             prev_garbage = None;
+            // A statement continued onto a blank or comment-only line, or
+            // past the end of the file: Dovecot drops it.
+            let (what, last) = match &stmt {
+                Stmt::Assign { key, value, .. } => (Some(key.clone()), value.end.max(key.end)),
+                Stmt::Open { header, .. } => (Some(header.clone()), header.end),
+                Stmt::Close(r) | Stmt::Garbage(r) => (Some(r.clone()), r.end),
+                Stmt::Include { stmt, .. } => (Some(stmt.clone()), stmt.end),
+                Stmt::AmbiguousHash(_) => (None, 0),
+            };
+            if let Some(what) = what {
+                if let Some(bs) = parse::continued_onto_nothing(&text, last.saturating_sub(1)) {
+                    self.dropped(id, &text, what, bs, matches!(stmt, Stmt::Assign { .. }));
+                    continue;
+                }
+            }
             match stmt {
                 Stmt::Assign {
                     key,
                     value,
-                    text: mut v,
+                    text: v,
                     quoted,
                 } => {
                     let key_span = Span::new(id, key.start, key.end);
-                    let mut value_span = Span::new(id, value.start, value.end);
-                    let stmt_end = value.end.max(key.end);
-                    if let Some(bs) = parse::dropped_continuation(&text[key.start..stmt_end]) {
-                        let bs = key.start + bs;
-                        if self.budget.admit_as(key_span, crate::Severity::Warning) {
-                            self.diags.push(
-                                Diagnostic::warning(
-                                    codes::DROPPED_CONTINUATION,
-                                    format!("Dovecot drops `{}`: its `\\` continues it onto a blank or comment-only line", &text[key.clone()]),
-                                )
-                                .label(key_span, "this setting is not set")
-                                .label(Span::new(id, bs, bs + 1), "continued onto a blank or comment line")
-                                .help("remove this `\\` (or the blank line after it): Dovecot discards a statement whose continuation meets a blank or comment line, and svcc does not apply it either"),
-                            );
-                        }
-                        continue;
-                    }
-                    // `process_limit = 5 }`: Dovecot reads `5 }` as the value and
-                    // keeps the section open; say so, read the value without
-                    // the `}` (one finding, not two) and keep the section
-                    // open as Dovecot does, so what follows is read as
-                    // Dovecot reads it.
+                    let value_span = Span::new(id, value.start, value.end);
+                    // `executable = imap }`: Dovecot reads `imap }` as the
+                    // value (a number then fails as one) and keeps the
+                    // section open, as svcc does; say so.
                     if !quoted && !open.is_empty() {
                         let raw = &text[value.clone()];
                         // Only a `}` the value never opened: `%{ domain }` is a value.
                         let unbalanced = raw.matches('}').count() > raw.matches('{').count();
                         if unbalanced && (raw == "}" || raw.ends_with(" }") || raw.ends_with("\t}")) {
-                            let brace = value.end - 1;
-                            let trimmed = raw[..raw.len() - 1].trim_end();
-                            v = trimmed.to_string();
-                            value_span = Span::new(id, value.start, value.start + trimmed.len());
-                            if self.budget.admit(Span::new(id, brace, brace + 1)) {
-                            self.diags.push(
-                                Diagnostic::error(codes::SYNTAX, "`}` must stand on a line of its own")
-                                    .label(Span::new(id, brace, brace + 1), "Dovecot reads this `}` as part of the value")
-                                    .help("move the `}` to the next line; as written, Dovecot fails with \"Invalid number\" or keeps the section open"),
-                            );
+                            let brace = Span::new(id, value.end - 1, value.end);
+                            if self.budget.admit_as(brace, crate::Severity::Warning) {
+                                self.diags.push(
+                                    Diagnostic::warning(codes::BRACE_IN_VALUE, format!("`}}` after the value of `{}` is part of the value", &text[key.clone()]))
+                                        .label(brace, "Dovecot reads this `}` as part of the value; the section stays open")
+                                        .help("put the `}` on a line of its own; as written, Dovecot keeps the section open, so what follows is read inside it"),
+                                );
                             }
                         }
                     }
@@ -800,6 +794,42 @@ impl Loader<'_> {
             );
         }
         *skipped += 1;
+    }
+
+    /// A statement (`what`: a setting's key, else the statement) Dovecot
+    /// drops because the `\\` at `bs` continues it onto a blank or
+    /// comment-only line or past the end of the file.
+    fn dropped(
+        &mut self,
+        id: FileId,
+        text: &str,
+        what: std::ops::Range<usize>,
+        bs: usize,
+        setting: bool,
+    ) {
+        // (Its first line, without the continuation.)
+        let first = text[what.clone()].split('\n').next().unwrap_or("");
+        let what = what.start..what.start + first.trim_end_matches([' ', '\t', '\r', '\\']).len();
+        let span = Span::new(id, what.start, what.end);
+        if !self.budget.admit_as(span, crate::Severity::Warning) {
+            return;
+        }
+        let (message, label) = match setting {
+            true => (
+                format!("Dovecot drops `{}`", &text[what]),
+                "this setting is not set",
+            ),
+            false => (
+                format!("Dovecot drops `{}`", elide(&text[what])),
+                "this line is not read",
+            ),
+        };
+        self.diags.push(
+            Diagnostic::warning(codes::DROPPED_CONTINUATION, format!("{message}: its `\\` continues it onto a blank or comment-only line"))
+                .label(span, label)
+                .label(Span::new(id, bs, bs + 1), "continued onto a blank or comment line")
+                .help("remove this `\\` (or the blank line after it): Dovecot discards a statement whose continuation meets a blank or comment line, and svcc does not read it either"),
+        );
     }
 
     /// `$name` references and `<file` values.

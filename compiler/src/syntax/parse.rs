@@ -379,24 +379,25 @@ fn continuation(text: &str, at: usize) -> usize {
     }
 }
 
-/// Where the `\\` is (an offset into `stmt`, a statement as written from
-/// its key over several lines) that continues it onto a blank or
-/// comment-only line: Dovecot then drops the whole statement, without a
-/// word.
-pub(super) fn dropped_continuation(stmt: &str) -> Option<usize> {
-    let mut prev: Option<(usize, &str)> = None;
-    let mut at = 0;
-    for line in stmt.split('\n') {
-        if let Some((p_at, p)) = prev {
-            if code(line).trim_matches([' ', '\t', '\r']).is_empty() {
-                let cont = code(p).trim_end_matches([' ', '\t', '\r']);
-                return Some(p_at + cont.len().saturating_sub(1));
-            }
-        }
-        prev = Some((at, line));
-        at += line.len() + 1;
+/// Where the `\\` is that continues the line holding offset `at` (a
+/// statement's last character) onto a blank or comment-only line, or past
+/// the end of the file, if it does: Dovecot then drops the whole statement
+/// without a word, whatever it is (a setting, a section header, a `}`, an
+/// `!include`, a line it would refuse).
+pub(super) fn continued_onto_nothing(text: &str, at: usize) -> Option<usize> {
+    let t = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &t[..at]).map_or(0, |i| i + 1);
+    let end = line_end(text, at);
+    let line = code(text[start..end].trim_end_matches('\n'));
+    let cont = line.trim_end_matches([' ', '\t', '\r']);
+    if !cont.ends_with('\\') {
+        return None;
     }
-    None
+    let next = &text[end..line_end(text, end)];
+    code(next)
+        .trim_matches([' ', '\t', '\r', '\n'])
+        .is_empty()
+        .then(|| start + cont.len() - 1)
 }
 
 /// A line's text without its comment: up to the first `#` outside a
@@ -630,8 +631,11 @@ fn join_continuations(s: &str) -> String {
                 .strip_suffix('\\')
                 .unwrap_or(l)
                 .trim_end_matches([' ', '\t']);
-            out.push_str(l);
-            out.push(' ');
+            // (A line that is only `\` adds nothing, not even the blank.)
+            if !l.is_empty() {
+                out.push_str(l);
+                out.push(' ');
+            }
         } else {
             out.push_str(line.trim_start_matches([' ', '\t']));
         }
@@ -652,18 +656,23 @@ mod tests {
     /// value is not.
     #[test]
     fn a_continuation_onto_a_blank_line_is_found() {
-        for (stmt, at) in [
-            ("k = yes\\\n", 7),
-            ("k = yes \\\n# c", 8),
-            ("k = \\\n  ", 4),
-            ("k = a\\\nb\\\n", 8),
-            ("k = a \\ # note\r\n\r\n", 6),
+        // (text, the statement's last character, the `\\`)
+        for (text, last, at) in [
+            ("k = yes\\\n", 6, 7),
+            ("k = yes \\\n# c", 6, 8),
+            ("k = \\\n  ", 0, 4),
+            ("k = a\\\nb\\\n", 7, 8),
+            ("k = a \\ # note\r\n\r\n", 4, 6),
+            ("service imap {\\\n\nx = 1\n", 13, 14),
+            ("}\\", 0, 1),
+            ("k = \"a \\\n", 5, 7),
         ] {
-            assert_eq!(dropped_continuation(stmt), Some(at), "{stmt:?}");
-            assert_eq!(&stmt[at..at + 1], "\\", "{stmt:?}");
+            assert_eq!(continued_onto_nothing(text, last), Some(at), "{text:?}");
+            assert_eq!(&text[at..at + 1], "\\", "{text:?}");
         }
-        assert_eq!(dropped_continuation("k = a\\\nb"), None);
-        assert_eq!(dropped_continuation("k = a"), None);
+        assert_eq!(continued_onto_nothing("k = a\\\nb", 7), None);
+        assert_eq!(continued_onto_nothing("k = a\nb = 2\n", 4), None);
+        assert_eq!(continued_onto_nothing("k = a \\\n  b", 4), None);
     }
 
     fn texts(src: &str) -> Vec<String> {
