@@ -231,6 +231,7 @@ fn load_bytes(
         glob_limit_reported: false,
         suggestions: 0,
         budget: Default::default(),
+        v24: None,
     };
     let mut items = Vec::new();
     let id = loader.add_file(name, canon.clone(), bytes);
@@ -274,6 +275,9 @@ struct Loader<'o> {
     suggestions: usize,
     /// Problems described per file.
     budget: crate::report::FileBudget,
+    /// Whether the top file is a Dovecot 2.4 config (its first statement
+    /// sets `dovecot_config_version`), once it is read.
+    v24: Option<bool>,
 }
 
 /// A section being read, before its `}`.
@@ -324,6 +328,11 @@ impl Loader<'_> {
             first_nul.get_or_insert(i);
             nul_lines += 1;
             at = end;
+        }
+        // Dovecot 2.4 takes a vertical tab, form feed or lone CR for a
+        // blank where it looks for blanks (2.3 for text).
+        if *self.v24.get_or_insert_with(|| starts_24(&bytes)) {
+            blanks_24(&mut bytes);
         }
         let (text, bad_at) = match String::from_utf8(bytes) {
             Ok(s) => (s, None),
@@ -1153,6 +1162,63 @@ fn first_bad_outside_comment(bytes: &[u8]) -> Option<usize> {
         at += lossy.len() + 1;
     }
     None
+}
+
+/// Whether a config's first statement sets `dovecot_config_version` (a
+/// Dovecot 2.4 config).
+fn starts_24(bytes: &[u8]) -> bool {
+    let blank = |b: &u8| b" \t\r\x0b\x0c".contains(b);
+    bytes
+        .split(|&b| b == b'\n')
+        .map(|l| &l[l.iter().position(|b| !blank(b)).unwrap_or(l.len())..])
+        .find(|l| !l.is_empty() && l[0] != b'#')
+        .is_some_and(|l| {
+            l.strip_prefix(b"dovecot_config_version").is_some_and(|r| {
+                matches!(
+                    r.first(),
+                    Some(b'=') | Some(b' ' | b'\t' | b'\x0b' | b'\x0c')
+                )
+            })
+        })
+}
+
+/// Dovecot 2.4's blanks (`i_isspace`: also a vertical tab, a form feed, a
+/// CR) where its line parser skips or trims blanks: around a key, `=` and
+/// the words of a header, at a line's start and end. A value keeps those
+/// between its words (`a\vb`). Each becomes a space, so offsets stay.
+fn blanks_24(bytes: &mut [u8]) {
+    let odd = |b: u8| matches!(b, b'\x0b' | b'\x0c' | b'\r');
+    let blank = |b: u8| matches!(b, b' ' | b'\t') || odd(b);
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        // (A CR before the line's `\n` is the line end's.)
+        let body_end = if end > start && end < bytes.len() && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        let line = &mut bytes[start..body_end];
+        if line.iter().any(|&b| odd(b)) {
+            // The value: after the first `=`, from its first non-blank to
+            // its last (before a comment).
+            let value = line.iter().position(|&b| b == b'=').and_then(|eq| {
+                let from = eq + 1 + line[eq + 1..].iter().position(|&b| !blank(b))?;
+                let cut = line[from..]
+                    .iter()
+                    .position(|&b| b == b'#')
+                    .map_or(line.len(), |h| from + h);
+                let to = line[..cut].iter().rposition(|&b| !blank(b))? + 1;
+                (to > from).then_some(from..to)
+            });
+            for (i, b) in line.iter_mut().enumerate() {
+                if odd(*b) && !value.as_ref().is_some_and(|v| v.contains(&i)) {
+                    *b = b' ';
+                }
+            }
+        }
+        start = end + 1;
+    }
 }
 
 /// A key written `"KEY"` (Dovecot 2.4): what is between the quotes, when

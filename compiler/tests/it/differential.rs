@@ -649,6 +649,10 @@ impl Gen<'_> {
             "service imap {\n  foo\\\n\n}\n",
             "service imap {\n  executable = a\\\n\\\n  b\n}\n",
             "protocols = imap,pop3\n",
+            // 2.4 takes a vertical tab or form feed for a blank, 2.3 for text.
+            "service\u{c}imap {\n  executable = imap\u{b}\n}\u{c}\n",
+            "\u{b}listen =\u{b}*\n",
+            "service imap {\n  executable = a\u{b}b\n}\n",
             "foo {\n}\n",
             "# caf\u{e9} in UTF-8\n",
         ]);
