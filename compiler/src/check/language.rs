@@ -346,7 +346,13 @@ fn nesting_24(
                 format!("a `{k}` filter inside `{}` is not allowed", o.kind),
                 format!("write `{k} {{ {} {{ .. }} }}` instead; Dovecot 2.4 fails with \"{} {{ {k} {{ .. }} }} not allowed (use {k} {{ {} {{ .. }} }} instead)\"", o.kind, o.kind, o.kind),
             )),
-            (Some(o), "service") => Some((
+            // (Groups hold services: `group @label x { service imap { } }`.)
+            (_, "group") if outer.is_some() => Some((
+                codes::INVALID_FILTER,
+                "a `group` block inside another block is not allowed".to_string(),
+                "move the `group @LABEL NAME {` block to the top level; Dovecot 2.4 fails with \"groups must defined at top-level, not under filters\"".to_string(),
+            )),
+            (Some(o), "service") if o.kind != "group" => Some((
                 codes::INVALID_FILTER,
                 format!("a `service` block inside `{}` is not allowed", o.kind),
                 format!("move the service to the top level; Dovecot 2.4 fails with \"service {{ .. }} not allowed under {} {{ .. }}\"", o.kind),

@@ -1085,6 +1085,7 @@ impl Builder<'_> {
                 self.boollist_section(sec);
             }
             Dovecot::V24 if sec.kind.ends_with("_listener") => self.listener_filter_24(sec),
+            Dovecot::V24 if sec.kind == "group" => self.group_24(sec),
             Dovecot::V24 => {}
         }
     }
@@ -1317,6 +1318,26 @@ impl Builder<'_> {
         }
     }
 
+    /// 2.4's `group @LABEL NAME { }`: settings a config includes by its
+    /// label, top-level settings each ("Unknown setting: process_limit
+    /// (@label_process_limit … not found)"), its value read as its row
+    /// types it. The model keeps none, nor what its blocks hold (Dovecot's
+    /// settings checks run where a group is included).
+    fn group_24(&mut self, sec: &Section) {
+        let place = format!("`group {}`", sec.name.as_deref().unwrap_or(""));
+        for item in &sec.items {
+            let Item::Setting(s) = item else { continue };
+            if !self.filtered_24(s) {
+                self.unread(
+                    &s.key,
+                    s.key_span,
+                    place.clone(),
+                    Unread::Setting(Scope::Global),
+                );
+            }
+        }
+    }
+
     /// 2.4's `protocols { pop3 = yes }`: adds to (or takes from) the list.
     fn protocols_boollist(&mut self, sec: &Section) {
         for (s, on) in self.boollist_section(sec) {
@@ -1334,12 +1355,33 @@ impl Builder<'_> {
     /// each entry is a word and a boolean ("Invalid boolean value"
     /// otherwise). The entries read.
     fn boollist_section<'s>(&mut self, sec: &'s Section) -> Vec<(&'s Setting, bool)> {
+        // A word list's words are its table's (`imap_client_workarounds {
+        // tb-lsub-flags = yes }`).
+        let kind = catalogue::catalogue(Dovecot::V24)
+            .get(Scope::Global, &sec.kind)
+            .map(|d| d.kind);
         let mut out = Vec::new();
         for item in &sec.items {
             let Item::Setting(s) = item else { continue };
-            if let Some(on) = self.typed(s, &s.value, value::boolean) {
-                out.push((s, on));
+            let Some(on) = self.typed(s, &s.value, value::boolean) else {
+                continue;
+            };
+            if let Some(k @ Kind::Words { .. }) = kind.filter(|_| on) {
+                if let Err(e) = value::words(&s.key, k, true) {
+                    if self.budget.admit(s.key_span) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::INVALID_VALUE,
+                                format!("invalid word in `{}`: {}", sec.kind, e.message),
+                            )
+                            .label(s.key_span, "not one of its words")
+                            .help(e.help),
+                        );
+                    }
+                    continue;
+                }
             }
+            out.push((s, on));
         }
         out
     }
