@@ -473,7 +473,29 @@ impl Loader<'_> {
                     target(&mut open, parent).push(Item::Setting(setting));
                 }
                 Stmt::Open { header, kind, name } => {
-                    let kind_s = text[kind.clone()].to_string();
+                    // A quote in the header that does not close hides the
+                    // comment after `{` from Dovecot ("Garbage after '{'").
+                    let line_start = text[..header.start].rfind('\n').map_or(0, |i| i + 1);
+                    let line = text[line_start..].split('\n').next().unwrap_or("");
+                    let seen = parse::code(line).trim_end_matches([' ', '\t', '\r']);
+                    if !seen.ends_with('{') && !text[header.clone()].contains('\n') {
+                        let after = line_start + seen.rfind('{').map_or(0, |b| b + 1);
+                        let span = Span::new(id, after, line_start + seen.len());
+                        if self.budget.admit(span) {
+                            self.diags.push(
+                                Diagnostic::error(codes::SYNTAX, "text after `{` on a section header")
+                                    .label(span, "a comment to svcc, but not to Dovecot")
+                                    .help("a quote in the header that never closes makes Dovecot read the rest of the line, comment included (it fails with \"Garbage after '{'\"); close the quote or drop the comment"),
+                            );
+                        }
+                    }
+                    // (2.4 reads a quoted type as it reads a quoted key.)
+                    let (kind_s, kind) = match quoted_key(&text[kind.clone()]) {
+                        Some(inner) if self.set_keys.contains("dovecot_config_version") => {
+                            (inner.to_string(), kind.start + 1..kind.end - 1)
+                        }
+                        _ => (text[kind.clone()].to_string(), kind),
+                    };
                     if outer + open.len() >= MAX_SECTION_DEPTH {
                         self.too_deep(Span::new(id, header.start, header.end), &mut skipped);
                         continue;

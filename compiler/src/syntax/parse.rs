@@ -190,8 +190,9 @@ fn fast_statement(text: &str, pos: usize) -> Option<(Stmt, Option<usize>, usize)
         None => line,
     };
     let lead = body.trim_start_matches([' ', '\t']);
-    // Includes, and the blank and comment lines the caller skips.
-    if lead.is_empty() || lead.starts_with(['!', '#']) {
+    // Includes, the blank and comment lines the caller skips, and 2.4's
+    // quoted keys (`"a b" = no`).
+    if lead.is_empty() || lead.starts_with(['!', '#', '"']) {
         return None;
     }
     let at = pos + (body.len() - lead.len());

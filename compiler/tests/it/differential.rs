@@ -653,6 +653,14 @@ impl Gen<'_> {
             "service\u{c}imap {\n  executable = imap\u{b}\n}\u{c}\n",
             "\u{b}listen =\u{b}*\n",
             "service imap {\n  executable = a\u{b}b\n}\n",
+            // Quotes in headers and keys: a quoted name may touch its `{`,
+            // a quote that never closes hides the comment, 2.4 unquotes a
+            // key or a section type.
+            "service \"a b\"{\n}\n",
+            "service ' {#c\n}\n",
+            "service imap {\n  \"process_limit\" = 3\n}\n",
+            "\"service\" pop3 {\n}\n",
+            "mail_plugins {\n  \"a b\" = no\n}\n",
             "foo {\n}\n",
             "# caf\u{e9} in UTF-8\n",
         ]);
