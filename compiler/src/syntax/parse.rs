@@ -394,11 +394,17 @@ pub(super) fn continued_onto_nothing(text: &str, at: usize) -> Option<usize> {
     if !cont.ends_with('\\') {
         return None;
     }
-    let next = &text[end..line_end(text, end)];
-    code(next)
-        .trim_matches([' ', '\t', '\r', '\n'])
-        .is_empty()
-        .then(|| start + cont.len() - 1)
+    // (Lines that are only a `\\` add nothing and go on.)
+    let mut end = end;
+    loop {
+        let next_end = line_end(text, end);
+        let next = code(&text[end..next_end]).trim_matches([' ', '\t', '\r', '\n']);
+        match next {
+            "" => return Some(start + cont.len() - 1),
+            "\\" if next_end > end => end = next_end,
+            _ => return None,
+        }
+    }
 }
 
 /// A line's text without its comment: up to the first `#` outside a
@@ -674,6 +680,9 @@ mod tests {
         assert_eq!(continued_onto_nothing("k = a\\\nb", 7), None);
         assert_eq!(continued_onto_nothing("k = a\nb = 2\n", 4), None);
         assert_eq!(continued_onto_nothing("k = a \\\n  b", 4), None);
+        // Through lines of only a `\\`.
+        assert_eq!(continued_onto_nothing("}\\#c\n\\#c\n\n", 0), Some(1));
+        assert_eq!(continued_onto_nothing("}\\\n \\\nx\n", 0), None);
     }
 
     fn texts(src: &str) -> Vec<String> {
