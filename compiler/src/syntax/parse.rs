@@ -190,12 +190,22 @@ fn fast_statement(text: &str, pos: usize) -> Option<(Stmt, Option<usize>, usize)
         None => line,
     };
     let lead = body.trim_start_matches([' ', '\t']);
-    // Includes, the blank and comment lines the caller skips, and 2.4's
-    // quoted keys (`"a b" = no`).
-    if lead.is_empty() || lead.starts_with(['!', '#', '"']) {
+    // Includes, and the blank and comment lines the caller skips.
+    if lead.is_empty() || lead.starts_with(['!', '#']) {
         return None;
     }
     let at = pos + (body.len() - lead.len());
+    // 2.4's quoted key (`"a b" = no`): up to its closing quote, then `=`.
+    if lead.starts_with('"') {
+        let close = closing_quote(text.as_bytes(), at)?;
+        let after = text[close + 1..].trim_start_matches([' ', '\t']);
+        if !after.starts_with('=') {
+            return None;
+        }
+        let v_start = text.len() - after.len() + 1;
+        let v_start = v_start + blanks(&text[v_start..]);
+        return assignment(text, at..close + 1, v_start);
+    }
     // A `#` right after a non-blank starts a comment with a warning.
     let hash = |h: usize| {
         let before = text[..h].chars().next_back();
@@ -778,8 +788,9 @@ mod tests {
         for _ in 0..150_000 {
             let len = (next() % 12) as usize;
             // Half the lines start as an assignment, to reach its cases.
-            let mut line = ["", " k = ", "k=", "k =\"", "k = '", "s n {", "group @"]
-                [(next() % 7) as usize]
+            let mut line = [
+                "", " k = ", "k=", "k =\"", "k = '", "s n {", "group @", "\"k",
+            ][(next() % 8) as usize]
                 .to_string();
             line.extend((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]));
             line.push_str(["", "\n", "\r\n"][(next() % 3) as usize]);
