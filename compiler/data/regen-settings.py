@@ -57,7 +57,8 @@ http_client_dns_ttl http_client_user_agent http_server_default_host imap_compres
 mail_cache_max_headers_count mail_cache_max_size mail_cache_min_mail_count mail_cache_path mail_cache_purge_min_size
 mail_cache_record_max_size mail_ext_attachment_hash mail_index_log2_max_age mail_index_log_rotate_max_size
 mail_index_log_rotate_min_age mail_index_log_rotate_min_size mailbox_list_drop_noselect mailbox_list_utf8
-mailbox_list_validate_fs_names mailbox_root_directory_name mailbox_subscriptions_filename""".split()
+mailbox_list_validate_fs_names mailbox_root_directory_name mailbox_subscriptions_filename
+mail_cache_purge_delete_percentage http_client_connect_backoff_time http_client_connect_backoff_max_time""".split()
 
 # (scope, 2.3 name, 2.4 name, 2.3 reads `<file` where 2.4 takes the path): the renames of the settings svcc models
 # (Dovecot's "Upgrading 2.3 to 2.4" and 2.4's settings sources).
@@ -111,6 +112,11 @@ WORDS |= {
     # 2.3 splits on spaces only; 2.4 reads a boollist.
     ("2.3", "global", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, "-exact-spaces"),
     ("2.4", "global", "mail_attachment_detection_options"): (ATTACHMENT_OPTIONS, "-exact"),
+    # 2.4's mail_log plugin reads its fields and events from tables of its own (mail-log-plugin.c; `append` is
+    # `save`).
+    ("2.4", "global", "mail_log_fields"): ("uid box msgid size vsize flags from subject", "-exact"),
+    ("2.4", "global", "mail_log_events"): (
+        "delete undelete expunge save copy mailbox_create mailbox_delete mailbox_rename flag_change append", "-exact"),
     # 2.3's mailbox settings check (2.4 only warns of another word).
     ("2.3", "mailbox", "special_use"): ("\\All \\Archive \\Drafts \\Flagged \\Important \\Junk \\Sent \\Trash",
                                         "-spaces"),

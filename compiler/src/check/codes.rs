@@ -121,7 +121,7 @@ codes! {
         "A service or listener block without a name or path, or a Dovecot 2.4 named filter that needs a name without one.",
         "Dovecot fails with \"Service #N is missing name\", \"path must not be empty\" or (2.4) \"KIND { } is missing section name\".";
     MISSING_SETTING = "svcc::missing-setting", Error,
-        "A setting Dovecot requires with another, or in a section: a `passdb` or `userdb` without `driver` (2.3), a `metric` without `filter`, `pop3_delete_type = flag` without `pop3_deleted_flag`.",
+        "A setting Dovecot requires with another, or in a section: a `passdb` or `userdb` without `driver` (2.3), a `metric` without `filter`, `pop3_delete_type = flag` without `pop3_deleted_flag`, `mail_nfs_index = yes` without `mmap_disable = yes` and `mail_fsync = always`, `auth_policy_server_url` without `auth_policy_hash_nonce`, `ssl_verify_client_cert` without `ssl_ca` (2.3), and in 2.4 `ssl_server_request_client_cert` without `ssl_server_ca_file` or `auth_allow_cleartext = yes` with `ssl = required`.",
         "Dovecot refuses the config: \"passdb is missing driver\" (2.3), \"metric NAME { filter } is empty - will not match anything\" (2.3) or \"Named filter metric is required to have metric_filter setting, but it is missing\" (2.4). Set it in the section (`driver = pam`, `filter = event=imap_command_finished`).";
     UNKNOWN_USER = "svcc::unknown-user", Error,
         "`default_login_user` or `default_internal_user` names a user this host does not have.",

@@ -54,20 +54,8 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         );
     }
 
-    // `pop3_delete_type = flag` marks messages with `pop3_deleted_flag`
-    // (Dovecot: "pop3_delete_type=flag, but pop3_deleted_flag not set").
-    if let Some(t) = g.all.get("pop3_delete_type").filter(|t| t.value == "flag") {
-        let flag = g
-            .all
-            .get("pop3_deleted_flag")
-            .is_some_and(|f| !f.value.is_empty());
-        if let (false, Some(span)) = (flag, t.origin.span()) {
-            out.push(
-                Diagnostic::error(codes::MISSING_SETTING, "`pop3_delete_type = flag` without `pop3_deleted_flag`")
-                    .label(span, "needs `pop3_deleted_flag`")
-                    .help("set `pop3_deleted_flag = $POP3Deleted` (the keyword POP3 DELE sets), or use `pop3_delete_type = expunge`; Dovecot refuses the config with \"pop3_delete_type=flag, but pop3_deleted_flag not set\""),
-            );
-        }
+    for rule in NEEDS {
+        needs(model, rule, out);
     }
 
     if g.protocols.origin.is_config() {
@@ -214,4 +202,124 @@ fn capacity(
         "set `client_limit = {need}` in `service {}` (or lower those process limits): each of those processes may hold a connection to {}, and connections beyond client_limit fail under load",
         svc.name, svc.name
     )));
+}
+
+/// A setting whose value Dovecot's settings checks refuse unless another
+/// is set a certain way (the checks of mail-storage-settings.c,
+/// pop3-settings.c, auth-settings.c, login-settings.c, ssl-settings.c,
+/// lmtp-settings.c).
+struct Needs {
+    /// The versions whose checks have it.
+    versions: &'static [crate::Dovecot],
+    /// The setting, and the value (by its catalogue type: `yes` is any
+    /// true boolean) that needs the other; `None`: any non-empty value.
+    setting: (&'static str, Option<&'static str>),
+    /// The other setting, and the value it must have; `None`: any
+    /// non-empty value.
+    other: (&'static str, Option<&'static str>),
+    /// What to write instead.
+    help: &'static str,
+    /// Dovecot's refusal.
+    says: &'static str,
+}
+
+use crate::Dovecot::{V23, V24};
+
+const NEEDS: &[Needs] = &[
+    Needs {
+        versions: &[V23, V24],
+        setting: ("pop3_delete_type", Some("flag")),
+        other: ("pop3_deleted_flag", None),
+        help: "set `pop3_deleted_flag` (the keyword POP3 DELE sets; 2.3: quoted, `\"$POP3Deleted\"`, or it is read as a variable), or use `pop3_delete_type = expunge`",
+        says: "pop3_delete_type=flag, but pop3_deleted_flag not set",
+    },
+    Needs {
+        versions: &[V23, V24],
+        setting: ("mail_nfs_index", Some("yes")),
+        other: ("mmap_disable", Some("yes")),
+        help: "set `mmap_disable = yes` (and `mail_fsync = always`), as NFS needs",
+        says: "mail_nfs_index=yes requires mmap_disable=yes",
+    },
+    Needs {
+        versions: &[V23, V24],
+        setting: ("mail_nfs_index", Some("yes")),
+        other: ("mail_fsync", Some("always")),
+        help: "set `mail_fsync = always`, as NFS needs",
+        says: "mail_nfs_index=yes requires mail_fsync=always",
+    },
+    Needs {
+        versions: &[V23, V24],
+        setting: ("auth_policy_server_url", None),
+        other: ("auth_policy_hash_nonce", None),
+        help: "set `auth_policy_hash_nonce` to a secret random string shared with the policy server",
+        says: "auth_policy_hash_nonce must be set when policy server is used",
+    },
+    Needs {
+        versions: &[V24],
+        setting: ("ssl", Some("required")),
+        other: ("auth_allow_cleartext", Some("no")),
+        help: "remove `auth_allow_cleartext = yes`: with `ssl = required` no client authenticates without TLS anyway",
+        says: "auth_allow_cleartext=yes has no effect with ssl=required",
+    },
+    Needs {
+        versions: &[V23],
+        setting: ("ssl_verify_client_cert", Some("yes")),
+        other: ("ssl_ca", None),
+        help: "set `ssl_ca = </path/to/ca.pem`, the CA that signs the client certificates, or remove `ssl_verify_client_cert`",
+        says: "ssl_verify_client_cert set, but ssl_ca not",
+    },
+    Needs {
+        versions: &[V24],
+        setting: ("ssl_server_request_client_cert", Some("yes")),
+        other: ("ssl_server_ca_file", None),
+        help: "set `ssl_server_ca_file` to the CA that signs the client certificates, or remove `ssl_server_request_client_cert`",
+        says: "ssl_server_request_client_cert set, but ssl_server_ca_file not",
+    },
+];
+
+/// One [`Needs`] rule on the config's top-level values.
+fn needs(model: &Model, rule: &Needs, out: &mut Vec<Diagnostic>) {
+    if !rule.versions.contains(&model.version) {
+        return;
+    }
+    let g = &model.globals;
+    // (A setting the config leaves alone has its default.)
+    let cat = crate::model::catalogue::catalogue(model.version);
+    let is = |key: &str, want: Option<&str>| {
+        let v = match g.all.get(key) {
+            Some(v) => v.value.trim(),
+            None => cat
+                .get(crate::model::catalogue::Scope::Global, key)
+                .map_or("", |d| d.default),
+        };
+        match want {
+            None => !v.is_empty(),
+            Some("yes") => crate::model::value::boolean(v) == Ok(true),
+            Some("no") => crate::model::value::boolean(v) == Ok(false),
+            Some(w) => v == w,
+        }
+    };
+    let (key, want) = rule.setting;
+    let Some(span) = g.all.get(key).and_then(|v| v.origin.span()) else {
+        return;
+    };
+    if !is(key, want) || is(rule.other.0, rule.other.1) {
+        return;
+    }
+    let written = match want {
+        Some(w) => format!("`{key} = {w}`"),
+        None => format!("`{key}`"),
+    };
+    let other = match rule.other.1 {
+        Some(w) => format!("`{} = {w}`", rule.other.0),
+        None => format!("`{}`", rule.other.0),
+    };
+    out.push(
+        Diagnostic::error(codes::MISSING_SETTING, format!("{written} without {other}"))
+            .label(span, format!("needs {other}"))
+            .help(format!(
+                "{}; Dovecot refuses the config with \"{}\"",
+                rule.help, rule.says
+            )),
+    );
 }

@@ -520,9 +520,11 @@ mod tests {
             let conf = conf.replace("port = 7000\n", "port = 7000\n    ssl = yes\n");
             match conf.strip_prefix(v24) {
                 Some(rest) => format!(
-                    "{v24}ssl_server_cert_file = /c.pem\nssl_server_key_file = /c.key\n{rest}"
+                    "{v24}ssl_server_cert_file = /c.pem\nssl_server_key_file = /c.key\nssl_server_ca_file = /ca.pem\n{rest}"
                 ),
-                None => format!("#\n#\nssl_cert = </c.pem\nssl_key = </c.key\n{conf}"),
+                None => {
+                    format!("#\n#\nssl_cert = </c.pem\nssl_key = </c.key\nssl_ca = </ca.pem\n{conf}")
+                }
             }
         };
         for r in catalogue::renames() {

@@ -796,13 +796,24 @@ fn doveconf(version: Version, args: &[&str]) -> (bool, String, String) {
     let o = child.wait_with_output().unwrap();
     let noise = |l: &&str| !l.contains("Couldn't load plugin");
     let err = String::from_utf8_lossy(&o.stderr);
-    let err: Vec<&str> = err.lines().filter(noise).collect();
+    let mut err: Vec<&str> = err.lines().filter(noise).collect();
+    // (A signal, or the wrapper's 128 + signal: doveconf itself failed,
+    // which is no verdict: 2.4.1 crashes on `mail_log_fields` in a
+    // `protocol` filter.)
+    use std::os::unix::process::ExitStatusExt;
+    let crashed = o.status.signal().is_some() || o.status.code().is_some_and(|c| c > 128);
+    if crashed {
+        err.push(CRASHED);
+    }
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
         err.join("\n"),
     )
 }
+
+/// What [`doveconf`] adds to the errors of a run that crashed.
+const CRASHED: &str = "doveconf crashed";
 
 // ---------------------------------------------------------------- comparer
 
@@ -1305,6 +1316,9 @@ fn compare(version: Version, d: &Defaults, v: &Verdicts) -> Outcome {
         (false, true) => {
             if let Some(key) = global_refusal(&v.dovecot_err) {
                 return Outcome::OutOfScope(key);
+            }
+            if v.dovecot_err.ends_with(CRASHED) {
+                return Outcome::OutOfScope(CRASHED.to_string());
             }
             return Outcome::Disagreed(format!(
                 "svcc accepts, doveconf refuses: {}",
