@@ -49,7 +49,7 @@ codes! {
         "A file includes itself, directly or through others.",
         "Dovecot fails with \"Recursive include file\". The diagnostic points at the `!include` that closes the cycle and lists the chain.";
     INVALID_VALUE = "svcc::invalid-value", Error,
-        "A value of the wrong type: number, size, time, boolean, octal mode or port.",
+        "A value of the wrong type (number, size, time, boolean, octal mode, port, one of a fixed set), or one Dovecot's settings checks refuse (0 where a setting must not be 0).",
         "Dovecot's types are strict: numbers are plain decimals; sizes take B/K/M/G/T (×1024); times need a unit (`60 secs`, `1 min`) unless 0; booleans are `yes` or `no`; modes are octal only with a leading 0 (`666` is decimal!); ports are 0–65535. Dovecot refuses to start on any of these.";
     UNKNOWN_SETTING = "svcc::unknown-setting", Error,
         "A setting or top-level section the config's Dovecot version does not know: inside a `service` or listener block, at the top level, or in a `protocol`, `local`, `remote` or `local_name` filter.",

@@ -57,6 +57,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for rule in NEEDS {
         needs(model, rule, out);
     }
+    not_zero(model, out);
 
     if g.protocols.origin.is_config() {
         for p in &g.protocols.value {
@@ -322,4 +323,46 @@ fn needs(model: &Model, rule: &Needs, out: &mut Vec<Diagnostic>) {
                 rule.help, rule.says
             )),
     );
+}
+
+/// Settings Dovecot's settings checks refuse at 0 (imapc-settings.c,
+/// mail-storage-settings.c, lmtp-settings.c, the HTTP client and server
+/// settings, push-notification-ox): the versions whose checks say so.
+const NOT_ZERO: &[(&[crate::Dovecot], &str)] = &[
+    (&[V23, V24], "imapc_max_idle_time"),
+    (&[V23, V24], "mailbox_idle_check_interval"),
+    (&[V24], "lmtp_user_concurrency_limit"),
+    (&[V24], "imapc_max_line_length"),
+    (&[V24], "http_client_request_max_attempts"),
+    (&[V24], "http_client_max_pipelined_requests"),
+    (&[V24], "http_client_max_parallel_connections"),
+    (&[V24], "http_client_request_timeout"),
+    (&[V24], "http_server_max_pipelined_requests"),
+    (&[V24], "push_notification_ox_cache_ttl"),
+];
+
+/// [`NOT_ZERO`]'s settings set to 0 at the top level.
+fn not_zero(model: &Model, out: &mut Vec<Diagnostic>) {
+    use crate::model::value;
+    for (versions, key) in NOT_ZERO {
+        let Some(v) = model.globals.all.get(*key) else {
+            continue;
+        };
+        let zero = value::size(v.value.trim()) == Ok(0) || value::time(v.value.trim()) == Ok(0);
+        if !versions.contains(&model.version) || !zero {
+            continue;
+        }
+        let Some(span) = v.origin.span() else {
+            continue;
+        };
+        let unlimited = match model.version {
+            crate::Dovecot::V24 => " (2.4: or `unlimited` where there is to be no limit)",
+            crate::Dovecot::V23 => "",
+        };
+        out.push(
+            Diagnostic::error(codes::INVALID_VALUE, format!("`{key}` must not be 0"))
+                .label(span, "0 is refused here")
+                .help(format!("remove the line to keep the default, or set a value above 0{unlimited}; Dovecot refuses the config with \"{key} must not be 0\"")),
+        );
+    }
 }

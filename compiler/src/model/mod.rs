@@ -1530,6 +1530,9 @@ impl Builder<'_> {
                 let v24 = self.model.version == Dovecot::V24;
                 self.typed_with(s, v, |v| value::pop3_uidl_format(v, v24));
             }
+            Kind::Text if def.name == "auth_verbose_passwords" => {
+                self.typed_with(s, v, value::verbose_passwords);
+            }
             Kind::Text if def.namespace_separator() => {
                 self.typed_with(s, v, value::separator);
             }

@@ -208,7 +208,10 @@ impl Def {
     /// types and enums it checks on every line.
     pub fn checked_last(&self) -> bool {
         matches!(self.kind, Kind::Words { .. })
-            || matches!(self.name, "syslog_facility" | "pop3_uidl_format")
+            || matches!(
+                self.name,
+                "syslog_facility" | "pop3_uidl_format" | "auth_verbose_passwords"
+            )
             || self.namespace_separator()
     }
 

@@ -379,6 +379,31 @@ pub fn words(v: &str, kind: Kind, v24: bool) -> Result<String, ValueError> {
     Err(err(format!("`{bad}` is not one of its words"), help))
 }
 
+/// `auth_verbose_passwords`, as auth's settings check reads it (both
+/// versions): `no`, `plain`, `sha1` or `yes` (`plain`), each optionally
+/// `:N` to log only the first N characters (N a number above 0).
+pub fn verbose_passwords(v: &str) -> Result<String, ValueError> {
+    let (word, cut) = match v.split_once(':') {
+        Some((w, n)) => (w, Some(n)),
+        None => (v, None),
+    };
+    if let Some(n) = cut {
+        if !matches!(uint(n), Ok(1..)) {
+            return Err(err(
+                format!("`{n}` is no truncation length"),
+                "write `plain:N` or `sha1:N` with N a number above 0, the characters to log (Dovecot: \"Invalid truncation number\")",
+            ));
+        }
+    }
+    match word {
+        "no" | "plain" | "sha1" | "yes" => Ok(v.to_string()),
+        _ => Err(err(
+            format!("`{word}` is not one of its values"),
+            "write `no`, `plain`, `sha1` or `yes` (the same as `plain`), optionally with `:N` to log only the first N characters (Dovecot: \"auth_verbose_passwords: Invalid value\")",
+        )),
+    }
+}
+
 /// `pop3_uidl_format`, as the mail storage settings check reads it: 2.3's
 /// `%` variables (`%08Xu%08Xv`: width and modifiers, then one of `v u m f
 /// g`, `%%` for `%`), 2.4's `%{uidvalidity}`, `%{uid}`, `%{md5}`,
@@ -664,6 +689,25 @@ mod tests {
         };
         assert!(words("\"delay-newmail\",tb-lsub-flags", w, true).is_ok());
         assert!(words("delay-newmail\"", w, true).is_err());
+    }
+
+    #[test]
+    fn verbose_passwords_as_auth_checks_them() {
+        for ok in ["no", "plain", "sha1", "yes", "plain:8", "sha1:4294967295"] {
+            assert!(verbose_passwords(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "foo",
+            "plain:0",
+            "plain:",
+            "sha1:x",
+            "Plain",
+            "plain:-1",
+            "plain:4294967296",
+        ] {
+            assert!(verbose_passwords(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
