@@ -18,6 +18,7 @@ pub fn check(doc: &Document, version: Dovecot) -> Vec<Diagnostic> {
     sections(&doc.items, version, true, &mut out, &mut budget);
     if version == Dovecot::V24 {
         nesting_24(&doc.items, None, &mut out, &mut budget);
+        languages_24(&doc.items, &mut out, &mut budget);
     }
     auth_in_network(&doc.items, false, version, &mut out, &mut budget);
     budget.finish(&mut out);
@@ -406,6 +407,70 @@ fn nesting_24(
             }
         }
         nesting_24(&sec.items, Some(sec), out, budget);
+    }
+}
+
+/// 2.4's `language NAME { }` blocks (lang-settings.c): once any is
+/// written, exactly one language has `default = yes` (the last value of
+/// each language's blocks counts), and never `data`.
+fn languages_24(items: &[Item], out: &mut Vec<Diagnostic>, budget: &mut FileBudget) {
+    fn collect<'a>(
+        items: &'a [Item],
+        langs: &mut Vec<(&'a str, &'a Section, Option<&'a crate::syntax::Setting>)>,
+    ) {
+        for item in items {
+            let Item::Section(sec) = item else { continue };
+            if sec.kind == "language" {
+                let name = sec.name.as_deref().unwrap_or("");
+                let default = sec.items.iter().rev().find_map(|i| match i {
+                    Item::Setting(s) if s.key == "default" => Some(s),
+                    _ => None,
+                });
+                match langs.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some(l) if default.is_some() => l.2 = default,
+                    Some(_) => {}
+                    None => langs.push((name, sec, default)),
+                }
+            } else if catalogue::is_filter(&sec.kind) {
+                collect(&sec.items, langs);
+            }
+        }
+    }
+    let mut langs = Vec::new();
+    collect(items, &mut langs);
+    let Some(first) = langs.first() else { return };
+    let on = |s: &Option<&crate::syntax::Setting>| {
+        s.is_some_and(|s| crate::model::value::boolean(&s.value) == Ok(true))
+    };
+    let defaults: Vec<_> = langs.iter().filter(|l| on(&l.2)).collect();
+    let mut push = |span: crate::syntax::Span, d: Diagnostic| {
+        if budget.admit(span) {
+            out.push(d);
+        }
+    };
+    if let Some((_, _, Some(s))) = defaults.iter().find(|l| l.0 == "data") {
+        push(
+            s.span(),
+            Diagnostic::error(codes::INVALID_VALUE, "`language data` cannot be the default language")
+                .label(s.span(), "`data` holds the shared data files, it is no language")
+                .help("set `default = yes` in a real language's block (`language en { default = yes }`); Dovecot 2.4 fails with \"language data cannot have { default = yes }\""),
+        );
+    } else if defaults.is_empty() {
+        push(
+            first.1.header,
+            Diagnostic::error(codes::MISSING_SETTING, "no `language` block has `default = yes`")
+                .label(first.1.header, "languages are configured, none is the default")
+                .help(format!("add `default = yes` to one language's block (`language {} {{ default = yes }}`); Dovecot 2.4 fails with \"No language with {{ default = yes }} found\"", if first.0.is_empty() { "en" } else { first.0 })),
+        );
+    } else if let [first_default, second, ..] = defaults.as_slice() {
+        if let Some(s) = second.2 {
+            push(
+                s.span(),
+                Diagnostic::error(codes::INVALID_VALUE, format!("`language {}` is a second default language", second.0))
+                    .label(s.span(), format!("`language {}` is the default already", first_default.0))
+                    .help(format!("keep `default = yes` in one language's block only; Dovecot 2.4 fails with \"Only one language with with {{ default = yes }} is allowed (default is '{}', cannot set '{}' too)\"", first_default.0, second.0)),
+            );
+        }
     }
 }
 
