@@ -205,8 +205,9 @@ fn capacity(
     )));
 }
 
-/// A setting whose value Dovecot's settings checks refuse unless another
-/// is set a certain way (the checks of mail-storage-settings.c,
+/// A top-level setting whose value Dovecot's settings checks refuse
+/// unless another is set a certain way (in a filter, unchecked; the
+/// checks of mail-storage-settings.c,
 /// pop3-settings.c, auth-settings.c, login-settings.c, ssl-settings.c,
 /// lmtp-settings.c).
 struct Needs {
@@ -218,6 +219,9 @@ struct Needs {
     /// The other setting, and the value it must have; `None`: any
     /// non-empty value.
     other: (&'static str, Option<&'static str>),
+    /// A setting and value that make the check skip the rule (2.3's SSL
+    /// check stops at `ssl = no`).
+    unless: Option<(&'static str, &'static str)>,
     /// What to write instead.
     help: &'static str,
     /// Dovecot's refusal.
@@ -231,6 +235,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V23, V24],
         setting: ("pop3_delete_type", Some("flag")),
         other: ("pop3_deleted_flag", None),
+        unless: None,
         help: "set `pop3_deleted_flag` (the keyword POP3 DELE sets; 2.3: quoted, `\"$POP3Deleted\"`, or it is read as a variable), or use `pop3_delete_type = expunge`",
         says: "pop3_delete_type=flag, but pop3_deleted_flag not set",
     },
@@ -238,6 +243,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V23, V24],
         setting: ("mail_nfs_index", Some("yes")),
         other: ("mmap_disable", Some("yes")),
+        unless: None,
         help: "set `mmap_disable = yes` (and `mail_fsync = always`), as NFS needs",
         says: "mail_nfs_index=yes requires mmap_disable=yes",
     },
@@ -245,6 +251,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V23, V24],
         setting: ("mail_nfs_index", Some("yes")),
         other: ("mail_fsync", Some("always")),
+        unless: None,
         help: "set `mail_fsync = always`, as NFS needs",
         says: "mail_nfs_index=yes requires mail_fsync=always",
     },
@@ -252,6 +259,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V23, V24],
         setting: ("auth_policy_server_url", None),
         other: ("auth_policy_hash_nonce", None),
+        unless: None,
         help: "set `auth_policy_hash_nonce` to a secret random string shared with the policy server",
         says: "auth_policy_hash_nonce must be set when policy server is used",
     },
@@ -259,6 +267,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V24],
         setting: ("ssl", Some("required")),
         other: ("auth_allow_cleartext", Some("no")),
+        unless: None,
         help: "remove `auth_allow_cleartext = yes`: with `ssl = required` no client authenticates without TLS anyway",
         says: "auth_allow_cleartext=yes has no effect with ssl=required",
     },
@@ -266,6 +275,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V23],
         setting: ("ssl_verify_client_cert", Some("yes")),
         other: ("ssl_ca", None),
+        unless: Some(("ssl", "no")),
         help: "set `ssl_ca = </path/to/ca.pem`, the CA that signs the client certificates, or remove `ssl_verify_client_cert`",
         says: "ssl_verify_client_cert set, but ssl_ca not",
     },
@@ -273,6 +283,7 @@ const NEEDS: &[Needs] = &[
         versions: &[V24],
         setting: ("ssl_server_request_client_cert", Some("yes")),
         other: ("ssl_server_ca_file", None),
+        unless: None,
         help: "set `ssl_server_ca_file` to the CA that signs the client certificates, or remove `ssl_server_request_client_cert`",
         says: "ssl_server_request_client_cert set, but ssl_server_ca_file not",
     },
@@ -304,7 +315,8 @@ fn needs(model: &Model, rule: &Needs, out: &mut Vec<Diagnostic>) {
     let Some(span) = g.all.get(key).and_then(|v| v.origin.span()) else {
         return;
     };
-    if !is(key, want) || is(rule.other.0, rule.other.1) {
+    let skipped = rule.unless.is_some_and(|(k, w)| is(k, Some(w)));
+    if skipped || !is(key, want) || is(rule.other.0, rule.other.1) {
         return;
     }
     let written = match want {

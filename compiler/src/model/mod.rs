@@ -1651,17 +1651,16 @@ impl Builder<'_> {
         match key {
             "protocols" => {
                 // (2.4 reads a boollist: `protocols = "imap" pop3`.)
+                // (2.3 splits at spaces only: `imap,pop3` is one name; a
+                // list 2.4 refuses is reported once and read as empty.)
                 let words = match self.model.version {
-                    Dovecot::V24 => self.typed_with(s, &v, value::boollist),
-                    Dovecot::V23 => None,
-                };
-                // (2.3 splits at spaces only: `imap,pop3` is one name.)
-                let words = words.unwrap_or_else(|| {
-                    v.split(' ')
+                    Dovecot::V24 => self.typed_with(s, &v, value::boollist).unwrap_or_default(),
+                    Dovecot::V23 => v
+                        .split(' ')
                         .filter(|p| !p.is_empty())
                         .map(str::to_string)
-                        .collect()
-                });
+                        .collect(),
+                };
                 let g = &mut self.model.globals;
                 g.protocols = Val {
                     value: words.into_iter().filter(|p| !p.is_empty()).fold(

@@ -450,10 +450,23 @@ impl Loader<'_> {
                             }
                         }
                     }
+                    // 2.3 ends a key at a blank or `=`, quotes or not: `"a
+                    // b" = c` is the key `"a` and text it refuses.
+                    let raw_key = &text[key.clone()];
+                    if self.v24 != Some(true) && raw_key.starts_with('"') && raw_key.contains([' ', '\t', '=']) {
+                        if self.budget.admit(key_span) {
+                            self.diags.push(
+                                Diagnostic::error(codes::SYNTAX, "Dovecot 2.3 reads no quoted key")
+                                    .label(key_span, "the key ends at the first blank or `=` for Dovecot 2.3")
+                                    .help("write the key without quotes and blanks; Dovecot 2.3 fails here with \"Expecting '{'\" (2.4 reads quoted keys: start the config with `dovecot_config_version = 2.4.0`)"),
+                            );
+                        }
+                        continue;
+                    }
                     // 2.4 reads a key that starts with `"` up to its
                     // closing quote (`"process_limit" = 5`), escapes kept.
                     let (key, key_span) = match quoted_key(&text[key.clone()]) {
-                        Some(inner) if self.set_keys.contains("dovecot_config_version") => (
+                        Some(inner) if self.v24 == Some(true) => (
                             inner.to_string(),
                             Span::new(id, key.start + 1, key.end - 1),
                         ),
@@ -477,8 +490,9 @@ impl Loader<'_> {
                     // comment after `{` from Dovecot ("Garbage after '{'").
                     let line_start = text[..header.start].rfind('\n').map_or(0, |i| i + 1);
                     let line = text[line_start..].split('\n').next().unwrap_or("");
-                    let seen = parse::code(line).trim_end_matches([' ', '\t', '\r']);
-                    if !seen.ends_with('{') && !text[header.clone()].contains('\n') {
+                    let (len, unclosed) = parse::code_len(line.as_bytes());
+                    let seen = line[..len].trim_end_matches([' ', '\t', '\r']);
+                    if unclosed && !seen.ends_with('{') && !text[header.clone()].contains('\n') {
                         let after = line_start + seen.rfind('{').map_or(0, |b| b + 1);
                         let span = Span::new(id, after, line_start + seen.len());
                         if self.budget.admit(span) {
@@ -491,7 +505,7 @@ impl Loader<'_> {
                     }
                     // (2.4 reads a quoted type as it reads a quoted key.)
                     let (kind_s, kind) = match quoted_key(&text[kind.clone()]) {
-                        Some(inner) if self.set_keys.contains("dovecot_config_version") => {
+                        Some(inner) if self.v24 == Some(true) => {
                             (inner.to_string(), kind.start + 1..kind.end - 1)
                         }
                         _ => (text[kind.clone()].to_string(), kind),
@@ -1207,11 +1221,14 @@ fn starts_24(bytes: &[u8]) -> bool {
 /// Dovecot 2.4's blanks (`i_isspace`: also a vertical tab, a form feed, a
 /// CR) where its line parser skips or trims blanks: around a key, `=` and
 /// the words of a header, at a line's start and end. A value keeps those
-/// between its words (`a\vb`). Each becomes a space, so offsets stay.
+/// between its words (`a\vb`), on the line of its `=` and on the lines
+/// that continue it, and so does a header's quoted name. Each becomes a
+/// space, so offsets stay.
 fn blanks_24(bytes: &mut [u8]) {
     let odd = |b: u8| matches!(b, b'\x0b' | b'\x0c' | b'\r');
     let blank = |b: u8| matches!(b, b' ' | b'\t') || odd(b);
     let mut start = 0;
+    let mut continued = false;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         // (A CR before the line's `\n` is the line end's.)
@@ -1221,24 +1238,57 @@ fn blanks_24(bytes: &mut [u8]) {
             end
         };
         let line = &mut bytes[start..body_end];
-        if line.iter().any(|&b| odd(b)) {
-            // The value: after the first `=`, from its first non-blank to
-            // its last (before a comment).
-            let value = line.iter().position(|&b| b == b'=').and_then(|eq| {
-                let from = eq + 1 + line[eq + 1..].iter().position(|&b| !blank(b))?;
-                let cut = line[from..]
+        let code = parse::code_len(line).0;
+        // What keeps its blanks: a value's text from its first non-blank
+        // to its last (a continued line's whole text), or a quoted name.
+        let kept = {
+            let from = match continued {
+                true => Some(0),
+                false => line[..code]
                     .iter()
-                    .position(|&b| b == b'#')
-                    .map_or(line.len(), |h| from + h);
-                let to = line[..cut].iter().rposition(|&b| !blank(b))? + 1;
-                (to > from).then_some(from..to)
-            });
+                    .position(|&b| b == b'=')
+                    .map(|eq| eq + 1),
+            };
+            match from {
+                Some(from) => {
+                    let first = line[from..code]
+                        .iter()
+                        .position(|&b| !blank(b))
+                        .map(|i| from + i);
+                    let last = line[..code].iter().rposition(|&b| !blank(b));
+                    match (first, last) {
+                        (Some(f), Some(l)) if l >= f => f..l + 1,
+                        _ => 0..0,
+                    }
+                }
+                None => {
+                    let open = line[..code].iter().position(|&b| b == b'"');
+                    let close = open.and_then(|o| {
+                        line[o + 1..code]
+                            .iter()
+                            .position(|&b| b == b'"')
+                            .map(|c| o + 1 + c)
+                    });
+                    match (open, close) {
+                        (Some(o), Some(c)) => o..c,
+                        _ => 0..0,
+                    }
+                }
+            }
+        };
+        if line.iter().any(|&b| odd(b)) {
             for (i, b) in line.iter_mut().enumerate() {
-                if odd(*b) && !value.as_ref().is_some_and(|v| v.contains(&i)) {
+                if odd(*b) && !kept.contains(&i) {
                     *b = b' ';
                 }
             }
         }
+        let text = &bytes[start..body_end];
+        let c = parse::code_len(text).0;
+        continued = text[..c]
+            .iter()
+            .rposition(|&b| !blank(b))
+            .is_some_and(|l| text[l] == b'\\');
         start = end + 1;
     }
 }

@@ -421,20 +421,25 @@ pub(super) fn continued_onto_nothing(text: &str, at: usize) -> Option<usize> {
 /// quoted string, as Dovecot cuts it (none after a quote that does not
 /// close on the line).
 pub(super) fn code(line: &str) -> &str {
-    let t = line.as_bytes();
+    &line[..code_len(line.as_bytes()).0]
+}
+
+/// [`code`] on bytes: the length of a line's text before its comment, and
+/// whether a quote that does not close ended the search.
+pub(super) fn code_len(t: &[u8]) -> (usize, bool) {
     let mut i = 0;
     while i < t.len() {
         match t[i] {
-            b'#' => return &line[..i],
+            b'#' => return (i, false),
             // (A quote that does not close hides the rest of the line.)
             b'"' | b'\'' => match closing_quote(t, i) {
                 Some(c) => i = c + 1,
-                None => return line,
+                None => return (t.len(), true),
             },
             _ => i += 1,
         }
     }
-    line
+    (t.len(), false)
 }
 
 /// The offset after the line that holds `pos` (after its `\n`).
