@@ -1225,6 +1225,10 @@ fn starts_24(bytes: &[u8]) -> bool {
 /// that continue it, and so does a header's quoted name. Each becomes a
 /// space, so offsets stay.
 fn blanks_24(bytes: &mut [u8]) {
+    // (Most configs hold none: no pass over their lines.)
+    if memchr::memchr3(b'\x0b', b'\x0c', b'\r', bytes).is_none() {
+        return;
+    }
     let odd = |b: u8| matches!(b, b'\x0b' | b'\x0c' | b'\r');
     let blank = |b: u8| matches!(b, b' ' | b'\t') || odd(b);
     let mut start = 0;
@@ -1283,9 +1287,9 @@ fn blanks_24(bytes: &mut [u8]) {
                 }
             }
         }
-        let text = &bytes[start..body_end];
-        let c = parse::code_len(text).0;
-        continued = text[..c]
+        // (Blanking moved no byte: `code` still ends the line's text.)
+        let text = &bytes[start..start + code];
+        continued = text
             .iter()
             .rposition(|&b| !blank(b))
             .is_some_and(|l| text[l] == b'\\');

@@ -399,6 +399,8 @@ pub(super) fn continued_onto_nothing(text: &str, at: usize) -> Option<usize> {
     let t = text.as_bytes();
     let start = memchr::memrchr(b'\n', &t[..at]).map_or(0, |i| i + 1);
     let end = line_end(text, at);
+    // (Most lines hold no `\\`: no comment search for them.)
+    memchr::memchr(b'\\', &t[start..end])?;
     let line = code(text[start..end].trim_end_matches('\n'));
     let cont = line.trim_end_matches([' ', '\t', '\r']);
     if !cont.ends_with('\\') {
