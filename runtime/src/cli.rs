@@ -37,7 +37,7 @@ pub fn main(app: &'static AppSpec) -> ExitCode {
 
 /// The running binary's file name (`argv[0]`'s last component): what its
 /// log lines, usage text and process titles call it.
-pub fn binary_name() -> String {
+pub fn binary_name() -> &'static str {
     // Read once: the process title later overwrites the argument strings.
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     NAME.get_or_init(|| {
@@ -50,7 +50,6 @@ pub fn binary_name() -> String {
             })
             .unwrap_or_else(|| "svcc-app".into())
     })
-    .clone()
 }
 
 /// The command line this process started with: the executable's path on
@@ -80,7 +79,7 @@ where
     I: IntoIterator<Item = OsString>,
 {
     let bin = binary_name();
-    let usage = || USAGE.replace("{BIN}", &bin).replace("{BASE}", app.base_dir);
+    let usage = || USAGE.replace("{BIN}", bin).replace("{BASE}", app.base_dir);
     let mut opts = RunOptions::from_env();
     let mut check = false;
     let mut status: Option<Request> = None;
@@ -133,13 +132,13 @@ where
             }
             "--base-dir" => match args.next() {
                 Some(d) => opts.base_dir = Some(PathBuf::from(d)),
-                None => return usage_error(&bin, "--base-dir needs a directory"),
+                None => return usage_error(bin, "--base-dir needs a directory"),
             },
             other => {
                 if let Some(d) = other.strip_prefix("--base-dir=") {
                     opts.base_dir = Some(PathBuf::from(d));
                 } else {
-                    return usage_error(&bin, &format!("unknown argument: {other}"));
+                    return usage_error(bin, &format!("unknown argument: {other}"));
                 }
             }
         }
@@ -149,7 +148,7 @@ where
             .base_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(app.base_dir));
-        return status_command(&bin, &control::path(&base, &bin), req);
+        return status_command(bin, &control::path(&base, bin), req);
     }
     if check {
         return if host_check(app, &opts) {

@@ -186,7 +186,7 @@ pub fn run(app: &'static spec::AppSpec, opts: &RunOptions) -> Result<(), Error> 
     let name = cli::binary_name();
     cli::start_command();
     sys::title::init();
-    sys::title::set(&format!("{name}: master"));
+    sys::title::set(&[name, ": master"]);
     let m = master::Master::start(app, opts).map_err(|message| Error { message })?;
     m.run().map_err(|message| Error { message })
 }

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 struct Style {
-    name: String,
+    name: &'static str,
     journal: bool,
 }
 

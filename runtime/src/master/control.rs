@@ -296,7 +296,7 @@ pub(crate) struct ServiceStatus {
 /// Everything `status` reports.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
-    pub binary: String,
+    pub binary: &'static str,
     pub pid: i32,
     pub uptime_secs: u64,
     pub stopping: bool,
@@ -394,7 +394,7 @@ impl Snapshot {
             .collect();
         format!(
             "{{\"binary\":{},\"pid\":{},\"uptime_secs\":{},\"stopping\":{},\"services\":[{}]}}\n",
-            json_str(&self.binary),
+            json_str(self.binary),
             self.pid,
             self.uptime_secs,
             self.stopping,
@@ -587,7 +587,7 @@ mod tests {
 
     fn snap() -> Snapshot {
         Snapshot {
-            binary: "mail\"d".into(),
+            binary: "mail\"d",
             pid: 42,
             uptime_secs: 7,
             stopping: false,

@@ -79,7 +79,7 @@ impl Master {
                 WaitStatus::Signaled(pid, sig, _) => (pid, None, Some(sig)),
                 _ => continue,
             };
-            if self.upgrade_child_exited(pid, &describe(code, signal)) {
+            if self.upgrade_child_exited(pid, code, signal) {
                 continue;
             }
             if Some(pid) == self.drainer {

@@ -32,13 +32,8 @@ pub(crate) struct Bound {
     pub adopt: Option<PathBuf>,
     /// The queue length the kernel granted, when it could be read back.
     pub effective_backlog: Option<u32>,
-    /// `ssl = yes`: TLS from the first byte.
-    pub ssl: bool,
-    /// `haproxy = yes`: a PROXY header first.
-    pub haproxy: bool,
-    /// The listener's name (an inet listener's name, a unix listener's
-    /// path as written), for handlers ([`crate::handler::Conn::listener_name`]).
-    pub name: &'static str,
+    /// What workers need to know of it (set by [`bind_all`]).
+    pub facts: crate::worker::ListenerFacts,
 }
 
 /// Resolves the addresses of an inet listener.
@@ -112,9 +107,7 @@ pub(crate) fn bind_inet(addr: SocketAddr, backlog: u32) -> Result<Bound, String>
         unix_path: None,
         effective_backlog,
         adopt: None,
-        ssl: false,
-        haproxy: false,
-        name: "",
+        facts: Default::default(),
     })
 }
 
@@ -221,9 +214,7 @@ pub(crate) fn bind_unix(
         unix_path: Some(path.to_path_buf()),
         effective_backlog,
         adopt: None,
-        ssl: false,
-        haproxy: false,
-        name: "",
+        facts: Default::default(),
     })
 }
 
@@ -251,9 +242,7 @@ fn inherited(
         unix_path: None,
         effective_backlog,
         adopt: None,
-        ssl: false,
-        haproxy: false,
-        name: "",
+        facts: Default::default(),
     })
 }
 
@@ -283,9 +272,12 @@ pub(crate) fn bind_all(
                         }
                         None => bind_inet(addr, backlog)?,
                     };
-                    b.ssl = ssl;
-                    b.haproxy = haproxy;
-                    b.name = name;
+                    b.facts = crate::worker::ListenerFacts {
+                        name,
+                        ssl,
+                        haproxy,
+                        bound: crate::handler::bound_address(b.fd.as_fd()),
+                    };
                     out.push(b);
                 }
             }
@@ -298,7 +290,7 @@ pub(crate) fn bind_all(
                 let full = unix_path(base_dir, path);
                 if let Some((sock, desc)) = from_systemd.take_unix(path, &full) {
                     let mut b = inherited(sock, desc, backlog, true, from_systemd.source())?;
-                    b.name = path;
+                    b.facts.name = path;
                     if from_systemd.owns_files() {
                         // Ours once this master is ready (upgrade.rs).
                         b.adopt = Some(full);
@@ -331,7 +323,7 @@ pub(crate) fn bind_all(
                     None
                 };
                 let mut b = bind_unix(&unix_path(base_dir, path), mode, owner, backlog)?;
-                b.name = path;
+                b.facts.name = path;
                 out.push(b);
             }
         }

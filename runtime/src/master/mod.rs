@@ -353,7 +353,7 @@ impl Master {
             )
             .map_err(|e| format!("epoll: {e}"))?;
         let control = match control::Control::bind(
-            &control::path(&base_dir, &crate::cli::binary_name()),
+            &control::path(&base_dir, crate::cli::binary_name()),
             upgraded_from.is_none(),
         ) {
             Ok(c) => {
@@ -842,7 +842,7 @@ impl Master {
                             })
                             .ok();
                         control::ListenerStatus {
-                            name: l.name.to_string(),
+                            name: l.facts.name.to_string(),
                             // Without "(from systemd)": labels stay the
                             // same across an upgrade.
                             address: l.desc.split(" (").next().unwrap_or("").to_string(),

@@ -204,10 +204,8 @@ impl Master {
             plain_close: self.opts.plain_close(),
             shutdown_grace: self.opts.shutdown_timeout,
             tls: self.tls.clone(),
-            listener_ssl: s.listeners.iter().map(|l| l.ssl).collect(),
-            listener_haproxy: s.listeners.iter().map(|l| l.haproxy).collect(),
+            listener_facts: s.listeners.iter().map(|l| l.facts).collect(),
             haproxy_trusted: self.haproxy_trusted,
-            listener_names: s.listeners.iter().map(|l| l.name).collect(),
         };
         (spec.handler.entry())(env)
     }

@@ -89,7 +89,7 @@ impl Master {
             for l in &s.listeners {
                 fds.push(l.fd.as_raw_fd());
                 // systemd's names never hold ':' (its separator).
-                names.push(l.name.replace(':', "_"));
+                names.push(l.facts.name.replace(':', "_"));
             }
         }
         let ready_at = 3 + fds.len();
@@ -212,14 +212,24 @@ impl Master {
 
     /// The new master exited (`reap`): a failed upgrade unless it had
     /// reported ready.
-    pub(super) fn upgrade_child_exited(&mut self, pid: Pid, how: &str) -> bool {
+    pub(super) fn upgrade_child_exited(
+        &mut self,
+        pid: Pid,
+        code: Option<i32>,
+        signal: Option<nix::sys::signal::Signal>,
+    ) -> bool {
+        // Described only when said: every worker's exit passes here.
+        let how = || super::lifecycle::describe(code, signal);
         if self.upgrade.as_ref().is_some_and(|u| u.pid == pid) {
-            log_master!("upgrade failed: the new master {pid} {how}; still serving");
+            log_master!(
+                "upgrade failed: the new master {pid} {}; still serving",
+                how()
+            );
             self.end_upgrade();
             return true;
         }
         if self.upgrade_children.remove(&pid) {
-            log_master!("upgrade: the failed new master {pid} {how}");
+            log_master!("upgrade: the failed new master {pid} {}", how());
             return true;
         }
         false

@@ -96,28 +96,40 @@ fn relocate_environ() -> bool {
     true
 }
 
-/// Shows `title` as the process's command line (cut to the area's size).
-/// Does nothing before [`init`] or when the area could not be found.
-pub fn set(title: &str) {
+/// Shows the concatenation of `parts` as the process's command line (cut
+/// to the area's size; nothing before [`init`] or when the area could not
+/// be found), without building it first: a worker forked for
+/// one connection sets its title with no allocation and no formatting
+/// code (each costs it page faults).
+pub fn set(parts: &[&str]) {
     let Some(Some(area)) = AREA.get().copied() else {
         return;
     };
-    let bytes = title.as_bytes();
     // Keep one NUL at the end of the area.
-    let n = bytes.len().min(area.len - 1);
+    let room = area.len - 1;
     let dirty = DIRTY.load(Ordering::Relaxed).min(area.len);
-    // SAFETY: [start, start + len) is this process's own argument (and
-    // moved-out environment) strings, mapped and writable for the life of
-    // the process; after `init` nothing refers to the environment part,
-    // and the argument strings stay NUL-terminated C strings (the area
-    // ends with a NUL), so a later read of argv sees valid strings. Titles
-    // are set by the process's only thread.
-    unsafe {
-        let p = area.start as *mut u8;
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, n);
-        if dirty > n {
-            std::ptr::write_bytes(p.add(n), 0, dirty - n);
+    let mut n = 0;
+    for part in parts {
+        let bytes = &part.as_bytes()[..part.len().min(room - n)];
+        // SAFETY: [start, start + len) is this process's own argument (and
+        // moved-out environment) strings, mapped and writable for the life
+        // of the process; `n + bytes.len() <= room < len`. After `init`
+        // nothing refers to the environment part, and the argument strings
+        // stay NUL-terminated C strings (the area ends with a NUL), so a
+        // later read of argv sees valid strings. Titles are set by the
+        // process's only thread.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                (area.start as *mut u8).add(n),
+                bytes.len(),
+            );
         }
+        n += bytes.len();
+    }
+    if dirty > n {
+        // SAFETY: as above; [start + n, start + dirty) lies in the area.
+        unsafe { std::ptr::write_bytes((area.start as *mut u8).add(n), 0, dirty - n) };
     }
     DIRTY.store(n, Ordering::Relaxed);
 }

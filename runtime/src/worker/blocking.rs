@@ -40,19 +40,13 @@ pub(crate) fn run<H: BlockingHandler, C: crate::settings::Construct<H>>(env: Chi
         drain,
         plain_close,
         tls,
-        listener_ssl,
-        listener_haproxy,
+        listener_facts,
         haproxy_trusted,
-        listener_names,
         shutdown_grace: grace,
         ..
     } = env;
     let mut tls_log = TlsLog::default();
     let mut refusals = crate::proxy::Refusals::default();
-    let listener_bound: Vec<_> = listeners
-        .iter()
-        .map(|l| crate::handler::bound_address(l.as_fd()))
-        .collect();
     if let Err(e) = sys::proc::install_flag_handlers() {
         log_svc!(spec.name, "worker start-up failed: {e}");
         return EXIT_STARTUP_FAILED;
@@ -128,21 +122,18 @@ pub(crate) fn run<H: BlockingHandler, C: crate::settings::Construct<H>>(env: Chi
         let last = spec.service_count > 0 && served >= spec.service_count as u64;
         let _ = send_status(&mut status, 0);
         let (fd, peer, i) = fd;
+        let facts = listener_facts.get(i).copied().unwrap_or_default();
         let conn_tls = ConnTls {
             peer,
-            bound: listener_bound.get(i).copied().flatten(),
+            bound: facts.bound,
             contexts: tls.as_ref(),
-            ssl: listener_ssl.get(i).copied().unwrap_or(false),
-            listener: listener_names.get(i).copied().unwrap_or(""),
+            ssl: facts.ssl,
+            listener: facts.name,
             log: &mut tls_log,
-            haproxy: listener_haproxy
-                .get(i)
-                .copied()
-                .unwrap_or(false)
-                .then_some(Haproxy {
-                    trusted: haproxy_trusted,
-                    refusals: &mut refusals,
-                }),
+            haproxy: facts.haproxy.then_some(Haproxy {
+                trusted: haproxy_trusted,
+                refusals: &mut refusals,
+            }),
         };
         serve_one(
             &mut handler,

@@ -36,7 +36,7 @@ struct Drained {
 
 /// Runs the drainer until SIGTERM and no connection is left.
 pub(crate) fn run(chan: OwnedFd, grace: Duration) -> i32 {
-    crate::sys::title::set(&format!("{}: linger drainer", crate::cli::binary_name()));
+    crate::sys::title::set(&[crate::cli::binary_name(), ": linger drainer"]);
     match Drainer::new(chan, grace) {
         Ok(mut d) => d.run(),
         Err(e) => {

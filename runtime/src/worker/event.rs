@@ -159,16 +159,10 @@ struct Worker<H: EventHandler> {
     /// copy-on-write faults for zeroing 16 KiB it never reads into.
     scratch: Vec<u8>,
     tls: Option<crate::tls::Contexts>,
-    listener_ssl: Vec<bool>,
-    /// Per listener: `haproxy = yes`.
-    listener_haproxy: Vec<bool>,
+    /// Per listener: what its connections need ([`super::ListenerFacts`]).
+    listener_facts: Vec<super::ListenerFacts>,
     haproxy_trusted: &'static [crate::spec::IpNet],
     proxy_refusals: proxy::Refusals,
-    /// Per listener: its name.
-    listener_names: Vec<&'static str>,
-    /// Per listener: its address when bound to one IP (every connection's
-    /// local address; `None`: ask each connection's socket).
-    listener_bound: Vec<Option<std::net::SocketAddr>>,
     /// TLS handshakes that failed since the last log line about them.
     tls_failures: u64,
     tls_log: RateLimit,
@@ -194,11 +188,6 @@ impl<H: EventHandler> Worker<H> {
             )
             .map_err(err)?;
         let n = env.listeners.len();
-        let listener_bound = env
-            .listeners
-            .iter()
-            .map(|l| crate::handler::bound_address(l.as_fd()))
-            .collect();
         let status = StatusPipe::new(env.status, spec.client_limit.max(1));
         Ok(Worker {
             spec,
@@ -235,12 +224,9 @@ impl<H: EventHandler> Worker<H> {
             grace: env.shutdown_grace,
             scratch: Vec::new(),
             tls: env.tls,
-            listener_ssl: env.listener_ssl,
-            listener_haproxy: env.listener_haproxy,
+            listener_facts: env.listener_facts,
             haproxy_trusted: env.haproxy_trusted,
             proxy_refusals: proxy::Refusals::default(),
-            listener_names: env.listener_names,
-            listener_bound,
             tls_failures: 0,
             tls_log: RateLimit::default(),
             title: super::Title::new(spec.name),
@@ -322,7 +308,7 @@ impl<H: EventHandler> Worker<H> {
                 self.hand_off_lingering();
                 if self.lingering == 0 {
                     // Make sure the master sees us leave with 0 free slots.
-                    let _ = self.status.send(0);
+                    self.status.leaving();
                     return 0;
                 }
             }
@@ -583,17 +569,14 @@ impl<H: EventHandler> Worker<H> {
 
     fn new_conn(&mut self, fd: OwnedFd, peer: Option<std::net::SocketAddr>, listener: usize) {
         let now = Instant::now();
-        let ssl = self.listener_ssl.get(listener).copied().unwrap_or(false);
-        let name = self.listener_names.get(listener).copied().unwrap_or("");
-        let bound = self.listener_bound.get(listener).copied().flatten();
-        let info = ConnInfo::of(fd.as_fd(), peer, bound, name, self.spec.name);
-        let mut io = ConnIo::new(fd, info);
-        if self
-            .listener_haproxy
+        let facts = self
+            .listener_facts
             .get(listener)
             .copied()
-            .unwrap_or(false)
-        {
+            .unwrap_or_default();
+        let info = ConnInfo::of(fd.as_fd(), peer, facts.bound, facts.name, self.spec.name);
+        let mut io = ConnIo::new(fd, info);
+        if facts.haproxy {
             let peer = io.info.peer;
             if !proxy::trusted(self.haproxy_trusted, peer) {
                 self.proxy_refusals
@@ -601,7 +584,7 @@ impl<H: EventHandler> Worker<H> {
                 return;
             }
             io.proxy = Some(Box::default());
-        } else if !set_up_tls(self.tls.as_ref(), self.spec.name, &mut io, ssl) {
+        } else if !set_up_tls(self.tls.as_ref(), self.spec.name, &mut io, facts.ssl) {
             return;
         }
         let entry = self.conns.vacant_entry();
@@ -623,7 +606,7 @@ impl<H: EventHandler> Worker<H> {
             queued: false,
             write_interest: false,
             registered: false,
-            ssl,
+            ssl: facts.ssl,
         });
         self.active += 1;
         self.evictable += 1;

@@ -36,22 +36,40 @@ pub(crate) struct ChildEnv {
     pub shutdown_grace: Duration,
     /// The TLS contexts, when TLS is configured.
     pub tls: Option<crate::tls::Contexts>,
-    /// Per listener (same order as `listeners`): `ssl = yes`.
-    pub listener_ssl: Vec<bool>,
-    /// Per listener: `haproxy = yes`.
-    pub listener_haproxy: Vec<bool>,
+    /// Per listener (same order as `listeners`): what a connection
+    /// accepted on it needs to know.
+    pub listener_facts: Vec<ListenerFacts>,
     /// `haproxy_trusted_networks`.
     pub haproxy_trusted: &'static [crate::spec::IpNet],
-    /// Per listener (same order as `listeners`): its name.
-    pub listener_names: Vec<&'static str>,
+}
+
+/// What a worker needs to know of one listener, found once by the master
+/// when it binds (or inherits) the socket, so no worker asks the kernel.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ListenerFacts {
+    /// The listener's name (an inet listener's name, a unix listener's
+    /// path as written), for handlers ([`crate::handler::Conn::listener_name`]).
+    pub name: &'static str,
+    /// `ssl = yes`: TLS from the first byte.
+    pub ssl: bool,
+    /// `haproxy = yes`: a PROXY header first.
+    pub haproxy: bool,
+    /// The listener's address when it is bound to one IP (every
+    /// connection's local address then; [`crate::handler::bound_address`]).
+    pub bound: Option<std::net::SocketAddr>,
 }
 
 /// Sets a worker's process title: `NAME: SERVICE [N clients]`.
 pub(crate) fn show_clients(service: &str, clients: u32) {
-    crate::sys::title::set(&format!(
-        "{}: {service} [{clients} clients]",
-        crate::cli::binary_name()
-    ));
+    let mut digits = itoa::Buffer::new();
+    crate::sys::title::set(&[
+        crate::cli::binary_name(),
+        ": ",
+        service,
+        " [",
+        digits.format(clients),
+        " clients]",
+    ]);
 }
 
 /// An event worker's process title ([`show_clients`]), changed at most

@@ -120,6 +120,15 @@ impl StatusPipe {
         }
     }
 
+    /// Tells the master, before the worker exits, that it has no free
+    /// slots, unless the last record already said so with the current
+    /// accept count (a `service_count = 1` worker sent it at its accept).
+    pub fn leaving(&mut self) {
+        if self.sent != Some(0) || self.accepted != self.sent_accepted {
+            let _ = self.send(0);
+        }
+    }
+
     /// Sends `avail` unconditionally (the initial record, or a blocking
     /// worker's every change).
     pub fn send(&mut self, avail: u32) -> io::Result<()> {
@@ -140,5 +149,50 @@ impl StatusPipe {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+
+    /// The records the master has been sent so far.
+    fn records(rx: &mut UnixStream) -> Vec<(u32, u32)> {
+        let mut buf = [0u8; RECORD_LEN * 16];
+        let n = rx.read(&mut buf).unwrap_or(0);
+        buf[..n]
+            .chunks(RECORD_LEN)
+            .map(|c| {
+                let r = parse(c);
+                (r.avail, r.accepted)
+            })
+            .collect()
+    }
+
+    /// A worker about to exit sends "no free slots" only when the master
+    /// does not know it yet (a `service_count = 1` worker said so at its
+    /// accept), but always when the last record said otherwise or missed
+    /// an accept.
+    #[test]
+    fn leaving_sends_zero_only_when_news() {
+        let (tx, mut rx) = UnixStream::pair().unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let mut s = StatusPipe::new(tx.into(), 1);
+        s.send(1).unwrap();
+        s.count_accept();
+        assert_eq!(s.update(0, Instant::now()), None);
+        assert_eq!(records(&mut rx), [(1, 0), (0, 1)]);
+        s.leaving();
+        assert_eq!(records(&mut rx), []);
+        // An accept the master has not heard of.
+        s.count_accept();
+        s.leaving();
+        assert_eq!(records(&mut rx), [(0, 2)]);
+        // The last record said there was room.
+        s.send(3).unwrap();
+        s.leaving();
+        assert_eq!(records(&mut rx), [(3, 2), (0, 2)]);
     }
 }
