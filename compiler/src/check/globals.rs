@@ -57,7 +57,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for rule in NEEDS {
         needs(model, rule, out);
     }
-    not_zero(model, out);
+    bounds(model, out);
 
     if g.protocols.origin.is_config() {
         for p in &g.protocols.value {
@@ -337,44 +337,169 @@ fn needs(model: &Model, rule: &Needs, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// Settings Dovecot's settings checks refuse at 0 (imapc-settings.c,
-/// mail-storage-settings.c, lmtp-settings.c, the HTTP client and server
-/// settings, push-notification-ox): the versions whose checks say so.
-const NOT_ZERO: &[(&[crate::Dovecot], &str)] = &[
-    (&[V23, V24], "imapc_max_idle_time"),
-    (&[V23, V24], "mailbox_idle_check_interval"),
-    (&[V24], "lmtp_user_concurrency_limit"),
-    (&[V24], "imapc_max_line_length"),
-    (&[V24], "http_client_request_max_attempts"),
-    (&[V24], "http_client_max_pipelined_requests"),
-    (&[V24], "http_client_max_parallel_connections"),
-    (&[V24], "http_client_request_timeout"),
-    (&[V24], "http_server_max_pipelined_requests"),
-    (&[V24], "push_notification_ox_cache_ttl"),
+/// A bound Dovecot's settings checks put on one value.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// Refused at 0 (a size, a time or a number).
+    NotZero,
+    /// Refused when empty.
+    NotEmpty,
+    /// Refused above this number (a size in bytes, or a plain number).
+    AtMost(u64),
+    /// Refused when the value holds this character.
+    Without(char),
+    /// Refused when longer than one byte.
+    OneByte,
+    /// Refused above 0 but below 1024 bytes; Dovecot 2.3 reads a bare
+    /// number below that as megabytes, with a warning.
+    CacheSize,
+    /// Refused below this time, in milliseconds.
+    AtLeastMs(u64),
+    /// Refused below another time setting, in milliseconds (this one's
+    /// default, the other and its default: hidden settings, whose
+    /// defaults `doveconf -a` does not print).
+    NotBelow(u64, &'static str, u64),
+}
+
+/// One [`Bound`] on a top-level setting (in a filter, unchecked).
+struct Bounded {
+    /// The versions whose checks have it.
+    versions: &'static [crate::Dovecot],
+    key: &'static str,
+    bound: Bound,
+    /// What the diagnostic says of the value, after the setting's name.
+    what: &'static str,
+    /// Dovecot's refusal.
+    says: &'static str,
+}
+
+const fn bounded(
+    versions: &'static [crate::Dovecot],
+    key: &'static str,
+    bound: Bound,
+    what: &'static str,
+    says: &'static str,
+) -> Bounded {
+    Bounded {
+        versions,
+        key,
+        bound,
+        what,
+        says,
+    }
+}
+
+/// Values Dovecot's settings checks refuse (auth-settings.c,
+/// director-settings.c, doveadm-settings.c, imapc-settings.c,
+/// mail-storage-settings.c, lmtp-settings.c, fts-settings.c, the HTTP
+/// client and server settings, push-notification-ox).
+const BOUNDS: &[Bounded] = &[
+    bounded(&[V23, V24], "imapc_max_idle_time", Bound::NotZero, "must not be 0", "imapc_max_idle_time must not be 0"),
+    bounded(&[V23, V24], "mailbox_idle_check_interval", Bound::NotZero, "must not be 0", "mailbox_idle_check_interval must not be 0"),
+    bounded(&[V23], "auth_worker_max_count", Bound::NotZero, "must not be 0", "auth_worker_max_count must be above zero"),
+    bounded(&[V24], "lmtp_user_concurrency_limit", Bound::NotZero, "must not be 0", "lmtp_user_concurrency_limit must not be 0"),
+    bounded(&[V24], "imapc_max_line_length", Bound::NotZero, "must not be 0", "imapc_max_line_length must not be 0"),
+    bounded(&[V24], "http_client_request_max_attempts", Bound::NotZero, "must not be 0", "http_client_request_max_attempts must not be 0"),
+    bounded(&[V24], "http_client_max_pipelined_requests", Bound::NotZero, "must not be 0", "http_client_max_pipelined_requests must not be 0"),
+    bounded(&[V24], "http_client_max_parallel_connections", Bound::NotZero, "must not be 0", "http_client_max_parallel_connections must not be 0"),
+    bounded(&[V24], "http_client_request_timeout", Bound::NotZero, "must not be 0", "http_client_request_timeout must not be 0"),
+    bounded(&[V24], "http_client_connect_backoff_time", Bound::NotZero, "must not be 0", "http_client_connect_backoff_time_msecs must not be 0"),
+    bounded(&[V24], "http_server_max_pipelined_requests", Bound::NotZero, "must not be 0", "http_server_max_pipelined_requests must not be 0"),
+    bounded(&[V24], "push_notification_ox_cache_ttl", Bound::NotZero, "must not be 0", "push_notification_ox_cache_ttl must not be 0"),
+    bounded(&[V24], "fts_search_timeout", Bound::NotZero, "must not be 0", "fts_search_timeout must not be 0"),
+    // http-client-private.h: 100 ms and 1 min.
+    bounded(&[V24], "http_client_connect_backoff_max_time", Bound::NotBelow(60_000, "http_client_connect_backoff_time", 100), "must not be smaller than `http_client_connect_backoff_time`", "http_client_connect_backoff_time_msecs (...) must not be smaller than http_client_connect_backoff_max_time_msecs (...)"),
+    bounded(&[V23, V24], "dsync_hashed_headers", Bound::NotEmpty, "must not be empty", "dsync_hashed_headers must not be empty"),
+    bounded(&[V23, V24], "dsync_alt_char", Bound::NotEmpty, "must not be empty", "dsync_alt_char must not be empty"),
+    bounded(&[V23, V24], "mail_cache_max_size", Bound::AtMost(1 << 30), "can't be over 1 GB", "mail_cache_max_size can't be over 1 GB"),
+    bounded(&[V23, V24], "mail_cache_purge_delete_percentage", Bound::AtMost(100), "can't be over 100", "mail_cache_purge_delete_percentage can't be over 100"),
+    bounded(&[V24], "mailbox_root_directory_name", Bound::Without('/'), "must not contain `/`", "mailbox_root_directory_name must not contain '/'"),
+    bounded(&[V24], "mailbox_list_visible_escape_char", Bound::OneByte, "must be a single character", "mailbox_list_visible_escape_char value must be a single character"),
+    bounded(&[V24], "mailbox_list_storage_escape_char", Bound::OneByte, "must be a single character", "mailbox_list_storage_escape_char value must be a single character"),
+    bounded(&[V23, V24], "auth_cache_size", Bound::CacheSize, "is too small: below 1024 bytes (0 turns the cache off)", "auth_cache_size value is too small"),
+    bounded(&[V23], "director_user_expire", Bound::AtLeastMs(10_000), "is too low: below 10 secs", "director_user_expire is too low"),
 ];
 
-/// [`NOT_ZERO`]'s settings set to 0 at the top level.
-fn not_zero(model: &Model, out: &mut Vec<Diagnostic>) {
+/// [`BOUNDS`] on the top-level values the config sets.
+fn bounds(model: &Model, out: &mut Vec<Diagnostic>) {
     use crate::model::value;
-    for (versions, key) in NOT_ZERO {
-        let Some(v) = model.globals.all.get(*key) else {
-            continue;
-        };
-        let zero = value::size(v.value.trim()) == Ok(0) || value::time(v.value.trim()) == Ok(0);
-        if !versions.contains(&model.version) || !zero {
+    let g = &model.globals;
+    for rule in BOUNDS {
+        if !rule.versions.contains(&model.version) {
             continue;
         }
-        let Some(span) = v.origin.span() else {
+        let key = rule.key;
+        let v = g.all.get(key);
+        // Numbers trimmed; text as written (`" "` is one character).
+        let raw = v.map(|v| v.value.as_str());
+        let text = raw.map(str::trim);
+        let refused = match (rule.bound, text) {
+            (Bound::NotBelow(default, other, other_default), _) => {
+                // Either may be the one written; a value that does not
+                // parse is reported as such elsewhere.
+                let ms = |t: Option<&str>, d: u64| t.map_or(Ok(d), value::time_msecs).ok();
+                let other_text = g.all.get(other).map(|v| v.value.trim());
+                matches!(
+                    (ms(text, default), ms(other_text, other_default)),
+                    (Some(this), Some(that)) if this < that
+                )
+            }
+            (_, None) => false,
+            (Bound::NotZero, Some(t)) => value::size(t) == Ok(0) || value::time(t) == Ok(0),
+            (Bound::NotEmpty, _) => raw.is_some_and(str::is_empty),
+            (Bound::AtMost(max), Some(t)) => value::size(t).is_ok_and(|n| n > max),
+            (Bound::Without(c), _) => raw.is_some_and(|t| t.contains(c)),
+            // Bytes, as Dovecot's strlen() counts.
+            (Bound::OneByte, _) => raw.is_some_and(|t| t.len() > 1),
+            (Bound::CacheSize, Some(t)) => {
+                let small = value::size(t).is_ok_and(|n| n > 0 && n < 1024);
+                if small && model.version == V23 && t.bytes().all(|b| b.is_ascii_digit()) {
+                    if let Some(span) = v.and_then(|v| v.origin.span()) {
+                        out.push(
+                            Diagnostic::warning(
+                                codes::OBSOLETE_SETTING,
+                                format!("`{key} = {t}`: a size without a unit is read as megabytes"),
+                            )
+                            .label(span, format!("Dovecot 2.3 reads this as {t}M"))
+                            .help(format!("write `{key} = {t}M`: Dovecot 2.3 warns \"auth_cache_size value no longer defaults to megabytes. Use {t}M\", and Dovecot 2.4 reads {t} as bytes and refuses it as too small")),
+                        );
+                    }
+                    continue;
+                }
+                small
+            }
+            (Bound::AtLeastMs(min), Some(t)) => value::time_msecs(t).is_ok_and(|n| n < min),
+        };
+        if !refused {
+            continue;
+        }
+        // The line to point at: this setting's, else (a default refused
+        // for the other's value) the other's.
+        let at = match rule.bound {
+            Bound::NotBelow(_, other, _) if v.and_then(|v| v.origin.span()).is_none() => {
+                g.all.get(other).and_then(|v| v.origin.span())
+            }
+            _ => v.and_then(|v| v.origin.span()),
+        };
+        let Some(span) = at else {
             continue;
         };
-        let unlimited = match model.version {
-            crate::Dovecot::V24 => " (2.4: or `unlimited` where there is to be no limit)",
-            crate::Dovecot::V23 => "",
+        let fix = match rule.bound {
+            Bound::NotZero => match model.version {
+                crate::Dovecot::V24 => "set a value above 0 (2.4: or `unlimited` where there is to be no limit)",
+                crate::Dovecot::V23 => "set a value above 0",
+            },
+            Bound::NotBelow(..) => "raise `http_client_connect_backoff_max_time` or lower `http_client_connect_backoff_time`",
+            Bound::CacheSize => "sizes take a unit (`10M`, not `10`: older Dovecot read megabytes), or 0 to turn the cache off",
+            _ => "change the value",
         };
         out.push(
-            Diagnostic::error(codes::INVALID_VALUE, format!("`{key}` must not be 0"))
-                .label(span, "0 is refused here")
-                .help(format!("remove the line to keep the default, or set a value above 0{unlimited}; Dovecot refuses the config with \"{key} must not be 0\"")),
+            Diagnostic::error(codes::INVALID_VALUE, format!("`{key}` {}", rule.what))
+                .label(span, "refused here")
+                .help(format!(
+                    "{fix}, or remove the line to keep the default; Dovecot refuses the config with \"{}\"",
+                    rule.says
+                )),
         );
     }
 }

@@ -425,3 +425,43 @@ fn settings_in_named_filters_are_looked_up_as_24_does() {
         "{unknown:?}"
     );
 }
+
+/// A bare `auth_cache_size` below 1024: Dovecot 2.3 reads megabytes (and
+/// warns), 2.4 reads bytes (and refuses: too small); with a unit both
+/// refuse it, and 0 (no cache) is fine.
+#[test]
+fn a_bare_auth_cache_size_is_megabytes_in_23_and_bytes_in_24() {
+    let found = |text: &str, code: &str, severity: Severity| {
+        check(text, None)
+            .diagnostics
+            .iter()
+            .any(|d| d.code == code && d.severity == severity)
+    };
+    let obsolete = codes::OBSOLETE_SETTING;
+    let invalid = codes::INVALID_VALUE;
+    assert!(found(
+        "auth_cache_size = 100\n",
+        obsolete,
+        Severity::Warning
+    ));
+    assert!(!found("auth_cache_size = 100\n", invalid, Severity::Error));
+    assert!(found("auth_cache_size = 100B\n", invalid, Severity::Error));
+    assert!(found(
+        &format!("{V24}auth_cache_size = 100\n"),
+        invalid,
+        Severity::Error
+    ));
+    assert!(!found(
+        &format!("{V24}auth_cache_size = 100\n"),
+        obsolete,
+        Severity::Warning
+    ));
+    for ok in [
+        "auth_cache_size = 0\n",
+        "auth_cache_size = 1k\n",
+        "auth_cache_size = 1023M\n",
+    ] {
+        let c = check(ok, None);
+        assert!(problems(&c).is_empty(), "{ok}: {:#?}", problems(&c));
+    }
+}
