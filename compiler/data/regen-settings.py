@@ -128,6 +128,12 @@ SYSLOG_FACILITIES = "mail auth authpriv cron daemon ftp kern lpr news syslog uuc
 # 2.3's other sections with settings of their own, each with the smallest config around one of its settings that
 # doveconf takes: (scope, text before the setting, text after it). 2.4 has none: its named filters hold top-level
 # settings (`namespace_type`).
+# Settings Dovecot reads as an event filter (`log_debug = category=auth`), whose syntax its checks refuse: typed
+# `filter` where doveconf takes `event=x` and refuses `(` (2.4's top-level `metric_filter` is checked only inside a
+# `metric`, so it stays text).
+EVENT_FILTERS = {("global", "log_debug"), ("global", "log_core_filter"), ("global", "process_shutdown_filter"),
+                 ("metric", "filter"), ("global", "metric_filter")}
+
 SECTIONS_23 = [
     ("namespace", "namespace x {\n", "}\n"),
     ("mailbox", "namespace x {\n mailbox y {\n", " }\n}\n"),
@@ -497,6 +503,13 @@ def main():
             if refused or taken[-1]:
                 sys.exit(f"Dovecot {version}'s {r[1]} refuses {refused} (or takes `x`): fix WORDS in regen-settings.py")
             rows[i] = (r[0], r[1], kind) + r[3:]
+        candidates = [i for i, r in enumerate(rows) if (r[0], r[1]) in EVENT_FILTERS and r[2] == "text"]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            said = list(pool.map(lambda i: (takes((rows[i][1], "event=x"), v24, rows[i][0]),
+                                            takes((rows[i][1], "("), v24, rows[i][0])), candidates))
+        for i, (good, bad) in zip(candidates, said):
+            if good and not bad:
+                rows[i] = rows[i][:2] + ("filter",) + rows[i][3:]
         # 2.4 reads a list (`protocols`, `mail_plugins`, most word lists) as a boollist: words separated by blanks
         # or commas, each quoted as need be (`"a b"`), which refuses a quote inside a word (`x"`: "'\"' in the
         # middle of a string"). Such a list is `boollist`, a word list's flags get `-boollist`.

@@ -425,6 +425,7 @@ mod tests {
             Kind::Port => "7001",
             Kind::Enum(_) => kind.values().last().unwrap_or_default(),
             Kind::Words { .. } => kind.values().next().unwrap_or_default(),
+            Kind::EventFilter => "event=x",
         }
     }
 

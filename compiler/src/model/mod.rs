@@ -8,6 +8,7 @@
 //! (check/names.rs), and a value is read as its row types it.
 
 pub mod catalogue;
+mod event_filter;
 pub mod print;
 pub mod settings_doc;
 mod table;
@@ -2107,6 +2108,12 @@ impl Builder<'_> {
             Kind::Words { .. } => Value::Text(
                 self.typed_with(s, v, |v| value::words(v, def.kind, version == Dovecot::V24))?,
             ),
+            Kind::EventFilter => {
+                let v24 = version == Dovecot::V24;
+                Value::Text(self.typed_with(s, v, |v| {
+                    event_filter::check(v, v24).map(|()| v.to_string())
+                })?)
+            }
             // (Its words, one blank apart.)
             Kind::BoolList => {
                 Value::Text(self.typed_with(s, v, |v| value::boollist(v).map(|w| w.join(" ")))?)

@@ -33,6 +33,9 @@ pub enum Kind {
     /// 2.4: a string list (`import_environment { TZ = }`): set as a section
     /// only, never with `=`.
     StrList,
+    /// An event filter (`log_debug = category=auth AND NOT event=x`),
+    /// whose syntax Dovecot checks at start-up.
+    EventFilter,
     /// 2.4: a boollist (`protocols`, `mail_plugins`): words separated by
     /// blanks or commas, each `"`-quoted as need be, with `=`; or a
     /// section of `WORD = yes|no` lines.
@@ -88,6 +91,7 @@ impl Kind {
             Kind::Port => "TCP port",
             Kind::Section => "section (2.4: a boollist or named filter)",
             Kind::StrList => "string list (2.4: `NAME { KEY = VALUE }` only)",
+            Kind::EventFilter => "event filter (e.g. `category=auth AND NOT event=x`)",
             Kind::BoolList => "list (2.4: words separated by blanks or commas, `\"`-quoted as need be; or `NAME { WORD = yes }`)",
         }
         .into()
@@ -137,6 +141,7 @@ impl Kind {
             "section" => Kind::Section,
             "strlist" => Kind::StrList,
             "boollist" => Kind::BoolList,
+            "filter" => Kind::EventFilter,
             _ => return None,
         })
     }

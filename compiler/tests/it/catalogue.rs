@@ -151,6 +151,7 @@ fn svcc_config_shows_every_block_setting_a_config_sets() {
                     Kind::Mode => ("0640", "0640"),
                     Kind::Port => ("1234", "1234"),
                     Kind::Text | Kind::Section | Kind::StrList | Kind::BoolList => ("x1", "x1"),
+                    Kind::EventFilter => ("event=x1", "event=x1"),
                     Kind::Enum(_) | Kind::Words { .. } => {
                         let w = d.kind.values().last().unwrap_or_default();
                         (w, w)
