@@ -122,6 +122,62 @@ impl Rng {
     }
 }
 
+/// An event filter for `log_debug` and its kin: conditions joined with
+/// `AND`, `OR`, `NOT` and parentheses, now and then with something out of
+/// place (2.3 lacks 2.4's `/` and `%`; only fields take `<` and `>`).
+fn event_filter(r: &mut Rng, depth: u32) -> String {
+    const KEYS: &[&str] = &[
+        "event",
+        "category",
+        "user",
+        "source_location",
+        "\"event\"",
+        "a",
+        "\"x y\"",
+        "and",
+    ];
+    const OPS: &[&str] = &["=", "=", "=", "<", ">", ">=", "<=", "> =", "=>"];
+    const VALUES: &[&str] = &[
+        "x",
+        "and",
+        "\"a b\"",
+        "x/y",
+        "a%b",
+        "5",
+        "é",
+        "*",
+        "x:1",
+        "\"a\\\"b\"",
+    ];
+    const ODD: &[&str] = &["(", ")", "\"", "\\", ",", "not", "OR", "=", "é"];
+    let s = match r.below(if depth > 3 { 1 } else { 4 }) {
+        0 => {
+            let gap = |r: &mut Rng| if r.chance(30) { " " } else { "" };
+            let (k, g1, op, g2, v) = (r.pick(KEYS), gap(r), r.pick(OPS), gap(r), r.pick(VALUES));
+            format!("{k}{g1}{op}{g2}{v}")
+        }
+        1 => format!("NOT {}", event_filter(r, depth + 1)),
+        2 => format!("({})", event_filter(r, depth + 1)),
+        _ => {
+            let join = r.pick(&["AND", "or", "Or", "and"]);
+            format!(
+                "{} {join} {}",
+                event_filter(r, depth + 1),
+                event_filter(r, depth + 1)
+            )
+        }
+    };
+    if depth == 0 && r.chance(20) {
+        let at = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .nth(r.below(s.chars().count()))
+            .unwrap_or(0);
+        return format!("{}{}{}", &s[..at], r.pick(ODD), &s[at..]);
+    }
+    s
+}
+
 // Each list: valid values, then `BAD`, then invalid ones (picked rarely).
 const BAD: &str = "\u{0}";
 const NUMBERS: &[&str] = &[
@@ -472,6 +528,15 @@ impl Gen<'_> {
             .filter(|d| !d.name.starts_with("dovecot_") && d.name != "protocols")
             .map(|d| (d.name, d.kind))
             .collect();
+        // The few event filters, often: their grammar is svcc's to get right.
+        let filters: Vec<_> = rows
+            .iter()
+            .copied()
+            .filter(|r| r.1 == Kind::EventFilter)
+            .collect();
+        if !filters.is_empty() && self.r.chance(25) {
+            return self.wrong_setting(&filters);
+        }
         self.wrong_setting(&rows)
     }
 
@@ -503,6 +568,8 @@ impl Gen<'_> {
                 .to_string(),
             ),
             Kind::Msecs => Some("5 fortnights".to_string()),
+            // Any filter, well-formed or not: doveconf's parser decides.
+            Kind::EventFilter => Some(event_filter(self.r, 0)),
             Kind::Enum(_) => Some(wrong_word(self.r)),
             Kind::Words { .. } => Some(format!(
                 "{} {}",
@@ -1949,4 +2016,61 @@ fn auth_settings_inside_remote_are_what_each_doveconf_refuses() {
             );
         }
     }
+}
+
+/// Generated event filters, each alone as `log_debug` in a config: svcc
+/// refuses exactly the ones each doveconf refuses (`SVCC_DIFF_FILTERS`
+/// sets how many; `SVCC_DIFF_SEED` the seed).
+#[test]
+fn event_filters_are_what_each_doveconf_says() {
+    let n = env_u64("SVCC_DIFF_FILTERS", 160) as usize;
+    let mut r = Rng(env_u64("SVCC_DIFF_SEED", 1));
+    let filters: Vec<String> = (0..n).map(|_| event_filter(&mut r, 0)).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut refused = 0;
+    for version in [Version::V23, Version::V24] {
+        if !have(version) {
+            continue;
+        }
+        let verdicts = |part: &[String], tag: usize| -> Vec<String> {
+            let mut out = Vec::new();
+            for (i, f) in part.iter().enumerate() {
+                let text = format!("{}log_debug = {f}\n", version.preamble());
+                let path = tmp.path().join(format!("{version:?}-{tag}-{i}.conf"));
+                std::fs::write(&path, &text).unwrap();
+                let (dovecot_ok, _, err) = doveconf(version, &["-n", "-c", path.to_str().unwrap()]);
+                if err.contains(CRASHED) {
+                    continue;
+                }
+                let checked = svcc_compiler::check_str("t.conf", &text, &Options::default());
+                let svcc_ok = !checked
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.severity == Severity::Error);
+                if dovecot_ok != svcc_ok {
+                    out.push(format!(
+                        "{version:?} {f:?}: doveconf {dovecot_ok}, svcc {svcc_ok}: {err}"
+                    ));
+                }
+                if !dovecot_ok {
+                    out.push(String::new());
+                }
+            }
+            out
+        };
+        let half = filters.len() / 2;
+        let said: Vec<String> = std::thread::scope(|s| {
+            let a = s.spawn(|| verdicts(&filters[..half], 0));
+            let b = verdicts(&filters[half..], 1);
+            a.join().unwrap().into_iter().chain(b).collect()
+        });
+        refused += said.iter().filter(|s| s.is_empty()).count();
+        let disagreed: Vec<&String> = said.iter().filter(|s| !s.is_empty()).collect();
+        assert!(disagreed.is_empty(), "{disagreed:#?}");
+    }
+    // Both kinds were drawn (when a doveconf ran).
+    assert!(
+        refused == 0 || (refused > 10 && refused < 2 * n - 10),
+        "{refused} refused"
+    );
 }
