@@ -1534,6 +1534,9 @@ impl Builder<'_> {
             Kind::Text if def.name == "auth_verbose_passwords" => {
                 self.typed_with(s, v, value::verbose_passwords);
             }
+            Kind::Text if def.hash_format() => {
+                self.typed_with(s, v, value::hash_format);
+            }
             Kind::Text if def.namespace_separator() => {
                 self.typed_with(s, v, value::separator);
             }

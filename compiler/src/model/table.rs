@@ -208,16 +208,26 @@ impl Def {
     }
 
     /// Whether Dovecot checks the value only once the config is read (its
-    /// settings checks: word lists, `syslog_facility`,
-    /// `pop3_uidl_format`), so that only the last value in a block counts;
-    /// types and enums it checks on every line.
+    /// settings checks: word lists, event filters, `syslog_facility`,
+    /// `pop3_uidl_format`, hash formats), so that only the last value in a
+    /// block counts; types and enums it checks on every line.
     pub fn checked_last(&self) -> bool {
-        matches!(self.kind, Kind::Words { .. })
+        matches!(self.kind, Kind::Words { .. } | Kind::EventFilter)
             || matches!(
                 self.name,
                 "syslog_facility" | "pop3_uidl_format" | "auth_verbose_passwords"
             )
             || self.namespace_separator()
+            || self.hash_format()
+    }
+
+    /// An attachment hash format (`mail_attachment_hash`, 2.4's
+    /// `mail_ext_attachment_hash`): read by [`crate::model::value::hash_format`].
+    pub fn hash_format(&self) -> bool {
+        matches!(
+            self.name,
+            "mail_attachment_hash" | "mail_ext_attachment_hash"
+        )
     }
 
     /// A namespace's hierarchy separator (2.3's `namespace { separator }`,

@@ -379,6 +379,81 @@ pub fn words(v: &str, kind: Kind, v24: bool) -> Result<String, ValueError> {
     Err(err(format!("`{bad}` is not one of its words"), help))
 }
 
+/// Dovecot's hash methods (lib/hash-method.c) and their digest sizes in
+/// bytes (`size` is the length, a 64-bit number).
+const HASH_METHODS: &[(&str, u32)] = &[
+    ("md4", 16),
+    ("md5", 16),
+    ("sha1", 20),
+    ("sha256", 32),
+    ("sha384", 48),
+    ("sha512", 64),
+    ("sha3-256", 32),
+    ("sha3-512", 64),
+    ("size", 8),
+];
+
+/// A hash format (`mail_attachment_hash = %{sha1}`; 2.4's
+/// `mail_ext_attachment_hash`), as the mail settings check reads it
+/// (lib/hash-format.c): `%{METHOD}` or `%{METHOD:BITS}`, optionally `%B`
+/// (base64) or `%X` (short hex) before the brace, with no `/` and, after
+/// the format is read, no `-` (so not `sha3-256` either).
+pub fn hash_format(v: &str) -> Result<String, ValueError> {
+    let help =
+        "write `%{sha1}` (or another of md4, md5, sha256, sha384, sha512, size; `%{sha256:128}` \
+                for the first 128 bits, `%B{...}` for base64), with no `/` or `-` in the value";
+    let bad = |what: String| Err(err(format!("invalid hash format `{v}`: {what}"), help));
+    if v.contains('/') {
+        return bad("it must not contain `/` (\"mail_attachment_hash setting must not contain '/' characters\")".into());
+    }
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if matches!(b.get(i), Some(b'B' | b'X')) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'{') {
+            return bad("no `{` after `%`".into());
+        }
+        i += 1;
+        let Some(len) = v[i..].find('}') else {
+            return bad("missing `}`".into());
+        };
+        let inside = &v[i..i + len];
+        let (name, bits) = match inside.split_once(':') {
+            Some((n, b)) => (n, Some(b)),
+            None => (inside, None),
+        };
+        let Some(&(_, digest)) = HASH_METHODS.iter().find(|(m, _)| *m == name) else {
+            return bad(format!("unknown hash method `{name}`"));
+        };
+        if let Some(bits) = bits {
+            match uint(bits) {
+                Ok(n) if n > 0 && n <= digest * 8 && n % 8 == 0 => {}
+                Ok(n) if n > 0 && n <= digest * 8 => {
+                    return bad(format!("`:{bits}`: the bits must be a multiple of 8"))
+                }
+                _ => {
+                    return bad(format!(
+                        "`:{bits}`: not a number of bits from 8 to {}",
+                        digest * 8
+                    ))
+                }
+            }
+        }
+        i += len + 1;
+    }
+    if v.contains('-') {
+        return bad("it must not contain `-` (\"mail_attachment_hash setting must not contain '-' characters\")".into());
+    }
+    Ok(v.to_string())
+}
+
 /// `auth_verbose_passwords`, as auth's settings check reads it (both
 /// versions): `no`, `plain`, `sha1` or `yes` (`plain`), each optionally
 /// `:N` to log only the first N characters (N a number above 0).
