@@ -1521,7 +1521,15 @@ impl Builder<'_> {
     /// `last`: no later setting of the same key in the same block overrides
     /// it (a value Dovecot's settings checks read only at the end,
     /// [`catalogue::Def::checked_last`], is checked only then).
-    fn check_global_value(&mut self, s: &Setting, v: &str, def: &catalogue::Def, last: bool) {
+    /// `top`: set at the top level, not in a filter.
+    fn check_global_value(
+        &mut self,
+        s: &Setting,
+        v: &str,
+        def: &catalogue::Def,
+        last: bool,
+        top: bool,
+    ) {
         if self.builtin || (def.checked_last() && !last) {
             return;
         }
@@ -1536,6 +1544,14 @@ impl Builder<'_> {
             }
             Kind::Text if def.hash_format() => {
                 self.typed_with(s, v, value::hash_format);
+            }
+            _ if def.cache_fields() && last => {
+                let v24 = self.model.version == Dovecot::V24;
+                // 2.4 checks a top-level list with its default's fields
+                // still in it (`mail_cache_fields = *` is refused, `*` in
+                // a filter is not).
+                let kept = v24 && top && !def.default.is_empty();
+                self.typed_with(s, v, |v| value::cache_fields(v, v24, kept));
             }
             Kind::Text if def.namespace_separator() => {
                 self.typed_with(s, v, value::separator);
@@ -1564,7 +1580,7 @@ impl Builder<'_> {
     fn check_filtered_value(&mut self, s: &Setting, def: &catalogue::Def, last: bool) {
         if !matches!(def.kind, Kind::Text | Kind::Section) || def.checked_last() {
             let v = self.expand(s);
-            self.check_global_value(s, &v, def, last);
+            self.check_global_value(s, &v, def, last, false);
         }
     }
 
@@ -1730,7 +1746,7 @@ impl Builder<'_> {
             k if k.starts_with("ssl") && self.tls_global(s, k, &model_v, origin, last) => {}
             _ => {
                 if let Some(def) = def {
-                    self.check_global_value(s, &v, def, last);
+                    self.check_global_value(s, &v, def, last, true);
                 }
             }
         }

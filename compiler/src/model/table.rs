@@ -219,6 +219,19 @@ impl Def {
             )
             || self.namespace_separator()
             || self.hash_format()
+            // (2.4's are boollists: each line's list syntax is read as it
+            // comes, the fields' check at the end.)
+            || (self.cache_fields() && self.kind == Kind::Text)
+    }
+
+    /// A list of mail cache fields (`mail_cache_fields`,
+    /// `mail_always_cache_fields`, `mail_never_cache_fields`): read by
+    /// [`crate::model::value::cache_fields`].
+    pub fn cache_fields(&self) -> bool {
+        matches!(
+            self.name,
+            "mail_cache_fields" | "mail_always_cache_fields" | "mail_never_cache_fields"
+        )
     }
 
     /// An attachment hash format (`mail_attachment_hash`, 2.4's

@@ -454,6 +454,49 @@ pub fn hash_format(v: &str) -> Result<String, ValueError> {
     Ok(v.to_string())
 }
 
+/// A list of mail cache fields (`mail_cache_fields = flags hdr.Subject`),
+/// as the mail settings check reads it: a `hdr.` field names a header
+/// (printable ASCII, no `:`); 2.4 reads the list as a boollist and refuses
+/// `*` among other fields (`default_kept`: the setting's default fields
+/// count as others, as at 2.4's top level).
+pub fn cache_fields(v: &str, v24: bool, default_kept: bool) -> Result<String, ValueError> {
+    let fields: Vec<String> = if v24 {
+        boollist(v)?
+    } else {
+        v.split([' ', ','])
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let help =
+        "name headers as `hdr.NAME` with printable ASCII and no `:` or blank (`hdr.Message-ID`), \
+                and the other fields by name (`flags`, `imap.envelope`, ...)";
+    for f in &fields {
+        let header = f
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("hdr."))
+            .map(|_| &f[4..]);
+        if let Some(name) = header {
+            if !name.bytes().all(|c| (33..=126).contains(&c) && c != b':') {
+                return Err(err(format!("`{f}` is not a valid header name"), help));
+            }
+        }
+    }
+    let others = fields.len() - 1 + usize::from(default_kept);
+    if v24 && others > 0 && fields.iter().any(|f| f == "*") {
+        let why = if default_kept && fields.len() == 1 {
+            " (at the top level Dovecot 2.4 counts the default's fields too; set it in a `protocol` block instead)"
+        } else {
+            ""
+        };
+        return Err(err(
+            format!("`*` (every field) among other fields{why}"),
+            "write `*` alone, or list the fields without it (Dovecot 2.4: \"has multiple values while having \\\"*\\\" set\")",
+        ));
+    }
+    Ok(fields.join(" "))
+}
+
 /// `auth_verbose_passwords`, as auth's settings check reads it (both
 /// versions): `no`, `plain`, `sha1` or `yes` (`plain`), each optionally
 /// `:N` to log only the first N characters (N a number above 0).
