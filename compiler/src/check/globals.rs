@@ -58,6 +58,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         needs(model, rule, out);
     }
     bounds(model, out);
+    policy_hash(model, out);
 
     if g.protocols.origin.is_config() {
         for p in &g.protocols.value {
@@ -501,5 +502,56 @@ fn bounds(model: &Model, out: &mut Vec<Diagnostic>) {
                     rule.says
                 )),
         );
+    }
+}
+
+/// The auth policy server's hash (auth-settings.c, both versions): with a
+/// server and a nonce, `auth_policy_hash_mech` must be a hash method and
+/// `auth_policy_hash_truncate` shorter than its digest. Top-level values.
+fn policy_hash(model: &Model, out: &mut Vec<Diagnostic>) {
+    use crate::model::value;
+    let g = &model.globals;
+    let cat = crate::model::catalogue::catalogue(model.version);
+    let get = |key: &str| match g.all.get(key) {
+        Some(v) => (v.value.trim().to_string(), v.origin.span()),
+        None => (
+            cat.get(crate::model::catalogue::Scope::Global, key)
+                .map_or("", |d| d.default)
+                .to_string(),
+            None,
+        ),
+    };
+    let (url, _) = get("auth_policy_server_url");
+    let (nonce, _) = get("auth_policy_hash_nonce");
+    // (Without a nonce, the `NEEDS` rule says so first, as Dovecot does.)
+    if url.is_empty() || nonce.is_empty() {
+        return;
+    }
+    let (mech, mech_at) = get("auth_policy_hash_mech");
+    let Some(bits) = value::hash_bits(&mech) else {
+        if let Some(span) = mech_at {
+            out.push(
+                Diagnostic::error(codes::INVALID_VALUE, format!("`auth_policy_hash_mech`: unknown hash method `{mech}`"))
+                    .label(span, "not a hash method")
+                    .help("write one of md4, md5, sha1, sha256, sha384, sha512, sha3-256, sha3-512, or remove the line for sha256; Dovecot refuses the config with \"invalid auth_policy_hash_mech given\""),
+            );
+        }
+        return;
+    };
+    let (truncate, truncate_at) = get("auth_policy_hash_truncate");
+    let Ok(n) = value::uint(&truncate) else {
+        return;
+    };
+    if n > 0 && n >= bits {
+        if let Some(span) = truncate_at.or(mech_at) {
+            out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`auth_policy_hash_truncate = {n}` is not shorter than {mech}'s {bits}-bit digest"),
+                )
+                .label(span, format!("at most {} bits", bits - 1))
+                .help(format!("keep fewer bits than the digest has (the default is 12), or 0 for all of them; Dovecot refuses the config with \"policy_hash_truncate is not smaller than digest size ({n} >= {bits})\"")),
+            );
+        }
     }
 }

@@ -393,6 +393,14 @@ const HASH_METHODS: &[(&str, u32)] = &[
     ("size", 8),
 ];
 
+/// A hash method's digest size in bits, by Dovecot's name for it.
+pub fn hash_bits(method: &str) -> Option<u32> {
+    HASH_METHODS
+        .iter()
+        .find(|(m, _)| *m == method)
+        .map(|(_, bytes)| bytes * 8)
+}
+
 /// A hash format (`mail_attachment_hash = %{sha1}`; 2.4's
 /// `mail_ext_attachment_hash`), as the mail settings check reads it
 /// (lib/hash-format.c): `%{METHOD}` or `%{METHOD:BITS}`, optionally `%B`
@@ -429,19 +437,18 @@ pub fn hash_format(v: &str) -> Result<String, ValueError> {
             Some((n, b)) => (n, Some(b)),
             None => (inside, None),
         };
-        let Some(&(_, digest)) = HASH_METHODS.iter().find(|(m, _)| *m == name) else {
+        let Some(digest) = hash_bits(name) else {
             return bad(format!("unknown hash method `{name}`"));
         };
         if let Some(bits) = bits {
             match uint(bits) {
-                Ok(n) if n > 0 && n <= digest * 8 && n % 8 == 0 => {}
-                Ok(n) if n > 0 && n <= digest * 8 => {
+                Ok(n) if n > 0 && n <= digest && n % 8 == 0 => {}
+                Ok(n) if n > 0 && n <= digest => {
                     return bad(format!("`:{bits}`: the bits must be a multiple of 8"))
                 }
                 _ => {
                     return bad(format!(
-                        "`:{bits}`: not a number of bits from 8 to {}",
-                        digest * 8
+                        "`:{bits}`: not a number of bits from 8 to {digest}"
                     ))
                 }
             }
