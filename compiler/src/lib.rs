@@ -59,15 +59,15 @@ pub fn check_path(path: &str, opts: &Options) -> Result<Checked, syntax::LoadErr
 /// A top file that cannot be read is checked as empty.
 pub fn check_with_overlay(path: &str, overlay: &syntax::Overlay, opts: &Options) -> Checked {
     let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
-    let disk;
-    let text = match overlay.get(&canon) {
-        Some(text) => text.as_str(),
+    let (doc, diags) = match overlay.get(&canon) {
+        Some(text) => syntax::load_overlay(path, text, overlay),
+        // A regular file of the size limit, read without blocking (an
+        // editor may name a FIFO or a device).
         None => {
-            disk = std::fs::read_to_string(path).unwrap_or_default();
-            disk.as_str()
+            let bytes = syntax::read_regular(std::path::Path::new(path)).unwrap_or_default();
+            syntax::load_overlay_bytes(path, bytes, overlay)
         }
     };
-    let (doc, diags) = syntax::load_overlay(path, text, overlay);
     finish(doc, diags, opts)
 }
 

@@ -207,8 +207,18 @@ pub fn load_str(name: &str, text: &str) -> (Document, Vec<Diagnostic>) {
 /// Like [`load_str`], with included files read from `overlay` where it has
 /// them (an editor's unsaved buffers).
 pub fn load_overlay(name: &str, text: &str, overlay: &Overlay) -> (Document, Vec<Diagnostic>) {
+    load_overlay_bytes(name, text.as_bytes().to_vec(), overlay)
+}
+
+/// Like [`load_overlay`], the top file given as bytes (read from disk:
+/// not necessarily UTF-8).
+pub fn load_overlay_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    overlay: &Overlay,
+) -> (Document, Vec<Diagnostic>) {
     let canon = std::fs::canonicalize(name).ok();
-    load_bytes(name.to_string(), canon, text.as_bytes().to_vec(), overlay)
+    load_bytes(name.to_string(), canon, bytes, overlay)
 }
 
 fn load_bytes(

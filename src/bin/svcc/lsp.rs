@@ -216,16 +216,28 @@ fn code_docs() -> HashMap<&'static str, lsp::Uri> {
 struct Server {
     /// Where each code's documentation page is.
     docs: HashMap<&'static str, lsp::Uri>,
-    /// Open buffers by path.
+    /// Open buffers by path (canonical: [`path_of`]).
     open: BTreeMap<PathBuf, String>,
+    /// The URI the editor opened each of them as: what it is told about.
+    uris: BTreeMap<PathBuf, lsp::Uri>,
     /// The latest check of each root.
     roots: BTreeMap<PathBuf, Checked>,
     /// Files we published diagnostics for (to clear them when they go).
     published: Vec<PathBuf>,
 }
 
+/// The file a `file:` URI names (`file:///p` or `file://localhost/p`; a
+/// query or fragment is no part of it), named as the checker names files:
+/// its canonical path (links and `..` resolved; for a file not saved yet,
+/// its directory's), so an editor's buffers and the checks meet whatever
+/// path the editor used.
 fn path_of(uri: &lsp::Uri) -> Option<PathBuf> {
     let rest = uri.as_str().strip_prefix("file://")?;
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    if !rest.starts_with('/') {
+        return None;
+    }
     let bytes = rest.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -241,25 +253,19 @@ fn path_of(uri: &lsp::Uri) -> Option<PathBuf> {
         i += 1;
     }
     use std::os::unix::ffi::OsStringExt;
-    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
+    let path = PathBuf::from(std::ffi::OsString::from_vec(out));
+    if let Ok(c) = std::fs::canonicalize(&path) {
+        return Some(c);
+    }
+    match (path.parent().map(std::fs::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(name)) => Some(dir.join(name)),
+        _ => Some(path),
+    }
 }
 
 fn uri_of(path: &Path) -> lsp::Uri {
     lsp::Uri::from_str(&crate::docs::file_uri(path))
         .unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a valid URI"))
-}
-
-/// UTF-16 position of a byte offset in a file.
-fn position(f: &SourceFile, offset: u32) -> lsp::Position {
-    let lc = f.line_col(offset);
-    let start = f.line_range(lc.line).start;
-    let end = (offset as usize).clamp(start, f.text.len());
-    let end = (start..=end)
-        .rev()
-        .find(|&i| f.text.is_char_boundary(i))
-        .unwrap_or(start);
-    let character = f.text[start..end].encode_utf16().count() as u32;
-    lsp::Position::new(lc.line as u32 - 1, character)
 }
 
 /// Byte offset of a UTF-16 position in `text`.
@@ -284,11 +290,6 @@ fn offset(text: &str, pos: lsp::Position) -> usize {
     line_end
 }
 
-fn range(checked: &Checked, span: Span) -> lsp::Range {
-    let f = checked.doc.sources.get(span.file);
-    lsp::Range::new(position(f, span.start), position(f, span.end))
-}
-
 fn file_path(f: &SourceFile) -> Option<PathBuf> {
     f.path
         .clone()
@@ -298,6 +299,47 @@ fn file_path(f: &SourceFile) -> Option<PathBuf> {
 }
 
 impl Server {
+    /// The text of a file as the editor has it, for counting columns: the
+    /// open buffer, when the checker's copy has its byte length (the
+    /// checker keeps a byte-order mark or what follows a NUL as blanks,
+    /// byte for byte), else the checker's copy.
+    fn editor_text<'a>(&'a self, f: &'a SourceFile) -> &'a str {
+        file_path(f)
+            .and_then(|p| self.open.get(&p))
+            .filter(|t| t.len() == f.text.len())
+            .map_or(&f.text, |t| t.as_str())
+    }
+
+    /// UTF-16 position of a byte offset in a file (its lines as the checker
+    /// counts them, its columns in the editor's text).
+    fn position(&self, f: &SourceFile, offset: u32) -> lsp::Position {
+        let text = self.editor_text(f);
+        let lc = f.line_col(offset);
+        let start = f.line_range(lc.line).start;
+        let end = (offset as usize).clamp(start, text.len());
+        let end = (start..=end)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(start);
+        let start = (0..=start)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let character = text[start..end].encode_utf16().count() as u32;
+        lsp::Position::new(lc.line as u32 - 1, character)
+    }
+
+    fn range(&self, checked: &Checked, span: Span) -> lsp::Range {
+        let f = checked.doc.sources.get(span.file);
+        lsp::Range::new(self.position(f, span.start), self.position(f, span.end))
+    }
+
+    /// The URI to tell the editor for a file: the one it opened the file
+    /// as, else the file's own.
+    fn uri_for(&self, path: &Path) -> lsp::Uri {
+        self.uris.get(path).cloned().unwrap_or_else(|| uri_of(path))
+    }
+
     fn host() -> HostLimits {
         HostLimits {
             somaxconn: svcc_facts::read_somaxconn(),
@@ -346,10 +388,13 @@ impl Server {
         };
         let keep: Vec<bool> = checks
             .iter()
-            .map(|(path, checked)| {
-                let included = checks
-                    .iter()
-                    .any(|(other, c)| other != path && includes(c, path));
+            .enumerate()
+            .map(|(i, (path, checked))| {
+                // Included by another candidate: that one is the root (of
+                // two that include each other, the first).
+                let included = checks.iter().enumerate().any(|(j, (other, c))| {
+                    other != path && includes(c, path) && !(j > i && includes(checked, other))
+                });
                 // A candidate that is not open matters only if it includes
                 // an open file.
                 let useful =
@@ -386,7 +431,7 @@ impl Server {
             }
             for d in &checked.diagnostics {
                 let (path, rng) = match d.primary() {
-                    Some(span) => (file_path(map.get(span.file)), range(checked, span)),
+                    Some(span) => (file_path(map.get(span.file)), self.range(checked, span)),
                     None => (
                         map.files().next().and_then(|(_, f)| file_path(f)),
                         lsp::Range::default(),
@@ -404,7 +449,10 @@ impl Server {
                     .filter_map(|l| {
                         let p = file_path(map.get(l.span.file))?;
                         Some(lsp::DiagnosticRelatedInformation {
-                            location: lsp::Location::new(uri_of(&p), range(checked, l.span)),
+                            location: lsp::Location::new(
+                                self.uri_for(&p),
+                                self.range(checked, l.span),
+                            ),
                             message: l.message.clone(),
                         })
                     })
@@ -430,12 +478,15 @@ impl Server {
         }
         let mut out = Vec::new();
         for gone in self.published.iter().filter(|p| !by_file.contains_key(*p)) {
-            by_file_clear(&mut out, gone);
+            by_file_clear(&mut out, self.uri_for(gone));
         }
         self.published = by_file.keys().cloned().collect();
-        for (path, diagnostics) in by_file {
+        for (path, mut diagnostics) in by_file {
+            // A file two open roots include is in both checks: once each.
+            let mut seen = std::collections::HashSet::new();
+            diagnostics.retain(|d| seen.insert(serde_json::to_string(d).unwrap_or_default()));
             let params = lsp::PublishDiagnosticsParams {
-                uri: uri_of(&path),
+                uri: self.uri_for(&path),
                 diagnostics,
                 version: None,
             };
@@ -459,6 +510,7 @@ impl Server {
                 let Some(path) = path_of(&p.text_document.uri) else {
                     return false;
                 };
+                self.uris.insert(path.clone(), p.text_document.uri);
                 self.open.insert(path, p.text_document.text);
             }
             N::DidChangeTextDocument::METHOD => {
@@ -481,6 +533,7 @@ impl Server {
                 };
                 if let Some(path) = path_of(&p.text_document.uri) {
                     self.open.remove(&path);
+                    self.uris.remove(&path);
                 }
             }
             _ => return false,
@@ -531,7 +584,7 @@ impl Server {
     fn at(&self, doc: &lsp::TextDocumentPositionParams) -> Option<(&Checked, FileId, u32)> {
         let path = path_of(&doc.text_document.uri)?;
         let (c, id) = self.find(&path)?;
-        let off = offset(&c.doc.sources.get(id).text, doc.position) as u32;
+        let off = offset(self.editor_text(c.doc.sources.get(id)), doc.position) as u32;
         Some((c, id, off))
     }
 
@@ -546,7 +599,7 @@ impl Server {
                     kind: lsp::MarkupKind::Markdown,
                     value: text,
                 }),
-                range: Some(range(c, span)),
+                range: Some(self.range(c, span)),
             }),
         )
     }
@@ -557,9 +610,10 @@ impl Server {
         let Some(path) = path_of(&pos.text_document.uri) else {
             return Ok(None);
         };
-        let text = match self.open.get(&path) {
-            Some(t) => t.clone(),
-            None => std::fs::read_to_string(&path).unwrap_or_default(),
+        // Only what the editor has open: a URI it never opened may name
+        // anything (a FIFO, a device).
+        let Some(text) = self.open.get(&path).cloned() else {
+            return Ok(None);
         };
         let off = offset(&text, pos.position);
         let items = ide::completions(&text, off, &[])
@@ -588,7 +642,7 @@ impl Server {
             .filter_map(|s| {
                 let f = c.doc.sources.get(s.file);
                 let p = file_path(f)?;
-                Some(lsp::Location::new(uri_of(&p), range(c, s)))
+                Some(lsp::Location::new(self.uri_for(&p), self.range(c, s)))
             })
             .collect();
         Ok((!locs.is_empty()).then_some(lsp::GotoDefinitionResponse::Array(locs)))
@@ -606,7 +660,12 @@ impl Server {
             return Ok(None);
         };
         #[allow(deprecated)] // `deprecated` is a required field of the struct
-        fn conv(c: &Checked, s: &ide::Symbol, id: FileId) -> Option<lsp::DocumentSymbol> {
+        fn conv(
+            this: &Server,
+            c: &Checked,
+            s: &ide::Symbol,
+            id: FileId,
+        ) -> Option<lsp::DocumentSymbol> {
             (s.header.file == id).then(|| lsp::DocumentSymbol {
                 name: s.name.clone(),
                 detail: None,
@@ -617,14 +676,19 @@ impl Server {
                 },
                 tags: None,
                 deprecated: None,
-                range: range(c, s.extent),
-                selection_range: range(c, s.header),
-                children: Some(s.children.iter().filter_map(|k| conv(c, k, id)).collect()),
+                range: this.range(c, s.extent),
+                selection_range: this.range(c, s.header),
+                children: Some(
+                    s.children
+                        .iter()
+                        .filter_map(|k| conv(this, c, k, id))
+                        .collect(),
+                ),
             })
         }
         let syms = ide::symbols(c)
             .iter()
-            .filter_map(|s| conv(c, s, id))
+            .filter_map(|s| conv(self, c, s, id))
             .collect();
         Ok(Some(lsp::DocumentSymbolResponse::Nested(syms)))
     }
@@ -653,7 +717,7 @@ impl Server {
                     kind: lsp::SymbolKind::MODULE,
                     tags: None,
                     deprecated: None,
-                    location: lsp::Location::new(uri_of(&path), range(c, s.header)),
+                    location: lsp::Location::new(self.uri_for(&path), self.range(c, s.header)),
                     container_name: None,
                 });
             }
@@ -674,7 +738,7 @@ impl Server {
             ide::inlay_hints(c, id)
                 .into_iter()
                 .map(|(off, label)| lsp::InlayHint {
-                    position: position(f, off),
+                    position: self.position(f, off),
                     label: lsp::InlayHintLabel::String(label),
                     kind: None,
                     text_edits: None,
@@ -700,7 +764,7 @@ impl Server {
             let Some(span) = d.primary().filter(|s| s.file == id) else {
                 continue;
             };
-            let r = range(c, span);
+            let r = self.range(c, span);
             if r.end < p.range.start || p.range.end < r.start {
                 continue;
             }
@@ -713,9 +777,9 @@ impl Server {
                         continue;
                     };
                     changes
-                        .entry(uri_of(&fp))
+                        .entry(self.uri_for(&fp))
                         .or_default()
-                        .push(lsp::TextEdit::new(range(c, *s), text.clone()));
+                        .push(lsp::TextEdit::new(self.range(c, *s), text.clone()));
                 }
                 out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
                     title: fix.title,
@@ -729,9 +793,9 @@ impl Server {
     }
 }
 
-fn by_file_clear(out: &mut Vec<Notification>, path: &Path) {
+fn by_file_clear(out: &mut Vec<Notification>, uri: lsp::Uri) {
     let params = lsp::PublishDiagnosticsParams {
-        uri: uri_of(path),
+        uri,
         diagnostics: Vec::new(),
         version: None,
     };
@@ -811,6 +875,150 @@ mod tests {
 
     fn pretty(v: &Value) -> String {
         serde_json::to_string_pretty(v).unwrap()
+    }
+
+    /// A started session on `dir` (its `$DIR` in answers), and the
+    /// server's thread.
+    fn session(dir: &Path) -> (Client, std::thread::JoinHandle<Result<End, String>>) {
+        let (server, conn) = Connection::memory();
+        let thread = std::thread::spawn(move || serve(server).map_err(|e| e.to_string()));
+        let mut c = Client {
+            conn,
+            next: 0,
+            dir: dir.display().to_string(),
+            docs: String::from("$DOCS"),
+        };
+        c.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
+        c.notify("initialized", json!({}));
+        (c, thread)
+    }
+
+    fn open(c: &mut Client, uri: &str, text: &str) {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "dovecot", "version": 1, "text": text}}),
+        );
+    }
+
+    fn end(mut c: Client, thread: std::thread::JoinHandle<Result<End, String>>) {
+        assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+        c.notify("exit", Value::Null);
+        assert_eq!(thread.join().unwrap(), Ok(End::Clean));
+    }
+
+    /// A file opened through a symlinked directory: its buffer is what is
+    /// checked (not the file on disk), under the URI the editor used, and
+    /// requests on that URI are answered.
+    #[test]
+    fn a_file_opened_through_a_link_is_its_buffer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir(dir.join("real")).unwrap();
+        std::fs::write(dir.join("real/dovecot.conf"), "protocols = imap\n").unwrap();
+        std::os::unix::fs::symlink(dir.join("real"), dir.join("link")).unwrap();
+        let (mut c, thread) = session(&dir);
+        let uri = format!("file://{}/link/../link/dovecot.conf", dir.display());
+        open(&mut c, &uri, "protocols = imap\nbogus_setting = 1\n");
+        let d = c.diagnostics(&uri);
+        assert_eq!(d["diagnostics"][0]["code"], "svcc::unknown-setting", "{d}");
+        let hover = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 2}}),
+        );
+        assert!(
+            hover["contents"]["value"]
+                .as_str()
+                .is_some_and(|v| v.contains("protocols")),
+            "{hover}"
+        );
+        end(c, thread);
+    }
+
+    /// Completion answers from open buffers only: a URI never opened (here
+    /// a FIFO, which a read would block on) gets none, at once.
+    #[test]
+    fn completion_reads_no_file_the_editor_did_not_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let fifo = dir.join("fifo.conf");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let (mut c, thread) = session(&dir);
+        let got = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri_of(&fifo).as_str()}, "position": {"line": 0, "character": 0}}),
+        );
+        assert_eq!(got, Value::Null);
+        end(c, thread);
+    }
+
+    /// Two open files that include each other keep their diagnostics; a
+    /// file two open roots include gets each of its diagnostics once.
+    #[test]
+    fn includes_between_open_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let (a, b) = (dir.join("a.conf"), dir.join("b.conf"));
+        let a_text = "!include b.conf\nbogus_in_a = 1\n";
+        let b_text = "!include a.conf\nbogus_in_b = 1\n";
+        std::fs::write(&a, a_text).unwrap();
+        std::fs::write(&b, b_text).unwrap();
+        let (mut c, thread) = session(&dir);
+        let (ua, ub) = (
+            uri_of(&a).as_str().to_string(),
+            uri_of(&b).as_str().to_string(),
+        );
+        open(&mut c, &ua, a_text);
+        c.diagnostics(&ua);
+        open(&mut c, &ub, b_text);
+        let d = c.diagnostics(&ua);
+        assert!(d.to_string().contains("bogus_in_a"), "{d}");
+        end(c, thread);
+
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let shared = dir.join("shared.conf");
+        std::fs::write(&shared, "bogus_x = 1\n").unwrap();
+        let (mut c, thread) = session(&dir);
+        for n in ["one.conf", "two.conf"] {
+            let p = dir.join(n);
+            std::fs::write(&p, "!include shared.conf\n").unwrap();
+            open(&mut c, uri_of(&p).as_str(), "!include shared.conf\n");
+        }
+        let us = uri_of(&shared).as_str().to_string();
+        let mut d = c.diagnostics(&us);
+        // (The last publication: after both roots are open.)
+        while d["diagnostics"].as_array().map_or(0, Vec::len) < 1 {
+            d = c.diagnostics(&us);
+        }
+        let n = d["diagnostics"].as_array().unwrap().len();
+        let d2 = c.diagnostics(&us);
+        assert_eq!(d2["diagnostics"].as_array().unwrap().len(), 1, "{n}: {d2}");
+        end(c, thread);
+    }
+
+    /// Columns count the editor's text: a byte-order mark is one UTF-16
+    /// unit, not the three blanks the checker keeps it as.
+    #[test]
+    fn columns_after_a_byte_order_mark() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let (mut c, thread) = session(&dir);
+        let uri = uri_of(&dir.join("bom.conf")).as_str().to_string();
+        open(&mut c, &uri, "\u{feff}bogus_e = 1\n");
+        let d = c.diagnostics(&uri);
+        let unknown = d["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "svcc::unknown-setting")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(unknown["range"]["start"]["character"], 1, "{d}");
+        assert_eq!(unknown["range"]["end"]["character"], 8, "{d}");
+        end(c, thread);
     }
 
     #[test]
