@@ -653,14 +653,21 @@ pub fn fixes(checked: &Checked, d: &Diagnostic) -> Vec<Fix> {
                 .and_then(|h| h.strip_prefix("write `"))
                 .and_then(|r| r.split_once("`;"))
                 .map(|(w, _)| w);
-            if let (Some(new), Some(span)) = (new, d.primary()) {
-                let f = map.get(span.file);
-                let range = f.line_range(f.line_col(span.start).line);
-                let end = range.start + f.text[range.clone()].trim_end().len();
+            // From the key to the value's end as written (continued lines
+            // included, a comment after it kept).
+            let setting = d.primary().and_then(|span| {
+                match find(&checked.doc.items, span.file, span.start, &mut Vec::new()) {
+                    Some(At::Key(s, _)) if s.value_span.file == span.file => {
+                        Some((span, s.value_span.end))
+                    }
+                    _ => None,
+                }
+            });
+            if let (Some(new), Some((span, end))) = (new, setting) {
                 out.push(Fix {
                     title: format!("Rewrite as `{new}`"),
                     edits: vec![(
-                        Span::new(span.file, span.start as usize, end),
+                        Span::new(span.file, span.start as usize, end as usize),
                         new.to_string(),
                     )],
                 });
@@ -858,8 +865,9 @@ mod tests {
             .unwrap();
         let f = fixes(&c, d);
         assert!(f.iter().any(|f| f.edits[0].1 == "client_limit"), "{f:?}");
-        // A 2.3 name in a 2.4 config: the setting rewritten, value and all.
-        let old = "dovecot_config_version = 2.4.0\nssl_cert = </etc/c.pem \nservice x {\n  service_count = 3\n}\n";
+        // A 2.3 name in a 2.4 config: the setting rewritten, value and all
+        // (continued lines too), a comment after it kept.
+        let old = "dovecot_config_version = 2.4.0\nssl_cert = </etc/c.pem # mine\nservice x {\n  service_count = \\\n    3\n}\n";
         let c = checked(old);
         let rewrites: Vec<(String, String)> = c
             .diagnostics
@@ -882,7 +890,7 @@ mod tests {
                     "ssl_server_cert_file = /etc/c.pem".into()
                 ),
                 (
-                    "service_count = 3".into(),
+                    "service_count = \\\n    3".into(),
                     "restart_request_count = 3".into()
                 ),
             ]

@@ -56,6 +56,9 @@ pub struct FrameReader<R> {
     end: usize,
     /// After a bad header block: skip to the next `Content-Length:`.
     resync: bool,
+    /// Bytes the last header line took, its line end included (all of them
+    /// still in the buffer, before `start`).
+    last_line: usize,
 }
 
 const MARKER: &[u8] = b"content-length:";
@@ -69,6 +72,7 @@ impl<R: Read> FrameReader<R> {
             start: 0,
             end: 0,
             resync: false,
+            last_line: 0,
         }
     }
 
@@ -133,6 +137,7 @@ impl<R: Read> FrameReader<R> {
                     line.pop();
                 }
                 self.start += i + 1;
+                self.last_line = i + 1;
                 return Ok(Some(line));
             }
             scanned = window.len();
@@ -179,11 +184,29 @@ impl<R: Read> FrameReader<R> {
                 break;
             }
             seen = true;
-            let text = std::str::from_utf8(&line).map_err(|_| "a header is not UTF-8")?;
-            let (name, value) = text
+            // A line that is no header: the resync looks for the next
+            // `Content-Length:` from its second byte on (stray bytes left
+            // before a good header must not cost that message).
+            let rewind = |this: &mut Self| this.start -= this.last_line - 1;
+            let Ok(text) = std::str::from_utf8(&line) else {
+                rewind(self);
+                return Err("a header is not UTF-8".into());
+            };
+            // (`xxContent-Length:` is a token too: bytes glued before the
+            // next message's header.)
+            let glued = |n: &str| {
+                n.len() > MARKER.len() - 1
+                    && n.as_bytes()[n.len() + 1 - MARKER.len()..]
+                        .eq_ignore_ascii_case(&MARKER[..MARKER.len() - 1])
+            };
+            let Some((name, value)) = text
                 .split_once(':')
-                .filter(|(n, _)| is_token(n))
-                .ok_or_else(|| format!("malformed header {:?}", clip(text)))?;
+                .filter(|(n, _)| is_token(n) && !glued(n))
+            else {
+                let why = format!("malformed header {:?}", clip(text));
+                rewind(self);
+                return Err(why);
+            };
             if name.eq_ignore_ascii_case("content-length") {
                 let value = value.trim();
                 let parsed = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -466,6 +489,19 @@ mod tests {
             assert_eq!(got.len(), 3, "{head:?}: {got:?}");
             assert!(bad(&got[0]), "{head:?}: {got:?}");
             assert_eq!(got[1], body("[]"), "{head:?}");
+        }
+    }
+
+    /// A body shorter than the message: its rest, left before the next
+    /// message's header, is one bad header, and the next message is read.
+    #[test]
+    fn stray_bytes_before_a_header_cost_only_themselves() {
+        for stray in ["}", "\n}", "xx", "}\r"] {
+            let input = format!("Content-Length: 1\r\n\r\n{{{stray}Content-Length: 2\r\n\r\n[]");
+            let got = frames(input.as_bytes());
+            assert_eq!(got[0], body("{"), "{stray:?}: {got:?}");
+            assert!(got[1..got.len() - 2].iter().all(bad), "{stray:?}: {got:?}");
+            assert_eq!(got[got.len() - 2], body("[]"), "{stray:?}: {got:?}");
         }
     }
 
