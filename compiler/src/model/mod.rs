@@ -1724,19 +1724,24 @@ impl Builder<'_> {
             }
             "haproxy_trusted_networks" => {
                 let mut nets = Vec::new();
+                // Every bad entry in one finding, each named once.
+                let mut bad: Vec<String> = Vec::new();
                 for word in v.split([' ', ',']).filter(|w| !w.is_empty()) {
                     match svcc_facts::IpNet::parse(word) {
                         Ok(n) => nets.push(n),
-                        Err(e) if self.budget.admit(s.value_span) => self.diags.push(
-                            Diagnostic::error(
-                                codes::INVALID_VALUE,
-                                format!("invalid value for `haproxy_trusted_networks`: {e}"),
-                            )
-                            .label(s.value_span, "not an address or network")
-                            .help("list IP addresses and networks separated by spaces, e.g. `10.0.0.0/8 192.0.2.7 2001:db8::/32` (host names are not resolved)"),
-                        ),
+                        Err(e) if !bad.contains(&e.to_string()) => bad.push(e.to_string()),
                         Err(_) => {}
                     }
+                }
+                if !bad.is_empty() && self.budget.admit(s.value_span) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::INVALID_VALUE,
+                            format!("invalid value for `haproxy_trusted_networks`: {}", bad.join("; ")),
+                        )
+                        .label(s.value_span, "not only addresses and networks")
+                        .help("list IP addresses and networks separated by spaces, e.g. `10.0.0.0/8 192.0.2.7 2001:db8::/32` (host names are not resolved)"),
+                    );
                 }
                 self.model.globals.haproxy_trusted_networks = Val {
                     value: nets,

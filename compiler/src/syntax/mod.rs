@@ -646,12 +646,21 @@ impl Loader<'_> {
         let first = line.split([' ', '\t']).next().unwrap_or("");
         let words: Vec<&str> = code_part.split_whitespace().collect();
         if words.is_empty() {
-            // Only carriage returns (a file converted to CRLF twice).
-            self.diags.push(
+            let d = if line
+                .trim_matches([' ', '\t'])
+                .bytes()
+                .all(|b| b == b'\r')
+            {
+                // Only carriage returns (a file converted to CRLF twice).
                 Diagnostic::error(codes::SYNTAX, "stray carriage return")
                     .label(span, "a line of only `\\r` characters")
-                    .help("convert the file's line endings once (`dos2unix FILE`); Dovecot rejects this line too"),
-            );
+                    .help("convert the file's line endings once (`dos2unix FILE`); Dovecot rejects this line too")
+            } else {
+                Diagnostic::error(codes::SYNTAX, "a line of blanks Dovecot does not skip")
+                    .label(span, "vertical tab, form feed or carriage return")
+                    .help("remove them: Dovecot skips only spaces and tabs here and rejects this line (\"Expecting '{'\")")
+            };
+            self.diags.push(d);
             return false;
         }
         if code_part == "{" {
