@@ -646,11 +646,7 @@ impl Loader<'_> {
         let first = line.split([' ', '\t']).next().unwrap_or("");
         let words: Vec<&str> = code_part.split_whitespace().collect();
         if words.is_empty() {
-            let d = if line
-                .trim_matches([' ', '\t'])
-                .bytes()
-                .all(|b| b == b'\r')
-            {
+            let d = if line.trim_matches([' ', '\t']).bytes().all(|b| b == b'\r') {
                 // Only carriage returns (a file converted to CRLF twice).
                 Diagnostic::error(codes::SYNTAX, "stray carriage return")
                     .label(span, "a line of only `\\r` characters")

@@ -1024,38 +1024,21 @@ mod tests {
     #[test]
     fn a_buffer_not_on_disk_is_checked_too() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp
-            .path()
-            .canonicalize()
-            .unwrap()
-            .join("new/never-saved.conf");
-        let (server, conn) = Connection::memory();
-        let thread = std::thread::spawn(move || serve(server).map_err(|e| e.to_string()));
-        let mut c = Client {
-            conn,
-            next: 0,
-            dir: tmp.path().display().to_string(),
-            docs: String::from("$DOCS"),
-        };
-        c.request(
-            "initialize",
-            json!({"capabilities": {}, "processId": null, "rootUri": null}),
-        );
-        c.notify("initialized", json!({}));
+        let dir = tmp.path().canonicalize().unwrap();
+        let path = dir.join("new/never-saved.conf");
+        let (mut c, thread) = session(&dir);
         let uri = uri_of(&path).as_str().to_string();
-        let text = "protocols = imap\nservice imap {\n  client_limit = 4\n}\n";
-        c.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "dovecot", "version": 1, "text": text}}),
+        open(
+            &mut c,
+            &uri,
+            "protocols = imap\nservice imap {\n  client_limit = 4\n}\n",
         );
         let d = c.diagnostics(&uri);
         assert_eq!(
             d["diagnostics"][0]["code"], "svcc::blocking-client-limit",
             "{d}"
         );
-        assert_eq!(c.request("shutdown", Value::Null), Value::Null);
-        c.notify("exit", Value::Null);
-        assert_eq!(thread.join().unwrap(), Ok(End::Clean));
+        end(c, thread);
     }
 
     #[test]
