@@ -489,8 +489,9 @@ pub fn cache_fields(v: &str, v24: bool, default_kept: bool) -> Result<String, Va
             }
         }
     }
-    let others = fields.len() - 1 + usize::from(default_kept);
-    if v24 && others > 0 && fields.iter().any(|f| f == "*") {
+    // (An empty list has no `*`: nothing to count.)
+    let many = fields.len() + usize::from(default_kept) > 1;
+    if v24 && many && fields.iter().any(|f| f == "*") {
         let why = if default_kept && fields.len() == 1 {
             " (at the top level Dovecot 2.4 counts the default's fields too; set it in a `protocol` block instead)"
         } else {
@@ -674,6 +675,28 @@ pub fn port(v: &str) -> Result<u16, ValueError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cache field lists, empty ones included (no field, no `*`).
+    #[test]
+    fn cache_fields_star_and_headers() {
+        for (v, v24, kept, ok) in [
+            ("", false, false, true),
+            ("", true, true, true),
+            ("*", true, false, true),
+            ("*", true, true, false),
+            ("* flags", true, false, false),
+            ("* flags", false, false, true),
+            ("flags, hdr.Subject HDR.x-y", false, false, true),
+            ("hdr.a:b", false, false, false),
+            ("hdr.a:b", true, false, false),
+        ] {
+            assert_eq!(
+                cache_fields(v, v24, kept).is_ok(),
+                ok,
+                "{v:?} 2.4: {v24}, kept: {kept}"
+            );
+        }
+    }
 
     #[test]
     fn numbers() {
