@@ -59,6 +59,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
     bounds(model, out);
     policy_hash(model, out);
+    namespace_aliases(model, out);
 
     if g.protocols.origin.is_config() {
         for p in &g.protocols.value {
@@ -552,6 +553,52 @@ fn policy_hash(model: &Model, out: &mut Vec<Diagnostic>) {
                 .label(span, format!("at most {} bits", bits - 1))
                 .help(format!("keep fewer bits than the digest has (the default is 12), or 0 for all of them; Dovecot refuses the config with \"policy_hash_truncate is not smaller than digest size ({n} >= {bits})\"")),
             );
+        }
+    }
+}
+
+/// Dovecot 2.3's `alias_for` (namespace_settings_check): it names the
+/// `prefix` of a namespace, and that one is no alias itself (an `alias_for`
+/// set at all, even empty, counts). Disabled namespaces are not checked.
+fn namespace_aliases(model: &Model, out: &mut Vec<Diagnostic>) {
+    let all = &model.namespaces_23;
+    for ns in all.iter().filter(|n| !n.disabled) {
+        let Some(alias) = &ns.alias_for else { continue };
+        let Some(span) = alias.origin.span() else {
+            continue;
+        };
+        let target = &alias.value;
+        let name = &ns.prefix;
+        match all.iter().find(|n| n.prefix == *target) {
+            None => {
+                let prefixes: Vec<String> = all.iter().map(|n| format!("`{}`", n.prefix)).collect();
+                out.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        format!("namespace `{name}`: `alias_for = {target}` names no namespace's prefix"),
+                    )
+                    .label(span, "no namespace has this prefix")
+                    .help(format!(
+                        "write the prefix of the namespace this one mirrors (the prefixes: {}); Dovecot refuses the config with \"Namespace '{name}': alias_for points to unknown namespace: {target}\"",
+                        prefixes.join(", ")
+                    )),
+                );
+            }
+            Some(other) => {
+                if let Some(chained) = &other.alias_for {
+                    out.push(
+                        Diagnostic::error(
+                            codes::INVALID_VALUE,
+                            format!("namespace `{name}`: `alias_for = {target}` names an alias"),
+                        )
+                        .label(span, format!("namespace `{target}` has `alias_for = {}` itself", chained.value))
+                        .help(format!(
+                            "point it at the namespace `{target}` mirrors, or remove `alias_for` from `{target}`; Dovecot refuses the config with \"Namespace '{name}': alias_for chaining isn't allowed: {target} -> {}\"",
+                            chained.value
+                        )),
+                    );
+                }
+            }
         }
     }
 }

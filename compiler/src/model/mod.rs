@@ -617,6 +617,20 @@ pub struct Model {
     /// `default_login_user`/`default_internal_user` set inside filters
     /// (Dovecot looks each up too): (key, value as set there).
     pub filter_users: Vec<(&'static str, Val<String>)>,
+    /// Dovecot 2.3's top-level namespaces, for the checks across them.
+    pub namespaces_23: Vec<Namespace23>,
+}
+
+/// A Dovecot 2.3 `namespace` section: what its settings check reads of
+/// the others (mail-storage-settings.c, `namespace_settings_check`).
+#[derive(Debug, Clone, Default)]
+pub struct Namespace23 {
+    /// `prefix`, as written (its last value; empty when unset).
+    pub prefix: String,
+    /// `alias_for` when set at all (its last value, even empty).
+    pub alias_for: Option<Val<String>>,
+    /// `disabled = yes`.
+    pub disabled: bool,
 }
 
 impl Model {
@@ -1104,6 +1118,27 @@ impl Builder<'_> {
         };
         if let Some(scope) = top(&sec.kind) {
             self.section_items_23(sec, scope);
+        }
+        if sec.kind == "namespace" {
+            let mut ns = Namespace23::default();
+            for item in &sec.items {
+                let Item::Setting(s) = item else { continue };
+                match s.key.as_str() {
+                    "prefix" => ns.prefix = s.value.clone(),
+                    "alias_for" => {
+                        ns.alias_for = Some(Val {
+                            value: s.value.clone(),
+                            origin: Origin::Config {
+                                key: s.key_span,
+                                value: s.value_span,
+                            },
+                        })
+                    }
+                    "disabled" => ns.disabled = value::boolean(s.value.trim()) == Ok(true),
+                    _ => {}
+                }
+            }
+            self.model.namespaces_23.push(ns);
         }
     }
 
